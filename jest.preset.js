@@ -1,0 +1,21 @@
+// Shared Jest settings for every project (see each project's jest.config.ts).
+const path = require('node:path');
+
+const root = __dirname;
+
+module.exports = {
+  testEnvironment: 'node',
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', diagnostics: false }],
+  },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  moduleNameMapper: {
+    '^@zmq-mq/protocol$': path.join(root, 'libs/protocol/src/index.ts'),
+    '^@zmq-mq/protocol/testing$': path.join(root, 'libs/protocol/src/testing.ts'),
+    '^@zmq-mq/client$': path.join(root, 'libs/client/src/index.ts'),
+    '^@zmq-mq/client/testing$': path.join(root, 'libs/client/src/testing.ts'),
+  },
+  testMatch: ['**/?(*.)+(spec|test).ts'],
+  reporters: ['default', path.join(root, 'tools/scripts/jest-summary-reporter.js')],
+  testTimeout: 20000,
+};

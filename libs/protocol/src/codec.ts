@@ -1,0 +1,193 @@
+import { C1, Packr } from 'msgpackr';
+import { CodecError, UnknownCodecError } from './errors';
+import { asBuffer } from './frame';
+
+/** Names of the built-in codecs. */
+export type CodecName = 'json' | 'msgpack' | 'raw';
+
+/**
+ * Turns bodies into payload bytes and back. `decode` throws `CodecError` (reason `truncated`
+ * or `corrupt`) on bad input and never hangs; `encode` throws `CodecError` (`unencodable`).
+ */
+export interface Codec<T> {
+  readonly name: string;
+  /** MIME type carried in the metadata frame (`ct`). */
+  readonly contentType: string;
+  encode(value: T): Uint8Array;
+  decode(bytes: Uint8Array): T;
+}
+
+export const CONTENT_TYPE_JSON = 'application/json';
+export const CONTENT_TYPE_MSGPACK = 'application/msgpack';
+export const CONTENT_TYPE_RAW = 'application/octet-stream';
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+// JSON that stops early: V8 says "Unexpected end of JSON input", or reports the error at the
+// position just past the last byte ("Unterminated string in JSON at position 4" for `"abc`).
+// An error anywhere else means the text is corrupt.
+function jsonStopsEarly(message: string, length: number): boolean {
+  if (message.includes('end of JSON input')) return true;
+  const at = /at position (\d+)/.exec(message);
+  return at !== null && Number(at[1]) >= length;
+}
+
+// True when the bytes are valid UTF-8 except for a multi-byte sequence cut off at the end.
+function endsInsideUtf8Sequence(bytes: Uint8Array): boolean {
+  for (let back = 1; back <= 3 && back <= bytes.length; back++) {
+    const b = bytes[bytes.length - back] as number;
+    if ((b & 0xc0) === 0x80) continue; // continuation byte: keep looking for the lead
+    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    if (need <= back) return false;
+    try {
+      utf8.decode(bytes.subarray(0, bytes.length - back));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+  return false;
+}
+
+/** JSON text in UTF-8. `T` is whatever JSON.parse returns; pair with a validator for trust. */
+export function jsonCodec<T = unknown>(): Codec<T> {
+  return {
+    name: 'json',
+    contentType: CONTENT_TYPE_JSON,
+    encode(value: T): Uint8Array {
+      let text: string | undefined;
+      try {
+        text = JSON.stringify(value);
+      } catch (cause) {
+        throw new CodecError('json', 'unencodable', (cause as Error).message, { cause });
+      }
+      if (text === undefined) {
+        throw new CodecError('json', 'unencodable', `${typeof value} has no JSON form`);
+      }
+      return Buffer.from(text, 'utf8');
+    },
+    decode(bytes: Uint8Array): T {
+      const size = bytes.byteLength;
+      if (size === 0) throw new CodecError('json', 'truncated', 'no bytes', { size });
+      let text: string;
+      try {
+        text = utf8.decode(bytes);
+      } catch (cause) {
+        const reason = endsInsideUtf8Sequence(bytes) ? 'truncated' : 'corrupt';
+        throw new CodecError('json', reason, 'not valid UTF-8', { cause, size });
+      }
+      try {
+        return JSON.parse(text) as T;
+      } catch (cause) {
+        const message = (cause as Error).message;
+        const reason = jsonStopsEarly(message, text.length) ? 'truncated' : 'corrupt';
+        throw new CodecError('json', reason, message, { cause, size });
+      }
+    },
+  };
+}
+
+/**
+ * Standard msgpack that any language's msgpack library reads: no records extension,
+ * smallest map headers, `undefined` as nil, integers beyond 2^53 decoded as `bigint` (smaller ones as `number`),
+ * maps decoded as plain objects.
+ */
+export function msgpackCodec<T = unknown>(): Codec<T> {
+  const packr = new Packr({
+    useRecords: false,
+    encodeUndefinedAsNil: true,
+    mapsAsObjects: true,
+    variableMapSize: true,
+    moreTypes: false,
+    // 'auto' (number when safe, bigint beyond 2^53) is supported but missing from the typings.
+    int64AsType: 'auto' as 'bigint',
+  });
+  return {
+    name: 'msgpack',
+    contentType: CONTENT_TYPE_MSGPACK,
+    encode(value: T): Uint8Array {
+      try {
+        return packr.pack(value);
+      } catch (cause) {
+        throw new CodecError('msgpack', 'unencodable', (cause as Error).message, { cause });
+      }
+    },
+    decode(bytes: Uint8Array): T {
+      const size = bytes.byteLength;
+      if (size === 0) throw new CodecError('msgpack', 'truncated', 'no bytes', { size });
+      let value: unknown;
+      try {
+        value = packr.unpack(asBuffer(bytes));
+      } catch (cause) {
+        const err = cause as Error & { incomplete?: boolean };
+        const reason = err.incomplete === true ? 'truncated' : 'corrupt';
+        throw new CodecError('msgpack', reason, err.message, { cause, size });
+      }
+      if (containsC1(value, 0)) {
+        throw new CodecError('msgpack', 'corrupt', 'reserved byte 0xc1 in input', { size });
+      }
+      return value as T;
+    },
+  };
+}
+
+const MAX_DEPTH = 512;
+
+// msgpackr returns a marker for the reserved byte 0xc1 instead of throwing.
+function containsC1(value: unknown, depth: number): boolean {
+  if (value === C1) return true;
+  if (value === null || typeof value !== 'object' || depth > MAX_DEPTH) return false;
+  if (ArrayBuffer.isView(value)) return false;
+  if (Array.isArray(value)) return value.some((v) => containsC1(v, depth + 1));
+  for (const key in value) {
+    if (containsC1((value as Record<string, unknown>)[key], depth + 1)) return true;
+  }
+  return false;
+}
+
+/** The payload bytes as they are; decoding returns a view, not a copy. */
+export function rawCodec(): Codec<Uint8Array> {
+  return {
+    name: 'raw',
+    contentType: CONTENT_TYPE_RAW,
+    encode(value: Uint8Array): Uint8Array {
+      if (!(value instanceof Uint8Array)) {
+        throw new CodecError('raw', 'unencodable', `expected bytes, got ${typeof value}`);
+      }
+      return value;
+    },
+    decode(bytes: Uint8Array): Uint8Array {
+      return bytes;
+    },
+  };
+}
+
+/** Shared instances of the built-in codecs. */
+export const json: Codec<unknown> = jsonCodec();
+export const msgpack: Codec<unknown> = msgpackCodec();
+export const raw: Codec<Uint8Array> = rawCodec();
+
+const byName: Record<CodecName, Codec<unknown>> = {
+  json,
+  msgpack,
+  raw: raw as Codec<unknown>,
+};
+
+const byContentType = new Map<string, Codec<unknown>>(
+  Object.values(byName).map((c) => [c.contentType, c]),
+);
+
+/** The built-in codec with this name (`json`, `msgpack`, `raw`); throws `UnknownCodecError`. */
+export function codecByName(name: string): Codec<unknown> {
+  const codec = (byName as Record<string, Codec<unknown> | undefined>)[name];
+  if (codec === undefined) throw new UnknownCodecError(name);
+  return codec;
+}
+
+/** The built-in codec for a content type, or undefined when none handles it. */
+export function codecForContentType(contentType: string): Codec<unknown> | undefined {
+  return byContentType.get(contentType);
+}
+
+/** Names of the built-in codecs, for option validation and help texts. */
+export const CODEC_NAMES: readonly CodecName[] = ['json', 'msgpack', 'raw'];

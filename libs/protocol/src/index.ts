@@ -1,0 +1,57 @@
+export {
+  ErrorCode,
+  ZmqMqError,
+  TopicError,
+  FrameError,
+  MetaError,
+  CodecError,
+  UnknownCodecError,
+  UnknownTopicError,
+  ValidationError,
+  MessageTooLargeError,
+  OptionError,
+  isZmqMqError,
+} from './errors';
+export { SEPARATOR, asBuffer, encodeFrame, splitFrame, payloadOf, parseFrame } from './frame';
+export {
+  MAX_TOPIC_BYTES,
+  SEGMENT_SEPARATOR,
+  topicProblem,
+  isValidTopic,
+  assertTopic,
+  topicSegments,
+  prefixSubscription,
+  exactSubscription,
+  matchesSubscription,
+} from './topics';
+export {
+  CONTENT_TYPE_JSON,
+  CONTENT_TYPE_MSGPACK,
+  CONTENT_TYPE_RAW,
+  CODEC_NAMES,
+  jsonCodec,
+  msgpackCodec,
+  rawCodec,
+  json,
+  msgpack,
+  raw,
+  codecByName,
+  codecForContentType,
+} from './codec';
+export {
+  META_VERSION,
+  newMessageId,
+  encodeMeta,
+  decodeMeta,
+  bareMeta,
+  encodeEnvelope,
+  decodeEnvelope,
+  decodeWorkItem,
+} from './envelope';
+export { topic, defineTopics, encodeTyped, decodeTyped } from './typed-topics';
+
+export type { FrameErrorKind, CodecErrorReason } from './errors';
+export type { SplitFrame } from './frame';
+export type { Codec, CodecName } from './codec';
+export type { Meta, Envelope, SendMeta, DecodeOptions } from './envelope';
+export type { TopicSpec, TopicMap, BodyOf, TopicOf, EnvelopeOf, FrameSource } from './typed-topics';

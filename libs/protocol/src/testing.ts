@@ -1,0 +1,40 @@
+/**
+ * Test helpers for packages that speak the wire format: a reference model of Python's
+ * `bytes.split(b' ', 1)` and fast-check arbitraries for topics and payloads.
+ */
+import fc from 'fast-check';
+import { MAX_TOPIC_BYTES } from './topics';
+
+/** Python's `frame.split(b' ', 1)`, written naively byte by byte as a reference model. */
+export function pythonSplit(frame: Uint8Array): Uint8Array[] {
+  for (let i = 0; i < frame.length; i++) {
+    if (frame[i] === 0x20) return [frame.slice(0, i), frame.slice(i + 1)];
+  }
+  return [frame.slice()];
+}
+
+/** `frame.split(b' ', 1)[-1]`: what the original design pushes to workers. */
+export function pythonPayload(frame: Uint8Array): Uint8Array {
+  const parts = pythonSplit(frame);
+  return parts[parts.length - 1] as Uint8Array;
+}
+
+const topicChar = fc
+  .string({ unit: 'grapheme', minLength: 1, maxLength: 1 })
+  // eslint-disable-next-line no-control-regex
+  .filter((c) => !/[\s\u0000-\u001f\u007f-\u009f]/.test(c));
+
+/** Valid topics: 1..255 UTF-8 bytes, no space or control character, often dotted. */
+export const arbTopic: fc.Arbitrary<string> = fc
+  .array(fc.oneof(fc.constantFrom('.', 'a', 'orders', 'é', '日本', '🚀'), topicChar), {
+    minLength: 1,
+    maxLength: 40,
+  })
+  .map((parts) => parts.join(''))
+  .filter((t) => Buffer.byteLength(t, 'utf8') <= MAX_TOPIC_BYTES);
+
+/** Arbitrary payload bytes, spaces and NULs included. */
+export const arbPayload: fc.Arbitrary<Uint8Array> = fc.oneof(
+  fc.uint8Array({ maxLength: 300 }),
+  fc.uint8Array({ maxLength: 40 }).map((b) => b.map((x) => [0x20, 0x00, x][x % 3] as number)),
+);

@@ -1,0 +1,122 @@
+import fc from 'fast-check';
+import {
+  CodecError,
+  decodeEnvelope,
+  decodeMeta,
+  decodeWorkItem,
+  encodeEnvelope,
+  encodeMeta,
+  FrameError,
+  json,
+  MetaError,
+  msgpack,
+  payloadOf,
+  raw,
+} from '../src';
+import { arbTopic } from '../src/testing';
+
+describe('envelope', () => {
+  it('encodes frame 0 plus a metadata frame and decodes both back', () => {
+    const frames = encodeEnvelope('orders.created', { id: 7 }, msgpack, {
+      id: 'm-1',
+      timestamp: 1700000000000,
+      headers: { trace: 'abc' },
+    });
+    expect(frames).toHaveLength(2);
+    expect(frames[0]!.subarray(0, 15).toString()).toBe('orders.created ');
+    const env = decodeEnvelope(frames, { codec: json });
+    expect(env).toEqual({
+      topic: 'orders.created',
+      body: { id: 7 },
+      meta: {
+        id: 'm-1',
+        timestamp: 1700000000000,
+        contentType: 'application/msgpack',
+        topic: 'orders.created',
+        headers: { trace: 'abc' },
+        bare: false,
+      },
+    });
+  });
+
+  it('fills in a unique id and the time', () => {
+    const before = Date.now();
+    const a = decodeEnvelope(encodeEnvelope('t', 1, json), { codec: json });
+    const b = decodeEnvelope(encodeEnvelope('t', 1, json), { codec: json });
+    expect(a.meta.id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(a.meta.id).not.toBe(b.meta.id);
+    expect(a.meta.timestamp).toBeGreaterThanOrEqual(before);
+    expect(a.meta.timestamp).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('decodes a bare single frame (what a plain ZeroMQ client sends) with defaults', () => {
+    const env = decodeEnvelope([Buffer.from('abc hello1700000000.5')], { codec: raw });
+    expect(env.topic).toBe('abc');
+    expect(Buffer.from(env.body as Uint8Array).toString()).toBe('hello1700000000.5');
+    expect(env.meta).toMatchObject({ id: '', contentType: 'application/octet-stream', bare: true });
+    const bareJson = decodeEnvelope([Buffer.from('abc {"a":1}')], { codec: json });
+    expect(bareJson.body).toEqual({ a: 1 });
+  });
+
+  it('round-trips arbitrary envelopes for every codec', () => {
+    fc.assert(
+      fc.property(arbTopic, fc.jsonValue(), fc.boolean(), (topic, body, withMeta) => {
+        for (const codec of [json, msgpack]) {
+          const frames = encodeEnvelope(topic, body, codec, {}, withMeta);
+          const env = decodeEnvelope(frames, { codec });
+          expect(env.topic).toBe(topic);
+          expect(JSON.stringify(env.body)).toBe(JSON.stringify(body));
+          expect(env.meta.bare).toBe(!withMeta);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('lets the content type pick the codec', () => {
+    const frames = encodeEnvelope('t', { x: 1 }, msgpack);
+    expect(decodeEnvelope(frames, { codec: json }).body).toEqual({ x: 1 });
+    expect(() => decodeEnvelope(frames, { codec: json, useContentType: false })).toThrow(
+      CodecError,
+    );
+  });
+
+  it('decodes a work item whose topic the broker stripped', () => {
+    const frames = encodeEnvelope('jobs.resize', { w: 100 }, json);
+    const pushed = [payloadOf(frames[0]!), frames[1]!];
+    const env = decodeWorkItem(pushed, { codec: raw });
+    expect(env.topic).toBe('jobs.resize');
+    expect(env.body).toEqual({ w: 100 });
+    const bare = decodeWorkItem([Buffer.from('hello')], { codec: raw });
+    expect(bare.topic).toBe('');
+    expect(Buffer.from(bare.body as Uint8Array).toString()).toBe('hello');
+  });
+
+  it('rejects malformed frames and metadata with precise errors', () => {
+    expect(() => decodeEnvelope([], { codec: json })).toThrow(FrameError);
+    expect(() => decodeWorkItem([], { codec: json })).toThrow(FrameError);
+    expect(() => decodeEnvelope([Buffer.from('nospace')], { codec: json })).toThrow(/no space/);
+    expect(() =>
+      decodeEnvelope([Buffer.from('t 1'), Buffer.from([0xc1, 0x00])], { codec: json }),
+    ).toThrow(MetaError);
+    expect(() => decodeMeta(msgpack.encode([1, 2]))).toThrow(/not a msgpack map/);
+    expect(() => decodeMeta(msgpack.encode({ v: 1, id: 5, ts: 1, ct: 'x' }))).toThrow(/`id`/);
+    expect(() => decodeMeta(msgpack.encode({ v: 1, id: 'a', ts: 'x', ct: 'x' }))).toThrow(/`ts`/);
+    expect(() => decodeMeta(msgpack.encode({ v: 1, id: 'a', ts: 1 }))).toThrow(/`ct`/);
+    expect(() => decodeMeta(msgpack.encode({ id: 'a', ts: 1, ct: 'x' }))).toThrow(/version/);
+    expect(() =>
+      decodeMeta(msgpack.encode({ v: 1, id: 'a', ts: 1, ct: 'x', h: { a: 1 } })),
+    ).toThrow(/header/);
+    expect(() => decodeEnvelope([Buffer.from('t {bad')], { codec: json })).toThrow(CodecError);
+  });
+
+  it('keeps the metadata frame standard msgpack with short keys', () => {
+    const bytes = encodeMeta({
+      id: 'x',
+      timestamp: 5,
+      contentType: 'application/json',
+      topic: 't',
+    });
+    expect(msgpack.decode(bytes)).toEqual({ v: 1, id: 'x', ts: 5, ct: 'application/json', t: 't' });
+  });
+});

@@ -1,0 +1,91 @@
+import {
+  CodecError,
+  decodeTyped,
+  defineTopics,
+  encodeEnvelope,
+  encodeTyped,
+  jsonCodec,
+  msgpackCodec,
+  payloadOf,
+  rawCodec,
+  topic,
+  TopicError,
+  UnknownTopicError,
+  ValidationError,
+  type EnvelopeOf,
+} from '../src';
+
+interface OrderCreated {
+  orderId: string;
+  amount: number;
+}
+
+function isOrder(body: unknown): OrderCreated {
+  const b = body as Partial<OrderCreated>;
+  if (typeof b?.orderId !== 'string' || typeof b.amount !== 'number') {
+    throw new Error('expected { orderId: string, amount: number }');
+  }
+  return b as OrderCreated;
+}
+
+const topics = defineTopics({
+  'orders.created': topic(msgpackCodec<OrderCreated>(), isOrder),
+  'audit.line': topic(jsonCodec<string>()),
+  'blobs.put': topic(rawCodec()),
+});
+
+describe('typed topics', () => {
+  it('sends and receives with each topic type and codec', () => {
+    const frames = encodeTyped(topics, 'orders.created', { orderId: 'o1', amount: 3 });
+    const env = decodeTyped(topics, frames);
+    expect(env.topic).toBe('orders.created');
+    if (env.topic === 'orders.created') {
+      // Narrowed by topic: body is OrderCreated here.
+      const amount: number = env.body.amount;
+      expect(amount).toBe(3);
+    }
+    const line = decodeTyped(topics, encodeTyped(topics, 'audit.line', 'hello'));
+    expect(line.body).toBe('hello');
+    const blob = decodeTyped(topics, encodeTyped(topics, 'blobs.put', new Uint8Array([1, 2])));
+    expect(Buffer.from(blob.body as Uint8Array)).toEqual(Buffer.from([1, 2]));
+  });
+
+  it('makes a wrong body a compile error', () => {
+    // The lines below must not compile; `npm test` runs tsc over this file.
+    // @ts-expect-error amount must be a number
+    expect(() =>
+      encodeTyped(topics, 'orders.created', { orderId: 'o', amount: 'x' }),
+    ).not.toThrow();
+    // @ts-expect-error topic not in the map
+    expect(() => encodeTyped(topics, 'orders.deleted', {})).toThrow(UnknownTopicError);
+    const check = (e: EnvelopeOf<typeof topics>): string =>
+      e.topic === 'audit.line' ? e.body : e.topic;
+    expect(check(decodeTyped(topics, encodeTyped(topics, 'audit.line', 'x')))).toBe('x');
+  });
+
+  it('decodes work items from the push side by the topic in the metadata', () => {
+    const frames = encodeTyped(topics, 'orders.created', { orderId: 'o2', amount: 1 });
+    const env = decodeTyped(topics, [payloadOf(frames[0]!), frames[1]!], 'push-payload');
+    expect(env).toMatchObject({ topic: 'orders.created', body: { orderId: 'o2', amount: 1 } });
+  });
+
+  it('runs the validation hook on untrusted input', () => {
+    const forged = encodeEnvelope('orders.created', { orderId: 5 }, msgpackCodec());
+    expect(() => decodeTyped(topics, forged)).toThrow(ValidationError);
+    expect(() => decodeTyped(topics, forged)).toThrow(/orderId: string/);
+  });
+
+  it('rejects unknown topics and mismatched content types', () => {
+    expect(() => decodeTyped(topics, encodeEnvelope('other', 1, jsonCodec()))).toThrow(
+      UnknownTopicError,
+    );
+    expect(() => decodeTyped(topics, encodeEnvelope('audit.line', 'x', msgpackCodec()))).toThrow(
+      CodecError,
+    );
+    expect(() => decodeTyped(topics, [Buffer.from('toString x')])).toThrow(UnknownTopicError);
+  });
+
+  it('validates topic names at definition', () => {
+    expect(() => defineTopics({ 'bad topic': topic(jsonCodec()) })).toThrow(TopicError);
+  });
+});
