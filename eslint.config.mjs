@@ -18,13 +18,18 @@ export default [
           depConstraints: [
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:lib', onlyDependOnLibsWithTags: ['type:lib'] },
-            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib', 'type:app'] },
+            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib'] },
+            { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
-            { sourceTag: 'scope:broker', onlyDependOnLibsWithTags: ['scope:shared'] },
+            { sourceTag: 'scope:broker', onlyDependOnLibsWithTags: ['scope:shared', 'scope:broker'] },
             { sourceTag: 'scope:producer', onlyDependOnLibsWithTags: ['scope:shared'] },
             { sourceTag: 'scope:consumer', onlyDependOnLibsWithTags: ['scope:shared'] },
             {
               sourceTag: 'scope:tools',
+              onlyDependOnLibsWithTags: ['scope:shared', 'scope:broker'],
+            },
+            {
+              sourceTag: 'scope:e2e',
               onlyDependOnLibsWithTags: ['scope:shared', 'scope:broker'],
             },
           ],

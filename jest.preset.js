@@ -12,6 +12,7 @@ module.exports = {
   moduleNameMapper: {
     '^@zmq-mq/protocol$': path.join(root, 'libs/protocol/src/index.ts'),
     '^@zmq-mq/protocol/testing$': path.join(root, 'libs/protocol/src/testing.ts'),
+    '^@zmq-mq/broker$': path.join(root, 'libs/broker/src/index.ts'),
     '^@zmq-mq/client$': path.join(root, 'libs/client/src/index.ts'),
     '^@zmq-mq/client/testing$': path.join(root, 'libs/client/src/testing.ts'),
   },
