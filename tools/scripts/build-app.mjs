@@ -97,6 +97,6 @@ const appPkg = {
   dependencies: deps,
 };
 writeFileSync(join(outdir, 'package.json'), JSON.stringify(appPkg, null, 2) + '\n');
-console.log(
+console.error(
   `build-app: ${relative(root, outdir) || outdir}/main.js with dependencies ${Object.keys(deps).join(', ') || '(none)'}`,
 );
