@@ -1,0 +1,165 @@
+/**
+ * Brokers and Python peers for the interoperability tests: the original design's pyzmq
+ * broker and ours (as a process), Python consumers whose output is parsed back into frames,
+ * and a bounded wait that beats the slow joiner honestly.
+ */
+import { appMain } from './paths';
+import { freeEndpoint } from './ports';
+import { startNode, type TestProcess } from './process';
+import { startPython } from './python';
+
+/** A running broker's three endpoints, and how to stop it. */
+export interface RunningBroker {
+  readonly ingress: string;
+  readonly publish: string;
+  readonly push: string;
+  stop(): Promise<void>;
+}
+
+/** fixtures/original_broker.py on ephemeral ports. */
+export async function startOriginalBroker(): Promise<RunningBroker> {
+  const any = 'tcp://127.0.0.1:*';
+  const proc = startPython('original_broker.py', [
+    '--ingress',
+    any,
+    '--publish',
+    any,
+    '--push',
+    any,
+  ]);
+  try {
+    const line = await proc.waitForLine(/^ready /, 10000, 'stdout');
+    const [, ingress = '', publish = '', push = ''] = line.split(' ');
+    return { ingress, publish, push, stop: () => stopProcess(proc) };
+  } catch (err) {
+    proc.kill();
+    throw err;
+  }
+}
+
+/** Our built broker (`node dist/apps/broker/main.js`) on free ports, monitor off. */
+export async function startBrokerProcess(
+  extraArgs: readonly string[] = [],
+): Promise<RunningBroker> {
+  const [ingress, publish, push] = [
+    await freeEndpoint(),
+    await freeEndpoint(),
+    await freeEndpoint(),
+  ];
+  const args = ['--ingress', ingress, '--publish', publish, '--push', push, '--monitor', 'off'];
+  const proc = startNode(appMain('broker'), [...args, ...extraArgs]);
+  try {
+    await proc.waitForLine(/"msg":"broker started"/, 10000, 'stdout');
+    return { ingress, publish, push, stop: () => stopProcess(proc) };
+  } catch (err) {
+    proc.kill();
+    throw err;
+  }
+}
+
+async function stopProcess(proc: TestProcess): Promise<void> {
+  try {
+    const exit = await proc.stop('SIGTERM', 10000);
+    if (exit.code !== 0) throw new Error(`exited with ${JSON.stringify(exit)}:\n${proc.output}`);
+  } finally {
+    proc.kill();
+  }
+}
+
+/** Polls `done` every 10 ms until it holds; rejects after `timeoutMs` naming `what`. */
+export async function waitUntil(
+  what: string | (() => string),
+  done: () => boolean,
+  timeoutMs = 10000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) {
+      const subject = typeof what === 'string' ? what : what();
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${subject}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+/**
+ * Beats the slow joiner: calls `probe(n)` every `intervalMs` (n = 0, 1, …) until `arrived()`
+ * holds, so that every later message is known to get through. Bounded by `timeoutMs`.
+ */
+export async function probeUntil(
+  probe: (n: number) => Promise<void> | void,
+  arrived: () => boolean,
+  { intervalMs = 20, timeoutMs = 10000 } = {},
+): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  let n = 0;
+  while (!arrived()) {
+    if (Date.now() > deadline) throw new Error(`no probe arrived within ${timeoutMs} ms`);
+    await probe(n++);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+  return n;
+}
+
+/** A Python consumer (fixtures/consumer.py) and the messages it printed, as frames. */
+export class PythonConsumer {
+  private constructor(readonly proc: TestProcess) {}
+
+  /** Starts `consumer.py sub|pull --connect endpoint` and waits for its `ready` line. */
+  static async start(
+    mode: 'sub' | 'pull',
+    endpoint: string,
+    args: readonly string[] = [],
+  ): Promise<PythonConsumer> {
+    const proc = startPython('consumer.py', [mode, '--connect', endpoint, ...args]);
+    try {
+      await proc.waitForLine(/^ready$/, 10000, 'stdout');
+    } catch (err) {
+      proc.kill();
+      throw err;
+    }
+    return new PythonConsumer(proc);
+  }
+
+  /** Every message printed so far, frame by frame. */
+  messages(): Buffer[][] {
+    return this.proc.stdoutLines
+      .filter((line) => line.startsWith('{'))
+      .map((line) =>
+        (JSON.parse(line) as { frames: string[] }).frames.map((h) => Buffer.from(h, 'hex')),
+      );
+  }
+
+  /** Waits until a message satisfies `match`; returns every message up to and including it. */
+  async waitFor(match: (frames: Buffer[]) => boolean, timeoutMs = 10000): Promise<Buffer[][]> {
+    let upTo: Buffer[][] = [];
+    await waitUntil(
+      () => `a matching message from consumer.py:\n${this.proc.output}`,
+      () => {
+        const all = this.messages();
+        const at = all.findIndex(match);
+        upTo = all.slice(0, at + 1);
+        return at >= 0;
+      },
+      timeoutMs,
+    );
+    return upTo;
+  }
+
+  kill(): void {
+    this.proc.kill();
+  }
+}
+
+/** A message of one frame. */
+export function frames(...parts: Array<string | Uint8Array>): Buffer[] {
+  return parts.map((p) => (typeof p === 'string' ? Buffer.from(p, 'utf8') : Buffer.from(p)));
+}
+
+/** Drops the probes that precede the real messages; fails if a probe comes after one. */
+export function withoutProbes(received: Buffer[][], isProbe: (m: Buffer[]) => boolean): Buffer[][] {
+  const firstReal = received.findIndex((m) => !isProbe(m));
+  const real = firstReal < 0 ? [] : received.slice(firstReal);
+  if (real.some(isProbe)) throw new Error('a probe arrived after the real messages');
+  return real;
+}
