@@ -11,7 +11,7 @@ describe('e2e harness', () => {
 
   it('runs a process, reads its lines and sees its exit status', async () => {
     const p = startNode('-e', [
-      'console.log("ready"); process.on("SIGTERM", () => process.exit(3)); setTimeout(() => {}, 5000)',
+      'process.on("SIGTERM", () => process.exit(3)); console.log("ready"); setTimeout(() => {}, 5000)',
     ]);
     try {
       await p.waitForLine(/^ready$/);
