@@ -29,6 +29,10 @@ const SEQUENCE: Buffer[][] = [
   frames('interop.multi part-0', Buffer.from([0, 0x20, 0xff]), Buffer.alloc(0), 'third frame'),
   encodeEnvelope('orders.created', { id: 7, note: 'café' }, json),
   frames(Buffer.concat([Buffer.from('interop.big '), big])),
+  // Outside our topic rules, yet forwarded as the original design does:
+  frames('no-space-at-all'), // the worker gets the whole frame
+  frames(Buffer.from([0xff, 0xfe, 0x20, 0x00, 0x20])), // a topic that is not UTF-8
+  frames(' leading space'), // an empty topic
   END,
 ];
 
