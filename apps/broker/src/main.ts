@@ -1,0 +1,40 @@
+import { Broker, BindError } from '@zmq-mq/broker';
+import { parseCli } from './cli';
+
+const SIGNAL_NUMBERS: Record<string, number> = { SIGINT: 2, SIGTERM: 15 };
+
+async function main(): Promise<void> {
+  const cli = parseCli(process.argv.slice(2), process.env);
+  if (cli.kind === 'exit') {
+    (cli.code === 0 ? process.stdout : process.stderr).write(cli.output.trimEnd() + '\n');
+    process.exit(cli.code);
+  }
+  const broker = new Broker(cli.options);
+  let stopping = false;
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      process.stderr.write(`zmq-mq-broker: second ${signal}, exiting at once\n`);
+      process.exit(128 + (SIGNAL_NUMBERS[signal] ?? 1));
+    }
+    stopping = true;
+    broker.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        process.stderr.write(`zmq-mq-broker: error while stopping: ${String(err)}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    await broker.start();
+  } catch (err) {
+    process.stderr.write(
+      `zmq-mq-broker: ${err instanceof BindError ? err.message : String(err)}\n`,
+    );
+    process.exit(1);
+  }
+}
+
+void main();

@@ -1,0 +1,83 @@
+import { parseCli } from '../src/cli';
+
+describe('broker command line', () => {
+  it('runs on the defaults with no flags and no environment', () => {
+    const r = parseCli([], {});
+    expect(r.kind).toBe('run');
+    if (r.kind === 'run') {
+      expect(r.options.ingress).toBe('tcp://127.0.0.1:5555');
+      expect(r.options.monitor).toEqual({ host: '127.0.0.1', port: 9557 });
+    }
+  });
+
+  it('takes every option from its flag or its environment variable; flags win', () => {
+    const r = parseCli(
+      ['--publish', 'tcp://127.0.0.1:7001', '--push-policy', 'drop-oldest', '--monitor', 'off'],
+      {
+        ZMQMQ_PUBLISH: 'tcp://127.0.0.1:9999',
+        ZMQMQ_INGRESS: 'tcp://127.0.0.1:7000',
+        ZMQMQ_QUEUE_MAX_BYTES: '1MiB',
+        ZMQMQ_DRAIN_TIMEOUT: '2s',
+      },
+    );
+    expect(r).toMatchObject({
+      kind: 'run',
+      options: {
+        ingress: 'tcp://127.0.0.1:7000',
+        publish: 'tcp://127.0.0.1:7001',
+        pushPolicy: 'drop-oldest',
+        queueMaxBytes: 1024 * 1024,
+        drainTimeoutMs: 2000,
+        monitor: null,
+      },
+    });
+  });
+
+  it.each([
+    [
+      ['--queue-max-messages', '0'],
+      {},
+      'zmq-mq-broker: --queue-max-messages: must be a whole number >= 1 (got "0")',
+    ],
+    [
+      ['--push-policy', 'keep'],
+      {},
+      'zmq-mq-broker: --push-policy: must be one of drop-newest, drop-oldest, drop (got "keep")',
+    ],
+    [
+      [],
+      { ZMQMQ_PUBLISH_HWM: 'lots' },
+      'zmq-mq-broker: ZMQMQ_PUBLISH_HWM: must be a whole number >= 0 (0 means unlimited) (got "lots")',
+    ],
+    [['--bogus'], {}, "zmq-mq-broker: unknown option '--bogus'"],
+    [['--ingress'], {}, "zmq-mq-broker: option '--ingress <endpoint>' argument missing"],
+    [['extra'], {}, 'zmq-mq-broker: too many arguments. Expected 0 arguments but got 1.'],
+  ])('exits 2 with one line for %j %j', (argv, env, line) => {
+    const r = parseCli(argv, env);
+    expect(r).toEqual({ kind: 'exit', code: 2, output: line });
+  });
+
+  it('prints help listing every flag and its variable', () => {
+    const r = parseCli(['--help'], {});
+    expect(r.kind).toBe('exit');
+    if (r.kind === 'exit') {
+      expect(r.code).toBe(0);
+      for (const flag of [
+        '--ingress',
+        '--publish',
+        '--push',
+        '--queue-max-messages',
+        '--queue-max-bytes',
+        '--push-policy',
+        '--publish-hwm',
+        '--max-message-bytes',
+        '--drain-timeout',
+        '--monitor',
+        '--log-level',
+        'ZMQMQ_INGRESS',
+      ]) {
+        expect(r.output).toContain(flag);
+      }
+    }
+  });
+});

@@ -1,0 +1,6 @@
+export default {
+  displayName: 'broker-lib',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+  maxWorkers: 1,
+};

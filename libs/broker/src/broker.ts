@@ -1,0 +1,471 @@
+import { isUtf8 } from 'node:buffer';
+import { MAX_TOPIC_BYTES, SEPARATOR } from '@zmq-mq/protocol';
+import { Publisher, Push, Subscriber, type Socket } from 'zeromq';
+import { BindError, BrokerStateError } from './errors';
+import { createLogger, type Logger } from './logger';
+import { createMetrics } from './metrics';
+import { Monitor } from './monitor';
+import {
+  isExposedEndpoint,
+  parseBrokerOptions,
+  type BrokerOptions,
+  type BrokerOptionsInput,
+} from './options';
+import { BrokerStats, type DropReason, type MalformedKind } from './stats';
+import { messageBytes, WorkQueue, type WorkMessage } from './work-queue';
+
+/** The endpoints a started broker is bound to (ports resolved when `*` was asked). */
+export interface BrokerEndpoints {
+  ingress: string;
+  publish: string;
+  push: string;
+  /** `http://host:port` of the monitor, when enabled. */
+  monitor?: string;
+}
+
+/** What `stop()` did. */
+export interface StopReport {
+  /** Work messages delivered to workers during the drain. */
+  drained: number;
+  /** Work messages still queued when the drain timeout ran out (counted as `shutdown` drops). */
+  undelivered: number;
+  /** How long stopping took (ms). */
+  durationMs: number;
+}
+
+/** The JSON served at `/stats` and returned by `stats()`. */
+export interface BrokerStatsSnapshot {
+  uptimeMs: number;
+  endpoints: BrokerEndpoints | undefined;
+  received: { messages: number; bytes: number };
+  published: { messages: number; bytes: number };
+  pushed: { messages: number; bytes: number };
+  queue: {
+    depth: number;
+    bytes: number;
+    peakDepth: number;
+    peakBytes: number;
+    maxMessages: number;
+    maxBytes: number;
+    policy: BrokerOptions['pushPolicy'];
+  };
+  dropped: Record<DropReason, number> & { total: number };
+  malformed: Record<MalformedKind, number>;
+  peers: { producers: number; subscribers: number; workers: number };
+}
+
+type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** How long closed sockets may keep flushing what libzmq already holds (ms). */
+const CLOSE_LINGER_MS = 1000;
+
+/**
+ * The broker: a bound SUB (ingress) that takes every message, a bound PUB that re-publishes it
+ * unchanged (fan-out), and a bound PUSH that hands its payload, topic stripped, to one worker.
+ *
+ * Promises: every received message is published once and offered to the work queue once, in
+ * ingress order. The fan-out never waits for the work queue: when no worker can take a
+ * message it waits in a bounded queue (by count and bytes), delivered in order when workers
+ * appear; past the bound the overflow policy drops, counted by reason. Every drop is counted.
+ */
+export class Broker {
+  readonly options: BrokerOptions;
+  private readonly log: Logger;
+  private readonly counters = new BrokerStats();
+  private readonly queue: WorkQueue;
+  private state: State = 'new';
+  private ingress: Subscriber | undefined;
+  private publisher: Publisher | undefined;
+  private pusher: Push | undefined;
+  private monitor: Monitor | undefined;
+  private bound: BrokerEndpoints | undefined;
+  private receiving: Promise<void> | undefined;
+  private draining = false;
+  private onIdle: (() => void) | undefined;
+  private drainedDuringStop = 0;
+  private eventLoops: Promise<void>[] = [];
+  private dropTimer: NodeJS.Timeout | undefined;
+  private lastDropSummary = '';
+  private stopping: Promise<StopReport> | undefined;
+  private readonly onPublishError = (err: unknown): void => this.sendFailed('publish', err);
+  private readonly onPushError = (err: unknown): void => this.sendFailed('push', err);
+
+  constructor(options: BrokerOptionsInput | BrokerOptions = {}, deps: { logger?: Logger } = {}) {
+    this.options = parseBrokerOptions(options);
+    this.log = deps.logger ?? createLogger(this.options.logLevel);
+    const overflow = this.options.pushPolicy === 'drop-oldest' ? 'drop-oldest' : 'drop-newest';
+    this.queue = new WorkQueue(this.options.queueMaxMessages, this.options.queueMaxBytes, overflow);
+  }
+
+  /** Bound endpoints, once started. */
+  get endpoints(): BrokerEndpoints | undefined {
+    return this.bound;
+  }
+
+  /** Binds every socket and the monitor, then starts forwarding. Throws `BindError`. */
+  async start(): Promise<BrokerEndpoints> {
+    if (this.state !== 'new')
+      throw new BrokerStateError(`start() called on a broker that is ${this.state}`);
+    this.state = 'starting';
+    const o = this.options;
+    try {
+      const ingress = new Subscriber({
+        linger: 0,
+        maxMessageSize: o.maxMessageBytes,
+        receiveHighWaterMark: 10_000,
+      });
+      this.ingress = ingress;
+      ingress.subscribe();
+      const publisher = new Publisher({
+        linger: CLOSE_LINGER_MS,
+        sendHighWaterMark: o.publishHwm,
+        sendTimeout: 0,
+      });
+      this.publisher = publisher;
+      const pusher = new Push({ linger: CLOSE_LINGER_MS, sendTimeout: 0 });
+      this.pusher = pusher;
+      this.watchPeers(ingress, 'producers', 'producer');
+      this.watchPeers(publisher, 'subscribers', 'subscriber');
+      this.watchPeers(pusher, 'workers', 'worker');
+      const endpoints: BrokerEndpoints = {
+        ingress: await bindSocket(ingress, 'ingress', o.ingress),
+        publish: await bindSocket(publisher, 'publish', o.publish),
+        push: await bindSocket(pusher, 'push', o.push),
+      };
+      if (o.monitor !== null) {
+        const registry = createMetrics(this.counters, {
+          depth: () => this.queue.length,
+          bytes: () => this.queue.bytes,
+        });
+        this.monitor = new Monitor(o.monitor, {
+          registry,
+          stats: () => this.stats(),
+          healthy: () => this.state === 'running',
+        });
+        endpoints.monitor = await this.monitor.start();
+      }
+      this.bound = endpoints;
+    } catch (err) {
+      this.state = 'stopped';
+      await this.closeAll();
+      throw err;
+    }
+    this.state = 'running';
+    this.receiving = this.receiveLoop(this.ingress);
+    this.dropTimer = setInterval(
+      () => this.logDrops(),
+      Math.max(this.options.dropLogIntervalMs, 100),
+    );
+    this.dropTimer.unref();
+    this.warnIfExposed();
+    this.log.info(
+      {
+        ...this.bound,
+        pushPolicy: o.pushPolicy,
+        pushFormat: o.pushFormat,
+        queueMaxMessages: o.queueMaxMessages,
+        queueMaxBytes: o.queueMaxBytes,
+        publishHwm: o.publishHwm,
+        maxMessageBytes: o.maxMessageBytes,
+      },
+      'broker started',
+    );
+    return this.bound as BrokerEndpoints;
+  }
+
+  /** A snapshot of every counter, as served at `/stats`. */
+  stats(): BrokerStatsSnapshot {
+    const s = this.counters;
+    return {
+      uptimeMs: Date.now() - s.startedAt,
+      endpoints: this.bound,
+      received: { messages: s.received, bytes: s.receivedBytes },
+      published: { messages: s.published, bytes: s.publishedBytes },
+      pushed: { messages: s.pushed, bytes: s.pushedBytes },
+      queue: {
+        depth: this.queue.length,
+        bytes: this.queue.bytes,
+        peakDepth: this.queue.peakLength,
+        peakBytes: this.queue.peakBytes,
+        maxMessages: this.queue.maxMessages,
+        maxBytes: this.queue.maxBytes,
+        policy: this.options.pushPolicy,
+      },
+      dropped: { ...s.dropped, total: s.totalDropped() },
+      malformed: { ...s.malformed },
+      peers: { ...s.peers },
+    };
+  }
+
+  /**
+   * Stops taking ingress, delivers queued work to connected workers for up to the drain
+   * timeout, counts what remains as `shutdown` drops, closes every socket with a bounded
+   * linger. Idempotent: later calls return the same promise.
+   */
+  stop(): Promise<StopReport> {
+    this.stopping ??= this.doStop();
+    return this.stopping;
+  }
+
+  private async doStop(): Promise<StopReport> {
+    const started = Date.now();
+    const wasRunning = this.state === 'running';
+    this.state = 'stopping';
+    this.log.info('broker stopping: ingress closed, draining queued work');
+    this.ingress?.close();
+    await this.receiving;
+    let undelivered = 0;
+    if (wasRunning) {
+      await this.waitForDrain(this.options.drainTimeoutMs);
+      undelivered = this.queue.length;
+      if (undelivered > 0) {
+        this.counters.dropped.shutdown += undelivered;
+        this.log.warn(
+          { undelivered, bytes: this.queue.bytes, drainTimeoutMs: this.options.drainTimeoutMs },
+          'work messages left undelivered at shutdown',
+        );
+      }
+    }
+    this.queue.clear();
+    if (this.dropTimer) clearInterval(this.dropTimer);
+    this.logDrops();
+    await this.closeAll();
+    this.state = 'stopped';
+    const report = {
+      drained: this.drainedDuringStop,
+      undelivered,
+      durationMs: Date.now() - started,
+    };
+    this.log.info({ ...report, ...this.summary() }, 'broker stopped');
+    return report;
+  }
+
+  private summary(): Record<string, number> {
+    const s = this.counters;
+    return {
+      received: s.received,
+      published: s.published,
+      pushed: s.pushed,
+      dropped: s.totalDropped(),
+    };
+  }
+
+  private async closeAll(): Promise<void> {
+    for (const socket of [this.ingress, this.publisher, this.pusher]) {
+      if (socket && !socket.closed) socket.close();
+    }
+    await this.monitor?.stop();
+    await Promise.all(this.eventLoops);
+  }
+
+  private async waitForDrain(timeoutMs: number): Promise<void> {
+    if (!this.draining && this.queue.length === 0) return;
+    const before = this.counters.pushed;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.onIdle = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.onIdle = undefined;
+    this.drainedDuringStop = this.counters.pushed - before;
+  }
+
+  private async receiveLoop(ingress: Subscriber | undefined): Promise<void> {
+    if (ingress === undefined) return;
+    try {
+      for await (const frames of ingress) this.handle(frames);
+    } catch (err) {
+      if (this.state === 'running')
+        this.log.error({ err }, 'ingress receive failed; no longer forwarding');
+    }
+  }
+
+  /** The hot path: one received message to both outputs. Synchronous, never throws. */
+  private handle(frames: Buffer[]): void {
+    const s = this.counters;
+    const first = frames[0] as Buffer;
+    const size = frames.length === 1 ? first.byteLength : messageBytes(frames);
+    s.received++;
+    s.receivedBytes += size;
+    if (first.byteLength === 0) {
+      s.malformed.empty++;
+      s.dropped.empty++;
+      return;
+    }
+    if (size > this.options.maxMessageBytes) {
+      s.malformed['too-large']++;
+      s.dropped['too-large']++;
+      return;
+    }
+    const at = first.indexOf(SEPARATOR);
+    if (at < 0) s.malformed['no-separator']++;
+    else if (!isValidTopicBytes(first, at)) s.malformed['invalid-topic']++;
+
+    (this.publisher as Publisher).send(frames).then(undefined, this.onPublishError);
+    s.published++;
+    s.publishedBytes += size;
+
+    let work: WorkMessage = frames;
+    let workSize = size;
+    if (this.options.pushFormat === 'payload' && at >= 0) {
+      const payload = first.subarray(at + 1);
+      work = frames.length === 1 ? [payload] : [payload, ...frames.slice(1)];
+      workSize = size - at - 1;
+    }
+    this.offerWork(work, workSize);
+  }
+
+  private offerWork(work: WorkMessage, size: number): void {
+    const s = this.counters;
+    const pusher = this.pusher as Push;
+    if (!this.draining && pusher.writable) {
+      pusher.send(work).then(undefined, this.onPushError);
+      s.pushed++;
+      s.pushedBytes += size;
+      return;
+    }
+    if (this.options.pushPolicy === 'drop') {
+      s.dropped['no-worker']++;
+      return;
+    }
+    const result = this.queue.offer(work, size, this.onEvict);
+    if (result === 'dropped') {
+      s.dropped['queue-full-newest']++;
+      return;
+    }
+    s.queued++;
+    if (!this.draining) void this.drain();
+  }
+
+  private readonly onEvict = (): void => {
+    this.counters.dropped['queue-full-oldest']++;
+  };
+
+  /** Delivers queued work in order, waiting (without blocking ingress) until a worker can take it. */
+  private async drain(): Promise<void> {
+    this.draining = true;
+    const pusher = this.pusher as Push;
+    try {
+      while (this.queue.length > 0 && !pusher.closed) {
+        const message = this.queue.peek() as WorkMessage;
+        this.queue.headInFlight = true;
+        pusher.sendTimeout = -1;
+        try {
+          await pusher.send(message);
+        } finally {
+          if (!pusher.closed) pusher.sendTimeout = 0;
+        }
+        this.pushQueued();
+        while (this.queue.length > 0 && pusher.writable) {
+          pusher.send(this.queue.peek() as WorkMessage).then(undefined, this.onPushError);
+          this.pushQueued();
+        }
+      }
+    } catch (err) {
+      if (this.state === 'running')
+        this.log.error({ err }, 'push failed while draining the work queue');
+    } finally {
+      this.draining = false;
+      this.onIdle?.();
+    }
+  }
+
+  // Counts the queue's head as pushed and removes it.
+  private pushQueued(): void {
+    const before = this.queue.bytes;
+    this.queue.shift();
+    this.counters.pushed++;
+    this.counters.pushedBytes += before - this.queue.bytes;
+  }
+
+  private sendFailed(socket: 'publish' | 'push', err: unknown): void {
+    if (this.state === 'running') this.log.error({ err, socket }, 'send failed');
+  }
+
+  private watchPeers(socket: Socket, role: keyof BrokerStats['peers'], label: string): void {
+    const peers = this.counters.peers;
+    const loop = async (): Promise<void> => {
+      try {
+        for await (const event of socket.events) {
+          if (event.type === 'accept') {
+            peers[role]++;
+            this.log.info(
+              { role: label, address: event.address, connected: peers[role] },
+              `${label} connected`,
+            );
+          } else if (event.type === 'disconnect') {
+            peers[role] = Math.max(0, peers[role] - 1);
+            this.log.info(
+              { role: label, address: event.address, connected: peers[role] },
+              `${label} disconnected`,
+            );
+          } else if (
+            event.type === 'handshake:error:protocol' ||
+            event.type === 'handshake:error:other'
+          ) {
+            this.log.warn(
+              { role: label, address: event.address, event: event.type },
+              `${label} handshake failed`,
+            );
+          }
+        }
+      } catch (err) {
+        if (this.state === 'running')
+          this.log.warn({ err, role: label }, 'socket event monitor ended');
+      }
+    };
+    this.eventLoops.push(loop());
+  }
+
+  private logDrops(): void {
+    const s = this.counters;
+    const summary = JSON.stringify([s.dropped, s.malformed]);
+    if (summary === this.lastDropSummary) return;
+    const first = this.lastDropSummary === '';
+    this.lastDropSummary = summary;
+    if (first && s.totalDropped() === 0 && Object.values(s.malformed).every((n) => n === 0)) return;
+    this.log.warn(
+      { dropped: { ...s.dropped }, malformed: { ...s.malformed }, queueDepth: this.queue.length },
+      'drops and malformed messages so far',
+    );
+  }
+
+  private warnIfExposed(): void {
+    for (const [name, endpoint] of Object.entries(this.bound ?? {})) {
+      if (name !== 'monitor' && isExposedEndpoint(endpoint)) {
+        this.log.warn(
+          { socket: name, endpoint },
+          'bound beyond loopback without encryption: anyone who can reach this address can publish and read messages',
+        );
+      }
+    }
+  }
+}
+
+async function bindSocket(socket: Socket, name: string, endpoint: string): Promise<string> {
+  try {
+    await socket.bind(endpoint);
+  } catch (cause) {
+    throw new BindError(name, endpoint, { cause });
+  }
+  return socket.lastEndpoint ?? endpoint;
+}
+
+/** Topic bytes before the separator: 1..255 bytes of UTF-8 without control characters. */
+function isValidTopicBytes(frame: Buffer, end: number): boolean {
+  if (end === 0 || end > MAX_TOPIC_BYTES) return false;
+  let ascii = true;
+  for (let i = 0; i < end; i++) {
+    const b = frame[i] as number;
+    if (b < 0x20 || b === 0x7f) return false;
+    if (b >= 0x80) {
+      ascii = false;
+      // C1 controls U+0080..U+009F are 0xC2 0x80..0x9F in UTF-8.
+      const next = frame[i + 1] as number;
+      if (b === 0xc2 && i + 1 < end && next >= 0x80 && next < 0xa0) return false;
+    }
+  }
+  return ascii || isUtf8(frame.subarray(0, end));
+}

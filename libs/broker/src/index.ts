@@ -1,0 +1,42 @@
+export { Broker } from './broker';
+export {
+  DEFAULT_INGRESS,
+  DEFAULT_PUBLISH,
+  DEFAULT_PUSH,
+  DEFAULT_QUEUE_MAX_MESSAGES,
+  DEFAULT_QUEUE_MAX_BYTES,
+  DEFAULT_PUBLISH_HWM,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  DEFAULT_DRAIN_TIMEOUT_MS,
+  DEFAULT_MONITOR,
+  DEFAULT_DROP_LOG_INTERVAL_MS,
+  PUSH_POLICIES,
+  PUSH_FORMATS,
+  LOG_LEVELS,
+  OPTION_NAMES,
+  defaultBrokerOptions,
+  parseBrokerOptions,
+  parseEndpoint,
+  parseBytes,
+  parseDuration,
+  parseMonitor,
+  isExposedEndpoint,
+} from './options';
+export { WorkQueue, messageBytes } from './work-queue';
+export { DROP_REASONS, MALFORMED_KINDS } from './stats';
+export { BrokerErrorCode, BindError, BrokerStateError, isZmqError } from './errors';
+export { createLogger } from './logger';
+
+export type { BrokerEndpoints, StopReport, BrokerStatsSnapshot } from './broker';
+export type {
+  BrokerOptions,
+  BrokerOptionsInput,
+  BrokerOptionKey,
+  PushPolicy,
+  PushFormat,
+  LogLevel,
+  MonitorAddress,
+} from './options';
+export type { WorkMessage, OfferResult } from './work-queue';
+export type { DropReason, MalformedKind } from './stats';
+export type { Logger } from './logger';

@@ -1,0 +1,99 @@
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import { DROP_REASONS, MALFORMED_KINDS, type BrokerStats } from './stats';
+
+/** Live values that are not plain counters. */
+export interface QueueGauges {
+  depth(): number;
+  bytes(): number;
+}
+
+/**
+ * A Prometheus registry whose metrics read the broker's plain counters when scraped, so the
+ * hot path only increments numbers. Includes the process's default metrics (CPU, RSS, heap).
+ */
+export function createMetrics(stats: BrokerStats, queue: QueueGauges): Registry {
+  const register = new Registry();
+  collectDefaultMetrics({ register, prefix: 'zmqmq_' });
+
+  const counter = (name: string, help: string, read: () => number): void => {
+    new Counter({
+      name,
+      help,
+      registers: [register],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  };
+  const gauge = (name: string, help: string, read: () => number): void => {
+    new Gauge({
+      name,
+      help,
+      registers: [register],
+      collect() {
+        this.set(read());
+      },
+    });
+  };
+
+  counter(
+    'zmqmq_received_messages_total',
+    'Messages received on the ingress socket',
+    () => stats.received,
+  );
+  counter(
+    'zmqmq_received_bytes_total',
+    'Bytes (all frames) received on the ingress socket',
+    () => stats.receivedBytes,
+  );
+  counter(
+    'zmqmq_published_messages_total',
+    'Messages handed to the publish (fan-out) socket',
+    () => stats.published,
+  );
+  counter(
+    'zmqmq_published_bytes_total',
+    'Bytes handed to the publish socket',
+    () => stats.publishedBytes,
+  );
+  counter(
+    'zmqmq_pushed_messages_total',
+    'Work messages handed to the push socket (to a worker)',
+    () => stats.pushed,
+  );
+  counter('zmqmq_pushed_bytes_total', 'Bytes handed to the push socket', () => stats.pushedBytes);
+  gauge('zmqmq_queue_depth_messages', 'Work messages waiting in the bounded queue', queue.depth);
+  gauge('zmqmq_queue_bytes', 'Bytes waiting in the bounded queue', queue.bytes);
+
+  new Counter({
+    name: 'zmqmq_dropped_messages_total',
+    help: 'Messages dropped by the broker, by reason',
+    labelNames: ['reason'],
+    registers: [register],
+    collect() {
+      this.reset();
+      for (const reason of DROP_REASONS) this.inc({ reason }, stats.dropped[reason]);
+    },
+  });
+  new Counter({
+    name: 'zmqmq_malformed_messages_total',
+    help: 'Received messages with a defect, by kind (see README for what happens to each)',
+    labelNames: ['kind'],
+    registers: [register],
+    collect() {
+      this.reset();
+      for (const kind of MALFORMED_KINDS) this.inc({ kind }, stats.malformed[kind]);
+    },
+  });
+  new Gauge({
+    name: 'zmqmq_connected_peers',
+    help: 'Connected peers per socket, as the socket events tell (producers, subscribers, workers)',
+    labelNames: ['role'],
+    registers: [register],
+    collect() {
+      for (const [role, n] of Object.entries(stats.peers)) this.set({ role }, n);
+    },
+  });
+  return register;
+}

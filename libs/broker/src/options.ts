@@ -1,0 +1,289 @@
+import { OptionError } from '@zmq-mq/protocol';
+
+/** Where producers connect their PUB sockets. */
+export const DEFAULT_INGRESS = 'tcp://127.0.0.1:5555';
+/** Where subscribers connect their SUB sockets. */
+export const DEFAULT_PUBLISH = 'tcp://127.0.0.1:5556';
+/** Where workers connect their PULL sockets. */
+export const DEFAULT_PUSH = 'tcp://127.0.0.1:5557';
+/** Work messages held while no worker can take them (count). */
+export const DEFAULT_QUEUE_MAX_MESSAGES = 100_000;
+/** Work messages held while no worker can take them (bytes of all frames): 64 MiB. */
+export const DEFAULT_QUEUE_MAX_BYTES = 64 * 1024 * 1024;
+/** Messages libzmq queues per subscriber before it drops for that subscriber; 0 = unlimited. */
+export const DEFAULT_PUBLISH_HWM = 10_000;
+/** Largest message accepted, all frames together (bytes): 1 MiB. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
+/** How long `stop()` keeps delivering queued work to connected workers (ms). */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 5000;
+/** The monitor HTTP endpoint (`/healthz`, `/metrics`, `/stats`). */
+export const DEFAULT_MONITOR = '127.0.0.1:9557';
+/** How often drops are summarised in the log (ms). */
+export const DEFAULT_DROP_LOG_INTERVAL_MS = 10_000;
+
+/**
+ * What happens to a work message when no worker can take it now.
+ * - `drop-newest`: queue it; when the queue is full, drop the incoming message.
+ * - `drop-oldest`: queue it; when the queue is full, drop the oldest queued message.
+ * - `drop`: the original design: never queue, drop it (counted).
+ */
+export type PushPolicy = 'drop-newest' | 'drop-oldest' | 'drop';
+export const PUSH_POLICIES: readonly PushPolicy[] = ['drop-newest', 'drop-oldest', 'drop'];
+
+/**
+ * What workers receive: `payload` (frame 0 replaced by its payload, the original design) or
+ * `full` (frames unchanged, topic included: the native mode, where no JavaScript touches a
+ * message and the SDK Worker strips the topic itself).
+ */
+export type PushFormat = 'payload' | 'full';
+export const PUSH_FORMATS: readonly PushFormat[] = ['payload', 'full'];
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+export const LOG_LEVELS: readonly LogLevel[] = [
+  'fatal',
+  'error',
+  'warn',
+  'info',
+  'debug',
+  'trace',
+  'silent',
+];
+
+export interface MonitorAddress {
+  host: string;
+  port: number;
+}
+
+/** Validated broker configuration. */
+export interface BrokerOptions {
+  ingress: string;
+  publish: string;
+  push: string;
+  queueMaxMessages: number;
+  queueMaxBytes: number;
+  pushPolicy: PushPolicy;
+  pushFormat: PushFormat;
+  publishHwm: number;
+  maxMessageBytes: number;
+  drainTimeoutMs: number;
+  /** null: no monitor endpoint. */
+  monitor: MonitorAddress | null;
+  logLevel: LogLevel;
+  dropLogIntervalMs: number;
+}
+
+export type BrokerOptionKey = keyof BrokerOptions;
+
+/** Raw values as they come from flags, environment or code: strings or typed values. */
+export type BrokerOptionsInput = {
+  [K in BrokerOptionKey]?: BrokerOptions[K] | string | number | null;
+};
+
+/** The command-line flag and environment variable of each option. */
+export const OPTION_NAMES: Record<BrokerOptionKey, { flag: string; env: string }> = {
+  ingress: { flag: '--ingress', env: 'ZMQMQ_INGRESS' },
+  publish: { flag: '--publish', env: 'ZMQMQ_PUBLISH' },
+  push: { flag: '--push', env: 'ZMQMQ_PUSH' },
+  queueMaxMessages: { flag: '--queue-max-messages', env: 'ZMQMQ_QUEUE_MAX_MESSAGES' },
+  queueMaxBytes: { flag: '--queue-max-bytes', env: 'ZMQMQ_QUEUE_MAX_BYTES' },
+  pushPolicy: { flag: '--push-policy', env: 'ZMQMQ_PUSH_POLICY' },
+  pushFormat: { flag: '--push-format', env: 'ZMQMQ_PUSH_FORMAT' },
+  publishHwm: { flag: '--publish-hwm', env: 'ZMQMQ_PUBLISH_HWM' },
+  maxMessageBytes: { flag: '--max-message-bytes', env: 'ZMQMQ_MAX_MESSAGE_BYTES' },
+  drainTimeoutMs: { flag: '--drain-timeout', env: 'ZMQMQ_DRAIN_TIMEOUT' },
+  monitor: { flag: '--monitor', env: 'ZMQMQ_MONITOR' },
+  logLevel: { flag: '--log-level', env: 'ZMQMQ_LOG_LEVEL' },
+  dropLogIntervalMs: { flag: '--drop-log-interval', env: 'ZMQMQ_DROP_LOG_INTERVAL' },
+};
+
+const DEFAULTS: BrokerOptions = {
+  ingress: DEFAULT_INGRESS,
+  publish: DEFAULT_PUBLISH,
+  push: DEFAULT_PUSH,
+  queueMaxMessages: DEFAULT_QUEUE_MAX_MESSAGES,
+  queueMaxBytes: DEFAULT_QUEUE_MAX_BYTES,
+  pushPolicy: 'drop-newest',
+  pushFormat: 'payload',
+  publishHwm: DEFAULT_PUBLISH_HWM,
+  maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
+  drainTimeoutMs: DEFAULT_DRAIN_TIMEOUT_MS,
+  monitor: parseMonitor(DEFAULT_MONITOR, '--monitor'),
+  logLevel: 'info',
+  dropLogIntervalMs: DEFAULT_DROP_LOG_INTERVAL_MS,
+};
+
+/** The defaults, as `npm start` runs them. */
+export function defaultBrokerOptions(): BrokerOptions {
+  return { ...DEFAULTS, monitor: DEFAULTS.monitor && { ...DEFAULTS.monitor } };
+}
+
+const ENDPOINT = /^(tcp|ipc|inproc):\/\/(.+)$/;
+const TCP_ADDRESS = /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]+):(\d{1,5}|\*)$/;
+
+/** Checks a ZeroMQ endpoint (`tcp://host:port` with port or `*`, `ipc://path`, `inproc://name`). */
+export function parseEndpoint(value: unknown, name: string): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new OptionError(name, value, 'must be a ZeroMQ endpoint such as tcp://127.0.0.1:5555');
+  }
+  const m = ENDPOINT.exec(value);
+  if (!m) {
+    throw new OptionError(name, value, 'must start with tcp://, ipc:// or inproc://');
+  }
+  if (m[1] === 'tcp') {
+    const addr = TCP_ADDRESS.exec(m[2] as string);
+    if (!addr) throw new OptionError(name, value, 'a tcp endpoint must be tcp://host:port');
+    const port = addr[2] as string;
+    if (port !== '*' && Number(port) > 65535) {
+      throw new OptionError(name, value, 'the port must be 0..65535 or *');
+    }
+  }
+  return value;
+}
+
+const LOOPBACK_HOST = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\]|::1)$/;
+
+/** True when a tcp endpoint is reachable beyond this machine (ipc and inproc are local). */
+export function isExposedEndpoint(endpoint: string): boolean {
+  const m = /^tcp:\/\/(.+):[^:]+$/.exec(endpoint);
+  return m !== null && !LOOPBACK_HOST.test(m[1] as string);
+}
+
+function parseInteger(value: unknown, name: string, min: number, what: string): number {
+  const n =
+    typeof value === 'number'
+      ? value
+      : typeof value === 'string' && /^\s*-?\d+\s*$/.test(value)
+        ? Number(value)
+        : NaN;
+  if (!Number.isSafeInteger(n) || n < min) throw new OptionError(name, value, `must be ${what}`);
+  return n;
+}
+
+const BYTE_UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1000,
+  kib: 1024,
+  m: 1024 ** 2,
+  mb: 1000 ** 2,
+  mib: 1024 ** 2,
+  g: 1024 ** 3,
+  gb: 1000 ** 3,
+  gib: 1024 ** 3,
+};
+
+/** A byte size: a whole number, optionally with a unit (`64MiB`, `512k`, `1GB`). */
+export function parseBytes(value: unknown, name: string, min = 1): number {
+  if (typeof value === 'number')
+    return parseInteger(value, name, min, `a whole number of bytes >= ${min}`);
+  const m = typeof value === 'string' ? /^\s*(\d+)\s*([a-zA-Z]*)\s*$/.exec(value) : null;
+  const unit = m ? BYTE_UNITS[(m[2] as string).toLowerCase()] : undefined;
+  if (!m || unit === undefined) {
+    throw new OptionError(name, value, 'must be a size in bytes such as 1048576, 512KiB or 64MiB');
+  }
+  return parseInteger(Number(m[1]) * unit, name, min, `at least ${min} bytes`);
+}
+
+/** A duration: milliseconds as a number, or a string with a unit (`5s`, `500ms`, `1m`). */
+export function parseDuration(value: unknown, name: string): number {
+  if (typeof value === 'number')
+    return parseInteger(value, name, 0, 'a whole number of milliseconds >= 0');
+  const m = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(value) : null;
+  if (!m) throw new OptionError(name, value, 'must be a duration such as 5000, 500ms, 5s or 1m');
+  const factor = m[2] === 's' ? 1000 : m[2] === 'm' ? 60_000 : 1;
+  return Math.round(Number(m[1]) * factor);
+}
+
+/** `host:port` (port 0 picks a free one), or `off`. */
+export function parseMonitor(value: unknown, name: string): MonitorAddress | null {
+  if (value === null || value === 'off' || value === false) return null;
+  if (typeof value === 'object') {
+    const { host, port } = value as Partial<MonitorAddress>;
+    if (
+      typeof host === 'string' &&
+      host !== '' &&
+      Number.isInteger(port) &&
+      (port as number) >= 0 &&
+      (port as number) <= 65535
+    ) {
+      return { host, port: port as number };
+    }
+  }
+  const m =
+    typeof value === 'string'
+      ? /^(\[[0-9a-fA-F:.]+\]|[^:\s]+):(\d{1,5})$/.exec(value.trim())
+      : null;
+  if (!m || Number(m[2]) > 65535) {
+    throw new OptionError(name, value, 'must be host:port (such as 127.0.0.1:9557) or off');
+  }
+  return { host: (m[1] as string).replace(/^\[|\]$/g, ''), port: Number(m[2]) };
+}
+
+function parseChoice<T extends string>(value: unknown, name: string, choices: readonly T[]): T {
+  if (typeof value === 'string' && (choices as readonly string[]).includes(value))
+    return value as T;
+  throw new OptionError(name, value, `must be one of ${choices.join(', ')}`);
+}
+
+/**
+ * Validates every option and fills in defaults. Throws `OptionError` naming the first bad
+ * option as the user wrote it (`names` maps an option to its flag or environment variable;
+ * the flag by default).
+ */
+export function parseBrokerOptions(
+  input: BrokerOptionsInput = {},
+  names: Partial<Record<BrokerOptionKey, string>> = {},
+): BrokerOptions {
+  const known = new Set(Object.keys(OPTION_NAMES));
+  for (const key of Object.keys(input)) {
+    if (!known.has(key))
+      throw new OptionError(key, (input as Record<string, unknown>)[key], 'is not a broker option');
+  }
+  const name = (k: BrokerOptionKey): string => names[k] ?? OPTION_NAMES[k].flag;
+  const get = <K extends BrokerOptionKey>(k: K): unknown =>
+    input[k] === undefined ? DEFAULTS[k] : input[k];
+
+  const options: BrokerOptions = {
+    ingress: parseEndpoint(get('ingress'), name('ingress')),
+    publish: parseEndpoint(get('publish'), name('publish')),
+    push: parseEndpoint(get('push'), name('push')),
+    queueMaxMessages: parseInteger(
+      get('queueMaxMessages'),
+      name('queueMaxMessages'),
+      1,
+      'a whole number >= 1',
+    ),
+    queueMaxBytes: parseBytes(get('queueMaxBytes'), name('queueMaxBytes')),
+    pushPolicy: parseChoice(get('pushPolicy'), name('pushPolicy'), PUSH_POLICIES),
+    pushFormat: parseChoice(get('pushFormat'), name('pushFormat'), PUSH_FORMATS),
+    publishHwm: parseInteger(
+      get('publishHwm'),
+      name('publishHwm'),
+      0,
+      'a whole number >= 0 (0 means unlimited)',
+    ),
+    maxMessageBytes: parseBytes(get('maxMessageBytes'), name('maxMessageBytes')),
+    drainTimeoutMs: parseDuration(get('drainTimeoutMs'), name('drainTimeoutMs')),
+    monitor:
+      input.monitor === undefined ? DEFAULTS.monitor : parseMonitor(input.monitor, name('monitor')),
+    logLevel: parseChoice(get('logLevel'), name('logLevel'), LOG_LEVELS),
+    dropLogIntervalMs: parseDuration(get('dropLogIntervalMs'), name('dropLogIntervalMs')),
+  };
+  const fixed = [options.ingress, options.publish, options.push].filter((e) => !e.endsWith(':*'));
+  if (new Set(fixed).size !== fixed.length) {
+    throw new OptionError(
+      name('push'),
+      fixed.join(' '),
+      'ingress, publish and push endpoints must differ',
+    );
+  }
+  if (options.queueMaxBytes < options.maxMessageBytes) {
+    throw new OptionError(
+      name('queueMaxBytes'),
+      options.queueMaxBytes,
+      `must be at least --max-message-bytes (${options.maxMessageBytes}) so that any accepted message can be queued`,
+    );
+  }
+  return options;
+}

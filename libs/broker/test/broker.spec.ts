@@ -1,0 +1,201 @@
+import { BindError, Broker, BrokerStateError } from '../src';
+import { receiveWork, sendWaiting, sleep, Sockets, startBroker, waitFor, warmUp } from './helpers';
+
+describe('Broker', () => {
+  const sockets = new Sockets();
+  let brokers: Broker[] = [];
+
+  async function broker(options = {}): Promise<Broker> {
+    const b = await startBroker(options);
+    brokers.push(b);
+    return b;
+  }
+
+  afterEach(async () => {
+    sockets.closeAll();
+    await Promise.all(brokers.map((b) => b.stop()));
+    brokers = [];
+  });
+
+  it('fans out every message to subscribers by topic prefix', async () => {
+    const b = await broker();
+    const ep = b.endpoints!;
+    const orders = sockets.subscriber(ep.publish, 'orders.');
+    const all = sockets.subscriber(ep.publish, '');
+    const pub = sockets.producer(ep.ingress);
+    await warmUp(b, pub, [orders, all]);
+    for (const m of ['orders.created 1', 'users.new 2', 'orders.deleted 3']) await pub.send(m);
+    const got = async (s: typeof all, n: number) => {
+      const out: string[] = [];
+      for (let i = 0; i < n; i++) out.push((await s.receive())[0]!.toString());
+      return out;
+    };
+    expect(await got(orders, 2)).toEqual(['orders.created 1', 'orders.deleted 3']);
+    expect(await got(all, 3)).toEqual(['orders.created 1', 'users.new 2', 'orders.deleted 3']);
+  });
+
+  it('hands each payload, topic stripped, to exactly one worker, round-robin', async () => {
+    const b = await broker();
+    const ep = b.endpoints!;
+    const pub = sockets.producer(ep.ingress);
+    await warmUp(b, pub);
+    const w1 = sockets.worker(ep.push);
+    const w2 = sockets.worker(ep.push);
+    await waitFor(() => b.stats().peers.workers === 2, 5000, 'two workers');
+    await sleep(50);
+    const before = b.stats().pushed.messages;
+    for (let i = 0; i < 10; i++) await pub.send(`jobs job-${i}`);
+    const a: string[] = [];
+    const c: string[] = [];
+    await waitFor(() => b.stats().pushed.messages - before >= 10, 5000, '10 pushed');
+    for (let i = 0; i < 5; i++) a.push((await receiveWork(w1))[0]!.toString());
+    for (let i = 0; i < 5; i++) c.push((await receiveWork(w2))[0]!.toString());
+    expect([...a, ...c].sort()).toEqual(Array.from({ length: 10 }, (_, i) => `job-${i}`).sort());
+    expect(a.every((x) => !x.startsWith('jobs'))).toBe(true);
+  });
+
+  it('strips the topic at the first space only; payloads keep spaces and binary bytes', async () => {
+    const b = await broker();
+    const ep = b.endpoints!;
+    const all = sockets.subscriber(ep.publish, '');
+    const pub = sockets.producer(ep.ingress);
+    const worker = sockets.worker(ep.push);
+    await warmUp(b, pub, [all]);
+    const binary = Buffer.from([0x00, 0x20, 0xff, 0x20, 0x00, 0x0a]);
+    const frames = [
+      Buffer.from('abc hello world  with spaces'),
+      Buffer.concat([Buffer.from('bin '), binary]),
+      Buffer.from('日本.topic ünïcode payload'),
+      Buffer.from('t '),
+    ];
+    for (const f of frames) await pub.send(f);
+    for (const f of frames) expect(Buffer.compare((await all.receive())[0]!, f)).toBe(0);
+    const expected = [
+      Buffer.from('hello world  with spaces'),
+      binary,
+      Buffer.from('ünïcode payload'),
+      Buffer.alloc(0),
+    ];
+    for (const e of expected) expect(Buffer.compare((await receiveWork(worker))[0]!, e)).toBe(0);
+  });
+
+  it('preserves multipart messages on both paths', async () => {
+    const b = await broker();
+    const ep = b.endpoints!;
+    const all = sockets.subscriber(ep.publish, '');
+    const pub = sockets.producer(ep.ingress);
+    const worker = sockets.worker(ep.push);
+    await warmUp(b, pub, [all]);
+    await pub.send([
+      Buffer.from('orders.created {"id":1}'),
+      Buffer.from('meta'),
+      Buffer.from('third'),
+    ]);
+    expect((await all.receive()).map(String)).toEqual(['orders.created {"id":1}', 'meta', 'third']);
+    expect((await receiveWork(worker)).map(String)).toEqual(['{"id":1}', 'meta', 'third']);
+  });
+
+  it('forwards frames unchanged to workers with --push-format full', async () => {
+    const b = await broker({ pushFormat: 'full' });
+    const ep = b.endpoints!;
+    const pub = sockets.producer(ep.ingress);
+    const worker = sockets.worker(ep.push);
+    await warmUp(b, pub);
+    await pub.send([Buffer.from('orders.created x y'), Buffer.from('m')]);
+    expect((await receiveWork(worker)).map(String)).toEqual(['orders.created x y', 'm']);
+  });
+
+  it('queues work while no worker is connected and delivers it in order when one connects', async () => {
+    const b = await broker({ queueMaxMessages: 1000 });
+    const ep = b.endpoints!;
+    const all = sockets.subscriber(ep.publish, 'q');
+    const pub = sockets.producer(ep.ingress);
+    await warmUp(b, pub, [all]);
+    for (let i = 0; i < 200; i++) await pub.send(`q m${i}`);
+    // The fan-out did not wait for the missing worker.
+    for (let i = 0; i < 200; i++) expect((await all.receive())[0]!.toString()).toBe(`q m${i}`);
+    await waitFor(() => b.stats().queue.depth >= 200, 5000, 'queued work');
+    const worker = sockets.worker(ep.push);
+    const got: string[] = [];
+    while (got.length < 200) got.push((await receiveWork(worker))[0]!.toString());
+    expect(got).toEqual(Array.from({ length: 200 }, (_, i) => `m${i}`));
+    await waitFor(() => b.stats().queue.depth === 0, 5000, 'empty queue');
+    expect(b.stats().dropped.total).toBe(0);
+  });
+
+  it.each([
+    ['drop-newest', 'queue-full-newest', ['m0', 'm1', 'm2', 'm3', 'm4']],
+    // m0 is already waiting in the socket's send (no worker yet): it is never evicted.
+    ['drop-oldest', 'queue-full-oldest', ['m0', 'm6', 'm7', 'm8', 'm9']],
+  ] as const)('counts overflow under %s', async (pushPolicy, reason, kept) => {
+    const b = await broker({ queueMaxMessages: 5, pushPolicy });
+    const ep = b.endpoints!;
+    const pub = sockets.producer(ep.ingress);
+    await warmUp(b, pub);
+    for (let i = 0; i < 10; i++) await pub.send(`t m${i}`);
+    await waitFor(() => b.stats().received.messages === 10, 5000, 'received');
+    const s = b.stats();
+    expect(s.queue.depth).toBe(5);
+    expect(s.queue.peakDepth).toBe(5);
+    expect(s.dropped[reason]).toBe(5);
+    expect(s.dropped.total).toBe(5);
+    const worker = sockets.worker(ep.push);
+    const got: string[] = [];
+    while (got.length < 5) got.push((await receiveWork(worker))[0]!.toString());
+    expect(got).toEqual(kept);
+  });
+
+  it('reproduces the original design with --push-policy drop: no queue, drops counted', async () => {
+    const b = await broker({ pushPolicy: 'drop' });
+    const ep = b.endpoints!;
+    const pub = sockets.producer(ep.ingress);
+    await warmUp(b, pub);
+    for (let i = 0; i < 20; i++) await pub.send(`t lost${i}`);
+    await waitFor(() => b.stats().received.messages === 20, 5000, 'received');
+    expect(b.stats().dropped['no-worker']).toBe(20);
+    expect(b.stats().dropped.total).toBe(20);
+    expect(b.stats().queue.depth).toBe(0);
+    const worker = sockets.worker(ep.push);
+    await waitFor(() => b.stats().peers.workers === 1, 5000, 'worker');
+    await sleep(50);
+    await pub.send('t kept');
+    expect((await receiveWork(worker))[0]!.toString()).toBe('kept');
+  });
+
+  it('keeps memory bounded under a flood with no worker', async () => {
+    const b = await broker({
+      queueMaxMessages: 500,
+      queueMaxBytes: '20KiB',
+      maxMessageBytes: '1KiB',
+    });
+    const ep = b.endpoints!;
+    const pub = sockets.producer(ep.ingress);
+    await warmUp(b, pub);
+    const frame = Buffer.concat([Buffer.from('flood '), Buffer.alloc(100, 0x61)]);
+    const n = 5000;
+    for (let i = 0; i < n; i++) await sendWaiting(pub, frame);
+    await waitFor(() => b.stats().received.messages === n, 10000, 'flood received');
+    const s = b.stats();
+    expect(s.queue.peakBytes).toBeLessThanOrEqual(20 * 1024);
+    expect(s.queue.peakDepth).toBeLessThanOrEqual(500);
+    expect(s.queue.bytes).toBeLessThanOrEqual(20 * 1024);
+    expect(s.queue.depth).toBe(Math.floor((20 * 1024) / 100));
+    // Every received message is either queued or counted as dropped.
+    expect(s.queue.depth + s.dropped['queue-full-newest']).toBe(n);
+  });
+
+  it('rejects start twice and reports bind conflicts', async () => {
+    const b = await broker();
+    await expect(b.start()).rejects.toThrow(BrokerStateError);
+    const clash = new Broker({
+      ingress: b.endpoints!.ingress,
+      publish: 'tcp://127.0.0.1:*',
+      push: 'tcp://127.0.0.1:*',
+      monitor: 'off',
+      logLevel: 'silent',
+    });
+    await expect(clash.start()).rejects.toThrow(BindError);
+    await expect(clash.start()).rejects.toThrow(BrokerStateError);
+    await clash.stop();
+  });
+});

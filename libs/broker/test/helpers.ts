@@ -1,0 +1,154 @@
+import { Pull, Subscriber, XPublisher, type Socket } from 'zeromq';
+import { Broker, type BrokerOptionsInput } from '../src';
+
+export const PROBE_TOPIC = '__probe';
+
+/** A broker on ephemeral loopback ports, silent, no monitor unless asked. */
+export async function startBroker(options: BrokerOptionsInput = {}): Promise<Broker> {
+  const broker = new Broker({
+    ingress: 'tcp://127.0.0.1:*',
+    publish: 'tcp://127.0.0.1:*',
+    push: 'tcp://127.0.0.1:*',
+    monitor: 'off',
+    logLevel: 'silent',
+    drainTimeoutMs: 300,
+    ...options,
+  });
+  await broker.start();
+  return broker;
+}
+
+/** Tracks sockets so afterEach can close them all. */
+export class Sockets {
+  private readonly all: Socket[] = [];
+
+  track<T extends Socket>(socket: T): T {
+    this.all.push(socket);
+    return socket;
+  }
+
+  /**
+   * A producer: an XPUB rather than a PUB so that it can see the broker's subscription arrive
+   * (see `warmUp`); on the wire it is the same as a PUB.
+   * `noDrop`: a fast test loop waits at the high-water mark instead of losing messages.
+   */
+  producer(ingress: string): XPublisher {
+    const pub = this.track(new XPublisher({ linger: 0, receiveTimeout: 5000, noDrop: true }));
+    pub.connect(ingress);
+    return pub;
+  }
+
+  subscriber(publish: string, ...prefixes: string[]): Subscriber {
+    const sub = this.track(new Subscriber({ linger: 0, receiveTimeout: 5000 }));
+    sub.connect(publish);
+    sub.subscribe(PROBE_TOPIC, ...prefixes);
+    return sub;
+  }
+
+  worker(push: string, receiveHighWaterMark?: number): Pull {
+    const pull = this.track(
+      new Pull({
+        linger: 0,
+        receiveTimeout: 5000,
+        ...(receiveHighWaterMark ? { receiveHighWaterMark } : {}),
+      }),
+    );
+    pull.connect(push);
+    return pull;
+  }
+
+  closeAll(): void {
+    for (const s of this.all.splice(0)) if (!s.closed) s.close();
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Solves the slow joiner for a test. The producer's XPUB receives the broker's subscribe-all
+ * (frame 0x01) once the ingress link is up, so nothing sent afterwards is lost. Subscribers'
+ * links are proven with probe messages: sent until every subscriber has seen one, then a final
+ * probe that each subscriber reads up to, so the next message it reads is a real one. Probes
+ * also reach the work path (payload `__probe:N`, skipped by `receiveWork`). Bounded: 5 s.
+ */
+export async function warmUp(
+  broker: Broker,
+  pub: XPublisher,
+  subs: Subscriber[] = [],
+): Promise<void> {
+  const [subscription] = await pub.receive();
+  if (subscription![0] !== 1) throw new Error('expected a subscription from the broker ingress');
+  if (subs.length === 0) return;
+  const deadline = Date.now() + 5000;
+  const seen = new Set<Subscriber>();
+  let n = 0;
+  while (seen.size < subs.length) {
+    if (Date.now() > deadline) throw new Error('warm-up timed out: a subscriber never saw a probe');
+    await pub.send(`${PROBE_TOPIC} __probe:${n++}`);
+    await sleep(10);
+    for (const sub of subs) {
+      if (seen.has(sub)) continue;
+      const timeout = sub.receiveTimeout;
+      sub.receiveTimeout = 0;
+      try {
+        await sub.receive();
+        seen.add(sub);
+      } catch {
+        // nothing yet
+      } finally {
+        sub.receiveTimeout = timeout;
+      }
+    }
+  }
+  await pub.send(`${PROBE_TOPIC} __probe:end`);
+  for (const sub of subs) {
+    for (let i = 0; i < 1000; i++) {
+      const [frame] = await sub.receive();
+      if (frame!.toString() === `${PROBE_TOPIC} __probe:end`) break;
+    }
+  }
+  const expected = n + 1;
+  await waitFor(() => broker.stats().received.messages >= expected, 5000, 'probes at the broker');
+}
+
+/**
+ * Sends on a `noDrop` XPUB, waiting while it is at its high-water mark (libzmq then says
+ * EAGAIN at once, as XPUB always polls writable). Bounded: 5 s per message.
+ */
+export async function sendWaiting(
+  pub: XPublisher,
+  message: Buffer | string | Buffer[],
+): Promise<void> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    try {
+      await pub.send(message);
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'EAGAIN' || Date.now() > deadline) throw err;
+      await sleep(1);
+    }
+  }
+}
+
+/** Next message on a worker that is not a probe payload (probes may be queued before). */
+export async function receiveWork(pull: Pull): Promise<Buffer[]> {
+  for (let i = 0; i < 10000; i++) {
+    const frames = await pull.receive();
+    if (!/^(__probe )?__probe:/.test(frames[0]!.toString())) return frames;
+  }
+  throw new Error('only probes received');
+}
+
+/** Polls `predicate` every 10 ms until true; throws after `timeoutMs`. */
+export async function waitFor(
+  predicate: () => boolean,
+  timeoutMs = 5000,
+  what = 'condition',
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(10);
+  }
+}

@@ -1,0 +1,124 @@
+import { OptionError } from '@zmq-mq/protocol';
+import {
+  defaultBrokerOptions,
+  isExposedEndpoint,
+  parseBrokerOptions,
+  parseBytes,
+  parseDuration,
+  parseEndpoint,
+  parseMonitor,
+} from '../src';
+
+function problem(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(OptionError);
+    return (err as Error).message;
+  }
+  throw new Error('no error');
+}
+
+describe('broker options', () => {
+  it('defaults to the original design endpoints on loopback, bounded', () => {
+    const o = parseBrokerOptions();
+    expect(o).toEqual(defaultBrokerOptions());
+    expect(o).toMatchObject({
+      ingress: 'tcp://127.0.0.1:5555',
+      publish: 'tcp://127.0.0.1:5556',
+      push: 'tcp://127.0.0.1:5557',
+      pushPolicy: 'drop-newest',
+      pushFormat: 'payload',
+      monitor: { host: '127.0.0.1', port: 9557 },
+      drainTimeoutMs: 5000,
+    });
+    expect(o.publishHwm).toBeGreaterThan(0);
+    expect(o.queueMaxMessages).toBeGreaterThan(0);
+  });
+
+  it('accepts strings from flags and environment', () => {
+    const o = parseBrokerOptions({
+      ingress: 'ipc:///tmp/zmqmq-in',
+      publish: 'tcp://0.0.0.0:6000',
+      push: 'tcp://[::1]:*',
+      queueMaxMessages: '10',
+      queueMaxBytes: '2MiB',
+      pushPolicy: 'drop',
+      publishHwm: '0',
+      maxMessageBytes: '1k',
+      drainTimeoutMs: '2s',
+      monitor: 'off',
+      logLevel: 'silent',
+    });
+    expect(o).toMatchObject({
+      queueMaxMessages: 10,
+      queueMaxBytes: 2 * 1024 * 1024,
+      pushPolicy: 'drop',
+      publishHwm: 0,
+      maxMessageBytes: 1024,
+      drainTimeoutMs: 2000,
+      monitor: null,
+    });
+  });
+
+  it.each([
+    [{ queueMaxMessages: '-1' }, '--queue-max-messages: must be a whole number >= 1 (got "-1")'],
+    [{ queueMaxMessages: '1.5' }, '--queue-max-messages'],
+    [{ queueMaxBytes: '12 parsecs' }, '--queue-max-bytes: must be a size'],
+    [
+      { pushPolicy: 'keep' },
+      '--push-policy: must be one of drop-newest, drop-oldest, drop (got "keep")',
+    ],
+    [{ pushFormat: 'x' }, '--push-format'],
+    [{ publishHwm: '-3' }, '--publish-hwm'],
+    [{ ingress: 'http://x' }, '--ingress: must start with tcp://, ipc:// or inproc://'],
+    [{ publish: 'tcp://127.0.0.1' }, '--publish: a tcp endpoint must be tcp://host:port'],
+    [{ push: 'tcp://127.0.0.1:70000' }, '--push: the port must be'],
+    [{ drainTimeoutMs: 'soon' }, '--drain-timeout: must be a duration'],
+    [{ monitor: 'nowhere' }, '--monitor: must be host:port'],
+    [{ logLevel: 'loud' }, '--log-level'],
+    [{ ingress: 'tcp://127.0.0.1:7000', publish: 'tcp://127.0.0.1:7000' }, 'must differ'],
+    [
+      { queueMaxBytes: '10', maxMessageBytes: '100' },
+      '--queue-max-bytes: must be at least --max-message-bytes',
+    ],
+  ])('rejects %j with a clear message', (input, message) => {
+    expect(problem(() => parseBrokerOptions(input))).toContain(message);
+  });
+
+  it('names the environment variable when the value came from there', () => {
+    expect(
+      problem(() => parseBrokerOptions({ pushPolicy: 'x' }, { pushPolicy: 'ZMQMQ_PUSH_POLICY' })),
+    ).toMatch(/^ZMQMQ_PUSH_POLICY: /);
+  });
+
+  it('rejects unknown option names from code', () => {
+    expect(problem(() => parseBrokerOptions({ bogus: 1 } as never))).toContain(
+      'bogus: is not a broker option',
+    );
+  });
+
+  it('parses sizes, durations, endpoints and monitor addresses', () => {
+    expect(parseBytes('64MiB', 'x')).toBe(64 * 1024 * 1024);
+    expect(parseBytes('1GB', 'x')).toBe(1e9);
+    expect(parseBytes(5, 'x')).toBe(5);
+    expect(parseDuration('1m', 'x')).toBe(60000);
+    expect(parseDuration('250ms', 'x')).toBe(250);
+    expect(parseDuration(0, 'x')).toBe(0);
+    expect(parseEndpoint('inproc://a', 'x')).toBe('inproc://a');
+    expect(parseMonitor('[::1]:0', 'x')).toEqual({ host: '::1', port: 0 });
+    expect(parseMonitor({ host: 'localhost', port: 1 }, 'x')).toEqual({
+      host: 'localhost',
+      port: 1,
+    });
+  });
+
+  it('knows which endpoints reach beyond this machine', () => {
+    expect(isExposedEndpoint('tcp://0.0.0.0:5555')).toBe(true);
+    expect(isExposedEndpoint('tcp://10.1.2.3:5555')).toBe(true);
+    expect(isExposedEndpoint('tcp://127.0.0.1:5555')).toBe(false);
+    expect(isExposedEndpoint('tcp://localhost:5555')).toBe(false);
+    expect(isExposedEndpoint('tcp://[::1]:5555')).toBe(false);
+    expect(isExposedEndpoint('ipc:///tmp/x')).toBe(false);
+  });
+});
