@@ -1,0 +1,21 @@
+// Bundles the benchmark's entry points (orchestrator, producer, consumer, plain forwarder)
+// into dist/tools/bench/ with esbuild; zeromq stays external (native addon).
+// usage: node tools/bench/build.mjs
+import { build } from 'esbuild';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const src = join(root, 'tools', 'bench', 'src');
+await build({
+  entryPoints: ['main', 'producer', 'consumer', 'forwarder'].map((n) => join(src, `${n}.ts`)),
+  outdir: join(root, 'dist', 'tools', 'bench'),
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  sourcemap: true,
+  external: ['zeromq'],
+  tsconfig: join(root, 'tsconfig.base.json'),
+  logLevel: 'warning',
+});

@@ -1,0 +1,6 @@
+// Behaviour tests of the benchmark's pure logic (statistics, loss counting, rendering); no timing.
+export default {
+  displayName: 'bench',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};

@@ -1,0 +1,95 @@
+// Consumer process: a SUB (everything) or a PULL on one of the broker's outputs. Marks each
+// producer seen from its probes, then counts measured messages: distinct per producer,
+// duplicates, bytes and send-to-receive latency.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Pull, Subscriber } from 'zeromq';
+import { Histogram } from './histogram';
+import { childConfig, tellParent } from './messages';
+import type { ConsumerConfig, ToConsumer } from './messages';
+import { PROBE_SEQ, headerOffset, nowNs } from './payload';
+import { SequenceTracker } from './sequence';
+
+/** Receive queue depth: absorbs scheduling hiccups of this process on a busy 2-core box. */
+const RECEIVE_HWM = 50_000;
+
+async function main(): Promise<void> {
+  const config = childConfig<ConsumerConfig>();
+  const socket =
+    config.kind === 'sub'
+      ? new Subscriber({ linger: 0, receiveHighWaterMark: RECEIVE_HWM })
+      : new Pull({ linger: 0, receiveHighWaterMark: RECEIVE_HWM });
+  if (socket instanceof Subscriber) socket.subscribe();
+
+  const tracker = new SequenceTracker();
+  const latency = new Histogram();
+  const seen = new Set<number>();
+  let received = 0;
+  let bytes = 0;
+  let firstNs = 0;
+  let lastNs = 0;
+  let foreign = 0;
+  let ready = false;
+
+  process.on('message', (m: ToConsumer) => {
+    if (m.type === 'progress') tellParent({ type: 'progress', received, lastNs });
+    else if (m.type === 'report') {
+      const { duplicates, reordered } = tracker.counts();
+      tellParent({
+        type: 'report',
+        report: {
+          distinct: tracker.distinctByProducer(),
+          duplicates,
+          reordered,
+          bytes,
+          firstNs,
+          lastNs,
+          latency: latency.toSparse(),
+          foreign,
+        },
+      });
+    } else {
+      socket.close();
+      setTimeout(() => process.exit(0), 50);
+    }
+  });
+  process.on('disconnect', () => process.exit(0));
+
+  if (config.bind) await socket.bind(config.endpoint);
+  else socket.connect(config.endpoint);
+  tellParent({ type: 'connected', endpoint: socket.lastEndpoint ?? config.endpoint });
+
+  for await (const [frame] of socket) {
+    if (!frame) continue;
+    const at = headerOffset(frame);
+    if (at < 0) {
+      foreign++;
+      continue;
+    }
+    const producer = frame.readUInt32LE(at + 1);
+    const seq = frame.readUInt32LE(at + 5);
+    if (seq === PROBE_SEQ) {
+      if (!ready) {
+        seen.add(producer);
+        if (seen.size >= config.producers) {
+          ready = true;
+          tellParent({ type: 'ready' });
+        }
+      }
+      continue;
+    }
+    if (!tracker.record(producer, seq)) continue;
+    const now = nowNs();
+    latency.record(now - frame.readDoubleLE(at + 9));
+    received++;
+    bytes += frame.length;
+    if (firstNs === 0) firstNs = now;
+    lastNs = now;
+  }
+  await sleep(10_000);
+  process.exit(0);
+}
+
+main().catch((err: unknown) => {
+  console.error('bench consumer:', err);
+  process.exit(1);
+});

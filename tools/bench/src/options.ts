@@ -1,0 +1,121 @@
+// Command-line options of `npm run bench -- [flags]`.
+import { parseArgs } from 'node:util';
+import { BROKER_IDS } from './brokers';
+import type { BrokerId } from './brokers';
+
+export interface BenchOptions {
+  quick: boolean;
+  brokers: BrokerId[];
+  payloads: number[];
+  producers: number[];
+  windowMs: number;
+  dropAtProducer: boolean;
+  saturation: boolean;
+  rateSearch: boolean;
+  /** Payload/producer combinations the rate search covers (default: the first of each). */
+  rateMatrix: boolean;
+  confirmations: number;
+  memory: boolean;
+  memoryMessages: number;
+  memoryRatePerSec: number;
+  memoryQueueBytes: number;
+  profile: boolean;
+  build: boolean;
+  outDir: string;
+  name: string;
+  help: boolean;
+}
+
+export const USAGE = `usage: npm run bench -- [flags]
+
+  --quick                 saturation only, 100 B, 1 producer, 2 s windows (under a minute)
+  --brokers LIST          comma list of ${BROKER_IDS.join(', ')} (default: all available)
+  --payloads LIST         payload bytes (default 100,1024,16384)
+  --producers LIST        producer counts (default 1,4)
+  --window MS             measured window per run (default 3000)
+  --drop-at-producer      saturation producers drop at their own PUB instead of waiting (noDrop)
+  --no-saturation         skip the saturation matrix
+  --no-rate-search        skip the rate search
+  --rate-matrix           rate-search every payload/producer combination (default: first only)
+  --confirmations N       repeat runs that must pass at the found rate (default 2)
+  --no-memory             skip the memory test (default: on unless --quick)
+  --memory-messages N     messages in the memory flood (default 1000000)
+  --memory-rate N         flood rate, msgs/s (default 100000)
+  --memory-queue-bytes N  our broker's --queue-max-bytes in the memory test (default 134217728)
+  --profile               run our broker once under saturation with --cpu-prof, list top functions
+  --no-build              do not rebuild the broker and the bench first
+  --out DIR               results directory (default bench-results)
+  --name NAME             result file name (default: quick or full)
+  --help`;
+
+function list(value: string | undefined, fallback: number[]): number[] {
+  if (value === undefined) return fallback;
+  const out = value.split(',').map((s) => Number(s.trim()));
+  if (out.some((n) => !Number.isInteger(n) || n <= 0))
+    throw new Error(`not a list of positive integers: ${value}`);
+  return out;
+}
+
+function positive(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new Error(`--${name} must be a positive number, got ${value}`);
+  return n;
+}
+
+export function parseOptions(argv: string[]): BenchOptions {
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    options: {
+      quick: { type: 'boolean', default: false },
+      brokers: { type: 'string' },
+      payloads: { type: 'string' },
+      producers: { type: 'string' },
+      window: { type: 'string' },
+      'drop-at-producer': { type: 'boolean', default: false },
+      'no-saturation': { type: 'boolean', default: false },
+      'no-rate-search': { type: 'boolean', default: false },
+      'rate-matrix': { type: 'boolean', default: false },
+      confirmations: { type: 'string' },
+      'no-memory': { type: 'boolean', default: false },
+      'memory-messages': { type: 'string' },
+      'memory-rate': { type: 'string' },
+      'memory-queue-bytes': { type: 'string' },
+      profile: { type: 'boolean', default: false },
+      'no-build': { type: 'boolean', default: false },
+      out: { type: 'string' },
+      name: { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  const quick = values.quick === true;
+  const brokers = (values.brokers?.split(',').map((s) => s.trim()) ?? [
+    ...BROKER_IDS,
+  ]) as BrokerId[];
+  for (const b of brokers) if (!BROKER_IDS.includes(b)) throw new Error(`unknown broker "${b}"`);
+  return {
+    quick,
+    brokers,
+    payloads: list(values.payloads, quick ? [100] : [100, 1024, 16384]),
+    producers: list(values.producers, quick ? [1] : [1, 4]),
+    windowMs: positive('window', values.window, quick ? 2000 : 3000),
+    dropAtProducer: values['drop-at-producer'] === true,
+    saturation: values['no-saturation'] !== true,
+    rateSearch: values['no-rate-search'] !== true && !quick,
+    rateMatrix: values['rate-matrix'] === true,
+    confirmations: Math.floor(positive('confirmations', values.confirmations, 2)),
+    memory: values['no-memory'] !== true && !quick,
+    memoryMessages: Math.floor(positive('memory-messages', values['memory-messages'], 1_000_000)),
+    memoryRatePerSec: positive('memory-rate', values['memory-rate'], 100_000),
+    memoryQueueBytes: Math.floor(
+      positive('memory-queue-bytes', values['memory-queue-bytes'], 128 * 1024 * 1024),
+    ),
+    profile: values.profile === true,
+    build: values['no-build'] !== true,
+    outDir: values.out ?? 'bench-results',
+    name: values.name ?? (quick ? 'quick' : 'full'),
+    help: values.help === true,
+  };
+}

@@ -1,0 +1,47 @@
+// What the kernel says about the broker process: CPU time and peak memory, from /proc.
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+/** utime + stime in clock ticks, from the text of /proc/<pid>/stat. */
+export function parseStatTicks(stat: string): number {
+  // Field 2 (comm) may contain spaces and parentheses: parse after the last ')'.
+  const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // rest[0] is field 3 (state); utime and stime are fields 14 and 15.
+  const utime = Number(rest[11]);
+  const stime = Number(rest[12]);
+  if (!Number.isFinite(utime) || !Number.isFinite(stime))
+    throw new Error('unreadable /proc stat line');
+  return utime + stime;
+}
+
+/** A `Vm…:  N kB` field of /proc/<pid>/status in bytes, or NaN when absent. */
+export function parseStatusBytes(status: string, field: string): number {
+  const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);
+  return m ? Number(m[1]) * 1024 : NaN;
+}
+
+let ticksPerSecond: number | undefined;
+
+/** Clock ticks per second (`getconf CLK_TCK`, 100 on Linux when getconf is missing). */
+export function clockTicks(): number {
+  if (ticksPerSecond === undefined) {
+    try {
+      ticksPerSecond =
+        Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      ticksPerSecond = 100;
+    }
+  }
+  return ticksPerSecond;
+}
+
+/** CPU seconds (user + system, all threads) the process has used so far. */
+export function cpuSeconds(pid: number): number {
+  return parseStatTicks(readFileSync(`/proc/${pid}/stat`, 'utf8')) / clockTicks();
+}
+
+/** Peak resident set (VmHWM) and current resident set (VmRSS), bytes. */
+export function memory(pid: number): { peakRss: number; rss: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return { peakRss: parseStatusBytes(status, 'VmHWM'), rss: parseStatusBytes(status, 'VmRSS') };
+}

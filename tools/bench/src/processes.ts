@@ -1,0 +1,156 @@
+// Every process the benchmark starts goes through one ProcessGroup, which kills them all on
+// the way out: normal end, error, Ctrl-C or SIGTERM. Each wait is bounded in time.
+import { fork, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+
+const KEEP_LINES = 200;
+
+/** One child process: its recent output lines and IPC messages, with bounded waits. */
+export class Child {
+  readonly lines: string[] = [];
+  private readonly inbox: unknown[] = [];
+  private readonly waiters = new Set<() => void>();
+  readonly exited: Promise<number | null>;
+
+  constructor(
+    readonly name: string,
+    readonly proc: ChildProcess,
+  ) {
+    const reader = (): ((chunk: Buffer) => void) => {
+      let partial = '';
+      return (chunk) => {
+        const parts = (partial + chunk.toString('utf8')).split('\n');
+        partial = parts.pop() ?? '';
+        for (const line of parts) {
+          if (line.trim() === '') continue;
+          this.lines.push(line);
+          if (this.lines.length > KEEP_LINES) this.lines.shift();
+        }
+        this.wake();
+      };
+    };
+    proc.stdout?.on('data', reader());
+    proc.stderr?.on('data', reader());
+    proc.on('message', (m) => {
+      this.inbox.push(m);
+      this.wake();
+    });
+    this.exited = new Promise((resolve) => proc.on('exit', (code) => resolve(code)));
+    void this.exited.then(() => this.wake());
+  }
+
+  get pid(): number {
+    if (this.proc.pid === undefined) throw new Error(`${this.name} did not start`);
+    return this.proc.pid;
+  }
+
+  get running(): boolean {
+    return this.proc.exitCode === null && this.proc.signalCode === null;
+  }
+
+  private wake(): void {
+    for (const w of [...this.waiters]) w();
+  }
+
+  private async until<T>(find: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
+    const found = find();
+    if (found !== undefined) return found;
+    return new Promise<T>((resolve, reject) => {
+      const check = (): void => {
+        const value = find();
+        if (value !== undefined) {
+          done();
+          resolve(value);
+        } else if (!this.running) {
+          done();
+          reject(new Error(`${this.name} exited while waiting for ${what}:\n${this.tail()}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`${this.name}: no ${what} within ${timeoutMs} ms:\n${this.tail()}`));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+      };
+      this.waiters.add(check);
+    });
+  }
+
+  /** Resolves with the first output line matching `pattern`. */
+  waitForLine(pattern: RegExp, timeoutMs: number): Promise<string> {
+    return this.until(() => this.lines.find((l) => pattern.test(l)), timeoutMs, `line ${pattern}`);
+  }
+
+  /** Resolves with (and removes) the first IPC message of `type`. */
+  waitForMessage<T extends { type: string }>(type: T['type'], timeoutMs: number): Promise<T> {
+    return this.until(
+      () => {
+        const i = this.inbox.findIndex((m) => (m as { type?: string }).type === type);
+        return i < 0 ? undefined : (this.inbox.splice(i, 1)[0] as T);
+      },
+      timeoutMs,
+      `"${type}" message`,
+    );
+  }
+
+  /** Asks over IPC and waits for the answer of the same type. */
+  async ask<T extends { type: string }>(
+    request: { type: T['type'] },
+    timeoutMs: number,
+  ): Promise<T> {
+    this.send(request);
+    return this.waitForMessage<T>(request.type, timeoutMs);
+  }
+
+  send(message: unknown): void {
+    if (this.proc.connected) this.proc.send(message as object);
+  }
+
+  /** Signals, waits up to `graceMs`, then kills. Resolves once the process is gone. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', graceMs = 3000): Promise<void> {
+    if (!this.running) return;
+    this.proc.kill(signal);
+    const timer = setTimeout(() => this.proc.kill('SIGKILL'), graceMs);
+    await this.exited;
+    clearTimeout(timer);
+  }
+
+  tail(n = 20): string {
+    return this.lines.slice(-n).join('\n');
+  }
+}
+
+/** The set of processes started by this run. */
+export class ProcessGroup {
+  private readonly children = new Set<Child>();
+
+  /** A Node program with an IPC channel (bench producers, consumers). */
+  fork(name: string, modulePath: string, args: string[], execArgv: string[] = []): Child {
+    const proc = fork(modulePath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv });
+    return this.track(new Child(name, proc));
+  }
+
+  /** Any program (brokers). */
+  spawn(name: string, command: string, args: string[]): Child {
+    const proc = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    return this.track(new Child(name, proc));
+  }
+
+  private track(child: Child): Child {
+    this.children.add(child);
+    void child.exited.then(() => this.children.delete(child));
+    return child;
+  }
+
+  /** Stops every child still running (SIGTERM, then SIGKILL after the grace period). */
+  async stopAll(graceMs = 3000): Promise<void> {
+    await Promise.all([...this.children].map((c) => c.stop('SIGTERM', graceMs)));
+  }
+
+  /** Last resort, synchronous: for process 'exit' and signal handlers. */
+  killAll(): void {
+    for (const c of this.children) if (c.running) c.proc.kill('SIGKILL');
+  }
+}

@@ -1,0 +1,145 @@
+// The report: markdown tables of every figure for each broker, with our ratio to the plain
+// zeromq.js forwarder measured in the same run.
+import type { ScenarioResult } from './scenario';
+
+export interface RateSearchResult {
+  broker: string;
+  label: string;
+  payloadBytes: number;
+  producers: number;
+  /** Highest total rate with loss < 0.1% on both paths, confirmed; null if none passed. */
+  maxRatePerSec: number | null;
+  trials: Array<{ rate: number; pass: boolean; subLoss: number; pullLoss: number | null }>;
+  /** A run at half the highest rate: latency and CPU there. */
+  atHalf: ScenarioResult | null;
+}
+
+export const BASELINE = 'plain';
+
+function num(n: number | null | undefined, digits = 0): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '—';
+  return n.toLocaleString('en-US', {
+    maximumFractionDigits: digits,
+    minimumFractionDigits: digits,
+  });
+}
+
+function pct(x: number | null | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return '—';
+  return `${(x * 100).toFixed(x < 0.001 && x > 0 ? 3 : 1)}%`;
+}
+
+/** `a / b` as `1.23x`, or — when either is missing. */
+export function ratio(a: number | null | undefined, b: number | null | undefined): string {
+  if (a == null || b == null || !Number.isFinite(a) || !Number.isFinite(b) || b === 0) return '—';
+  return `${(a / b).toFixed(2)}x`;
+}
+
+function table(header: string[], rows: string[][]): string {
+  const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
+}
+
+function lat(r: ScenarioResult['sub'] | null): string {
+  if (!r) return '—';
+  return `${num(r.latencyUs.p50)} / ${num(r.latencyUs.p99)} / ${num(r.latencyUs.p999)}`;
+}
+
+function groupKey(r: { payloadBytes: number; producers: number }): string {
+  return `${r.payloadBytes} B payload, ${r.producers} producer${r.producers === 1 ? '' : 's'}`;
+}
+
+function groups<T extends { payloadBytes: number; producers: number }>(
+  items: T[],
+): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const key = groupKey(item);
+    out.set(key, [...(out.get(key) ?? []), item]);
+  }
+  return out;
+}
+
+/** Saturation tables, one per payload/producer combination. */
+export function saturationTables(results: ScenarioResult[]): string {
+  const parts: string[] = [];
+  for (const [key, rows] of groups(results)) {
+    const base = rows.find((r) => r.broker === BASELINE);
+    parts.push(`### Saturation, ${key}\n`);
+    parts.push(
+      table(
+        [
+          'broker',
+          'fan-out msg/s',
+          'MB/s',
+          'loss',
+          'work msg/s',
+          'MB/s',
+          'loss',
+          'dup',
+          'fan-out p50/p99/p999 µs',
+          'work p50/p99/p999 µs',
+          'CPU µs/msg',
+          'peak RSS MB',
+          'fan-out vs plain',
+          'work vs plain',
+          'CPU vs plain',
+        ],
+        rows.map((r) => [
+          r.label,
+          num(r.sub.msgsPerSec),
+          num(r.sub.mbPerSec, 1),
+          pct(r.sub.loss),
+          num(r.pull?.msgsPerSec),
+          num(r.pull?.mbPerSec, 1),
+          pct(r.pull?.loss),
+          num(r.sub.duplicates + (r.pull?.duplicates ?? 0)),
+          lat(r.sub),
+          lat(r.pull),
+          num(r.cpuUsPerMsg, 2),
+          num(r.peakRssMb),
+          ratio(r.sub.msgsPerSec, base?.sub.msgsPerSec),
+          ratio(r.pull?.msgsPerSec, base?.pull?.msgsPerSec),
+          ratio(r.cpuUsPerMsg, base?.cpuUsPerMsg),
+        ]),
+      ),
+    );
+    parts.push('');
+  }
+  return parts.join('\n');
+}
+
+/** Rate-search table: highest rate under 0.1% loss on both paths, and latency at half of it. */
+export function rateTables(results: RateSearchResult[]): string {
+  const parts: string[] = [];
+  for (const [key, rows] of groups(results)) {
+    const base = rows.find((r) => r.broker === BASELINE);
+    parts.push(`### Highest rate with loss < 0.1% on both paths, ${key}\n`);
+    parts.push(
+      table(
+        [
+          'broker',
+          'max msg/s',
+          'trials',
+          'vs plain',
+          'at half: fan-out p50/p99/p999 µs',
+          'at half: work p50/p99/p999 µs',
+          'at half: CPU µs/msg',
+          'CPU vs plain',
+        ],
+        rows.map((r) => [
+          r.label,
+          num(r.maxRatePerSec),
+          r.trials.map((t) => `${num(t.rate)}${t.pass ? '✓' : '✗'}`).join(' '),
+          ratio(r.maxRatePerSec, base?.maxRatePerSec),
+          lat(r.atHalf?.sub ?? null),
+          lat(r.atHalf?.pull ?? null),
+          num(r.atHalf?.cpuUsPerMsg, 2),
+          ratio(r.atHalf?.cpuUsPerMsg, base?.atHalf?.cpuUsPerMsg),
+        ]),
+      ),
+    );
+    parts.push('');
+  }
+  return parts.join('\n');
+}

@@ -1,0 +1,225 @@
+// One measured run: a broker, one SUB and one PULL consumer, N producers, a warm-up until
+// every consumer has seen every producer, a measured window, a bounded drain, and the figures.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { BrokerKind, StartOptions } from './brokers';
+import { Histogram } from './histogram';
+import type {
+  ConsumerConfig,
+  ConsumerReport,
+  FromConsumer,
+  FromProducer,
+  ProducerConfig,
+} from './messages';
+import { benchScript } from './paths';
+import { cpuSeconds, memory } from './proc';
+import type { Child, ProcessGroup } from './processes';
+import { lossRatio, pathCount } from './sequence';
+import type { PathCount } from './sequence';
+
+export interface ScenarioSpec {
+  broker: BrokerKind;
+  payloadBytes: number;
+  producers: number;
+  /** Total offered messages/s over all producers; null = saturation. */
+  ratePerSec: number | null;
+  windowMs: number;
+  /** Saturation: producers wait on a full ingress (true) or drop at their own PUB (false). */
+  backpressure?: boolean;
+  startOptions?: StartOptions;
+}
+
+export interface LatencyUs {
+  p50: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+export interface PathResult extends PathCount {
+  loss: number;
+  msgsPerSec: number;
+  mbPerSec: number;
+  latencyUs: LatencyUs;
+}
+
+export interface ScenarioResult {
+  broker: string;
+  label: string;
+  payloadBytes: number;
+  producers: number;
+  mode: 'saturation' | 'rate';
+  offeredPerSec: number | null;
+  windowMs: number;
+  sent: number;
+  /** Fan-out path (SUB on the publish socket). */
+  sub: PathResult;
+  /** Work path (PULL on the push socket); null without one. */
+  pull: PathResult | null;
+  brokerCpuSeconds: number | null;
+  /** Broker CPU per message delivered on the fan-out path, µs. */
+  cpuUsPerMsg: number | null;
+  peakRssMb: number | null;
+  /** CPU seconds the load processes used in the window (to see whether they were the limit). */
+  harnessCpuSeconds: { producers: number; consumers: number };
+}
+
+const READY_TIMEOUT_MS = 15_000;
+const DRAIN_STABLE_MS = 400;
+const DRAIN_MAX_MS = 10_000;
+
+/** Figures of one path from its consumer's report and what the producers sent. */
+export function pathResult(
+  report: ConsumerReport,
+  sent: Record<string, number>,
+  startNs: number,
+): PathResult {
+  const count = pathCount(sent, report.distinct, report.duplicates, report.reordered);
+  const seconds = report.lastNs > startNs ? (report.lastNs - startNs) / 1e9 : NaN;
+  const hist = Histogram.fromSparse(report.latency);
+  const us = (q: number): number => hist.quantile(q) / 1000;
+  return {
+    ...count,
+    loss: lossRatio(count),
+    msgsPerSec: count.delivered > 0 ? count.delivered / seconds : 0,
+    mbPerSec: count.delivered > 0 ? report.bytes / seconds / 1e6 : 0,
+    latencyUs: { p50: us(0.5), p99: us(0.99), p999: us(0.999), max: hist.max / 1000 },
+  };
+}
+
+async function waitAll<T extends { type: string }>(
+  children: Child[],
+  type: T['type'],
+  ms: number,
+): Promise<T[]> {
+  return Promise.all(children.map((c) => c.waitForMessage<T>(type, ms)));
+}
+
+/** Waits until no consumer received anything for DRAIN_STABLE_MS (bounded by DRAIN_MAX_MS). */
+async function drain(consumers: Child[]): Promise<void> {
+  const deadline = Date.now() + DRAIN_MAX_MS;
+  let last = -1;
+  let stableSince = Date.now();
+  while (Date.now() < deadline) {
+    const progress = await Promise.all(
+      consumers.map((c) =>
+        c.ask<Extract<FromConsumer, { type: 'progress' }>>({ type: 'progress' }, 5000),
+      ),
+    );
+    const total = progress.reduce((n, p) => n + p.received, 0);
+    if (total !== last) {
+      last = total;
+      stableSince = Date.now();
+    } else if (Date.now() - stableSince >= DRAIN_STABLE_MS) return;
+    await sleep(100);
+  }
+}
+
+/** Runs one scenario; every process it starts is stopped before it returns or throws. */
+export async function runScenario(
+  group: ProcessGroup,
+  spec: ScenarioSpec,
+): Promise<ScenarioResult> {
+  const broker = await spec.broker.start(group, spec.startOptions ?? {});
+  const started: Child[] = [];
+  try {
+    const direct = broker.child === null;
+    const consumerSpecs: ConsumerConfig[] = [
+      {
+        kind: 'sub',
+        endpoint: direct ? broker.endpoints.ingress : broker.endpoints.publish,
+        bind: direct,
+        producers: spec.producers,
+      },
+    ];
+    if (broker.endpoints.push) {
+      consumerSpecs.push({
+        kind: 'pull',
+        endpoint: broker.endpoints.push,
+        bind: false,
+        producers: spec.producers,
+      });
+    }
+    const consumers = consumerSpecs.map((c) =>
+      group.fork(`consumer-${c.kind}`, benchScript('consumer'), [JSON.stringify(c)]),
+    );
+    started.push(...consumers);
+    const connected = await waitAll<Extract<FromConsumer, { type: 'connected' }>>(
+      consumers,
+      'connected',
+      READY_TIMEOUT_MS,
+    );
+    const ingress = direct
+      ? (connected[0] as { endpoint: string }).endpoint
+      : broker.endpoints.ingress;
+
+    const producers = Array.from({ length: spec.producers }, (_, id) => {
+      const config: ProducerConfig = {
+        id,
+        endpoint: ingress,
+        payloadBytes: spec.payloadBytes,
+      };
+      return group.fork(`producer-${id}`, benchScript('producer'), [JSON.stringify(config)]);
+    });
+    started.push(...producers);
+    await waitAll(producers, 'connected', READY_TIMEOUT_MS);
+    await waitAll(consumers, 'ready', READY_TIMEOUT_MS);
+    await sleep(200); // probes still in flight arrive before the window opens
+
+    const pid = broker.child?.pid;
+    const cpuBefore = pid ? cpuSeconds(pid) : 0;
+    const cpuOf = (children: Child[]): number =>
+      children.reduce((t, c) => t + cpuSeconds(c.pid), 0);
+    const harnessBefore = { producers: cpuOf(producers), consumers: cpuOf(consumers) };
+    const perProducer = spec.ratePerSec === null ? null : spec.ratePerSec / spec.producers;
+    for (const p of producers)
+      p.send({
+        type: 'go',
+        durationMs: spec.windowMs,
+        ratePerSec: perProducer,
+        count: null,
+        backpressure: spec.backpressure ?? true,
+      });
+    const done = await waitAll<Extract<FromProducer, { type: 'done' }>>(
+      producers,
+      'done',
+      spec.windowMs + 15_000,
+    );
+    await drain(consumers);
+    const cpu = pid ? cpuSeconds(pid) - cpuBefore : null;
+    const mem = pid ? memory(pid) : null;
+    const harnessCpuSeconds = {
+      producers: cpuOf(producers) - harnessBefore.producers,
+      consumers: cpuOf(consumers) - harnessBefore.consumers,
+    };
+
+    const reports = await Promise.all(
+      consumers.map((c) =>
+        c.ask<Extract<FromConsumer, { type: 'report' }>>({ type: 'report' }, 10_000),
+      ),
+    );
+    const sent = Object.fromEntries(done.map((d, id) => [String(id), d.sent]));
+    const startNs = Math.min(...done.map((d) => d.startNs));
+    const sub = pathResult((reports[0] as { report: ConsumerReport }).report, sent, startNs);
+    const pull = reports[1] ? pathResult(reports[1].report, sent, startNs) : null;
+    return {
+      broker: spec.broker.id,
+      label: spec.broker.label,
+      payloadBytes: spec.payloadBytes,
+      producers: spec.producers,
+      mode: spec.ratePerSec === null ? 'saturation' : 'rate',
+      offeredPerSec: spec.ratePerSec,
+      windowMs: spec.windowMs,
+      sent: Object.values(sent).reduce((a, b) => a + b, 0),
+      sub,
+      pull,
+      brokerCpuSeconds: cpu,
+      cpuUsPerMsg: cpu !== null && sub.delivered > 0 ? (cpu * 1e6) / sub.delivered : null,
+      peakRssMb: mem ? mem.peakRss / 1e6 : null,
+      harnessCpuSeconds,
+    };
+  } finally {
+    for (const c of started) c.send({ type: 'exit' });
+    await Promise.all(started.map((c) => c.stop('SIGTERM', 2000)));
+    await broker.stop();
+  }
+}

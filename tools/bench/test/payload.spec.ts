@@ -1,0 +1,29 @@
+import { HEADER_BYTES, MAGIC, frameTemplate, readStamp, stampFrame } from '../src/payload';
+
+describe('benchmark payload', () => {
+  it('pads the payload to the requested size after the topic', () => {
+    const t = frameTemplate(100);
+    expect(t.length).toBe('bench '.length + 100);
+    expect(t.subarray(0, 6).toString()).toBe('bench ');
+  });
+
+  it('reads the stamp back with the topic kept or stripped', () => {
+    const frame = stampFrame(frameTemplate(64), 3, 123_456, 987_654_321.5);
+    const expected = { producer: 3, seq: 123_456, sentNs: 987_654_321.5 };
+    expect(readStamp(frame)).toEqual(expected);
+    expect(readStamp(frame.subarray(6))).toEqual(expected);
+  });
+
+  it('does not change the template', () => {
+    const t = frameTemplate(HEADER_BYTES);
+    const before = Buffer.from(t);
+    stampFrame(t, 1, 2, 3);
+    expect(t.equals(before)).toBe(true);
+  });
+
+  it('rejects foreign frames and payloads too small for the header', () => {
+    expect(readStamp(Buffer.from('orders.created {"id":7}'))).toBeNull();
+    expect(readStamp(Buffer.from([MAGIC, 1, 2]))).toBeNull();
+    expect(() => frameTemplate(HEADER_BYTES - 1)).toThrow(RangeError);
+  });
+});
