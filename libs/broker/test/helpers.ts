@@ -33,7 +33,9 @@ export class Sockets {
    * `noDrop`: a fast test loop waits at the high-water mark instead of losing messages.
    */
   producer(ingress: string): XPublisher {
-    const pub = this.track(new XPublisher({ linger: 0, receiveTimeout: 5000, noDrop: true }));
+    const pub = this.track(
+      new XPublisher({ linger: 0, receiveTimeout: 5000, noDrop: true, verbosity: 'allSubs' }),
+    );
     pub.connect(ingress);
     return pub;
   }

@@ -1,0 +1,200 @@
+import { request } from 'node:http';
+import { Broker } from '../src';
+import { receiveWork, Sockets, startBroker, waitFor, warmUp } from './helpers';
+
+function get(url: string): Promise<{ status: number; type: string; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(url, { agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type']), body }),
+      );
+    });
+    req.on('error', reject);
+    req.setTimeout(5000, () => req.destroy(new Error('timeout')));
+    req.end();
+  });
+}
+
+function metric(text: string, name: string): number {
+  const line = text
+    .split('\n')
+    .find((l) => l.startsWith(name + ' ') || (l.startsWith(name + '{') && l.includes(name)));
+  if (line === undefined) throw new Error(`metric ${name} not found`);
+  return Number(line.slice(line.lastIndexOf(' ') + 1));
+}
+
+describe('Broker with bad input, metrics and shutdown', () => {
+  const sockets = new Sockets();
+  let brokers: Broker[] = [];
+
+  async function broker(options = {}): Promise<Broker> {
+    const b = await startBroker(options);
+    brokers.push(b);
+    return b;
+  }
+
+  afterEach(async () => {
+    sockets.closeAll();
+    await Promise.all(brokers.map((b) => b.stop()));
+    brokers = [];
+  });
+
+  it('handles every kind of bad input with its documented outcome and counter', async () => {
+    const b = await broker({ maxMessageBytes: 1024 });
+    const ep = b.endpoints!;
+    const all = sockets.subscriber(ep.publish, '');
+    const worker = sockets.worker(ep.push);
+    const pub = sockets.producer(ep.ingress);
+    await warmUp(b, pub, [all]);
+    const s0 = b.stats();
+    const cases: Array<Buffer | Buffer[]> = [
+      Buffer.alloc(0), // empty: dropped
+      Buffer.from('nospace'), // no separator: forwarded whole, as the original design
+      Buffer.from([0xff, 0xfe, 0x20, 0x41]), // topic not UTF-8: forwarded as bytes
+      Buffer.from(' leading'), // empty topic: forwarded
+      Buffer.from('a\u0001b x'), // control character in topic: forwarded
+      [Buffer.alloc(600, 0x61), Buffer.alloc(600, 0x62)], // 1200 bytes in all > 1024: dropped
+      Buffer.from([0x00, 0x00, 0x20, 0xc3, 0x28, 0xff]), // garbage: forwarded
+      Buffer.from('ok done'),
+    ];
+    for (const c of cases) await pub.send(c);
+    const published: string[] = [];
+    for (;;) {
+      const frame = (await all.receive())[0]!;
+      published.push(frame.toString('hex'));
+      if (frame.toString() === 'ok done') break;
+    }
+    expect(published).toEqual(
+      [
+        Buffer.from('nospace'),
+        Buffer.from([0xff, 0xfe, 0x20, 0x41]),
+        Buffer.from(' leading'),
+        Buffer.from('a\u0001b x'),
+        Buffer.from([0x00, 0x00, 0x20, 0xc3, 0x28, 0xff]),
+        Buffer.from('ok done'),
+      ].map((f) => f.toString('hex')),
+    );
+    const work: string[] = [];
+    for (;;) {
+      const frame = (await receiveWork(worker))[0]!;
+      work.push(frame.toString('hex'));
+      if (frame.toString() === 'done') break;
+    }
+    expect(work).toEqual(
+      [
+        Buffer.from('nospace'),
+        Buffer.from('A'),
+        Buffer.from('leading'),
+        Buffer.from('x'),
+        Buffer.from([0xc3, 0x28, 0xff]),
+        Buffer.from('done'),
+      ].map((f) => f.toString('hex')),
+    );
+    const s = b.stats();
+    expect(s.received.messages - s0.received.messages).toBe(cases.length);
+    expect(s.malformed).toEqual({
+      empty: 1,
+      'no-separator': 1,
+      'invalid-topic': 4,
+      'too-large': 1,
+    });
+    expect(s.dropped.empty).toBe(1);
+    expect(s.dropped['too-large']).toBe(1);
+    expect(s.dropped.total).toBe(2);
+  });
+
+  it('refuses a frame over the maximum at the socket and keeps serving', async () => {
+    const b = await broker({ maxMessageBytes: 1024 });
+    const ep = b.endpoints!;
+    const worker = sockets.worker(ep.push);
+    const pub = sockets.producer(ep.ingress);
+    await warmUp(b, pub);
+    await waitFor(() => b.stats().peers.producers === 1, 5000, 'producer connected');
+    await pub.send(Buffer.concat([Buffer.from('big '), Buffer.alloc(4096, 0x61)]));
+    // libzmq disconnects a peer that sends a frame over ZMQ_MAXMSGSIZE; ZeroMQ reconnects it.
+    await waitFor(() => b.stats().peers.producers === 0, 5000, 'oversized sender disconnected');
+    const [again] = await pub.receive(); // the broker's subscription, sent anew on reconnect
+    expect(again![0]).toBe(1);
+    await pub.send('small fits');
+    expect((await receiveWork(worker))[0]!.toString()).toBe('fits');
+    expect(b.stats().received.messages).toBe(1);
+  });
+
+  it('serves health, Prometheus metrics and JSON stats that match a known load', async () => {
+    const b = await broker({ monitor: '127.0.0.1:0', pushPolicy: 'drop' });
+    const ep = b.endpoints!;
+    expect(ep.monitor).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const all = sockets.subscriber(ep.publish, '');
+    const pub = sockets.producer(ep.ingress);
+    await warmUp(b, pub, [all]);
+    const base = b.stats();
+    for (let i = 0; i < 10; i++) await pub.send(`load m${i}`); // 7 bytes each, no worker: dropped from the work path
+    await pub.send(Buffer.alloc(0));
+    await waitFor(() => b.stats().received.messages - base.received.messages === 11, 5000, 'load');
+
+    const health = await get(`${ep.monitor}/healthz`);
+    expect(health).toMatchObject({ status: 200, body: '{"status":"ok"}' });
+
+    const stats = JSON.parse((await get(`${ep.monitor}/stats`)).body);
+    expect(stats.received.messages - base.received.messages).toBe(11);
+    expect(stats.received.bytes - base.received.bytes).toBe(70);
+    expect(stats.published.messages - base.published.messages).toBe(10);
+    expect(stats.dropped['no-worker'] - base.dropped['no-worker']).toBe(10);
+    expect(stats.dropped.empty).toBe(1);
+    expect(stats.malformed.empty).toBe(1);
+    expect(stats.peers).toMatchObject({ producers: 1, subscribers: 1, workers: 0 });
+    expect(stats.queue).toMatchObject({ depth: 0, policy: 'drop' });
+
+    const m = await get(`${ep.monitor}/metrics`);
+    expect(m.status).toBe(200);
+    expect(m.type).toContain('text/plain');
+    expect(metric(m.body, 'zmqmq_received_messages_total')).toBe(stats.received.messages);
+    expect(metric(m.body, 'zmqmq_published_messages_total')).toBe(stats.published.messages);
+    expect(metric(m.body, 'zmqmq_pushed_messages_total')).toBe(0);
+    expect(metric(m.body, 'zmqmq_queue_depth_messages')).toBe(0);
+    expect(m.body).toContain(
+      `zmqmq_dropped_messages_total{reason="no-worker"} ${stats.dropped['no-worker']}`,
+    );
+    expect(m.body).toContain('zmqmq_dropped_messages_total{reason="empty"} 1');
+    expect(m.body).toContain('zmqmq_malformed_messages_total{kind="empty"} 1');
+    expect(m.body).toContain('zmqmq_connected_peers{role="subscribers"} 1');
+    expect(m.body).toContain('zmqmq_process_resident_memory_bytes');
+    expect((await get(`${ep.monitor}/nope`)).status).toBe(404);
+  });
+
+  it('on stop, delivers queued work to a connected worker, then closes', async () => {
+    const b = await broker({ drainTimeoutMs: 5000 });
+    const ep = b.endpoints!;
+    const pub = sockets.producer(ep.ingress);
+    await warmUp(b, pub);
+    for (let i = 0; i < 50; i++) await pub.send(`q w${i}`);
+    await waitFor(() => b.stats().queue.depth === 50, 5000, 'queued');
+    const worker = sockets.worker(ep.push);
+    const stopped = b.stop();
+    const got: string[] = [];
+    while (got.length < 50) got.push((await receiveWork(worker))[0]!.toString());
+    const report = await stopped;
+    expect(got).toEqual(Array.from({ length: 50 }, (_, i) => `w${i}`));
+    expect(report).toMatchObject({ drained: 50, undelivered: 0 });
+    expect(b.stats().dropped.shutdown).toBe(0);
+    expect(await b.stop()).toBe(report);
+  });
+
+  it('on stop with no worker, counts what stays undelivered after the drain timeout', async () => {
+    const b = await broker({ drainTimeoutMs: 200 });
+    const ep = b.endpoints!;
+    const pub = sockets.producer(ep.ingress);
+    await warmUp(b, pub);
+    for (let i = 0; i < 7; i++) await pub.send(`q w${i}`);
+    await waitFor(() => b.stats().queue.depth === 7, 5000, 'queued');
+    const t0 = Date.now();
+    const report = await b.stop();
+    expect(Date.now() - t0).toBeLessThan(3000);
+    expect(report).toMatchObject({ drained: 0, undelivered: 7 });
+    expect(b.stats().dropped.shutdown).toBe(7);
+    expect(b.stats().queue.depth).toBe(0);
+  });
+});
