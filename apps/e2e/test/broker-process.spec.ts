@@ -88,7 +88,7 @@ describe('broker program (what npm start runs)', () => {
   });
 
   it('exits at once with a second signal while draining', async () => {
-    const env = { ...(await brokerEnv()), ZMQMQ_DRAIN_TIMEOUT: '60s' };
+    const env: Record<string, string> = { ...(await brokerEnv()), ZMQMQ_DRAIN_TIMEOUT: '60s' };
     const broker = start(['--monitor', 'off'], env);
     await broker.waitForLine(/"msg":"broker started"/);
     const pub = new XPublisher({ linger: 0, receiveTimeout: 5000 });
