@@ -3,6 +3,7 @@
  * broker and ours (as a process), Python consumers whose output is parsed back into frames,
  * and a bounded wait that beats the slow joiner honestly.
  */
+import { Broker } from '@zmq-mq/broker';
 import { appMain } from './paths';
 import { freeEndpoint } from './ports';
 import { startNode, type TestProcess } from './process';
@@ -35,6 +36,20 @@ export async function startOriginalBroker(): Promise<RunningBroker> {
     proc.kill();
     throw err;
   }
+}
+
+/** Our Broker class, embedded in the test process, on ephemeral ports, silent, monitor off. */
+export async function startEmbeddedBroker(): Promise<RunningBroker> {
+  const any = 'tcp://127.0.0.1:*';
+  const broker = new Broker({
+    ingress: any,
+    publish: any,
+    push: any,
+    monitor: null,
+    logLevel: 'silent',
+  });
+  const { ingress, publish, push } = await broker.start();
+  return { ingress, publish, push, stop: async () => void (await broker.stop()) };
 }
 
 /** Our built broker (`node dist/apps/broker/main.js`) on free ports, monitor off. */

@@ -8,6 +8,7 @@ import {
   PythonConsumer,
   frames,
   startBrokerProcess,
+  startEmbeddedBroker,
   startOriginalBroker,
   withoutProbes,
   type RunningBroker,
@@ -49,6 +50,7 @@ const sameFrames = (a: Buffer[]) => (b: Buffer[]) =>
 const BROKERS: Array<[string, () => Promise<RunningBroker>]> = [
   ['the original pyzmq broker', startOriginalBroker],
   ['our broker (built process)', () => startBrokerProcess()],
+  ['our Broker class (embedded)', startEmbeddedBroker],
 ];
 
 describe.each(BROKERS)('Python peers through %s', (_, startBroker) => {
