@@ -21,6 +21,8 @@ export interface Endpoints {
   publish: string;
   /** null when the broker has no work path (the no-broker ceiling). */
   push: string | null;
+  /** Our broker's monitor (`http://…`), when started with one. */
+  monitor?: string;
 }
 
 export interface RunningBroker {
@@ -43,6 +45,8 @@ export interface StartOptions {
   extraArgs?: string[];
   /** Node flags for our broker (e.g. --cpu-prof). */
   nodeArgs?: string[];
+  /** Our broker: serve its monitor on an ephemeral port (for /stats). */
+  monitor?: boolean;
 }
 
 const START_TIMEOUT_MS = 15_000;
@@ -58,9 +62,9 @@ export function parseReadyLine(line: string): Endpoints {
 
 /** Endpoints from our broker's JSON "broker started" log line. */
 export function parseStartedLine(line: string): Endpoints {
-  const { ingress, publish, push } = JSON.parse(line) as Partial<Endpoints>;
+  const { ingress, publish, push, monitor } = JSON.parse(line) as Partial<Endpoints>;
   if (!ingress || !publish || !push) throw new Error(`no endpoints in: ${line}`);
-  return { ingress, publish, push };
+  return monitor ? { ingress, publish, push, monitor } : { ingress, publish, push };
 }
 
 /** Starts a broker process and reads its bound endpoints from its output. */
@@ -94,7 +98,7 @@ function ourBroker(id: 'ours' | 'ours-native', pushFormat: 'payload' | 'full'): 
           BROKER_MAIN,
           ...SOCKET_FLAGS,
           '--monitor',
-          'off',
+          options.monitor ? '127.0.0.1:0' : 'off',
           ...(pushFormat === 'full' ? ['--push-format', 'full'] : []),
           ...(options.extraArgs ?? []),
         ],

@@ -29,9 +29,10 @@ async function main(): Promise<void> {
   let lastNs = 0;
   let foreign = 0;
   let ready = false;
+  let probes = 0;
 
   process.on('message', (m: ToConsumer) => {
-    if (m.type === 'progress') tellParent({ type: 'progress', received, lastNs });
+    if (m.type === 'progress') tellParent({ type: 'progress', received, probes, lastNs });
     else if (m.type === 'report') {
       const { duplicates, reordered } = tracker.counts();
       tellParent({
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
     const producer = frame.readUInt32LE(at + 1);
     const seq = frame.readUInt32LE(at + 5);
     if (seq === PROBE_SEQ) {
+      probes++;
       if (!ready) {
         seen.add(producer);
         if (seen.size >= config.producers) {

@@ -1,7 +1,7 @@
 // `npm run bench -- [flags]`: runs the brokers under the same load, prints the report and
 // writes bench-results/<name>.{json,md,svg}. Every process it starts is stopped on the way out.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, release } from 'node:os';
 import { join, resolve } from 'node:path';
 import { brokerKind, unavailable } from './brokers';
@@ -10,9 +10,16 @@ import { parseOptions, USAGE } from './options';
 import type { BenchOptions } from './options';
 import { BROKER_SOURCE, REPO_ROOT } from './paths';
 import { ProcessGroup } from './processes';
-import { saturationTables } from './report';
+import { renderChart } from './chart';
+import { runMemoryTest } from './memory';
+import type { MemoryResult } from './memory';
+import { hotFunctions } from './profile';
+import type { CpuProfile, HotFunction } from './profile';
+import { rateTables, saturationTables } from './report';
+import type { RateSearchResult } from './report';
 import { runScenario } from './scenario';
 import type { ScenarioResult } from './scenario';
+import { searchRate } from './search';
 
 const group = new ProcessGroup();
 
@@ -53,7 +60,7 @@ async function saturation(options: BenchOptions, brokers: BrokerId[]): Promise<S
           broker: kind,
           payloadBytes,
           producers,
-          ratePerSec: null,
+          ratePerSec: options.fixedRate,
           windowMs: options.windowMs,
           backpressure: !options.dropAtProducer,
         });
@@ -65,6 +72,158 @@ async function saturation(options: BenchOptions, brokers: BrokerId[]): Promise<S
     }
   }
   return results;
+}
+
+const LOSS_LIMIT = 0.001;
+
+async function rateSearch(
+  options: BenchOptions,
+  brokers: BrokerId[],
+  sat: ScenarioResult[],
+): Promise<RateSearchResult[]> {
+  const combos = options.rateMatrix
+    ? options.payloads.flatMap((payloadBytes) =>
+        options.producers.map((producers) => ({ payloadBytes, producers })),
+      )
+    : [{ payloadBytes: options.payloads[0] as number, producers: options.producers[0] as number }];
+  const results: RateSearchResult[] = [];
+  for (const { payloadBytes, producers } of combos) {
+    for (const id of brokers) {
+      const kind = brokerKind(id);
+      const saturated = sat.find(
+        (r) => r.broker === id && r.payloadBytes === payloadBytes && r.producers === producers,
+      );
+      const start = saturated
+        ? Math.min(saturated.sub.msgsPerSec, saturated.pull?.msgsPerSec ?? Infinity) * 0.9
+        : 50_000;
+      const trials: RateSearchResult['trials'] = [];
+      const run = (ratePerSec: number): Promise<ScenarioResult> =>
+        runScenario(group, {
+          broker: kind,
+          payloadBytes,
+          producers,
+          ratePerSec,
+          windowMs: options.windowMs,
+        });
+      const found = await searchRate(
+        async (rate) => {
+          const r = await run(rate);
+          const pass = r.sub.loss < LOSS_LIMIT && (r.pull === null || r.pull.loss < LOSS_LIMIT);
+          trials.push({ rate, pass, subLoss: r.sub.loss, pullLoss: r.pull?.loss ?? null });
+          log(
+            `rate ${kind.label}: ${rate} msg/s -> loss ${(r.sub.loss * 100).toFixed(3)}% / ${((r.pull?.loss ?? 0) * 100).toFixed(3)}% ${pass ? 'pass' : 'fail'}`,
+          );
+          return pass;
+        },
+        {
+          start: Math.max(start, 2000),
+          minRate: 1000,
+          precision: 0.05,
+          maxTrials: 7,
+          confirmations: options.confirmations,
+        },
+      );
+      const atHalf = found.rate === null ? null : await run(Math.round(found.rate / 2));
+      if (atHalf)
+        log(
+          `  at half (${atHalf.offeredPerSec} msg/s): fan-out p99 ${atHalf.sub.latencyUs.p99.toFixed(0)} µs, cpu ${atHalf.cpuUsPerMsg?.toFixed(2)} µs/msg`,
+        );
+      results.push({
+        broker: id,
+        label: kind.label,
+        payloadBytes,
+        producers,
+        maxRatePerSec: found.rate,
+        trials,
+        atHalf,
+      });
+    }
+  }
+  return results;
+}
+
+async function memoryTests(options: BenchOptions, brokers: BrokerId[]): Promise<MemoryResult[]> {
+  const results: MemoryResult[] = [];
+  for (const id of brokers.filter((b) => b === 'ours' || b === 'ours-native')) {
+    log(
+      `memory ${id}: ${options.memoryMessages} x 100 B at ${options.memoryRatePerSec} msg/s, no worker`,
+    );
+    const r = await runMemoryTest(group, {
+      broker: brokerKind(id),
+      messages: options.memoryMessages,
+      ratePerSec: options.memoryRatePerSec,
+      queueMaxBytes: options.memoryQueueBytes,
+      payloadBytes: 100,
+    });
+    log(
+      `  peak RSS ${r.peakRssMb.toFixed(0)} MB (budget ${r.budgetMb.toFixed(0)} MB), queued ${r.queuedBeforeWorker ?? '?'}, delivered ${r.delivered}/${r.sent} in ${r.drainSeconds.toFixed(1)} s`,
+    );
+    results.push(r);
+  }
+  return results;
+}
+
+function memoryTable(results: MemoryResult[]): string {
+  if (results.length === 0) return '';
+  const rows = results.map(
+    (r) =>
+      `| ${r.label} | ${r.sent.toLocaleString('en-US')} | ${r.queuedBeforeWorker?.toLocaleString('en-US') ?? '—'} | ${r.peakRssMb.toFixed(0)} | ${r.budgetMb.toFixed(0)} | ${r.withinBudget ? 'yes' : 'NO'} | ${r.delivered.toLocaleString('en-US')} | ${r.drainSeconds.toFixed(1)} | ${r.drainedFully ? 'yes' : 'NO'} |`,
+  );
+  return [
+    `### Memory: ${results[0]?.messages.toLocaleString('en-US')} messages of 100 B with no worker, then a worker connects
+`,
+    '| broker | sent | queued when the worker came | peak RSS MB | budget MB (queue bytes + 100 MB) | within | delivered | drain s | drained fully |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows,
+    '',
+  ].join('\n');
+}
+
+async function profileOurs(
+  options: BenchOptions,
+  brokers: BrokerId[],
+  outDir: string,
+): Promise<Record<string, { busyMs: number; top: HotFunction[] }>> {
+  const out: Record<string, { busyMs: number; top: HotFunction[] }> = {};
+  for (const id of brokers.filter((b) => b === 'ours' || b === 'ours-native')) {
+    const dir = join(outDir, 'tmp', `profile-${id}`);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    log(`profiling ${id} under saturation (100 B, 1 producer)`);
+    await runScenario(group, {
+      broker: brokerKind(id),
+      payloadBytes: 100,
+      producers: 1,
+      ratePerSec: null,
+      windowMs: options.windowMs,
+      startOptions: { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir] },
+    });
+    const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
+    if (!file) {
+      log(`  no profile written in ${dir}`);
+      continue;
+    }
+    out[id] = hotFunctions(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, 20);
+    log(`  profile: ${join(dir, file)}`);
+  }
+  return out;
+}
+
+function profileTable(profiles: Record<string, { busyMs: number; top: HotFunction[] }>): string {
+  return Object.entries(profiles)
+    .map(([id, p]) =>
+      [
+        `### Where ${id} spends its time (node --cpu-prof, saturation, 100 B, 1 producer; ${p.busyMs.toFixed(0)} ms busy)\n`,
+        '| self ms | share | function | where |',
+        '| --- | --- | --- | --- |',
+        ...p.top.map(
+          (f) =>
+            `| ${f.selfMs.toFixed(0)} | ${(f.selfShare * 100).toFixed(1)}% | \`${f.name}\` | ${f.where} |`,
+        ),
+        '',
+      ].join('\n'),
+    )
+    .join('\n');
 }
 
 async function main(): Promise<void> {
@@ -84,10 +243,12 @@ async function main(): Promise<void> {
     return why === null;
   });
   const started = new Date();
-  const sat = options.saturation ? await saturation(options, brokers) : [];
-
   const outDir = resolve(REPO_ROOT, options.outDir);
   mkdirSync(outDir, { recursive: true });
+  const sat = options.saturation ? await saturation(options, brokers) : [];
+  const rates = options.rateSearch ? await rateSearch(options, brokers, sat) : [];
+  const mem = options.memory ? await memoryTests(options, brokers) : [];
+  const profiles = options.profile ? await profileOurs(options, brokers, outDir) : {};
   const command = `npm run bench --${process.argv
     .slice(2)
     .map((a) => ` ${a}`)
@@ -109,12 +270,16 @@ async function main(): Promise<void> {
     ...Object.entries(skipped).map(([id, why]) => `Skipped ${id}: ${why}.`),
     '',
     saturationTables(sat),
+    rateTables(rates),
+    memoryTable(mem),
+    profileTable(profiles),
   ].join('\n');
-  writeFileSync(
-    join(outDir, `${options.name}.json`),
-    JSON.stringify({ meta, saturation: sat }, null, 2) + '\n',
-  );
+  const results = { meta, saturation: sat, rateSearch: rates, memory: mem, profiles };
+  writeFileSync(join(outDir, `${options.name}.json`), JSON.stringify(results, null, 2) + '\n');
   writeFileSync(join(outDir, `${options.name}.md`), markdown + '\n');
+  const caption = `${command} — ${meta.date}, ${meta.cpus}, commit ${meta.commit}`;
+  writeFileSync(join(outDir, `${options.name}.svg`), renderChart(sat, rates, caption));
+  log(`wrote ${join(options.outDir, options.name)}.{json,md,svg}`);
   console.log(markdown);
 }
 

@@ -57,7 +57,7 @@ export type ToConsumer = { type: 'progress' } | { type: 'report' } | { type: 'ex
 export type FromConsumer =
   | { type: 'connected'; endpoint: string }
   | { type: 'ready' }
-  | { type: 'progress'; received: number; lastNs: number }
+  | { type: 'progress'; received: number; probes: number; lastNs: number }
   | { type: 'report'; report: ConsumerReport };
 
 /** Reads a child's JSON config from argv[2]. */

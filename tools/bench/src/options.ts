@@ -9,6 +9,8 @@ export interface BenchOptions {
   payloads: number[];
   producers: number[];
   windowMs: number;
+  /** Instead of saturation: every broker at this fixed total rate (msgs/s). */
+  fixedRate: number | null;
   dropAtProducer: boolean;
   saturation: boolean;
   rateSearch: boolean;
@@ -33,6 +35,7 @@ export const USAGE = `usage: npm run bench -- [flags]
   --payloads LIST         payload bytes (default 100,1024,16384)
   --producers LIST        producer counts (default 1,4)
   --window MS             measured window per run (default 3000)
+  --rate N                run the matrix at a fixed total rate N msg/s instead of saturation
   --drop-at-producer      saturation producers drop at their own PUB instead of waiting (noDrop)
   --no-saturation         skip the saturation matrix
   --no-rate-search        skip the rate search
@@ -74,6 +77,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       payloads: { type: 'string' },
       producers: { type: 'string' },
       window: { type: 'string' },
+      rate: { type: 'string' },
       'drop-at-producer': { type: 'boolean', default: false },
       'no-saturation': { type: 'boolean', default: false },
       'no-rate-search': { type: 'boolean', default: false },
@@ -101,6 +105,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     payloads: list(values.payloads, quick ? [100] : [100, 1024, 16384]),
     producers: list(values.producers, quick ? [1] : [1, 4]),
     windowMs: positive('window', values.window, quick ? 2000 : 3000),
+    fixedRate: values.rate === undefined ? null : positive('rate', values.rate, 1),
     dropAtProducer: values['drop-at-producer'] === true,
     saturation: values['no-saturation'] !== true,
     rateSearch: values['no-rate-search'] !== true && !quick,

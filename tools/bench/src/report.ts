@@ -65,7 +65,8 @@ export function saturationTables(results: ScenarioResult[]): string {
   const parts: string[] = [];
   for (const [key, rows] of groups(results)) {
     const base = rows.find((r) => r.broker === BASELINE);
-    parts.push(`### Saturation, ${key}\n`);
+    const rate = rows[0]?.offeredPerSec;
+    parts.push(`### ${rate ? `Fixed rate ${num(rate)} msg/s` : 'Saturation'}, ${key}\n`);
     parts.push(
       table(
         [

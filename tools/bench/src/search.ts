@@ -1,0 +1,72 @@
+// The rate search: the highest offered rate a trial passes (loss under the limit on every
+// path), found by bracketing and bisection, then confirmed by repeat runs at that rate.
+
+export interface SearchOptions {
+  /** First rate tried (e.g. what saturation delivered). */
+  start: number;
+  /** Give up below this rate. */
+  minRate: number;
+  /** Stop bisecting when the bracket is narrower than this fraction of its low end. */
+  precision: number;
+  /** Bound on bracketing/bisection trials (confirmations come on top). */
+  maxTrials: number;
+  /** Passing repeat runs the found rate needs. */
+  confirmations: number;
+}
+
+export interface Trial {
+  rate: number;
+  pass: boolean;
+}
+
+/** Rates are rounded to 2 significant digits below 100k and 3 above, so reports stay readable. */
+export function roundRate(rate: number): number {
+  if (rate <= 0) return 0;
+  const digits = rate >= 100_000 ? 3 : 2;
+  const unit = 10 ** (Math.floor(Math.log10(rate)) - digits + 1);
+  return Math.max(1, Math.round(rate / unit) * unit);
+}
+
+/**
+ * Finds the highest rate that passes and then passes `confirmations` more times. A failed
+ * confirmation lowers the rate by 10% (or twice the precision) and confirms again. Every loop is
+ * bounded: at most maxTrials + 5 * (confirmations + 1) trials in all.
+ */
+export async function searchRate(
+  trial: (rate: number) => Promise<boolean>,
+  options: SearchOptions,
+): Promise<{ rate: number | null; trials: Trial[] }> {
+  const trials: Trial[] = [];
+  const run = async (rate: number): Promise<boolean> => {
+    const pass = await trial(rate);
+    trials.push({ rate, pass });
+    return pass;
+  };
+  let lo = 0;
+  let hi = Infinity;
+  let rate = roundRate(options.start);
+  for (let i = 0; i < options.maxTrials; i++) {
+    if (await run(rate)) lo = rate;
+    else hi = rate;
+    let next: number;
+    if (hi === Infinity) next = rate * 1.5;
+    else if (lo === 0) next = rate / 2;
+    else if ((hi - lo) / lo <= options.precision) break;
+    else next = (lo + hi) / 2;
+    next = roundRate(next);
+    if (next < options.minRate) break;
+    if (next === lo || next === hi) break;
+    rate = next;
+  }
+  if (lo === 0) return { rate: null, trials };
+
+  const step = 1 - Math.max(2 * options.precision, 0.1);
+  for (let lowered = 0; lowered <= 4; lowered++) {
+    let passed = 0;
+    while (passed < options.confirmations && (await run(lo))) passed++;
+    if (passed === options.confirmations) return { rate: lo, trials };
+    lo = roundRate(lo * step);
+    if (lo < options.minRate) break;
+  }
+  return { rate: null, trials };
+}

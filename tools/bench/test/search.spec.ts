@@ -1,0 +1,44 @@
+import { roundRate, searchRate } from '../src/search';
+
+const options = { start: 100_000, minRate: 1000, precision: 0.05, maxTrials: 10, confirmations: 2 };
+
+describe('searchRate', () => {
+  it('finds a threshold below the start within the precision', async () => {
+    const { rate, trials } = await searchRate(async (r) => r <= 61_000, options);
+    expect(rate).not.toBeNull();
+    expect(rate!).toBeLessThanOrEqual(61_000);
+    expect(rate!).toBeGreaterThan(61_000 * 0.9);
+    expect(trials.slice(-2).every((t) => t.pass && t.rate === rate)).toBe(true);
+  });
+
+  it('climbs above the start when the start passes', async () => {
+    const { rate } = await searchRate(async (r) => r <= 240_000, options);
+    expect(rate!).toBeGreaterThan(200_000);
+    expect(rate!).toBeLessThanOrEqual(240_000);
+  });
+
+  it('lowers the rate when a confirmation fails', async () => {
+    let calls = 0;
+    const flaky = async (r: number): Promise<boolean> => {
+      calls++;
+      // passes 50k the first time only; 47k and below always
+      return r <= 47_500 || (r <= 50_000 && calls < 8);
+    };
+    const { rate } = await searchRate(flaky, { ...options, start: 50_000 });
+    expect(rate!).toBeLessThanOrEqual(47_500);
+  });
+
+  it('returns null when nothing passes, in a bounded number of trials', async () => {
+    const { rate, trials } = await searchRate(async () => false, options);
+    expect(rate).toBeNull();
+    expect(trials.length).toBeLessThanOrEqual(options.maxTrials);
+  });
+});
+
+describe('roundRate', () => {
+  it('keeps 2 significant digits below 100k and 3 above', () => {
+    expect(roundRate(61_234)).toBe(61_000);
+    expect(roundRate(123_456)).toBe(123_000);
+    expect(roundRate(999)).toBe(1000);
+  });
+});
