@@ -1,0 +1,77 @@
+/** Small plumbing shared by the SDK classes: connecting sockets and waiting with a timeout. */
+import { OptionError } from '@zmq-mq/protocol';
+import type { Socket } from 'zeromq';
+
+/**
+ * Creates one item per endpoint with `make` and connects its socket. If any connect throws
+ * (a malformed endpoint), every socket made so far is closed and an `OptionError` is thrown.
+ */
+export function connectAll<T>(
+  endpoints: readonly string[],
+  make: (endpoint: string) => { socket: Socket; link: T },
+): T[] {
+  const sockets: Socket[] = [];
+  return endpoints.map((endpoint) => {
+    const { socket, link } = make(endpoint);
+    sockets.push(socket);
+    connectOrClose(socket, endpoint, sockets);
+    return link;
+  });
+}
+
+/** Connects one socket to several endpoints (consumers merge what they receive). */
+export function connectSocket(socket: Socket, endpoints: readonly string[]): void {
+  for (const endpoint of endpoints) connectOrClose(socket, endpoint, [socket]);
+}
+
+function connectOrClose(socket: Socket, endpoint: string, all: readonly Socket[]): void {
+  try {
+    socket.connect(endpoint);
+  } catch (err) {
+    for (const s of all) {
+      s.linger = 0;
+      s.close();
+    }
+    throw new OptionError('connect', endpoint, (err as Error).message);
+  }
+}
+
+interface Waiter {
+  resolve: () => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** Promises waiting for a condition, each with its own timeout. */
+export class Waiters {
+  private list: Waiter[] = [];
+
+  /** Waits for `resolveAll()`; after `timeoutMs` (if finite) rejects with `onTimeout()`. */
+  wait(timeoutMs: number, onTimeout: () => Error): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject, timer: undefined };
+      if (Number.isFinite(timeoutMs)) {
+        waiter.timer = setTimeout(() => {
+          this.list = this.list.filter((w) => w !== waiter);
+          reject(onTimeout());
+        }, timeoutMs);
+      }
+      this.list.push(waiter);
+    });
+  }
+
+  resolveAll(): void {
+    for (const w of this.take()) w.resolve();
+  }
+
+  rejectAll(err: Error): void {
+    for (const w of this.take()) w.reject(err);
+  }
+
+  private take(): Waiter[] {
+    const list = this.list;
+    this.list = [];
+    for (const w of list) clearTimeout(w.timer);
+    return list;
+  }
+}

@@ -1,0 +1,160 @@
+import { EventEmitter } from 'node:events';
+import type { Envelope, TopicMap } from '@zmq-mq/protocol';
+import type { Pull, Subscriber as ZmqSubscriber } from 'zeromq';
+import { BusyError, ClosedError, NotReadyError } from './errors';
+import type { ConnectionEvents } from './events';
+import { forwardConnectionEvents } from './events';
+import { connectSocket, Waiters } from './links';
+import { DEFAULT_READY_SETTLE_MS, DEFAULT_READY_TIMEOUT_MS, parseInteger } from './options';
+
+/** Called for every message that cannot be decoded; the iteration goes on. */
+export type DecodeErrorHook = (error: Error, frames: readonly Buffer[]) => void;
+
+/** Options shared by Subscriber and Worker. */
+export interface ReceiverOptions<M extends TopicMap> {
+  /** Topic map: received envelopes are typed by it; topics outside it are undecodable. */
+  topics?: M;
+  /** Called with each undecodable message (the error and the raw frames); default: none (counted only). */
+  onError?: DecodeErrorHook;
+  /** ZeroMQ receive high-water mark, in messages (default 1000). */
+  receiveHighWaterMark?: number;
+  /** Pause between the handshake and `ready()` resolving, in ms (default 50). */
+  readySettleMs?: number;
+  /** ZeroMQ linger on close, in ms (default 1000; nothing is sent, so it rarely matters). */
+  lingerMs?: number;
+}
+
+export interface ReceiverStats {
+  /** Messages received from ZeroMQ. */
+  readonly received: number;
+  /** Messages decoded and handed to the reader. */
+  readonly delivered: number;
+  /** Messages that could not be decoded (reported to `onError`, skipped). */
+  readonly undecodable: number;
+}
+
+/**
+ * The receiving side shared by Subscriber (SUB) and Worker (PULL): one socket connected to
+ * every endpoint, one reading loop at a time, decoding with `decode`.
+ */
+export abstract class Receiver<M extends TopicMap, E extends Envelope<unknown>>
+  extends EventEmitter<ConnectionEvents>
+  implements AsyncIterable<E>
+{
+  protected closed = false;
+  private reading = false;
+  private received = 0;
+  private delivered = 0;
+  private undecodable = 0;
+  private readonly handshakes = new Set<string>();
+  private readonly readyWaiters = new Waiters();
+  private readonly settleMs: number;
+  private settleTimer: NodeJS.Timeout | undefined;
+  private settled = false;
+
+  protected constructor(
+    private readonly what: string,
+    protected readonly socket: ZmqSubscriber | Pull,
+    private readonly endpoints: readonly string[],
+    private readonly decode: (frames: Buffer[]) => E,
+    private readonly onError: DecodeErrorHook | undefined,
+    options: ReceiverOptions<M>,
+  ) {
+    super();
+    this.settleMs = parseInteger(
+      'readySettleMs',
+      options.readySettleMs,
+      DEFAULT_READY_SETTLE_MS,
+      0,
+    );
+    forwardConnectionEvents(socket, this);
+    socket.events.on('handshake', (e) => {
+      this.handshakes.add(e.address);
+      if (this.handshakes.size >= this.endpoints.length) this.settle();
+    });
+    socket.events.on('disconnect', (e) => {
+      this.handshakes.delete(e.address);
+      clearTimeout(this.settleTimer);
+      this.settled = false;
+    });
+    connectSocket(socket, endpoints);
+  }
+
+  /**
+   * Decoded envelopes, in arrival order, until `close()`. Undecodable messages are counted,
+   * passed to `onError`, and skipped: they never end the iteration. One reader at a time
+   * (a second one throws `BusyError`). Breaking out of the loop does not close the socket.
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<E, void, undefined> {
+    for await (const frames of this.frames()) {
+      let env: E;
+      try {
+        env = this.decode(frames);
+      } catch (err) {
+        this.undecodable++;
+        this.onError?.(err as Error, frames);
+        continue;
+      }
+      this.delivered++;
+      yield env;
+    }
+  }
+
+  /** The raw frames of each message as received, until `close()`; one reader at a time. */
+  async *frames(): AsyncGenerator<Buffer[], void, undefined> {
+    if (this.closed) throw new ClosedError(this.what);
+    if (this.reading) throw new BusyError(this.what);
+    this.reading = true;
+    try {
+      for (;;) {
+        let frames: Buffer[];
+        try {
+          frames = await this.socket.receive();
+        } catch (err) {
+          if (this.closed || this.socket.closed) return;
+          throw err;
+        }
+        this.received++;
+        yield frames;
+      }
+    } finally {
+      this.reading = false;
+    }
+  }
+
+  /**
+   * Resolves once every endpoint has completed its handshake, plus `readySettleMs` for our
+   * subscription to reach the broker. Rejects with `NotReadyError` after `timeoutMs`.
+   */
+  ready(timeoutMs = DEFAULT_READY_TIMEOUT_MS): Promise<void> {
+    if (this.closed) return Promise.reject(new ClosedError(this.what));
+    if (this.settled) return Promise.resolve();
+    return this.readyWaiters.wait(timeoutMs, () => new NotReadyError(this.endpoints, timeoutMs));
+  }
+
+  stats(): ReceiverStats {
+    return { received: this.received, delivered: this.delivered, undecodable: this.undecodable };
+  }
+
+  /**
+   * Closes the socket: a pending iteration ends normally. Messages ZeroMQ had received but not
+   * yet handed over are discarded. Idempotent; no handle stays open.
+   */
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.closed = true;
+      clearTimeout(this.settleTimer);
+      this.socket.close();
+      this.readyWaiters.rejectAll(new ClosedError(this.what));
+    }
+    return Promise.resolve();
+  }
+
+  private settle(): void {
+    clearTimeout(this.settleTimer);
+    this.settleTimer = setTimeout(() => {
+      this.settled = true;
+      this.readyWaiters.resolveAll();
+    }, this.settleMs);
+  }
+}
