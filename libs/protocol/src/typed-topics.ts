@@ -88,7 +88,9 @@ export function decodeTyped<M extends TopicMap>(
       throw new ValidationError(env.topic, (cause as Error).message ?? String(cause), { cause });
     }
   }
-  return { ...env, body } as EnvelopeOf<M>;
+  // A bare frame names no content type: it was decoded with the topic's codec, so say that.
+  const meta = env.meta.bare ? { ...env.meta, contentType: codec.contentType } : env.meta;
+  return { ...env, meta, body } as EnvelopeOf<M>;
 }
 
 const passThrough: Codec<unknown> = {

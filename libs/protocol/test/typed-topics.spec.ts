@@ -64,6 +64,12 @@ describe('typed topics', () => {
     expect(check(decodeTyped(topics, encodeTyped(topics, 'audit.line', 'x')))).toBe('x');
   });
 
+  it("gives a bare frame its topic's codec as content type", () => {
+    const env = decodeTyped(topics, encodeTyped(topics, 'audit.line', 'plain', {}, false));
+    expect(env.meta).toMatchObject({ bare: true, contentType: 'application/json' });
+    expect(env.body).toBe('plain');
+  });
+
   it('decodes work items from the push side by the topic in the metadata', () => {
     const frames = encodeTyped(topics, 'orders.created', { orderId: 'o2', amount: 1 });
     const env = decodeTyped(topics, [payloadOf(frames[0]!), frames[1]!], 'push-payload');
