@@ -9,15 +9,12 @@ import type { ConsumerConfig, ToConsumer } from './messages';
 import { PROBE_SEQ, headerOffset, nowNs } from './payload';
 import { SequenceTracker } from './sequence';
 
-/** Receive queue depth: absorbs scheduling hiccups of this process on a busy 2-core box. */
-const RECEIVE_HWM = 50_000;
-
 async function main(): Promise<void> {
   const config = childConfig<ConsumerConfig>();
   const socket =
     config.kind === 'sub'
-      ? new Subscriber({ linger: 0, receiveHighWaterMark: RECEIVE_HWM })
-      : new Pull({ linger: 0, receiveHighWaterMark: RECEIVE_HWM });
+      ? new Subscriber({ linger: 0, receiveHighWaterMark: config.receiveHwm })
+      : new Pull({ linger: 0, receiveHighWaterMark: config.receiveHwm });
   if (socket instanceof Subscriber) socket.subscribe();
 
   const tracker = new SequenceTracker();

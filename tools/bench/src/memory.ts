@@ -6,6 +6,7 @@ import type { BrokerKind } from './brokers';
 import type { ConsumerConfig, FromConsumer, FromProducer, ProducerConfig } from './messages';
 import { benchScript } from './paths';
 import { memory } from './proc';
+import { consumerHwm } from './scenario';
 import type { Child, ProcessGroup } from './processes';
 
 export interface MemorySpec {
@@ -99,6 +100,7 @@ export async function runMemoryTest(group: ProcessGroup, spec: MemorySpec): Prom
       endpoint: broker.endpoints.push as string,
       bind: false,
       producers: 1,
+      receiveHwm: consumerHwm(spec.payloadBytes),
     };
     const worker = group.fork('consumer-pull', benchScript('consumer'), [
       JSON.stringify(workerConfig),

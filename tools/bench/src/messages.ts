@@ -35,6 +35,8 @@ export interface ConsumerConfig {
   bind: boolean;
   /** Producer count: the consumer is ready once probes from each have arrived. */
   producers: number;
+  /** The socket's receive high-water mark (messages). */
+  receiveHwm: number;
 }
 
 export interface ConsumerReport {

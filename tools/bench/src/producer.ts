@@ -8,8 +8,9 @@ import { PROBE_SEQ, frameTemplate, nowNs, stampFrame } from './payload';
 import { TokenBucket } from './token-bucket';
 
 const BATCH = 256;
-/** Saturation with backpressure: the producer's send queue before it waits for the broker. */
+/** The producer's send queue (messages, and about 4 MiB at most) before it waits or drops. */
 const SEND_HWM = 10_000;
+const SEND_QUEUE_BYTES = 4 * 1024 * 1024;
 const BACKOFF_MS = 1;
 const TICK_MS = 1;
 const PROBE_INTERVAL_MS = 5;
@@ -17,7 +18,11 @@ const PROBE_INTERVAL_MS = 5;
 async function main(): Promise<void> {
   const config = childConfig<ProducerConfig>();
   const template = frameTemplate(config.payloadBytes);
-  const pub = new Publisher({ linger: 0, sendTimeout: 0, sendHighWaterMark: SEND_HWM });
+  const sendHighWaterMark = Math.max(
+    100,
+    Math.min(SEND_HWM, Math.floor(SEND_QUEUE_BYTES / template.length)),
+  );
+  const pub = new Publisher({ linger: 0, sendTimeout: 0, sendHighWaterMark });
   let errors = 0;
   const onError = (): void => {
     errors++;

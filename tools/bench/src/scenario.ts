@@ -64,6 +64,14 @@ export interface ScenarioResult {
 }
 
 const READY_TIMEOUT_MS = 15_000;
+
+/**
+ * Consumers' receive queue: deep enough to absorb scheduling hiccups of a consumer on a busy
+ * 2-core box (50k messages), but no more than about 16 MiB.
+ */
+export function consumerHwm(payloadBytes: number): number {
+  return Math.max(1000, Math.min(50_000, Math.floor((16 * 1024 * 1024) / payloadBytes)));
+}
 const DRAIN_STABLE_MS = 400;
 const DRAIN_MAX_MS = 10_000;
 
@@ -129,6 +137,7 @@ export async function runScenario(
         endpoint: direct ? broker.endpoints.ingress : broker.endpoints.publish,
         bind: direct,
         producers: spec.producers,
+        receiveHwm: consumerHwm(spec.payloadBytes),
       },
     ];
     if (broker.endpoints.push) {
@@ -137,6 +146,7 @@ export async function runScenario(
         endpoint: broker.endpoints.push,
         bind: false,
         producers: spec.producers,
+        receiveHwm: consumerHwm(spec.payloadBytes),
       });
     }
     const consumers = consumerSpecs.map((c) =>
