@@ -3,7 +3,7 @@
  * class is an EventEmitter of `ConnectionEvents` (plus its own events).
  */
 import type { EventEmitter } from 'node:events';
-import type { Socket } from 'zeromq';
+import type { Event, Socket } from 'zeromq';
 
 /** Which endpoint an event is about (the address as given to `connect`). */
 export interface ConnectionEvent {
@@ -27,24 +27,56 @@ export interface ConnectionEvents {
 /** The EventEmitter side of a class emitting `ConnectionEvents` (and maybe more). */
 type Emitter = Pick<EventEmitter<ConnectionEvents>, 'emit'>;
 
+/** Internal hook: the raw zeromq event type and address, after it was re-emitted. */
+export type SocketEventHook = (type: Event['type'], address: string) => void;
+
 /**
- * Re-emits the socket's monitor events on `target`. `endpoint` names the link when a socket
- * serves one endpoint; otherwise the event's own address is used. The observer ends when the
- * socket closes.
+ * Re-emits the socket's monitor events on `target`, then calls `hook`. `endpoint` names the link
+ * when a socket serves one endpoint; otherwise the event's own address is used. The loop ends
+ * when the socket closes.
+ *
+ * It reads the observer with `receive()` rather than zeromq's `events.on()`: that emitter is set
+ * up once per process on the native prototype and breaks when a module registry is reloaded
+ * (Jest runs several test files in one process).
  */
-export function forwardConnectionEvents(socket: Socket, target: Emitter, endpoint?: string): void {
-  const at = (address: string): ConnectionEvent => ({ endpoint: endpoint ?? address });
-  const events = socket.events;
-  events.on('connect', (e) => target.emit('connect', at(e.address)));
-  events.on('handshake', (e) => target.emit('handshake', at(e.address)));
-  events.on('disconnect', (e) => target.emit('disconnect', at(e.address)));
-  events.on('connect:retry', (e) =>
-    target.emit('retry', { ...at(e.address), intervalMs: e.interval }),
-  );
-  const failed = (e: { address: string; error: Error }): void => {
-    target.emit('handshake-error', { ...at(e.address), error: e.error });
+export function forwardConnectionEvents(
+  socket: Socket,
+  target: Emitter,
+  endpoint?: string,
+  hook?: SocketEventHook,
+): void {
+  const observer = socket.events;
+  const dispatch = (event: Event): void => {
+    if (!('address' in event)) return;
+    const at: ConnectionEvent = { endpoint: endpoint ?? event.address };
+    switch (event.type) {
+      case 'connect':
+      case 'handshake':
+      case 'disconnect':
+        target.emit(event.type, at);
+        break;
+      case 'connect:retry':
+        target.emit('retry', { ...at, intervalMs: event.interval });
+        break;
+      case 'handshake:error:protocol':
+      case 'handshake:error:auth':
+      case 'handshake:error:other':
+        target.emit('handshake-error', { ...at, error: event.error });
+        break;
+      default:
+        break;
+    }
+    hook?.(event.type, event.address);
   };
-  events.on('handshake:error:protocol', failed);
-  events.on('handshake:error:auth', failed);
-  events.on('handshake:error:other', failed);
+  void (async () => {
+    while (!observer.closed) {
+      let event: Event;
+      try {
+        event = await observer.receive();
+      } catch {
+        return; // the socket (and with it the observer) was closed
+      }
+      dispatch(event);
+    }
+  })();
 }

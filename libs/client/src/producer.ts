@@ -184,9 +184,10 @@ export class Producer<M extends TopicMap = UntypedTopics> extends EventEmitter<P
     this.links = connectAll(endpoints, (endpoint) => {
       const socket = new Publisher({ linger, sendHighWaterMark, sendTimeout: 0, noDrop: true });
       const link = new Link(endpoint, socket);
-      forwardConnectionEvents(socket, this, endpoint);
-      socket.events.on('handshake', () => this.settle(link));
-      socket.events.on('disconnect', () => this.linkDown(link));
+      forwardConnectionEvents(socket, this, endpoint, (type) => {
+        if (type === 'handshake') this.settle(link);
+        else if (type === 'disconnect') this.linkDown(link);
+      });
       return { socket, link };
     });
   }

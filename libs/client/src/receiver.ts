@@ -67,15 +67,15 @@ export abstract class Receiver<M extends TopicMap, E extends Envelope<unknown>>
       DEFAULT_READY_SETTLE_MS,
       0,
     );
-    forwardConnectionEvents(socket, this);
-    socket.events.on('handshake', (e) => {
-      this.handshakes.add(e.address);
-      if (this.handshakes.size >= this.endpoints.length) this.settle();
-    });
-    socket.events.on('disconnect', (e) => {
-      this.handshakes.delete(e.address);
-      clearTimeout(this.settleTimer);
-      this.settled = false;
+    forwardConnectionEvents(socket, this, undefined, (type, address) => {
+      if (type === 'handshake') {
+        this.handshakes.add(address);
+        if (this.handshakes.size >= this.endpoints.length) this.settle();
+      } else if (type === 'disconnect') {
+        this.handshakes.delete(address);
+        clearTimeout(this.settleTimer);
+        this.settled = false;
+      }
     });
     connectSocket(socket, endpoints);
   }

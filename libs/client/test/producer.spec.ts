@@ -140,6 +140,7 @@ describe('Producer', () => {
     sub.close();
     await waitUntil(() => seen.includes('down true'));
     const again = track(await ingressAt(endpoint));
+    const got = take(again, 1, 10000); // reading, as the broker always is
     await waitUntil(() => seen.filter((s) => s === 'up true').length === 2, 10000);
     expect(seen.slice(0, 5)).toEqual([
       'connect true',
@@ -148,7 +149,6 @@ describe('Producer', () => {
       'disconnect true',
       'down true',
     ]);
-    const got = take(again, 1);
     await producer.send('t', 'after');
     expect(decodeEnvelope((await got)[0]!, { codec: json }).body).toBe('after');
   });
@@ -163,10 +163,10 @@ describe('Producer', () => {
         readySettleMs: 0,
       }),
     );
+    const first = take(sub, 1);
     await producer.ready();
     const body = 'x'.repeat(64 * 1024);
     const count = 400; // 25 MB: more than the TCP buffers hold, so the link fills up
-    const first = take(sub, 1);
     for (let i = 0; i < count; i++) await producer.send('t', `${i} ${body}`);
     await first;
     await waitUntil(() => producer.stats().blocked > 0, 10000);

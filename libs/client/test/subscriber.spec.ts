@@ -1,0 +1,148 @@
+import {
+  defineTopics,
+  encodeEnvelope,
+  encodeTyped,
+  json,
+  jsonCodec,
+  msgpackCodec,
+  topic,
+} from '@zmq-mq/protocol';
+import { Publisher } from 'zeromq';
+import { ClientErrorCode, Subscriber } from '../src';
+import { take } from '../src/testing';
+
+// A bound PUB stands in for the broker's publish socket. It keeps sending until the subscriber
+// has its first message (the subscription takes a moment to reach a bound PUB).
+async function publisher(): Promise<Publisher> {
+  const pub = new Publisher({ linger: 0 });
+  await pub.bind('tcp://127.0.0.1:*');
+  return pub;
+}
+
+const topics = defineTopics({
+  'orders.created': topic(msgpackCodec<{ id: number }>()),
+  'orders.deleted': topic(jsonCodec<{ id: number }>()),
+});
+
+describe('Subscriber', () => {
+  const cleanup: Array<{ close(): unknown }> = [];
+  afterEach(async () => {
+    for (const c of cleanup.splice(0).reverse()) await c.close();
+  });
+  function track<T extends { close(): unknown }>(x: T): T {
+    cleanup.push(x);
+    return x;
+  }
+
+  async function primed(pub: Publisher, sub: Subscriber<typeof topics>): Promise<void> {
+    await sub.ready();
+    // Sent until one arrives, then the real test messages follow in order.
+    const first = take(sub, 1, 5000);
+    let done = false;
+    void first.then(() => (done = true));
+    for (let i = 0; i < 200 && !done; i++) {
+      await pub.send(encodeTyped(topics, 'orders.created', { id: -1 }));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await first;
+  }
+
+  it('yields typed envelopes and skips undecodable messages, reporting them', async () => {
+    const pub = track(await publisher());
+    const errors: string[] = [];
+    const sub = track(
+      new Subscriber({
+        connect: pub.lastEndpoint!,
+        topics,
+        readySettleMs: 0,
+        onError: (err, frames) =>
+          errors.push(`${(err as { code?: string }).code} ${frames.length}`),
+      }),
+    );
+    await primed(pub, sub);
+    const got = take(sub, 2);
+    await pub.send(encodeTyped(topics, 'orders.created', { id: 1 }));
+    await pub.send([Buffer.from('orders.created \xc1'), Buffer.from('not msgpack meta')]);
+    await pub.send(encodeEnvelope('orders.deleted', { id: 2 }, json));
+    const [a, b] = await got;
+    expect(a).toMatchObject({ topic: 'orders.created', body: { id: 1 } });
+    expect(b).toMatchObject({ topic: 'orders.deleted', body: { id: 2 } });
+    expect(errors).toEqual(['ZMQMQ_ERR_MALFORMED_META 2']);
+    expect(sub.stats()).toMatchObject({ undecodable: 1 });
+  });
+
+  it('filters by prefix and by exact topic', async () => {
+    const pub = track(await publisher());
+    const sub = track(
+      new Subscriber({
+        connect: pub.lastEndpoint!,
+        prefixes: ['orders.c'],
+        exact: ['audit'],
+        readySettleMs: 0,
+      }),
+    );
+    await sub.ready();
+    const got = take(sub, 3, 10000);
+    // resend the whole batch until the subscription is in place; duplicates are fine here
+    let received = false;
+    void got.then(() => (received = true));
+    for (let i = 0; i < 100 && !received; i++) {
+      for (const [t, body] of [
+        ['orders.deleted', 0],
+        ['orders.created', 1],
+        ['audit.x', 0],
+        ['audit', 2],
+        ['orders.created.eu', 3],
+      ] as const) {
+        await pub.send(encodeEnvelope(t, body, json));
+      }
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const bodies = (await got).map((e) => `${e.topic}=${String(e.body)}`);
+    expect(bodies).toEqual(['orders.created=1', 'audit=2', 'orders.created.eu=3']);
+  });
+
+  it('merges several endpoints', async () => {
+    const a = track(await publisher());
+    const b = track(await publisher());
+    const sub = track(
+      new Subscriber({ connect: [a.lastEndpoint!, b.lastEndpoint!], readySettleMs: 0 }),
+    );
+    await sub.ready();
+    const got = take(sub, 2, 10000);
+    const seen = new Set<string>();
+    void (async () => {
+      for (let i = 0; i < 100 && seen.size < 2; i++) {
+        await a.send(encodeEnvelope('from.a', 'a', json));
+        await b.send(encodeEnvelope('from.b', 'b', json));
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    })();
+    for (const e of await got) seen.add(e.topic);
+    const more = seen.size < 2 ? await take(sub, 4, 5000) : [];
+    for (const e of more) seen.add(e.topic);
+    expect([...seen].sort()).toEqual(['from.a', 'from.b']);
+  });
+
+  it('ends the iteration on close() and allows one reader at a time', async () => {
+    const pub = track(await publisher());
+    const sub = new Subscriber({ connect: pub.lastEndpoint! });
+    const loop = (async () => {
+      const seen = [];
+      for await (const env of sub) seen.push(env);
+      return seen.length;
+    })();
+    await new Promise((r) => setTimeout(r, 20));
+    await expect(take(sub, 1)).rejects.toMatchObject({ code: ClientErrorCode.Busy });
+    await sub.close();
+    await sub.close();
+    await expect(loop).resolves.toBe(0);
+    await expect(take(sub, 1)).rejects.toMatchObject({ code: ClientErrorCode.Closed });
+  });
+
+  it('rejects invalid subscriptions and options', () => {
+    expect(() => new Subscriber({ prefixes: ['a b'] })).toThrow(/space/);
+    expect(() => new Subscriber({ connect: [] })).toThrow(/^connect: needs at least one endpoint/);
+    expect(() => new Subscriber({ receiveHighWaterMark: -1 })).toThrow(/^receiveHighWaterMark/);
+  });
+});
