@@ -1,0 +1,5 @@
+export default {
+  displayName: 'consumer',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};

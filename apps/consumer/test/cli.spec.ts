@@ -1,0 +1,66 @@
+import { parseCli } from '../src/cli';
+
+function run(argv: string[]) {
+  const r = parseCli(argv);
+  if (r.kind !== 'run') throw new Error(`expected run, got exit ${r.code}: ${r.output}`);
+  return r.options;
+}
+
+describe('consumer command line', () => {
+  it('sub: publish endpoint, every topic, raw codec for bare frames by default', () => {
+    expect(run(['sub'])).toEqual({
+      mode: 'sub',
+      connect: ['tcp://127.0.0.1:5556'],
+      prefixes: [''],
+      codec: 'raw',
+      raw: false,
+      count: undefined,
+      pushFormat: 'payload',
+    });
+    expect(run(['sub', '--topic', 'orders.', '-t', 'audit', '-n', '3', '--raw'])).toMatchObject({
+      prefixes: ['orders.', 'audit'],
+      count: 3,
+      raw: true,
+    });
+  });
+
+  it('pull: push endpoint, repeated --connect, codec and push format', () => {
+    expect(
+      run([
+        'pull',
+        '-c',
+        'tcp://127.0.0.1:1',
+        '-c',
+        'ipc:///tmp/x',
+        '--codec',
+        'json',
+        '--push-format',
+        'full',
+      ]),
+    ).toMatchObject({
+      mode: 'pull',
+      connect: ['tcp://127.0.0.1:1', 'ipc:///tmp/x'],
+      codec: 'json',
+      pushFormat: 'full',
+    });
+  });
+
+  it.each([
+    [[], /^zmq-mq-consume: a command is required: sub or pull$/],
+    [['push'], /^zmq-mq-consume: unknown command 'push'/],
+    [['sub', '--count', '0'], /^zmq-mq-consume: --count: must be an integer >= 1 \(got "0"\)$/],
+    [['sub', '--topic', 'a b'], /^zmq-mq-consume: --topic: .*space/],
+    [['pull', '--topic', 'a'], /^zmq-mq-consume: unknown option '--topic'/],
+    [
+      ['pull', '--codec', 'xml'],
+      /^zmq-mq-consume: option '--codec <codec>' argument 'xml' is invalid/,
+    ],
+    [['sub', '-c', 'nowhere'], /^zmq-mq-consume: --connect: must be a ZeroMQ endpoint/],
+  ])('rejects %j with exit status 2 and one line', (argv, message) => {
+    const r = parseCli(argv);
+    expect(r).toMatchObject({ kind: 'exit', code: 2 });
+    if (r.kind !== 'exit') return;
+    expect(r.output).toMatch(message);
+    expect(r.output.trim().split('\n')).toHaveLength(1);
+  });
+});

@@ -1,0 +1,5 @@
+export default {
+  displayName: 'producer',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};

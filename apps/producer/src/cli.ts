@@ -1,0 +1,163 @@
+import { DEFAULT_INGRESS } from '@zmq-mq/client';
+import { CODEC_NAMES, OptionError, assertTopic } from '@zmq-mq/protocol';
+import type { CodecName } from '@zmq-mq/protocol';
+import { Command, CommanderError, Option } from 'commander';
+
+/** The demo of the original design: topic `abc`, one message per second. */
+export const DEMO_TOPIC = 'abc';
+export const DEMO_INTERVAL_MS = 1000;
+export const DEFAULT_READY_TIMEOUT_MS = 10_000;
+
+export interface ProduceOptions {
+  /** `demo`: `hello<time>` forever (or --count); `args`: the message arguments; `stdin`: one per line. */
+  mode: 'demo' | 'args' | 'stdin';
+  topic: string;
+  messages: string[];
+  connect: string[];
+  codec: CodecName;
+  /** Messages to send; `undefined` means all (args once, every stdin line, demo forever). */
+  count: number | undefined;
+  /** Milliseconds between messages (0 = as fast as the broker link takes them). */
+  intervalMs: number;
+  verbose: boolean;
+  metadata: boolean;
+  readyTimeoutMs: number;
+}
+
+export type CliResult =
+  { kind: 'run'; options: ProduceOptions } | { kind: 'exit'; code: number; output: string };
+
+const NAME = 'zmq-mq-produce';
+
+function collect(value: string, previous: string[] | undefined): string[] {
+  return [...(previous ?? []), value];
+}
+
+function integer(option: string, value: string | undefined, min: number): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min) {
+    throw new OptionError(option, value, `must be an integer >= ${min}`);
+  }
+  return n;
+}
+
+/** Parses the command line; bad input gives exit code 2 and one line naming the option. */
+export function parseCli(argv: readonly string[]): CliResult {
+  const program = new Command(NAME)
+    .description(
+      'Publish messages to a zmq-mq broker. With no message arguments: the demo of the original\n' +
+        `design, "hello" plus the current time on topic ${DEMO_TOPIC} once a second.`,
+    )
+    .argument('[message...]', 'message bodies; "-" sends each line of standard input')
+    .option('-t, --topic <topic>', `topic to publish on (default ${DEMO_TOPIC})`)
+    .option(
+      '-c, --connect <endpoint>',
+      `broker ingress, repeatable (default ${DEFAULT_INGRESS})`,
+      collect,
+    )
+    .option('-n, --count <n>', 'number of messages to send (arguments repeat in turn)')
+    .option('-i, --interval <ms>', `pause between messages (demo default ${DEMO_INTERVAL_MS})`)
+    .option('-r, --rate <per-second>', 'messages per second (instead of --interval)')
+    .addOption(
+      new Option('--codec <codec>', 'json and msgpack: messages are JSON text; raw: bytes').choices(
+        CODEC_NAMES,
+      ),
+    )
+    .option('--no-metadata', 'send bare "topic payload" frames without the metadata frame')
+    .option(
+      '--ready-timeout <ms>',
+      `how long to wait for the broker (default ${DEFAULT_READY_TIMEOUT_MS})`,
+    )
+    .option('-v, --verbose', 'print every message sent')
+    .helpOption('-h, --help', 'show this help')
+    .exitOverride()
+    .configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help') {
+        return { kind: 'exit', code: 0, output: program.helpInformation() };
+      }
+      const message = err.message.replace(/^error: /, '').replace(/\n/g, ' ');
+      return { kind: 'exit', code: 2, output: `${NAME}: ${message}` };
+    }
+    throw err;
+  }
+  try {
+    return { kind: 'run', options: toOptions(program) };
+  } catch (err) {
+    if (err instanceof OptionError)
+      return { kind: 'exit', code: 2, output: `${NAME}: ${err.message}` };
+    throw err;
+  }
+}
+
+function toOptions(program: Command): ProduceOptions {
+  const o = program.opts<{
+    topic?: string;
+    connect?: string[];
+    count?: string;
+    interval?: string;
+    rate?: string;
+    codec?: CodecName;
+    metadata: boolean;
+    readyTimeout?: string;
+    verbose?: boolean;
+  }>();
+  const args = program.args;
+  const mode = args.length === 0 ? 'demo' : args.length === 1 && args[0] === '-' ? 'stdin' : 'args';
+  if (mode === 'args' && args.includes('-')) {
+    throw new OptionError('message', '-', '"-" (standard input) must be the only message argument');
+  }
+  const topic = o.topic ?? DEMO_TOPIC;
+  try {
+    assertTopic(topic);
+  } catch (err) {
+    throw new OptionError('--topic', topic, (err as Error).message);
+  }
+  for (const ep of o.connect ?? []) {
+    if (!/^(tcp|ipc|inproc|ws|wss):\/\/\S+$/.test(ep)) {
+      throw new OptionError(
+        '--connect',
+        ep,
+        'must be a ZeroMQ endpoint such as tcp://127.0.0.1:5555',
+      );
+    }
+  }
+  if (o.interval !== undefined && o.rate !== undefined) {
+    throw new OptionError('--rate', o.rate, 'cannot be combined with --interval');
+  }
+  const rate = integer('--rate', o.rate, 1);
+  const interval = integer('--interval', o.interval, 0);
+  // The demo sends bytes, so that frame 0 is exactly the original's "abc hello<time>".
+  const codec = o.codec ?? (mode === 'demo' ? 'raw' : 'json');
+  const messages = mode === 'args' ? args : [];
+  if (codec !== 'raw') {
+    messages.forEach((m, i) => {
+      try {
+        JSON.parse(m);
+      } catch (err) {
+        throw new OptionError(
+          `message ${i + 1}`,
+          m,
+          `is not JSON text (${(err as Error).message}); use --codec raw for plain text`,
+        );
+      }
+    });
+  }
+  return {
+    mode,
+    topic,
+    messages,
+    connect: o.connect ?? [DEFAULT_INGRESS],
+    codec,
+    count: integer('--count', o.count, 0),
+    intervalMs:
+      rate !== undefined ? 1000 / rate : (interval ?? (mode === 'demo' ? DEMO_INTERVAL_MS : 0)),
+    verbose: o.verbose === true || mode === 'demo',
+    metadata: o.metadata,
+    readyTimeoutMs: integer('--ready-timeout', o.readyTimeout, 0) ?? DEFAULT_READY_TIMEOUT_MS,
+  };
+}

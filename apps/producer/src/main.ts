@@ -1,0 +1,24 @@
+import { parseCli } from './cli';
+import { produce } from './produce';
+
+async function main(): Promise<void> {
+  const cli = parseCli(process.argv.slice(2));
+  if (cli.kind === 'exit') {
+    (cli.code === 0 ? process.stdout : process.stderr).write(cli.output.trimEnd() + '\n');
+    process.exit(cli.code);
+  }
+  const stop = new AbortController();
+  const onSignal = (): void => {
+    if (stop.signal.aborted) process.exit(130); // a second signal: at once
+    stop.abort();
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const code = await produce(cli.options, process, stop.signal);
+  process.exitCode = code;
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`zmq-mq-produce: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

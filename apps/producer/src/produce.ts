@@ -1,0 +1,186 @@
+import { createInterface } from 'node:readline';
+import { Producer } from '@zmq-mq/client';
+import { codecByName } from '@zmq-mq/protocol';
+import type { ProduceOptions } from './cli';
+
+/** Where the program reads and writes; main.ts passes the process's streams. */
+export interface ProduceIo {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  stdin: NodeJS.ReadableStream;
+}
+
+interface Outgoing {
+  body: unknown;
+  /** How the message is shown by --verbose. */
+  text: string;
+}
+
+const NAME = 'zmq-mq-produce';
+const PROGRESS_EVERY_MS = 1000;
+
+/**
+ * Sends what the options say, then closes the producer (every message handed to ZeroMQ) and
+ * prints a summary on stderr. Resolves with the exit code: 0 when everything was sent, 1 when
+ * the broker could not be reached or some messages were not delivered or not valid.
+ */
+export async function produce(
+  options: ProduceOptions,
+  io: ProduceIo,
+  stop: AbortSignal,
+): Promise<number> {
+  const producer = new Producer({
+    connect: options.connect,
+    codec: codecByName(options.codec),
+    metadata: options.metadata,
+    queuePolicy: 'wait',
+  });
+  producer.on('down', ({ endpoint }) =>
+    io.stderr.write(`${NAME}: lost ${endpoint}, reconnecting\n`),
+  );
+  try {
+    await abortable(producer.ready(options.readyTimeoutMs), stop);
+  } catch (err) {
+    await producer.close();
+    if (stop.aborted) return 0;
+    io.stderr.write(`${NAME}: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const started = Date.now();
+  let sent = 0;
+  let invalid = 0;
+  const progress = startProgress(io, options, () => sent, started);
+  try {
+    const source =
+      options.mode === 'stdin'
+        ? stdinMessages(options, io, stop, () => invalid++)
+        : listMessages(options);
+    const limit = options.count ?? (options.mode === 'args' ? options.messages.length : undefined);
+    for await (const msg of limit === 0 ? [] : source) {
+      if (stop.aborted) break;
+      await producer.send(options.topic, msg.body);
+      sent++;
+      if (options.verbose) io.stdout.write(`sending ${options.topic} ${msg.text}\n`);
+      if (limit !== undefined && sent >= limit) break;
+      if (options.intervalMs > 0)
+        await sleep(started + sent * options.intervalMs - Date.now(), stop);
+    }
+  } finally {
+    progress.stop();
+    await producer.close();
+  }
+  const stats = producer.stats();
+  const seconds = (Date.now() - started) / 1000;
+  const rate = seconds > 0 ? Math.round(sent / seconds) : sent;
+  const notes = [
+    stats.droppedOnClose > 0 ? `${stats.droppedOnClose} not delivered` : '',
+    invalid > 0 ? `${invalid} invalid lines skipped` : '',
+  ].filter((s) => s !== '');
+  io.stderr.write(
+    `${NAME}: sent ${sent} message${sent === 1 ? '' : 's'} to ${options.connect.join(', ')} ` +
+      `in ${seconds.toFixed(2)} s (${rate} msg/s)${notes.length > 0 ? `; ${notes.join('; ')}` : ''}\n`,
+  );
+  return stats.droppedOnClose > 0 || invalid > 0 ? 1 : 0;
+}
+
+/** Demo bodies forever, or the message arguments in turn (once each unless --count). */
+function* listMessages(options: ProduceOptions): Generator<Outgoing> {
+  if (options.mode === 'demo') {
+    for (;;) {
+      // The original: 'abc hello' + str(time.time()), seconds since the epoch with a fraction.
+      const text = `hello${Date.now() / 1000}`;
+      yield { body: options.codec === 'raw' ? Buffer.from(text) : text, text };
+    }
+  }
+  const total = options.count ?? options.messages.length;
+  for (let i = 0; i < total; i++) {
+    const text = options.messages[i % options.messages.length] as string;
+    yield { body: toBody(text, options), text };
+  }
+}
+
+/** One message per non-empty line of standard input; lines that are not valid are reported. */
+async function* stdinMessages(
+  options: ProduceOptions,
+  io: ProduceIo,
+  stop: AbortSignal,
+  onInvalid: () => void,
+): AsyncGenerator<Outgoing> {
+  const lines = createInterface({ input: io.stdin, crlfDelay: Infinity });
+  const close = (): void => lines.close();
+  stop.addEventListener('abort', close, { once: true });
+  let n = 0;
+  try {
+    for await (const line of lines) {
+      n++;
+      if (line === '') continue;
+      try {
+        yield { body: toBody(line, options), text: line };
+      } catch (err) {
+        if (!(err instanceof SyntaxError)) throw err;
+        onInvalid();
+        io.stderr.write(`${NAME}: line ${n}: not JSON text (${err.message}); skipped\n`);
+      }
+    }
+  } finally {
+    stop.removeEventListener('abort', close);
+    lines.close();
+  }
+}
+
+function toBody(text: string, options: ProduceOptions): unknown {
+  return options.codec === 'raw' ? Buffer.from(text, 'utf8') : JSON.parse(text);
+}
+
+/** On a terminal, a progress line on stderr once the run lasts more than a second. */
+function startProgress(
+  io: ProduceIo,
+  options: ProduceOptions,
+  sent: () => number,
+  started: number,
+): { stop(): void } {
+  if (io.stderr.isTTY !== true || options.verbose) return { stop: () => undefined };
+  let shown = false;
+  const timer = setInterval(() => {
+    const seconds = (Date.now() - started) / 1000;
+    io.stderr.write(`\r${NAME}: ${sent()} sent, ${Math.round(sent() / seconds)} msg/s\x1b[K`);
+    shown = true;
+  }, PROGRESS_EVERY_MS);
+  return {
+    stop() {
+      clearInterval(timer);
+      if (shown) io.stderr.write('\r\x1b[K');
+    },
+  };
+}
+
+function sleep(ms: number, stop: AbortSignal): Promise<void> {
+  if (ms <= 0 || stop.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      stop.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    stop.addEventListener('abort', done, { once: true });
+  });
+}
+
+function abortable<T>(promise: Promise<T>, stop: AbortSignal): Promise<T> {
+  if (stop.aborted) return Promise.reject(new Error('stopped'));
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => reject(new Error('stopped'));
+    stop.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        stop.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (err: unknown) => {
+        stop.removeEventListener('abort', onAbort);
+        reject(err as Error);
+      },
+    );
+  });
+}

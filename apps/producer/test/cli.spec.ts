@@ -1,0 +1,84 @@
+import { parseCli } from '../src/cli';
+
+function run(argv: string[]) {
+  const r = parseCli(argv);
+  if (r.kind !== 'run') throw new Error(`expected run, got exit ${r.code}: ${r.output}`);
+  return r.options;
+}
+
+describe('producer command line', () => {
+  it('runs the demo with no message arguments: topic abc, raw bytes, one per second', () => {
+    expect(run([])).toMatchObject({
+      mode: 'demo',
+      topic: 'abc',
+      codec: 'raw',
+      intervalMs: 1000,
+      verbose: true,
+      count: undefined,
+      connect: ['tcp://127.0.0.1:5555'],
+      metadata: true,
+    });
+  });
+
+  it('takes a topic, JSON messages, count, rate, codec and repeated --connect', () => {
+    const o = run([
+      '-t',
+      'orders.created',
+      '{"id":1}',
+      '2',
+      '--count',
+      '5',
+      '--rate',
+      '20',
+      '--codec',
+      'msgpack',
+      '-c',
+      'tcp://127.0.0.1:1',
+      '-c',
+      'tcp://127.0.0.1:2',
+      '--no-metadata',
+    ]);
+    expect(o).toMatchObject({
+      mode: 'args',
+      topic: 'orders.created',
+      messages: ['{"id":1}', '2'],
+      count: 5,
+      intervalMs: 50,
+      codec: 'msgpack',
+      connect: ['tcp://127.0.0.1:1', 'tcp://127.0.0.1:2'],
+      metadata: false,
+      verbose: false,
+    });
+    expect(run(['-t', 'x', '-'])).toMatchObject({ mode: 'stdin', codec: 'json', intervalMs: 0 });
+    expect(run(['--codec', 'raw', 'not json'])).toMatchObject({ codec: 'raw' });
+  });
+
+  it.each([
+    [['--count', '-1'], /^zmq-mq-produce: .*--count/],
+    [['--count', 'x'], /^zmq-mq-produce: --count: must be an integer >= 0 \(got "x"\)$/],
+    [['--rate', '0'], /^zmq-mq-produce: --rate: must be an integer >= 1/],
+    [
+      ['--rate', '5', '--interval', '3'],
+      /^zmq-mq-produce: --rate: cannot be combined with --interval/,
+    ],
+    [['--codec', 'yaml'], /^zmq-mq-produce: option '--codec <codec>' argument 'yaml' is invalid/],
+    [['-t', 'a b', '1'], /^zmq-mq-produce: --topic: invalid topic "a b"/],
+    [['-t', 'a', 'not json'], /^zmq-mq-produce: message 1: is not JSON text/],
+    [['-c', 'localhost:5555'], /^zmq-mq-produce: --connect: must be a ZeroMQ endpoint/],
+    [['--bogus'], /^zmq-mq-produce: unknown option '--bogus'/],
+    [['a', '-'], /^zmq-mq-produce: message: "-" \(standard input\) must be the only/],
+  ])('rejects %j with exit status 2 and one line naming the option', (argv, message) => {
+    const r = parseCli(argv);
+    expect(r.kind).toBe('exit');
+    if (r.kind !== 'exit') return;
+    expect(r.code).toBe(2);
+    expect(r.output).toMatch(message);
+    expect(r.output.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('prints help with exit status 0', () => {
+    const r = parseCli(['--help']);
+    expect(r).toMatchObject({ kind: 'exit', code: 0 });
+    expect(r.kind === 'exit' && r.output).toMatch(/--connect <endpoint>/);
+  });
+});
