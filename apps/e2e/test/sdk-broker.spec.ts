@@ -108,12 +108,14 @@ describe('SDK through an embedded Broker', () => {
     expect(b.stats().delivered).toBeGreaterThan(0);
   });
 
-  it('ready() prevents slow-joiner loss: the first message after ready() arrives', async () => {
+  it('no slow-joiner loss: the first message arrives, sent after ready() or even before', async () => {
     // The broker queues work while no worker is connected, so anything that reached the
     // ingress is delivered to the worker afterwards; a message the PUB dropped is not.
     for (let round = 0; round < 5; round++) {
       const producer = new Producer({ connect: broker.ingress });
-      await producer.ready();
+      // even rounds wait for ready(); odd ones send at once and rely on the local queue,
+      // which holds messages until the link has settled
+      if (round % 2 === 0) await producer.ready();
       await producer.send('first', { round });
       await producer.close();
     }

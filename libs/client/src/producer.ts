@@ -345,7 +345,7 @@ export class Producer<M extends TopicMap = UntypedTopics> extends EventEmitter<P
   }
 
   private settle(link: Link): void {
-    if (this.closed) return;
+    if (link.socket.closed) return; // a closing producer still brings links up to drain its queue
     clearTimeout(link.timer);
     link.state = 'settling';
     link.timer = setTimeout(() => {
