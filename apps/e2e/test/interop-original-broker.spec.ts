@@ -13,15 +13,17 @@ import {
   topic,
 } from '@zmq-mq/protocol';
 import type { Envelope, ZmqMqError } from '@zmq-mq/protocol';
-import { D, pythonCodec } from '../src/interop-codec';
+import { D, pythonCodec, type Desc } from '../src/interop-codec';
 import {
+  PythonConsumer,
   frames,
   probeUntil,
   startOriginalBroker,
   waitUntil,
   type RunningBroker,
 } from '../src/interop-peers';
-import type { TestProcess } from '../src/process';
+import { appMain } from '../src/paths';
+import { startNode, type TestProcess } from '../src/process';
 import { startPython } from '../src/python';
 
 const everyByte = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
@@ -222,5 +224,107 @@ describe('our clients through the original pyzmq broker', () => {
       fromPython,
       bare('', '.'),
     ]);
+  });
+
+  it('the sample apps: produce → the original broker → consume sub and consume pull', async () => {
+    const run = (app: 'producer' | 'consumer', args: readonly string[]) => {
+      const proc = startNode(appMain(app), args);
+      processes.push(proc);
+      return proc;
+    };
+    const sub = run('consumer', ['sub', '--connect', broker.publish, '--topic', 'interop.']);
+    const pull = run('consumer', ['pull', '--connect', broker.push]);
+    const lines = (proc: TestProcess) =>
+      proc.stdoutLines
+        .filter((l) => l.startsWith('{'))
+        .map(
+          (l) => JSON.parse(l) as { topic: string; meta: Record<string, unknown>; body: unknown },
+        )
+        .filter((m) => m.topic !== 'interop.probe' && m.meta['topic'] !== 'interop.probe');
+    const prober = track(new Producer({ connect: broker.ingress }));
+    await prober.ready();
+    await probeUntil(
+      (n) => prober.send('interop.probe', n),
+      () => sub.stdoutLines.length > 0 && pull.stdoutLines.length > 0,
+    );
+
+    const produce = (args: readonly string[]) =>
+      run('producer', ['--connect', broker.ingress, ...args]).waitForExit();
+    const ok = { code: 0, signal: null };
+    const bodies = ['{"id":1,"note":"café"}', '"héllo wörld 🚀"', '[1,2.5,null,true]'];
+    expect(await produce(['--topic', 'interop.orders', '--codec', 'msgpack', ...bodies])).toEqual(
+      ok,
+    );
+    expect(
+      await produce(['--topic', 'interop.bare', '--no-metadata', '--codec', 'raw', 'plain bytes']),
+    ).toEqual(ok);
+    await waitUntil(
+      'four messages at each consumer',
+      () => lines(sub).length >= 4 && lines(pull).length >= 4,
+    );
+    expect(await sub.stop('SIGTERM')).toEqual(ok);
+    expect(await pull.stop('SIGTERM')).toEqual(ok);
+
+    const withMeta = (body: unknown) => ({
+      topic: 'interop.orders',
+      body,
+      meta: expect.objectContaining({
+        contentType: CONTENT_TYPE_MSGPACK,
+        topic: 'interop.orders',
+        bare: false,
+      }),
+    });
+    const decoded = bodies.map((b) => withMeta(JSON.parse(b)));
+    const plain = Buffer.from('plain bytes').toString('base64');
+    const bare = (t: string) => ({
+      topic: t,
+      body: plain,
+      encoding: 'base64',
+      meta: expect.objectContaining({ id: '', contentType: CONTENT_TYPE_RAW, bare: true }),
+    });
+    expect(lines(sub)).toEqual([...decoded, bare('interop.bare')]);
+    // A bare work item has lost its topic to the broker's split: the consumer shows ''.
+    expect(lines(pull)).toEqual([...decoded, bare('')]);
+    const ids = (proc: TestProcess) => lines(proc).map((m) => m.meta['id']);
+    expect(ids(sub)).toEqual(ids(pull));
+    expect(new Set(ids(sub).slice(0, 3)).size).toBe(3);
+  });
+
+  it("the producer app's demo mode is the original design's message, with our metadata frame", async () => {
+    const sub = await PythonConsumer.start('sub', broker.publish);
+    processes.push(sub.proc);
+    const prober = track(new Producer({ connect: broker.ingress }));
+    await prober.ready();
+    await probeUntil(
+      (n) => prober.send('probe', n),
+      () => sub.messages().length > 0,
+    );
+
+    const demo = startNode(appMain('producer'), [
+      '--connect',
+      broker.ingress,
+      '--count',
+      '3',
+      '--interval',
+      '20',
+    ]);
+    processes.push(demo);
+    expect(await demo.waitForExit()).toEqual({ code: 0, signal: null });
+    // ready() before the first send: not one of the three is lost to the slow joiner.
+    const isDemo = (m: Buffer[]) => m[0]?.toString().startsWith('abc ') === true;
+    await waitUntil('three demo messages', () => sub.messages().filter(isDemo).length === 3);
+    const demos = sub.messages().filter(isDemo);
+    for (const [frame0] of demos) expect(String(frame0)).toMatch(/^abc hello\d+(\.\d+)?$/);
+    // Python's msgpack reads our metadata frame.
+    const [desc] = pythonCodec('msgpack-decode', [(demos[0] as Buffer[])[1] as Buffer]) as [Desc];
+    expect(desc[0]).toBe('map');
+    const fields = new Map(
+      (desc[1] as ReadonlyArray<readonly [Desc, Desc]>).map(([k, v]) => [k[1], v]),
+    );
+    expect(fields.get('v')).toEqual(D.int(1));
+    expect(fields.get('ct')).toEqual(D.str(CONTENT_TYPE_RAW));
+    expect(fields.get('t')).toEqual(D.str('abc'));
+    expect(fields.get('id')?.[0]).toBe('str');
+    expect(['int', 'float']).toContain(fields.get('ts')?.[0]);
   });
 });
