@@ -1,10 +1,11 @@
 import { isUtf8 } from 'node:buffer';
 import { MAX_TOPIC_BYTES, SEPARATOR } from '@zmq-mq/protocol';
 import { Publisher, Push, Subscriber, type Socket } from 'zeromq';
-import { BindError, BrokerStateError } from './errors';
+import { BindError, BrokerStateError, isZmqError } from './errors';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
 import { Monitor } from './monitor';
+import { NativePaths } from './native-paths';
 import {
   isExposedEndpoint,
   parseBrokerOptions,
@@ -35,6 +36,8 @@ export interface StopReport {
 
 /** The JSON served at `/stats` and returned by `stats()`. */
 export interface BrokerStatsSnapshot {
+  /** In `native` mode no JavaScript sees a message: the message counters stay at zero. */
+  mode: 'counted' | 'native';
   uptimeMs: number;
   endpoints: BrokerEndpoints | undefined;
   received: { messages: number; bytes: number };
@@ -55,6 +58,14 @@ export interface BrokerStatsSnapshot {
 }
 
 type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** In native mode the tap's depth cannot be read: on stop the work path gets this long (ms). */
+const NATIVE_DRAIN_MS = 500;
+
+/** Messages handled between two turns of the event loop under a continuous flood. */
+const YIELD_EVERY = 256;
+
+const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** How long closed sockets may keep flushing what libzmq already holds (ms). */
 const CLOSE_LINGER_MS = 1000;
@@ -78,6 +89,7 @@ export class Broker {
   private publisher: Publisher | undefined;
   private pusher: Push | undefined;
   private monitor: Monitor | undefined;
+  private native: NativePaths | undefined;
   private bound: BrokerEndpoints | undefined;
   private receiving: Promise<void> | undefined;
   private draining = false;
@@ -124,6 +136,7 @@ export class Broker {
       this.publisher = publisher;
       const pusher = new Push({ linger: CLOSE_LINGER_MS, sendTimeout: 0 });
       this.pusher = pusher;
+      if (o.pushFormat === 'full') this.native = new NativePaths(o.queueMaxMessages);
       this.watchPeers(ingress, 'producers', 'producer');
       this.watchPeers(publisher, 'subscribers', 'subscriber');
       this.watchPeers(pusher, 'workers', 'worker');
@@ -145,13 +158,17 @@ export class Broker {
         endpoints.monitor = await this.monitor.start();
       }
       this.bound = endpoints;
+      await this.native?.start(ingress, publisher, pusher, (path, err) => {
+        if (this.state === 'running')
+          this.log.error({ err, path }, 'native proxy failed; path stopped');
+      });
     } catch (err) {
       this.state = 'stopped';
       await this.closeAll();
       throw err;
     }
     this.state = 'running';
-    this.receiving = this.receiveLoop(this.ingress);
+    if (this.native === undefined) this.receiving = this.receiveLoop(this.ingress);
     this.dropTimer = setInterval(
       () => this.logDrops(),
       Math.max(this.options.dropLogIntervalMs, 100),
@@ -163,6 +180,7 @@ export class Broker {
         ...this.bound,
         pushPolicy: o.pushPolicy,
         pushFormat: o.pushFormat,
+        mode: this.mode,
         queueMaxMessages: o.queueMaxMessages,
         queueMaxBytes: o.queueMaxBytes,
         publishHwm: o.publishHwm,
@@ -173,10 +191,19 @@ export class Broker {
     return this.bound as BrokerEndpoints;
   }
 
+  /**
+   * `counted`: JavaScript sees every message and counts it (push format `payload`).
+   * `native`: both paths run inside libzmq (push format `full`); message counters stay at zero.
+   */
+  get mode(): 'counted' | 'native' {
+    return this.options.pushFormat === 'full' ? 'native' : 'counted';
+  }
+
   /** A snapshot of every counter, as served at `/stats`. */
   stats(): BrokerStatsSnapshot {
     const s = this.counters;
     return {
+      mode: this.mode,
       uptimeMs: Date.now() - s.startedAt,
       endpoints: this.bound,
       received: { messages: s.received, bytes: s.receivedBytes },
@@ -212,10 +239,15 @@ export class Broker {
     const wasRunning = this.state === 'running';
     this.state = 'stopping';
     this.log.info('broker stopping: ingress closed, draining queued work');
+    if (this.native) {
+      await this.native.stop(
+        wasRunning ? Math.min(this.options.drainTimeoutMs, NATIVE_DRAIN_MS) : 0,
+      );
+    }
     this.ingress?.close();
     await this.receiving;
     let undelivered = 0;
-    if (wasRunning) {
+    if (wasRunning && !this.native) {
       await this.waitForDrain(this.options.drainTimeoutMs);
       undelivered = this.queue.length;
       if (undelivered > 0) {
@@ -251,7 +283,7 @@ export class Broker {
   }
 
   private async closeAll(): Promise<void> {
-    for (const socket of [this.ingress, this.publisher, this.pusher]) {
+    for (const socket of [this.ingress, this.publisher, this.pusher, this.native?.tap]) {
       if (socket && !socket.closed) socket.close();
     }
     await this.monitor?.stop();
@@ -272,13 +304,35 @@ export class Broker {
     this.drainedDuringStop = this.counters.pushed - before;
   }
 
+  /**
+   * Receives with `receiveTimeout` 0 while messages keep coming: zeromq.js then reads at once
+   * without first asking libzmq for ZMQ_EVENTS, a poll() system call per message otherwise.
+   * When the socket is empty (EAGAIN) it waits with an ordinary blocking receive. Every
+   * YIELD_EVERY messages it yields to the event loop so that timers, signals and the monitor
+   * keep running under a flood.
+   */
   private async receiveLoop(ingress: Subscriber | undefined): Promise<void> {
     if (ingress === undefined) return;
     try {
-      for await (const frames of ingress) this.handle(frames);
+      ingress.receiveTimeout = 0;
+      for (let n = 1; ; n++) {
+        let frames: Buffer[];
+        try {
+          frames = await ingress.receive();
+        } catch (err) {
+          if (ingress.closed || !isZmqError(err, 'EAGAIN')) throw err;
+          ingress.receiveTimeout = -1;
+          frames = await ingress.receive();
+          if (ingress.closed) return;
+          ingress.receiveTimeout = 0;
+        }
+        this.handle(frames);
+        if (n % YIELD_EVERY === 0) await yieldToEventLoop();
+      }
     } catch (err) {
-      if (this.state === 'running')
+      if (!ingress.closed && this.state === 'running') {
         this.log.error({ err }, 'ingress receive failed; no longer forwarding');
+      }
     }
   }
 
@@ -317,25 +371,62 @@ export class Broker {
     this.offerWork(work, workSize);
   }
 
+  /**
+   * Sends at once when nothing is queued; the send is synchronous (sendTimeout 0) and, when no
+   * worker can take the message, rejects with EAGAIN. That rejection's handler runs before the
+   * next message is handled (it is queued as a microtask ahead of the next receive's), so it
+   * can put the message in the queue with order kept; `unsent` holds it until then.
+   */
   private offerWork(work: WorkMessage, size: number): void {
     const s = this.counters;
+    if (this.draining) {
+      this.enqueue(work, size);
+      return;
+    }
     const pusher = this.pusher as Push;
-    if (!this.draining && pusher.writable) {
-      pusher.send(work).then(undefined, this.onPushError);
-      s.pushed++;
-      s.pushedBytes += size;
-      return;
-    }
     if (this.options.pushPolicy === 'drop') {
-      s.dropped['no-worker']++;
+      // The original design: try once, drop if no worker can take it now.
+      if (pusher.writable) {
+        pusher.send(work).then(undefined, this.onPushError);
+        s.pushed++;
+        s.pushedBytes += size;
+      } else {
+        s.dropped['no-worker']++;
+      }
       return;
     }
-    const result = this.queue.offer(work, size, this.onEvict);
-    if (result === 'dropped') {
-      s.dropped['queue-full-newest']++;
+    this.unsent = work;
+    this.unsentSize = size;
+    s.pushed++;
+    s.pushedBytes += size;
+    pusher.send(work).then(this.onPushSent, this.onPushRefused);
+  }
+
+  private unsent: WorkMessage | undefined;
+  private unsentSize = 0;
+
+  private readonly onPushSent = (): void => {
+    this.unsent = undefined;
+  };
+
+  private readonly onPushRefused = (err: unknown): void => {
+    const work = this.unsent;
+    this.unsent = undefined;
+    if (work === undefined || !isZmqError(err, 'EAGAIN') || this.state === 'stopped') {
+      this.sendFailed('push', err);
       return;
     }
-    s.queued++;
+    this.counters.pushed--;
+    this.counters.pushedBytes -= this.unsentSize;
+    this.enqueue(work, this.unsentSize);
+  };
+
+  private enqueue(work: WorkMessage, size: number): void {
+    if (this.queue.offer(work, size, this.onEvict) === 'dropped') {
+      this.counters.dropped['queue-full-newest']++;
+      return;
+    }
+    this.counters.queued++;
     if (!this.draining) void this.drain();
   }
 

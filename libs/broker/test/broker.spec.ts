@@ -105,6 +105,21 @@ describe('Broker', () => {
     expect((await receiveWork(worker)).map(String)).toEqual(['orders.created x y', 'm']);
   });
 
+  it('native mode keeps both paths running when no worker is connected, then delivers', async () => {
+    const b = await broker({ pushFormat: 'full', queueMaxMessages: 50 });
+    expect(b.mode).toBe('native');
+    const ep = b.endpoints!;
+    const all = sockets.subscriber(ep.publish, 'n');
+    const pub = sockets.producer(ep.ingress);
+    await warmUp(b, pub, [all]);
+    for (let i = 0; i < 300; i++) await pub.send(`n before${i}`);
+    for (let i = 0; i < 300; i++) expect((await all.receive())[0]!.toString()).toBe(`n before${i}`);
+    const worker = sockets.worker(ep.push);
+    const first = (await receiveWork(worker))[0]!.toString();
+    expect(first).toMatch(/^n before\d+$/);
+    expect(b.stats()).toMatchObject({ mode: 'native', received: { messages: 0 } });
+  });
+
   it('queues work while no worker is connected and delivers it in order when one connects', async () => {
     const b = await broker({ queueMaxMessages: 1000 });
     const ep = b.endpoints!;
