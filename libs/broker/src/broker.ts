@@ -466,7 +466,7 @@ export class Broker {
   // Counts the queue's head as pushed and removes it.
   private pushQueued(): void {
     const before = this.queue.bytes;
-    this.queue.shift();
+    this.queue.removeHead();
     this.counters.pushed++;
     this.counters.pushedBytes += before - this.queue.bytes;
   }

