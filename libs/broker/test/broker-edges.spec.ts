@@ -1,6 +1,5 @@
 import { request } from 'node:http';
-import { Broker } from '../src';
-import { receiveWork, Sockets, startBroker, waitFor, warmUp } from './helpers';
+import { brokerFixture, receiveWork, waitFor, warmUp } from './helpers';
 
 function get(url: string): Promise<{ status: number; type: string; body: string }> {
   return new Promise((resolve, reject) => {
@@ -27,20 +26,7 @@ function metric(text: string, name: string): number {
 }
 
 describe('Broker with bad input, metrics and shutdown', () => {
-  const sockets = new Sockets();
-  let brokers: Broker[] = [];
-
-  async function broker(options = {}): Promise<Broker> {
-    const b = await startBroker(options);
-    brokers.push(b);
-    return b;
-  }
-
-  afterEach(async () => {
-    sockets.closeAll();
-    await Promise.all(brokers.map((b) => b.stop()));
-    brokers = [];
-  });
+  const { sockets, broker } = brokerFixture();
 
   it('handles every kind of bad input with its documented outcome and counter', async () => {
     const b = await broker({ maxMessageBytes: 1024 });

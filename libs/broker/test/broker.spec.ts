@@ -1,21 +1,8 @@
 import { BindError, Broker, BrokerStateError } from '../src';
-import { receiveWork, sendWaiting, sleep, Sockets, startBroker, waitFor, warmUp } from './helpers';
+import { brokerFixture, receiveWork, sendWaiting, sleep, waitFor, warmUp } from './helpers';
 
 describe('Broker', () => {
-  const sockets = new Sockets();
-  let brokers: Broker[] = [];
-
-  async function broker(options = {}): Promise<Broker> {
-    const b = await startBroker(options);
-    brokers.push(b);
-    return b;
-  }
-
-  afterEach(async () => {
-    sockets.closeAll();
-    await Promise.all(brokers.map((b) => b.stop()));
-    brokers = [];
-  });
+  const { sockets, broker } = brokerFixture();
 
   it('fans out every message to subscribers by topic prefix', async () => {
     const b = await broker();

@@ -64,6 +64,31 @@ export class Sockets {
   }
 }
 
+/**
+ * For a describe block: `broker(options)` starts brokers on ephemeral ports and `sockets`
+ * makes test sockets; afterEach closes every socket and stops every broker.
+ */
+export function brokerFixture(): {
+  sockets: Sockets;
+  broker(options?: BrokerOptionsInput): Promise<Broker>;
+} {
+  const sockets = new Sockets();
+  let brokers: Broker[] = [];
+  afterEach(async () => {
+    sockets.closeAll();
+    await Promise.all(brokers.map((b) => b.stop()));
+    brokers = [];
+  });
+  return {
+    sockets,
+    async broker(options = {}) {
+      const b = await startBroker(options);
+      brokers.push(b);
+      return b;
+    },
+  };
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
