@@ -1,7 +1,7 @@
 // The SDK against a real Broker embedded in the test: typed send and receive for each codec,
 // prefix filtering, worker concurrency, ready() against the slow joiner, undecodable messages.
 import { Producer, Subscriber, Worker } from '@zmq-mq/client';
-import { take, waitUntil } from '@zmq-mq/client/testing';
+import { Closer, take, waitUntil } from '@zmq-mq/client/testing';
 import { defineTopics, jsonCodec, msgpackCodec, rawCodec, topic } from '@zmq-mq/protocol';
 import { Broker } from '@zmq-mq/broker';
 
@@ -18,11 +18,8 @@ const topics = defineTopics({
 
 describe('SDK through an embedded Broker', () => {
   let broker: { ingress: string; publish: string; push: string; stop(): Promise<unknown> };
-  const open: Array<{ close(): Promise<void> }> = [];
-  function track<T extends { close(): Promise<void> }>(x: T): T {
-    open.push(x);
-    return x;
-  }
+  const closer = new Closer();
+  const track = <T extends { close(): Promise<void> }>(x: T): T => closer.track(x);
   beforeEach(async () => {
     const any = 'tcp://127.0.0.1:*';
     // drainTimeoutMs 0: work left queued for absent workers is not waited for on stop
@@ -37,7 +34,7 @@ describe('SDK through an embedded Broker', () => {
     broker = { ...(await b.start()), stop: () => b.stop() };
   });
   afterEach(async () => {
-    for (const x of open.splice(0).reverse()) await x.close();
+    await closer.closeAll();
     await broker.stop();
   });
 

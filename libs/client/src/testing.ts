@@ -48,3 +48,17 @@ export async function waitUntil(
     await new Promise((resolve) => setTimeout(resolve, intervalMs));
   }
 }
+
+/** Things to close after a test: `track(x)` returns x; `closeAll()` closes in reverse order. */
+export class Closer {
+  private items: Array<{ close(): unknown }> = [];
+
+  track<T extends { close(): unknown }>(item: T): T {
+    this.items.push(item);
+    return item;
+  }
+
+  async closeAll(): Promise<void> {
+    for (const item of this.items.splice(0).reverse()) await item.close();
+  }
+}

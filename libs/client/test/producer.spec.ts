@@ -8,7 +8,7 @@ import {
 } from '@zmq-mq/protocol';
 import { Subscriber as ZmqSubscriber } from 'zeromq';
 import { ClientErrorCode, Producer } from '../src';
-import { take, waitUntil } from '../src/testing';
+import { Closer, take, waitUntil } from '../src/testing';
 
 // A bound SUB subscribed to everything stands in for the broker's ingress. Like the broker, it
 // must be reading: a bound SUB sends its subscription to a connecting PUB only once it has
@@ -21,14 +21,9 @@ async function ingress(options: { receiveHighWaterMark?: number } = {}): Promise
 }
 
 describe('Producer', () => {
-  const cleanup: Array<{ close(): unknown }> = [];
-  afterEach(async () => {
-    for (const c of cleanup.splice(0).reverse()) await c.close();
-  });
-  function track<T extends { close(): unknown }>(x: T): T {
-    cleanup.push(x);
-    return x;
-  }
+  const closer = new Closer();
+  afterEach(() => closer.closeAll());
+  const track = <T extends { close(): unknown }>(x: T): T => closer.track(x);
 
   it('sends typed messages with the metadata frame once ready', async () => {
     const sub = track(await ingress());

@@ -9,7 +9,7 @@ import {
 } from '@zmq-mq/protocol';
 import { Publisher } from 'zeromq';
 import { ClientErrorCode, Subscriber } from '../src';
-import { take } from '../src/testing';
+import { Closer, take } from '../src/testing';
 
 // A bound PUB stands in for the broker's publish socket. It keeps sending until the subscriber
 // has its first message (the subscription takes a moment to reach a bound PUB).
@@ -25,14 +25,9 @@ const topics = defineTopics({
 });
 
 describe('Subscriber', () => {
-  const cleanup: Array<{ close(): unknown }> = [];
-  afterEach(async () => {
-    for (const c of cleanup.splice(0).reverse()) await c.close();
-  });
-  function track<T extends { close(): unknown }>(x: T): T {
-    cleanup.push(x);
-    return x;
-  }
+  const closer = new Closer();
+  afterEach(() => closer.closeAll());
+  const track = <T extends { close(): unknown }>(x: T): T => closer.track(x);
 
   async function primed(pub: Publisher, sub: Subscriber<typeof topics>): Promise<void> {
     await sub.ready();

@@ -2,7 +2,7 @@ import { defineTopics, encodeTyped, jsonCodec, payloadOf, topic } from '@zmq-mq/
 import { Push } from 'zeromq';
 import { ClientErrorCode, Worker } from '../src';
 import type { HandlerError } from '../src';
-import { take, waitUntil } from '../src/testing';
+import { Closer, take, waitUntil } from '../src/testing';
 
 // A bound PUSH stands in for the broker's push socket; it strips the topic as the broker does.
 async function pusher(): Promise<Push> {
@@ -19,14 +19,9 @@ function workItem(n: number, format: 'payload' | 'full' = 'payload'): Buffer[] {
 }
 
 describe('Worker', () => {
-  const cleanup: Array<{ close(): unknown }> = [];
-  afterEach(async () => {
-    for (const c of cleanup.splice(0).reverse()) await c.close();
-  });
-  function track<T extends { close(): unknown }>(x: T): T {
-    cleanup.push(x);
-    return x;
-  }
+  const closer = new Closer();
+  afterEach(() => closer.closeAll());
+  const track = <T extends { close(): unknown }>(x: T): T => closer.track(x);
 
   it('yields work items with the topic from the metadata, in order', async () => {
     const push = track(await pusher());
