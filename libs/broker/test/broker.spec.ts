@@ -21,6 +21,20 @@ describe('Broker', () => {
     expect(await got(all, 3)).toEqual(['orders.created 1', 'users.new 2', 'orders.deleted 3']);
   });
 
+  it('applies a new subscription on an idle broker, so the first message after it is not lost', async () => {
+    const b = await broker();
+    const ep = b.endpoints!;
+    const pub = sockets.producer(ep.ingress);
+    await warmUp(b, pub);
+    for (let round = 0; round < 5; round++) {
+      const sub = sockets.subscriber(ep.publish, `first${round}`);
+      await waitFor(() => b.stats().peers.subscribers === round + 1, 5000, 'subscriber connected');
+      await sleep(100); // handshake done and subscription sent; the broker has sent nothing since
+      await pub.send(`first${round} hello`);
+      expect((await sub.receive())[0]!.toString()).toBe(`first${round} hello`);
+    }
+  });
+
   it('hands each payload, topic stripped, to exactly one worker, round-robin', async () => {
     const b = await broker();
     const ep = b.endpoints!;
