@@ -1,4 +1,5 @@
 import { request } from 'node:http';
+import { Broker, createLogger } from '../src';
 import { brokerFixture, receiveWork, waitFor, warmUp } from './helpers';
 
 function get(url: string): Promise<{ status: number; type: string; body: string }> {
@@ -149,6 +150,47 @@ describe('Broker with bad input, metrics and shutdown', () => {
     expect(m.body).toContain('zmqmq_connected_peers{role="subscribers"} 1');
     expect(m.body).toContain('zmqmq_process_resident_memory_bytes');
     expect((await get(`${ep.monitor}/nope`)).status).toBe(404);
+  });
+
+  it('logs start with endpoints, peers, a drop summary per interval, and stop', async () => {
+    const lines: Array<Record<string, unknown>> = [];
+    const destination = { write: (line: string) => void lines.push(JSON.parse(line)) };
+    const b = new Broker(
+      {
+        ingress: 'tcp://127.0.0.1:*',
+        publish: 'tcp://127.0.0.1:*',
+        push: 'tcp://127.0.0.1:*',
+        monitor: 'off',
+        dropLogIntervalMs: 200,
+      },
+      { logger: createLogger('info', destination) },
+    );
+    const ep = await b.start();
+    try {
+      const pub = sockets.producer(ep.ingress);
+      await warmUp(b, pub);
+      await pub.send(Buffer.alloc(0)); // dropped, counted
+      await waitFor(
+        () => lines.some((l) => l.msg === 'drops and malformed messages so far'),
+        5000,
+        'drop summary',
+      );
+    } finally {
+      await b.stop();
+    }
+    const msgs = lines.map((l) => l.msg);
+    expect(lines[0]).toMatchObject({
+      msg: 'broker started',
+      ingress: ep.ingress,
+      publish: ep.publish,
+      push: ep.push,
+    });
+    expect(msgs).toContain('producer connected');
+    expect(lines.find((l) => l.msg === 'drops and malformed messages so far')).toMatchObject({
+      dropped: { empty: 1 },
+      malformed: { empty: 1 },
+    });
+    expect(msgs[msgs.length - 1]).toBe('broker stopped');
   });
 
   it('on stop, delivers queued work to a connected worker, then closes', async () => {
