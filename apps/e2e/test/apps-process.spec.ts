@@ -32,7 +32,7 @@ function httpGet(url: string): Promise<string> {
   });
 }
 
-describe('broker program (what npm start runs)', () => {
+describe('the programs as processes (the broker is what npm start runs)', () => {
   const procs: TestProcess[] = [];
   const sockets: Array<{ close(): void; closed: boolean }> = [];
   const start = (
@@ -118,25 +118,33 @@ describe('broker program (what npm start runs)', () => {
     expect(await first.stop()).toEqual({ code: 0, signal: null });
   });
 
-  it('deploys alone: the built folder runs after npm install --omit=dev with no repo around it', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'zmqmq-deploy-'));
-    try {
-      cpSync(join(appMain('broker'), '..'), dir, { recursive: true });
-      execFileSync(
-        'npm',
-        ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline'],
-        {
-          cwd: dir,
-          stdio: 'pipe',
-          timeout: 120000,
-        },
-      );
-      const env = await brokerEnv();
-      const broker = start([], env, join(dir, 'main.js'));
-      await broker.waitForLine(/"msg":"broker started"/);
-      expect(await broker.stop('SIGTERM')).toEqual({ code: 0, signal: null });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  });
+  it.each(['broker', 'producer', 'consumer'] as const)(
+    'deploys %s alone: the built folder runs after npm install --omit=dev with no repo around it',
+    async (app) => {
+      const dir = mkdtempSync(join(tmpdir(), `zmqmq-deploy-${app}-`));
+      try {
+        cpSync(join(appMain(app), '..'), dir, { recursive: true });
+        execFileSync(
+          'npm',
+          ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline'],
+          {
+            cwd: dir,
+            stdio: 'pipe',
+            timeout: 120000,
+          },
+        );
+        if (app === 'broker') {
+          const broker = start([], await brokerEnv(), join(dir, 'main.js'));
+          await broker.waitForLine(/"msg":"broker started"/);
+          expect(await broker.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+        } else {
+          const help = start(['--help'], {}, join(dir, 'main.js'));
+          expect(await help.waitForExit()).toEqual({ code: 0, signal: null });
+          expect(help.output).toMatch(/^Usage: zmq-mq-/);
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
