@@ -88,9 +88,37 @@ const msgpackCases: MsgpackCase[] = [
     python: 0xcf,
   },
   {
-    name: 'a JavaScript number beyond 32 bits is written as float 64 (send a bigint for an int)',
-    value: 2 ** 40,
-    desc: D.float(2 ** 40),
+    name: 'a JavaScript number beyond 32 bits is an int64: 5000000000',
+    value: 5_000_000_000,
+    desc: D.int(5_000_000_000),
+    ours: 0xd3,
+    python: 0xcf,
+  },
+  {
+    name: 'a JavaScript number beyond 32 bits is an int64: -2147483649',
+    value: -2_147_483_649,
+    desc: D.int(-2_147_483_649),
+    ours: 0xd3,
+    python: 0xd3,
+  },
+  {
+    name: 'a JavaScript number beyond 32 bits is an int64: 2^53-1',
+    value: Number.MAX_SAFE_INTEGER,
+    desc: D.int(Number.MAX_SAFE_INTEGER),
+    ours: 0xd3,
+    python: 0xcf,
+  },
+  {
+    name: 'a JavaScript number beyond 32 bits is an int64: -(2^53-1)',
+    value: Number.MIN_SAFE_INTEGER,
+    desc: D.int(Number.MIN_SAFE_INTEGER),
+    ours: 0xd3,
+    python: 0xd3,
+  },
+  {
+    name: 'a JavaScript number 2^53 is no safe integer and stays a float 64 (send a bigint for an int)',
+    value: 2 ** 53,
+    desc: D.float(2 ** 53),
     ours: 0xcb,
     only: 'js-to-python',
   },
@@ -227,6 +255,21 @@ const msgpackCases: MsgpackCase[] = [
     desc: D.map({ clé: D.str('valeur'), 日本: D.str('語'), '🚀': D.nil }),
   },
   {
+    name: 'JavaScript numbers beyond 32 bits nested in arrays and maps are ints',
+    value: {
+      amount: 5_000_000_000,
+      refunds: [-2_147_483_649, 1, [2 ** 40]],
+      ts: 1_700_000_000_123,
+    },
+    desc: D.map({
+      amount: D.int(5_000_000_000),
+      refunds: D.array([D.int(-2_147_483_649), D.int(1), D.array([D.int(2 ** 40)])]),
+      ts: D.int(1_700_000_000_123),
+    }),
+    ours: 0x83,
+    python: 0x83,
+  },
+  {
     name: 'nested structure',
     value: {
       orderId: 'o-1',
@@ -313,8 +356,8 @@ describe('msgpack across languages', () => {
       D.map({
         v: D.int(1),
         id: D.str('c0ffee00-0000-4000-8000-000000000001'),
-        // Beyond 32 bits, a JavaScript number is a msgpack float 64 (the README allows int or float).
-        ts: D.float(1_700_000_000_123),
+        // Our clients write ts as an integer (int64); the README lets other writers use a float.
+        ts: D.int(1_700_000_000_123),
         ct: D.str('application/json'),
         t: D.str('orders.created'),
         h: D.map({ tenant: D.str('acme'), 'trace-id': D.str('é🚀') }),
@@ -350,10 +393,11 @@ describe('msgpack across languages', () => {
   });
 
   it('Python reads the body of an envelope our protocol encodes', () => {
-    const [frame0] = encodeEnvelope('orders.created', { id: 7, name: 'café' }, msgpack);
+    const body = { id: 7, name: 'café', amount: 5_000_000_000 };
+    const [frame0] = encodeEnvelope('orders.created', body, msgpack);
     const payload = (frame0 as Buffer).subarray('orders.created '.length);
     expect(pythonCodec('msgpack-decode', [payload])).toEqual([
-      D.map({ id: D.int(7), name: D.str('café') }),
+      D.map({ id: D.int(7), name: D.str('café'), amount: D.int(5_000_000_000) }),
     ]);
   });
 });

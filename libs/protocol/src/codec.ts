@@ -89,8 +89,9 @@ export function jsonCodec<T = unknown>(): Codec<T> {
 
 /**
  * Standard msgpack that any language's msgpack library reads: no records extension,
- * smallest map headers, `undefined` as nil, integers beyond 2^53 decoded as `bigint` (smaller ones as `number`),
- * maps decoded as plain objects.
+ * smallest map headers, `undefined` as nil, maps decoded as plain objects. Every integer is
+ * written with an integer type: a `number` beyond 32 bits (a safe integer) as int64, like a
+ * `bigint`; integers beyond 2^53 are decoded as `bigint` (smaller ones as `number`).
  */
 export function msgpackCodec<T = unknown>(): Codec<T> {
   const packr = new Packr({
@@ -107,9 +108,12 @@ export function msgpackCodec<T = unknown>(): Codec<T> {
     contentType: CONTENT_TYPE_MSGPACK,
     encode(value: T): Uint8Array {
       try {
-        return packr.pack(value);
+        return packr.pack(widenIntegers(value, 0, walkPath));
       } catch (cause) {
+        if (cause instanceof CodecError) throw cause;
         throw new CodecError('msgpack', 'unencodable', (cause as Error).message, { cause });
+      } finally {
+        walkPath.length = 0;
       }
     },
     decode(bytes: Uint8Array): T {
@@ -132,6 +136,107 @@ export function msgpackCodec<T = unknown>(): Codec<T> {
 }
 
 const MAX_DEPTH = 512;
+
+// The containers above the one being walked (reused across calls; encoding is synchronous).
+const walkPath: object[] = [];
+
+const hasOwn = Object.prototype.hasOwnProperty;
+const INT32_MIN = -(2 ** 31);
+const UINT32_MAX = 2 ** 32 - 1;
+
+/**
+ * The integer as msgpackr writes it with an integer type: msgpackr writes a `number` outside
+ * [-2^31, 2^32-1] as float 64, even a safe integer, so those become `bigint` (int64, 0xd3).
+ * Anything else is returned as it is (-0 is written as the integer 0, fractions as floats).
+ */
+export function wireInteger(n: number): number | bigint {
+  return (n < INT32_MIN || n > UINT32_MAX) && Number.isSafeInteger(n) ? BigInt(n) : n;
+}
+
+// `value` with every number that wireInteger widens replaced by its bigint, walked the way
+// msgpackr packs it: arrays, plain and class objects (own enumerable keys), Map values, Sets
+// (written as arrays). Bytes, Dates, Errors, RegExps and objects with toJSON are left as they
+// are, as are Map keys (widening could merge 2^40 and 2n ** 40n). Returns `value` itself when
+// nothing changes; otherwise copies only the containers on the way to a changed number.
+// Deeper than MAX_DEPTH it stops descending, as containsC1 does; `path` holds the containers
+// above the current one, to refuse a cycle (a walk through one would never end).
+function widenIntegers(value: unknown, depth: number, path: object[]): unknown {
+  if (typeof value === 'number') return wireInteger(value);
+  if (value === null || typeof value !== 'object' || depth > MAX_DEPTH) return value;
+  if (isOpaque(value)) return value;
+  for (let i = 0; i < depth; i++) {
+    if (path[i] === value) throw new CodecError('msgpack', 'unencodable', 'cyclic structure');
+  }
+  path[depth] = value;
+  if (Array.isArray(value)) return widenArray(value, depth, path);
+  if (value.constructor === Map) return widenMap(value as Map<unknown, unknown>, depth, path);
+  if (value instanceof Set) return widenSet(value as Set<unknown>, depth, path);
+  let copy: Record<string, unknown> | undefined;
+  const record = value as Record<string, unknown>;
+  // for…in with an own-property check visits Object.keys(record) without allocating it.
+  for (const key in record) {
+    if (!hasOwn.call(record, key)) continue;
+    const item = record[key];
+    const widened = widenIntegers(item, depth + 1, path);
+    if (widened === item) continue;
+    copy ??= { ...record };
+    copy[key] = widened;
+  }
+  return copy ?? value;
+}
+
+// What msgpackr writes through an extension or toJSON rather than as an array or a map.
+function isOpaque(value: object): boolean {
+  return (
+    ArrayBuffer.isView(value) ||
+    value instanceof ArrayBuffer ||
+    value instanceof Date ||
+    value instanceof Error ||
+    value instanceof RegExp ||
+    value === C1 ||
+    (value.constructor !== Object &&
+      !Array.isArray(value) &&
+      typeof (value as { toJSON?: unknown }).toJSON === 'function')
+  );
+}
+
+function widenArray(array: unknown[], depth: number, path: object[]): unknown[] {
+  let copy: unknown[] | undefined;
+  for (let i = 0; i < array.length; i++) {
+    const item = array[i];
+    const widened = widenIntegers(item, depth + 1, path);
+    if (widened === item) continue;
+    copy ??= array.slice();
+    copy[i] = widened;
+  }
+  return copy ?? array;
+}
+
+// msgpackr writes a Set as an array (moreTypes is off), so a changed Set becomes that array.
+function widenSet(set: Set<unknown>, depth: number, path: object[]): unknown {
+  let copy: unknown[] | undefined;
+  let i = 0;
+  for (const item of set) {
+    const widened = widenIntegers(item, depth + 1, path);
+    if (widened !== item) {
+      copy ??= [...set];
+      copy[i] = widened;
+    }
+    i++;
+  }
+  return copy ?? set;
+}
+
+function widenMap(map: Map<unknown, unknown>, depth: number, path: object[]): unknown {
+  let copy: Map<unknown, unknown> | undefined;
+  for (const [key, item] of map) {
+    const widened = widenIntegers(item, depth + 1, path);
+    if (widened === item) continue;
+    copy ??= new Map(map);
+    copy.set(key, widened);
+  }
+  return copy ?? map;
+}
 
 // msgpackr returns a marker for the reserved byte 0xc1 instead of throwing.
 function containsC1(value: unknown, depth: number): boolean {

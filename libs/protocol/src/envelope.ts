@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Packr } from 'msgpackr';
 import type { Codec } from './codec';
-import { codecForContentType } from './codec';
+import { codecForContentType, wireInteger } from './codec';
 import { CodecError, MetaError } from './errors';
 import { asBuffer, encodeFrame, parseFrame } from './frame';
 import { assertTopic } from './topics';
@@ -43,7 +43,7 @@ export interface SendMeta {
 interface WireMeta {
   v: number;
   id: string;
-  ts: number;
+  ts: number | bigint;
   ct: string;
   t?: string;
   h?: Record<string, string>;
@@ -61,15 +61,23 @@ export function newMessageId(): string {
   return randomUUID();
 }
 
-/** Encodes the metadata frame. */
+/** Encodes the metadata frame; a whole-millisecond `timestamp` is written as an integer. */
 export function encodeMeta(meta: Omit<Meta, 'bare'>): Buffer {
-  const wire: WireMeta = { v: META_VERSION, id: meta.id, ts: meta.timestamp, ct: meta.contentType };
+  const wire: WireMeta = {
+    v: META_VERSION,
+    id: meta.id,
+    ts: wireInteger(meta.timestamp),
+    ct: meta.contentType,
+  };
   if (meta.topic !== undefined) wire.t = meta.topic;
   if (meta.headers !== undefined) wire.h = { ...meta.headers };
   return metaPackr.pack(wire);
 }
 
-/** Decodes the metadata frame; throws `MetaError` saying what is wrong. */
+/**
+ * Decodes the metadata frame (`ts` may be an int of any width or a float); throws `MetaError`
+ * saying what is wrong.
+ */
 export function decodeMeta(bytes: Uint8Array): Meta {
   let wire: unknown;
   try {

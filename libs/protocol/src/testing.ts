@@ -38,3 +38,16 @@ export const arbPayload: fc.Arbitrary<Uint8Array> = fc.oneof(
   fc.uint8Array({ maxLength: 300 }),
   fc.uint8Array({ maxLength: 40 }).map((b) => b.map((x) => [0x20, 0x00, x][x % 3] as number)),
 );
+
+function hasProtoKey(v: unknown): boolean {
+  if (v === null || typeof v !== 'object') return false;
+  return Object.keys(v).includes('__proto__') || Object.values(v).some(hasProtoKey);
+}
+
+/**
+ * JSON values that every codec round-trips: fc.jsonValue() without a `__proto__` key, which
+ * msgpack decoding renames to `__proto_` (msgpackr's guard against prototype pollution).
+ */
+export const arbJsonBody: fc.Arbitrary<fc.JsonValue> = fc
+  .jsonValue()
+  .filter((v) => !hasProtoKey(v));

@@ -13,7 +13,7 @@ import {
   payloadOf,
   raw,
 } from '../src';
-import { arbTopic } from '../src/testing';
+import { arbJsonBody, arbTopic } from '../src/testing';
 
 describe('envelope', () => {
   it('encodes frame 0 plus a metadata frame and decodes both back', () => {
@@ -60,7 +60,7 @@ describe('envelope', () => {
 
   it('round-trips arbitrary envelopes for every codec', () => {
     fc.assert(
-      fc.property(arbTopic, fc.jsonValue(), fc.boolean(), (topic, body, withMeta) => {
+      fc.property(arbTopic, arbJsonBody, fc.boolean(), (topic, body, withMeta) => {
         for (const codec of [json, msgpack]) {
           const frames = encodeEnvelope(topic, body, codec, {}, withMeta);
           const env = decodeEnvelope(frames, { codec });
@@ -108,6 +108,28 @@ describe('envelope', () => {
       decodeMeta(msgpack.encode({ v: 1, id: 'a', ts: 1, ct: 'x', h: { a: 1 } })),
     ).toThrow(/header/);
     expect(() => decodeEnvelope([Buffer.from('t {bad')], { codec: json })).toThrow(CodecError);
+  });
+
+  it('writes a whole-millisecond ts as an integer and reads ts of any numeric type', () => {
+    const meta = { id: 'x', contentType: 'application/json' };
+    const ms = Buffer.from(encodeMeta({ ...meta, timestamp: 1_700_000_000_123 }));
+    expect(ms.toString('hex')).toContain(
+      `a27473d3${(1_700_000_000_123).toString(16).padStart(16, '0')}`,
+    );
+    expect(decodeMeta(ms).timestamp).toBe(1_700_000_000_123);
+    const frac = Buffer.from(encodeMeta({ ...meta, timestamp: 1.5 }));
+    expect(frac.toString('hex')).toContain('a27473cb3ff8000000000000');
+    expect(decodeMeta(frac).timestamp).toBe(1.5);
+    // Other writers: uint64 (Python's msgpack for big ints), int 32 and float 64.
+    const frame = (ts: Buffer) =>
+      Buffer.concat([Buffer.from('84a17601a26964a178a26374a0a27473', 'hex'), ts]);
+    const uint64 = Buffer.alloc(9, 0xcf);
+    uint64.writeBigUInt64BE(1_700_000_000_123n, 1);
+    const float64 = Buffer.alloc(9, 0xcb);
+    float64.writeDoubleBE(1_700_000_000_123.5, 1);
+    expect(decodeMeta(frame(uint64)).timestamp).toBe(1_700_000_000_123);
+    expect(decodeMeta(frame(Buffer.from('d2ffffffff', 'hex'))).timestamp).toBe(-1);
+    expect(decodeMeta(frame(float64)).timestamp).toBe(1_700_000_000_123.5);
   });
 
   it('keeps the metadata frame standard msgpack with short keys', () => {
