@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { BindError, Broker, BrokerStateError } from '../src';
 import { brokerFixture, receiveWork, sendWaiting, sleep, waitFor, warmUp } from './helpers';
 
@@ -198,6 +201,27 @@ describe('Broker', () => {
     expect(s.queue.depth).toBe(Math.floor((20 * 1024) / 100));
     // Every received message is either queued or counted as dropped.
     expect(s.queue.depth + s.dropped['queue-full-newest']).toBe(n);
+  });
+
+  it('works on ipc endpoints too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zmqmq-ipc-'));
+    try {
+      const b = await broker({
+        ingress: `ipc://${dir}/in`,
+        publish: `ipc://${dir}/pub`,
+        push: `ipc://${dir}/push`,
+      });
+      const ep = b.endpoints!;
+      expect(ep.push).toBe(`ipc://${dir}/push`);
+      const worker = sockets.worker(ep.push);
+      const pub = sockets.producer(ep.ingress);
+      await warmUp(b, pub);
+      await pub.send('ipc over unix sockets');
+      expect((await receiveWork(worker))[0]!.toString()).toBe('over unix sockets');
+    } finally {
+      sockets.closeAll();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('rejects start twice and reports bind conflicts', async () => {
