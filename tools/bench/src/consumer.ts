@@ -7,6 +7,7 @@ import { Histogram } from './histogram';
 import { childConfig, tellParent } from './messages';
 import type { ConsumerConfig, ToConsumer } from './messages';
 import { PROBE_SEQ, headerOffset, nowNs } from './payload';
+import { receiveAll } from './receive';
 import { SequenceTracker } from './sequence';
 
 async function main(): Promise<void> {
@@ -56,12 +57,13 @@ async function main(): Promise<void> {
   else socket.connect(config.endpoint);
   tellParent({ type: 'connected', endpoint: socket.lastEndpoint ?? config.endpoint });
 
-  for await (const [frame] of socket) {
-    if (!frame) continue;
+  await receiveAll(socket, (frames) => {
+    const frame = frames[0];
+    if (!frame) return;
     const at = headerOffset(frame);
     if (at < 0) {
       foreign++;
-      continue;
+      return;
     }
     const producer = frame.readUInt32LE(at + 1);
     const seq = frame.readUInt32LE(at + 5);
@@ -74,16 +76,16 @@ async function main(): Promise<void> {
           tellParent({ type: 'ready' });
         }
       }
-      continue;
+      return;
     }
-    if (!tracker.record(producer, seq)) continue;
+    if (!tracker.record(producer, seq)) return;
     const now = nowNs();
     latency.record(now - frame.readDoubleLE(at + 9));
     received++;
     bytes += frame.length;
     if (firstNs === 0) firstNs = now;
     lastNs = now;
-  }
+  });
   await sleep(10_000);
   process.exit(0);
 }

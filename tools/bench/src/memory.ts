@@ -84,6 +84,7 @@ export async function runMemoryTest(group: ProcessGroup, spec: MemorySpec): Prom
       type: 'go',
       durationMs: Math.ceil((spec.messages / spec.ratePerSec) * 1000) + 60_000,
       ratePerSec: spec.ratePerSec,
+      warmupMs: 0,
       count: spec.messages,
       backpressure: false,
     });

@@ -13,6 +13,11 @@ export interface ProducerGo {
   durationMs: number;
   /** Messages per second for this producer; null = as fast as it can (saturation). */
   ratePerSec: number | null;
+  /**
+   * Before the measured window: send probes (not counted) the same way for this long, so that
+   * every process is warmed up (JIT, buffers) at the measured rate. 0 = none.
+   */
+  warmupMs: number;
   /** Stop after this many messages (null = only the duration bounds it). */
   count: number | null;
   /**

@@ -64,6 +64,12 @@ export interface ScenarioResult {
 }
 
 const READY_TIMEOUT_MS = 15_000;
+/**
+ * Before each measured window the producers send uncounted probes the same way (same rate, or
+ * saturation) for this long: the first ~150 ms of load otherwise shows JIT and buffer-growth
+ * latencies of 10-25 ms that are no broker's steady state.
+ */
+export const WARMUP_MS = 500;
 
 /**
  * Consumers' receive queue: deep enough to absorb scheduling hiccups of a consumer on a busy
@@ -176,19 +182,22 @@ export async function runScenario(
     await sleep(200); // probes still in flight arrive before the window opens
 
     const pid = broker.child?.pid;
-    const cpuBefore = pid ? cpuSeconds(pid) : 0;
     const cpuOf = (children: Child[]): number =>
       children.reduce((t, c) => t + cpuSeconds(c.pid), 0);
-    const harnessBefore = { producers: cpuOf(producers), consumers: cpuOf(consumers) };
     const perProducer = spec.ratePerSec === null ? null : spec.ratePerSec / spec.producers;
     for (const p of producers)
       p.send({
         type: 'go',
         durationMs: spec.windowMs,
         ratePerSec: perProducer,
+        warmupMs: WARMUP_MS,
         count: null,
         backpressure: spec.backpressure ?? true,
       });
+    // CPU is counted from the end of the warm-up (the producers' clocks start with the message).
+    await sleep(WARMUP_MS);
+    const cpuBefore = pid ? cpuSeconds(pid) : 0;
+    const harnessBefore = { producers: cpuOf(producers), consumers: cpuOf(consumers) };
     const done = await waitAll<Extract<FromProducer, { type: 'done' }>>(
       producers,
       'done',
