@@ -439,20 +439,24 @@ export class Broker {
     this.draining = true;
     const pusher = this.pusher as Push;
     try {
-      while (this.queue.length > 0 && !pusher.closed) {
+      for (let n = 1; this.queue.length > 0 && !pusher.closed; n++) {
         const message = this.queue.peek() as WorkMessage;
         this.queue.headInFlight = true;
-        pusher.sendTimeout = -1;
         try {
+          // sendTimeout 0: synchronous, and no ZMQ_EVENTS poll as `writable` would cost.
           await pusher.send(message);
-        } finally {
-          if (!pusher.closed) pusher.sendTimeout = 0;
+        } catch (err) {
+          if (pusher.closed || !isZmqError(err, 'EAGAIN')) throw err;
+          // No worker can take it now: wait for one without blocking the ingress.
+          pusher.sendTimeout = -1;
+          try {
+            await pusher.send(message);
+          } finally {
+            if (!pusher.closed) pusher.sendTimeout = 0;
+          }
         }
         this.pushQueued();
-        while (this.queue.length > 0 && pusher.writable) {
-          pusher.send(this.queue.peek() as WorkMessage).then(undefined, this.onPushError);
-          this.pushQueued();
-        }
+        if (n % YIELD_EVERY === 0) await yieldToEventLoop();
       }
     } catch (err) {
       if (this.state === 'running')

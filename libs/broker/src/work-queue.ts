@@ -13,8 +13,11 @@ export function messageBytes(frames: readonly Uint8Array[]): number {
 
 /** Size of the byte arenas that hold queued single-frame messages. */
 const ARENA_BYTES = 1024 * 1024;
-/** Messages larger than this get a buffer of their own rather than arena space. */
-const ARENA_MAX_MESSAGE = ARENA_BYTES / 8;
+/**
+ * Single-frame messages up to this size are copied into an arena; larger ones are kept as
+ * received (no copy), where a Buffer object's ~100 bytes of overhead matter little.
+ */
+const ARENA_MAX_MESSAGE = 1024;
 /** Marks an entry whose `store` slot holds a frames array (multipart) instead of an arena. */
 const MULTIPART = -1;
 
@@ -23,11 +26,11 @@ const MULTIPART = -1;
  * incoming message (`drop-newest`) or as many of the oldest as needed (`drop-oldest`); the
  * caller counts what it reports.
  *
- * Memory is what the bounds say, not a multiple of it: a queued single-frame message is
- * copied into a shared 1 MiB arena and indexed by offset and size in typed arrays, so a
- * 100-byte message costs about 120 bytes instead of a Buffer object and an array each
- * (~650 bytes measured). Multipart messages keep their own copied frames. A ring index:
- * O(1) offer and shift.
+ * Memory is what the bounds say, not a multiple of it: a queued single-frame message of up
+ * to 1 KiB is copied into a shared 1 MiB arena and indexed by offset and size in typed arrays,
+ * so a 100-byte message costs about 120 bytes instead of a Buffer object and an array each
+ * (~650 bytes measured). Larger messages are kept as received; multipart messages keep
+ * copies of their frames. A ring index: O(1) offer and shift.
  */
 export class WorkQueue {
   private store: Array<Buffer | WorkMessage | undefined>;
@@ -154,7 +157,7 @@ export class WorkQueue {
     }
     const frame = message[0] as Buffer;
     if (size > ARENA_MAX_MESSAGE) {
-      this.store[slot] = Buffer.from(frame);
+      this.store[slot] = frame;
       this.offsets[slot] = 0;
       return;
     }
