@@ -51,6 +51,8 @@ export interface BrokerStatsSnapshot {
     maxMessages: number;
     maxBytes: number;
     policy: BrokerOptions['pushPolicy'];
+    /** Work messages that have waited in the queue since start (not sent at once). */
+    queuedTotal: number;
   };
   dropped: Record<DropReason, number> & { total: number };
   malformed: Record<MalformedKind, number>;
@@ -93,6 +95,9 @@ export class Broker {
   private bound: BrokerEndpoints | undefined;
   private receiving: Promise<void> | undefined;
   private draining = false;
+  // The last work message sent optimistically, until its send settles (see offerWork).
+  private unsent: WorkMessage | undefined;
+  private unsentSize = 0;
   private onIdle: (() => void) | undefined;
   private drainedDuringStop = 0;
   private eventLoops: Promise<void>[] = [];
@@ -217,6 +222,7 @@ export class Broker {
         maxMessages: this.queue.maxMessages,
         maxBytes: this.queue.maxBytes,
         policy: this.options.pushPolicy,
+        queuedTotal: s.queued,
       },
       dropped: { ...s.dropped, total: s.totalDropped() },
       malformed: { ...s.malformed },
@@ -401,9 +407,6 @@ export class Broker {
     s.pushedBytes += size;
     pusher.send(work).then(this.onPushSent, this.onPushRefused);
   }
-
-  private unsent: WorkMessage | undefined;
-  private unsentSize = 0;
 
   private readonly onPushSent = (): void => {
     this.unsent = undefined;

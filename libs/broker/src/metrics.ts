@@ -63,6 +63,11 @@ export function createMetrics(stats: BrokerStats, queue: QueueGauges): Registry 
     () => stats.pushed,
   );
   counter('zmqmq_pushed_bytes_total', 'Bytes handed to the push socket', () => stats.pushedBytes);
+  counter(
+    'zmqmq_queued_messages_total',
+    'Work messages that had to wait in the queue (no worker could take them at once)',
+    () => stats.queued,
+  );
   gauge('zmqmq_queue_depth_messages', 'Work messages waiting in the bounded queue', queue.depth);
   gauge('zmqmq_queue_bytes', 'Bytes waiting in the bounded queue', queue.bytes);
 

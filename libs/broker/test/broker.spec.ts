@@ -140,6 +140,7 @@ describe('Broker', () => {
     expect(got).toEqual(Array.from({ length: 200 }, (_, i) => `m${i}`));
     await waitFor(() => b.stats().queue.depth === 0, 5000, 'empty queue');
     expect(b.stats().dropped.total).toBe(0);
+    expect(b.stats().queue.queuedTotal).toBeGreaterThanOrEqual(200);
   });
 
   it.each([
