@@ -3,7 +3,7 @@
  * broker and ours (as a process), Python consumers whose output is parsed back into frames,
  * and a bounded wait that beats the slow joiner honestly.
  */
-import { Broker } from '@zmq-mq/broker';
+import { Broker, type BrokerOptionsInput } from '@zmq-mq/broker';
 import { appMain } from './paths';
 import { freeEndpoint } from './ports';
 import { startNode, type TestProcess } from './process';
@@ -38,8 +38,13 @@ export async function startOriginalBroker(): Promise<RunningBroker> {
   }
 }
 
-/** Our Broker class, embedded in the test process, on ephemeral ports, silent, monitor off. */
-export async function startEmbeddedBroker(): Promise<RunningBroker> {
+/**
+ * Our Broker class, embedded in the test process, on ephemeral ports, silent, monitor off;
+ * `options` override any of that.
+ */
+export async function startEmbeddedBroker(
+  options: BrokerOptionsInput = {},
+): Promise<RunningBroker> {
   const any = 'tcp://127.0.0.1:*';
   const broker = new Broker({
     ingress: any,
@@ -47,6 +52,7 @@ export async function startEmbeddedBroker(): Promise<RunningBroker> {
     push: any,
     monitor: null,
     logLevel: 'silent',
+    ...options,
   });
   const { ingress, publish, push } = await broker.start();
   return { ingress, publish, push, stop: async () => void (await broker.stop()) };

@@ -3,7 +3,7 @@
 import { Producer, Subscriber, Worker } from '@zmq-mq/client';
 import { Closer, take, waitUntil } from '@zmq-mq/client/testing';
 import { defineTopics, jsonCodec, msgpackCodec, rawCodec, topic } from '@zmq-mq/protocol';
-import { Broker } from '@zmq-mq/broker';
+import { startEmbeddedBroker, type RunningBroker } from '../src/interop-peers';
 
 interface Order {
   orderId: string;
@@ -17,21 +17,12 @@ const topics = defineTopics({
 });
 
 describe('SDK through an embedded Broker', () => {
-  let broker: { ingress: string; publish: string; push: string; stop(): Promise<unknown> };
+  let broker: RunningBroker;
   const closer = new Closer();
   const track = <T extends { close(): Promise<void> }>(x: T): T => closer.track(x);
   beforeEach(async () => {
-    const any = 'tcp://127.0.0.1:*';
     // drainTimeoutMs 0: work left queued for absent workers is not waited for on stop
-    const b = new Broker({
-      ingress: any,
-      publish: any,
-      push: any,
-      monitor: null,
-      logLevel: 'silent',
-      drainTimeoutMs: 0,
-    });
-    broker = { ...(await b.start()), stop: () => b.stop() };
+    broker = await startEmbeddedBroker({ drainTimeoutMs: 0 });
   });
   afterEach(async () => {
     await closer.closeAll();
