@@ -149,7 +149,9 @@ describe('Producer', () => {
   });
 
   it('retries a link at its high-water mark instead of dropping (noDrop)', async () => {
-    const sub = track(await ingress({ receiveHighWaterMark: 1 }));
+    // A small receive window so the link fills; 1 message stalled once in a clean-clone CI run
+    // (3 of 400 never read within 15 s), so it is 8 here.
+    const sub = track(await ingress({ receiveHighWaterMark: 8 }));
     const producer = track(
       new Producer({
         connect: sub.lastEndpoint!,
