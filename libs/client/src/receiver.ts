@@ -5,7 +5,13 @@ import { BusyError, ClosedError, NotReadyError } from './errors';
 import type { ConnectionEvents } from './events';
 import { forwardConnectionEvents } from './events';
 import { connectSocket, Waiters } from './links';
-import { DEFAULT_READY_SETTLE_MS, DEFAULT_READY_TIMEOUT_MS, parseInteger } from './options';
+import {
+  DEFAULT_LINGER_MS,
+  DEFAULT_READY_SETTLE_MS,
+  DEFAULT_READY_TIMEOUT_MS,
+  DEFAULT_RECEIVE_HWM,
+  parseInteger,
+} from './options';
 
 /** Called for every message that cannot be decoded; the iteration goes on. */
 export type DecodeErrorHook = (error: Error, frames: readonly Buffer[]) => void;
@@ -22,6 +28,22 @@ export interface ReceiverOptions<M extends TopicMap> {
   readySettleMs?: number;
   /** ZeroMQ linger on close, in ms (default 1000; nothing is sent, so it rarely matters). */
   lingerMs?: number;
+}
+
+/** Validated socket options shared by the Subscriber and Worker sockets. */
+export function receiverSocketOptions(options: {
+  lingerMs?: number;
+  receiveHighWaterMark?: number;
+}): { linger: number; receiveHighWaterMark: number } {
+  return {
+    linger: parseInteger('lingerMs', options.lingerMs, DEFAULT_LINGER_MS, 0),
+    receiveHighWaterMark: parseInteger(
+      'receiveHighWaterMark',
+      options.receiveHighWaterMark,
+      DEFAULT_RECEIVE_HWM,
+      0,
+    ),
+  };
 }
 
 export interface ReceiverStats {

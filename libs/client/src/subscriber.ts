@@ -6,16 +6,9 @@ import {
 } from '@zmq-mq/protocol';
 import type { Codec, CodecName, EnvelopeOf, TopicMap } from '@zmq-mq/protocol';
 import { Subscriber as ZmqSubscriber } from 'zeromq';
-import {
-  DEFAULT_LINGER_MS,
-  DEFAULT_PUBLISH,
-  DEFAULT_RECEIVE_HWM,
-  parseCodec,
-  parseEndpoints,
-  parseInteger,
-} from './options';
+import { DEFAULT_PUBLISH, parseCodec, parseEndpoints } from './options';
 import type { UntypedTopics } from './producer';
-import { Receiver } from './receiver';
+import { receiverSocketOptions, Receiver } from './receiver';
 import type { ReceiverOptions } from './receiver';
 
 export interface SubscriberOptions<M extends TopicMap> extends ReceiverOptions<M> {
@@ -45,15 +38,7 @@ export class Subscriber<M extends TopicMap = UntypedTopics> extends Receiver<M, 
     const endpoints = parseEndpoints('connect', options.connect, DEFAULT_PUBLISH);
     const codec = parseCodec('codec', options.codec, 'json');
     const topics = options.topics;
-    const socket = new ZmqSubscriber({
-      linger: parseInteger('lingerMs', options.lingerMs, DEFAULT_LINGER_MS, 0),
-      receiveHighWaterMark: parseInteger(
-        'receiveHighWaterMark',
-        options.receiveHighWaterMark,
-        DEFAULT_RECEIVE_HWM,
-        0,
-      ),
-    });
+    const socket = new ZmqSubscriber(receiverSocketOptions(options));
     const decode =
       topics === undefined
         ? (frames: Buffer[]) => decodeEnvelope(frames, { codec }) as EnvelopeOf<M>

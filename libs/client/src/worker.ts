@@ -4,9 +4,7 @@ import { Pull } from 'zeromq';
 import { HandlerError } from './errors';
 import {
   DEFAULT_CONCURRENCY,
-  DEFAULT_LINGER_MS,
   DEFAULT_PUSH,
-  DEFAULT_RECEIVE_HWM,
   parseChoice,
   parseCodec,
   parseEndpoints,
@@ -15,7 +13,7 @@ import {
 } from './options';
 import type { PushFormat } from './options';
 import type { UntypedTopics } from './producer';
-import { Receiver } from './receiver';
+import { receiverSocketOptions, Receiver } from './receiver';
 import type { ReceiverOptions, ReceiverStats } from './receiver';
 
 export interface WorkerStats extends ReceiverStats {
@@ -51,15 +49,7 @@ export class Worker<M extends TopicMap = UntypedTopics> extends Receiver<M, Enve
     const codec = parseCodec('codec', options.codec, 'json');
     const format = parseChoice('pushFormat', options.pushFormat, PUSH_FORMATS, 'payload');
     const topics = options.topics;
-    const socket = new Pull({
-      linger: parseInteger('lingerMs', options.lingerMs, DEFAULT_LINGER_MS, 0),
-      receiveHighWaterMark: parseInteger(
-        'receiveHighWaterMark',
-        options.receiveHighWaterMark,
-        DEFAULT_RECEIVE_HWM,
-        0,
-      ),
-    });
+    const socket = new Pull(receiverSocketOptions(options));
     let decode: (frames: Buffer[]) => EnvelopeOf<M>;
     if (topics !== undefined) {
       const source = format === 'full' ? 'push-full' : 'push-payload';
