@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import {
   decodeEnvelope,
   defineTopics,
@@ -70,11 +73,11 @@ describe('Producer', () => {
   });
 
   it('queues while no broker is up and delivers in order once it is', async () => {
-    const sub = track(new ZmqSubscriber({ linger: 0 }));
-    sub.subscribe();
-    await sub.bind('tcp://127.0.0.1:*');
-    const endpoint = sub.lastEndpoint!;
-    sub.close();
+    // ipc, not a tcp port freed a moment ago: rebinding that port raced libzmq's asynchronous
+    // close (and the producer's reconnects to it), "Address already in use" about 1 run in 10.
+    const dir = mkdtempSync(join(tmpdir(), 'zmqmq-producer-'));
+    const endpoint = `ipc://${dir}/ingress`;
+    track({ close: () => rmSync(dir, { recursive: true, force: true }) });
     const producer = track(new Producer({ connect: endpoint, readySettleMs: 0 }));
     for (let i = 0; i < 50; i++) await producer.send('t', i);
     expect(producer.stats()).toMatchObject({ queued: 50, sent: 0 });
