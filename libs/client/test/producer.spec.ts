@@ -127,8 +127,11 @@ describe('Producer', () => {
   });
 
   it('emits connection events and reports a link down and up again', async () => {
-    const sub = track(await ingress());
-    const endpoint = sub.lastEndpoint!;
+    // ipc, so that rebinding after the close cannot race for a just-freed tcp port.
+    const dir = mkdtempSync(join(tmpdir(), 'zmqmq-producer-'));
+    track({ close: () => rmSync(dir, { recursive: true, force: true }) });
+    const endpoint = `ipc://${dir}/ingress`;
+    const sub = track(await ingressAt(endpoint));
     const producer = track(new Producer({ connect: endpoint, readySettleMs: 0 }));
     const seen: string[] = [];
     for (const name of ['connect', 'handshake', 'up', 'disconnect', 'down'] as const) {
