@@ -95,6 +95,7 @@ function ourBroker(id: 'ours' | 'ours-native', pushFormat: 'payload' | 'full'): 
         process.execPath,
         [
           ...(options.nodeArgs ?? []),
+          ...(process.env['BENCH_BROKER_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
           BROKER_MAIN,
           ...SOCKET_FLAGS,
           '--monitor',

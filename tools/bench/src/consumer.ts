@@ -1,7 +1,7 @@
 // Consumer process: a SUB (everything) or a PULL on one of the broker's outputs. Marks each
 // producer seen from its probes, then counts measured messages: distinct per producer,
-// duplicates, bytes and send-to-receive latency.
-import { setTimeout as sleep } from 'node:timers/promises';
+// duplicates, bytes and send-to-receive latency. The socket is the lean ZMTP meter (zmtp.ts)
+// or, with `--meter zeromq`, a zeromq.js socket.
 import { Pull, Subscriber } from 'zeromq';
 import { Histogram } from './histogram';
 import { childConfig, tellParent } from './messages';
@@ -9,14 +9,52 @@ import type { ConsumerConfig, ToConsumer } from './messages';
 import { PROBE_SEQ, headerOffset, nowNs } from './payload';
 import { receiveAll } from './receive';
 import { SequenceTracker } from './sequence';
+import { ZmtpConsumer } from './zmtp';
 
-async function main(): Promise<void> {
-  const config = childConfig<ConsumerConfig>();
+/** The consumer's socket, whichever implementation reads it. */
+interface Meter {
+  start(onMessage: (frames: Buffer[]) => void): Promise<string>;
+  close(): void;
+}
+
+function zeromqMeter(config: ConsumerConfig): Meter {
   const socket =
     config.kind === 'sub'
       ? new Subscriber({ linger: 0, receiveHighWaterMark: config.receiveHwm })
       : new Pull({ linger: 0, receiveHighWaterMark: config.receiveHwm });
   if (socket instanceof Subscriber) socket.subscribe();
+  return {
+    async start(onMessage) {
+      if (config.bind) await socket.bind(config.endpoint);
+      else socket.connect(config.endpoint);
+      receiveAll(socket, onMessage).catch(fail);
+      return socket.lastEndpoint ?? config.endpoint;
+    },
+    close: () => socket.close(),
+  };
+}
+
+function zmtpMeter(config: ConsumerConfig): Meter {
+  let consumer: ZmtpConsumer | null = null;
+  return {
+    async start(onMessage) {
+      consumer = new ZmtpConsumer(config.kind === 'sub' ? 'SUB' : 'PULL', onMessage, fail);
+      if (config.bind) return consumer.bind(config.endpoint);
+      consumer.connect(config.endpoint);
+      return config.endpoint;
+    },
+    close: () => consumer?.close(),
+  };
+}
+
+function fail(err: unknown): void {
+  console.error('bench consumer:', err);
+  process.exit(1);
+}
+
+async function main(): Promise<void> {
+  const config = childConfig<ConsumerConfig>();
+  const meter = config.meter === 'zeromq' ? zeromqMeter(config) : zmtpMeter(config);
 
   const tracker = new SequenceTracker();
   const latency = new Histogram();
@@ -47,17 +85,13 @@ async function main(): Promise<void> {
         },
       });
     } else {
-      socket.close();
+      meter.close();
       setTimeout(() => process.exit(0), 50);
     }
   });
   process.on('disconnect', () => process.exit(0));
 
-  if (config.bind) await socket.bind(config.endpoint);
-  else socket.connect(config.endpoint);
-  tellParent({ type: 'connected', endpoint: socket.lastEndpoint ?? config.endpoint });
-
-  await receiveAll(socket, (frames) => {
+  const onMessage = (frames: Buffer[]): void => {
     const frame = frames[0];
     if (!frame) return;
     const at = headerOffset(frame);
@@ -85,12 +119,9 @@ async function main(): Promise<void> {
     bytes += frame.length;
     if (firstNs === 0) firstNs = now;
     lastNs = now;
-  });
-  await sleep(10_000);
-  process.exit(0);
+  };
+  const endpoint = await meter.start(onMessage);
+  tellParent({ type: 'connected', endpoint });
 }
 
-main().catch((err: unknown) => {
-  console.error('bench consumer:', err);
-  process.exit(1);
-});
+main().catch(fail);

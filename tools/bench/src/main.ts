@@ -57,6 +57,7 @@ async function saturation(options: BenchOptions, brokers: BrokerId[]): Promise<S
           `saturation ${kind.label}: ${payloadBytes} B, ${producers} producer(s), ${options.windowMs} ms`,
         );
         const r = await runScenario(group, {
+          meter: options.meter,
           broker: kind,
           payloadBytes,
           producers,
@@ -99,6 +100,7 @@ async function rateSearch(
       const trials: RateSearchResult['trials'] = [];
       const run = (ratePerSec: number): Promise<ScenarioResult> =>
         runScenario(group, {
+          meter: options.meter,
           broker: kind,
           payloadBytes,
           producers,
@@ -154,6 +156,7 @@ async function memoryTests(options: BenchOptions, brokers: BrokerId[]): Promise<
       ratePerSec: options.memoryRatePerSec,
       queueMaxBytes: options.memoryQueueBytes,
       payloadBytes: 100,
+      meter: options.meter,
     });
     log(
       `  peak RSS ${r.peakRssMb.toFixed(0)} MB (budget ${r.budgetMb.toFixed(0)} MB), queued ${r.queuedBeforeWorker ?? '?'}, delivered ${r.delivered}/${r.sent} in ${r.drainSeconds.toFixed(1)} s`,
@@ -191,6 +194,7 @@ async function profileOurs(
     mkdirSync(dir, { recursive: true });
     log(`profiling ${id} under saturation (100 B, 1 producer)`);
     await runScenario(group, {
+      meter: options.meter,
       broker: brokerKind(id),
       payloadBytes: 100,
       producers: 1,

@@ -3,7 +3,7 @@
 // drain fully once a worker connects.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { BrokerKind } from './brokers';
-import type { ConsumerConfig, FromConsumer, FromProducer, ProducerConfig } from './messages';
+import type { ConsumerConfig, FromConsumer, FromProducer, Meter, ProducerConfig } from './messages';
 import { benchScript } from './paths';
 import { memory } from './proc';
 import { consumerHwm } from './scenario';
@@ -15,6 +15,8 @@ export interface MemorySpec {
   ratePerSec: number;
   queueMaxBytes: number;
   payloadBytes: number;
+  /** The worker's socket implementation (default: the lean ZMTP meter). */
+  meter?: Meter;
 }
 
 export interface MemoryResult {
@@ -102,6 +104,7 @@ export async function runMemoryTest(group: ProcessGroup, spec: MemorySpec): Prom
       bind: false,
       producers: 1,
       receiveHwm: consumerHwm(spec.payloadBytes),
+      meter: spec.meter ?? 'zmtp',
     };
     const worker = group.fork('consumer-pull', benchScript('consumer'), [
       JSON.stringify(workerConfig),

@@ -40,9 +40,13 @@ export interface ConsumerConfig {
   bind: boolean;
   /** Producer count: the consumer is ready once probes from each have arrived. */
   producers: number;
-  /** The socket's receive high-water mark (messages). */
+  /** The socket's receive high-water mark (messages; zeromq meter only). */
   receiveHwm: number;
+  /** `zmtp`: the lean ZMTP reader (zmtp.ts); `zeromq`: a zeromq.js socket. */
+  meter: Meter;
 }
+
+export type Meter = 'zmtp' | 'zeromq';
 
 export interface ConsumerReport {
   /** Distinct measured messages per producer id. */

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { BROKER_IDS } from './brokers';
 import type { BrokerId } from './brokers';
+import type { Meter } from './messages';
 
 export interface BenchOptions {
   quick: boolean;
@@ -12,6 +13,8 @@ export interface BenchOptions {
   /** Instead of saturation: every broker at this fixed total rate (msgs/s). */
   fixedRate: number | null;
   dropAtProducer: boolean;
+  /** The consumers' socket: the lean ZMTP reader or zeromq.js. */
+  meter: Meter;
   saturation: boolean;
   rateSearch: boolean;
   /** Payload/producer combinations the rate search covers (default: the first of each). */
@@ -36,6 +39,7 @@ export const USAGE = `usage: npm run bench -- [flags]
   --producers LIST        producer counts (default 1,4)
   --window MS             measured window per run (default 3000)
   --rate N                run the matrix at a fixed total rate N msg/s instead of saturation
+  --meter zmtp|zeromq     consumers read with the lean ZMTP reader (default) or zeromq.js
   --drop-at-producer      saturation producers drop at their own PUB instead of waiting (noDrop)
   --no-saturation         skip the saturation matrix
   --no-rate-search        skip the rate search
@@ -67,6 +71,11 @@ function positive(name: string, value: string | undefined, fallback: number): nu
   return n;
 }
 
+function meterOf(value: string | undefined): Meter {
+  if (value === 'zmtp' || value === 'zeromq' || value === undefined) return value ?? 'zmtp';
+  throw new Error(`--meter must be zmtp or zeromq, got ${value}`);
+}
+
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
     args: argv,
@@ -79,6 +88,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       window: { type: 'string' },
       rate: { type: 'string' },
       'drop-at-producer': { type: 'boolean', default: false },
+      meter: { type: 'string', default: 'zmtp' },
       'no-saturation': { type: 'boolean', default: false },
       'no-rate-search': { type: 'boolean', default: false },
       'rate-matrix': { type: 'boolean', default: false },
@@ -107,6 +117,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     windowMs: positive('window', values.window, quick ? 2000 : 3000),
     fixedRate: values.rate === undefined ? null : positive('rate', values.rate, 1),
     dropAtProducer: values['drop-at-producer'] === true,
+    meter: meterOf(values.meter),
     saturation: values['no-saturation'] !== true,
     rateSearch: values['no-rate-search'] !== true && !quick,
     rateMatrix: values['rate-matrix'] === true,

@@ -2,8 +2,12 @@
 // the way out: normal end, error, Ctrl-C or SIGTERM. Each wait is bounded in time.
 import { fork, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { appendFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const KEEP_LINES = 200;
+/** Development aid: when set, every child's output lines are also appended to DIR/<name>.log. */
+const LOG_DIR = process.env['BENCH_LOG_DIR'];
 
 /** One child process: its recent output lines and IPC messages, with bounded waits. */
 export class Child {
@@ -24,6 +28,7 @@ export class Child {
         for (const line of parts) {
           if (line.trim() === '') continue;
           this.lines.push(line);
+          if (LOG_DIR) appendFileSync(join(LOG_DIR, `${name}.log`), line + '\n');
           if (this.lines.length > KEEP_LINES) this.lines.shift();
         }
         this.wake();

@@ -8,6 +8,7 @@ import type {
   ConsumerReport,
   FromConsumer,
   FromProducer,
+  Meter,
   ProducerConfig,
 } from './messages';
 import { benchScript } from './paths';
@@ -26,6 +27,8 @@ export interface ScenarioSpec {
   /** Saturation: producers wait on a full ingress (true) or drop at their own PUB (false). */
   backpressure?: boolean;
   startOptions?: StartOptions;
+  /** The consumers' socket implementation (default: the lean ZMTP meter). */
+  meter?: Meter;
 }
 
 export interface LatencyUs {
@@ -144,6 +147,7 @@ export async function runScenario(
         bind: direct,
         producers: spec.producers,
         receiveHwm: consumerHwm(spec.payloadBytes),
+        meter: spec.meter ?? 'zmtp',
       },
     ];
     if (broker.endpoints.push) {
@@ -153,6 +157,7 @@ export async function runScenario(
         bind: false,
         producers: spec.producers,
         receiveHwm: consumerHwm(spec.payloadBytes),
+        meter: spec.meter ?? 'zmtp',
       });
     }
     const consumers = consumerSpecs.map((c) =>

@@ -1,0 +1,167 @@
+// The lean ZMTP meter against real libzmq sockets (zeromq.js) on loopback, and its frame
+// reader against every way a stream can be cut into chunks.
+import { connect } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Publisher, Pull, Push } from 'zeromq';
+import {
+  FrameReader,
+  ZmtpConsumer,
+  ZmtpProtocolError,
+  encodeFrame,
+  greeting,
+  parseTcpEndpoint,
+  readyCommand,
+} from '../src/zmtp';
+
+const ANY = 'tcp://127.0.0.1:*';
+const DEADLINE_MS = 5000;
+
+/** Collects what a ZmtpConsumer receives; `until` waits (bounded) for a count. */
+function collector(): {
+  got: Buffer[][];
+  errors: Error[];
+  onMessage: (f: Buffer[]) => void;
+  onError: (e: Error) => void;
+  until: (n: number) => Promise<void>;
+} {
+  const got: Buffer[][] = [];
+  const errors: Error[] = [];
+  return {
+    got,
+    errors,
+    onMessage: (f) => got.push(f.map((b) => Buffer.from(b))),
+    onError: (e) => errors.push(e),
+    async until(n) {
+      const end = Date.now() + DEADLINE_MS;
+      while (got.length < n && errors.length === 0 && Date.now() < end) await sleep(5);
+    },
+  };
+}
+
+describe('ZMTP meter with real libzmq peers', () => {
+  it('subscribes to everything on a zeromq PUB and reads single and multipart messages', async () => {
+    const pub = new Publisher({ linger: 0 });
+    await pub.bind(ANY);
+    const c = collector();
+    const sub = new ZmtpConsumer('SUB', c.onMessage, c.onError);
+    try {
+      sub.connect(pub.lastEndpoint as string);
+      // The subscription reaches the PUB some time after the handshake: probe until one arrives.
+      const end = Date.now() + DEADLINE_MS;
+      while (c.got.length === 0 && Date.now() < end) {
+        await pub.send('probe');
+        await sleep(10);
+      }
+      const before = c.got.length;
+      const big = Buffer.alloc(70_000, 7);
+      await pub.send('abc hello');
+      await pub.send(['abc two', 'frames']);
+      await pub.send(big);
+      await c.until(before + 3);
+      expect(c.errors).toEqual([]);
+      const tail = c.got.slice(before);
+      expect(tail[0]).toEqual([Buffer.from('abc hello')]);
+      expect(tail[1]).toEqual([Buffer.from('abc two'), Buffer.from('frames')]);
+      expect(tail[2]?.[0]?.equals(big)).toBe(true);
+    } finally {
+      sub.close();
+      pub.close();
+    }
+  });
+
+  it('pulls from a zeromq PUSH in order', async () => {
+    const push = new Push({ linger: 0 });
+    await push.bind(ANY);
+    const c = collector();
+    const pull = new ZmtpConsumer('PULL', c.onMessage, c.onError);
+    try {
+      pull.connect(push.lastEndpoint as string);
+      for (let i = 0; i < 1000; i++) await push.send(`m${i}`);
+      await c.until(1000);
+      expect(c.got.map((f) => f[0]?.toString())).toEqual(
+        Array.from({ length: 1000 }, (_, i) => `m${i}`),
+      );
+    } finally {
+      pull.close();
+      push.close();
+    }
+  });
+
+  it('binds, and every connecting zeromq PUB gets its subscription', async () => {
+    const c = collector();
+    const sub = new ZmtpConsumer('SUB', c.onMessage, c.onError);
+    const pubs = [new Publisher({ linger: 0 }), new Publisher({ linger: 0 })];
+    try {
+      const endpoint = await sub.bind(ANY);
+      expect(endpoint).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
+      for (const p of pubs) p.connect(endpoint);
+      const seen = new Set<string>();
+      const end = Date.now() + DEADLINE_MS;
+      while (seen.size < 2 && Date.now() < end) {
+        await Promise.all(pubs.map((p, i) => p.send(`from ${i}`)));
+        await sleep(10);
+        for (const f of c.got) seen.add(f[0]?.toString() ?? '');
+      }
+      expect([...seen].sort()).toEqual(['from 0', 'from 1']);
+    } finally {
+      for (const p of pubs) p.close();
+      sub.close();
+    }
+  });
+
+  it('a zeromq PULL reads what our greeting, READY and frames say (encoder check)', async () => {
+    const pull = new Pull({ linger: 0, receiveTimeout: DEADLINE_MS });
+    await pull.bind(ANY);
+    const { host, port } = parseTcpEndpoint(pull.lastEndpoint as string);
+    const raw = connect({ host, port });
+    try {
+      raw.write(Buffer.concat([greeting(), readyCommand('PUSH')]));
+      raw.write(encodeFrame(Buffer.from('short')));
+      raw.write(encodeFrame(Buffer.from('part'), 1));
+      raw.write(encodeFrame(Buffer.alloc(300, 0x61)));
+      expect(await pull.receive()).toEqual([Buffer.from('short')]);
+      expect(await pull.receive()).toEqual([Buffer.from('part'), Buffer.alloc(300, 0x61)]);
+    } finally {
+      raw.destroy();
+      pull.close();
+    }
+  });
+});
+
+describe('FrameReader', () => {
+  const stream = Buffer.concat([
+    greeting(),
+    readyCommand('PUB'),
+    encodeFrame(Buffer.from('one')),
+    encodeFrame(Buffer.from('a'), 1),
+    encodeFrame(Buffer.from('b')),
+    encodeFrame(Buffer.alloc(1000, 9)),
+    encodeFrame(Buffer.alloc(0)),
+  ]);
+  const expected = [['one'], ['a', 'b'], [Buffer.alloc(1000, 9).toString()], ['']];
+
+  it('gives the same messages however the stream is cut', () => {
+    for (let cut = 1; cut <= stream.length; cut += cut < 80 ? 1 : 37) {
+      const got: string[][] = [];
+      const reader = new FrameReader((f) => got.push(f.map((b) => b.toString())));
+      for (let at = 0; at < stream.length; at += cut) reader.push(stream.subarray(at, at + cut));
+      expect(got).toEqual(expected);
+      expect(reader.commands).toBe(1);
+    }
+  });
+
+  it('refuses a stream that is not ZMTP 3', () => {
+    expect(() => new FrameReader(() => undefined).push(Buffer.from('GET / HTTP/1.1'))).toThrow(
+      ZmtpProtocolError,
+    );
+    const old = greeting();
+    old[10] = 2;
+    expect(() => new FrameReader(() => undefined).push(old)).toThrow(/version 2/);
+  });
+
+  it('parses tcp endpoints and refuses others', () => {
+    expect(parseTcpEndpoint('tcp://127.0.0.1:5555')).toEqual({ host: '127.0.0.1', port: 5555 });
+    expect(parseTcpEndpoint('tcp://[::1]:*')).toEqual({ host: '::1', port: 0 });
+    expect(() => parseTcpEndpoint('ipc:///tmp/x')).toThrow(/tcp:\/\/host:port/);
+  });
+});
