@@ -15,7 +15,7 @@ export interface MemorySpec {
   ratePerSec: number;
   queueMaxBytes: number;
   payloadBytes: number;
-  /** The worker's socket implementation (default: the lean ZMTP meter). */
+  /** The load processes' socket implementation (default: the lean ZMTP one). */
   meter?: Meter;
 }
 
@@ -77,6 +77,7 @@ export async function runMemoryTest(group: ProcessGroup, spec: MemorySpec): Prom
       id: 0,
       endpoint: broker.endpoints.ingress,
       payloadBytes: spec.payloadBytes,
+      meter: spec.meter ?? 'zmtp',
     };
     const producer = group.fork('producer-0', benchScript('producer'), [JSON.stringify(config)]);
     started.push(producer);

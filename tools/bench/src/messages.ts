@@ -5,6 +5,8 @@ export interface ProducerConfig {
   id: number;
   endpoint: string;
   payloadBytes: number;
+  /** `zmtp`: the lean ZMTP writer (zmtp.ts); `zeromq`: a zeromq.js Publisher. */
+  meter: Meter;
 }
 
 export interface ProducerGo {
@@ -46,6 +48,7 @@ export interface ConsumerConfig {
   meter: Meter;
 }
 
+/** The load processes' sockets: the lean ZMTP implementation or zeromq.js. */
 export type Meter = 'zmtp' | 'zeromq';
 
 export interface ConsumerReport {

@@ -39,7 +39,7 @@ export const USAGE = `usage: npm run bench -- [flags]
   --producers LIST        producer counts (default 1,4)
   --window MS             measured window per run (default 3000)
   --rate N                run the matrix at a fixed total rate N msg/s instead of saturation
-  --meter zmtp|zeromq     consumers read with the lean ZMTP reader (default) or zeromq.js
+  --meter zmtp|zeromq     producers and consumers speak ZMTP on net sockets (default) or use zeromq.js
   --drop-at-producer      saturation producers drop at their own PUB instead of waiting (noDrop)
   --no-saturation         skip the saturation matrix
   --no-rate-search        skip the rate search

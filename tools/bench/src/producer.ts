@@ -1,11 +1,14 @@
 // Producer process: a PUB connected to the broker's ingress. Sends warm-up probes until told
 // to go, then measured messages numbered 1..n, as fast as it can or paced by a token bucket.
+// The PUB is the lean ZMTP writer (zmtp.ts: one write per batch) or, with `--meter zeromq`,
+// a zeromq.js Publisher.
 import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
 import { Publisher } from 'zeromq';
 import { childConfig, tellParent } from './messages';
 import type { ProducerConfig, ProducerGo, ToProducer } from './messages';
 import { PROBE_SEQ, frameTemplate, nowNs, stampFrame } from './payload';
 import { TokenBucket } from './token-bucket';
+import { ZmtpPublisher, frameHeaderBytes, writeFrameHeader } from './zmtp';
 
 const BATCH = 256;
 /** The producer's send queue (messages, and about 4 MiB at most) before it waits or drops. */
@@ -23,18 +26,116 @@ function pause(us: number): void {
   Atomics.wait(sleeper, 0, 0, us / 1000);
 }
 
-async function main(): Promise<void> {
-  const config = childConfig<ProducerConfig>();
-  const template = frameTemplate(config.payloadBytes);
+/** Numbers and stamps messages: probes (uncounted) before `startNs`, then 1, 2, 3… */
+class Stamper {
+  /** The last measured message sent. */
+  seq = 0;
+  startNs = Number.MAX_SAFE_INTEGER;
+
+  constructor(
+    readonly template: Buffer,
+    private readonly producer: number,
+  ) {}
+
+  /** The next message, stamped now; its sequence number counts once `commit`ted. */
+  next(): { frame: Buffer; seq: number } {
+    const t = nowNs();
+    const seq = t < this.startNs ? PROBE_SEQ : this.seq + 1;
+    return { frame: stampFrame(this.template, this.producer, seq, t), seq };
+  }
+
+  commit(seq: number): void {
+    if (seq !== PROBE_SEQ) this.seq = seq;
+  }
+}
+
+/** The producer's socket, whichever implementation writes it. */
+interface Link {
+  connect(endpoint: string): void;
+  /** Sends up to `n` messages, waiting while the broker's ingress is full (no drop). */
+  sendWaiting(stamper: Stamper, n: number): Promise<void>;
+  /** Sends `n` messages; those the link cannot hold are dropped, as a PUB drops at its HWM. */
+  sendOrDrop(stamper: Stamper, n: number): void;
+  close(): void;
+}
+
+function zeromqLink(template: Buffer, onError: () => void): Link {
   const sendHighWaterMark = Math.max(
     100,
     Math.min(SEND_HWM, Math.floor(SEND_QUEUE_BYTES / template.length)),
   );
   const pub = new Publisher({ linger: 0, sendTimeout: 0, sendHighWaterMark });
+  return {
+    connect: (endpoint) => pub.connect(endpoint),
+    async sendWaiting(stamper, n) {
+      // A full pipe makes send() fail with EAGAIN (noDrop) and the producer waits instead of
+      // burning a core on messages its own PUB would drop.
+      pub.noDrop = true;
+      for (let i = 0; i < n; i++) {
+        const { frame, seq } = stamper.next();
+        try {
+          await pub.send(frame);
+          stamper.commit(seq);
+        } catch (err) {
+          if ((err as { code?: string }).code !== 'EAGAIN') onError();
+          await sleep(BACKOFF_MS);
+          return;
+        }
+      }
+    },
+    sendOrDrop(stamper, n) {
+      for (let i = 0; i < n; i++) {
+        const { frame, seq } = stamper.next();
+        pub.send(frame).catch(onError);
+        stamper.commit(seq);
+      }
+    },
+    close: () => pub.close(),
+  };
+}
+
+function zmtpLink(template: Buffer, onError: () => void): Link {
+  const pub = new ZmtpPublisher(() => onError());
+  const frameBytes = frameHeaderBytes(template.length) + template.length;
+  /** `n` stamped messages as one buffer of ZMTP frames, and the last sequence number. */
+  const batch = (stamper: Stamper, n: number): Buffer => {
+    const bytes = Buffer.allocUnsafe(n * frameBytes);
+    for (let i = 0, at = 0; i < n; i++, at += frameBytes) {
+      const { frame, seq } = stamper.next();
+      frame.copy(bytes, writeFrameHeader(bytes, at, frame.length));
+      stamper.commit(seq);
+    }
+    return bytes;
+  };
+  return {
+    connect: (endpoint) => pub.connect(endpoint),
+    async sendWaiting(stamper, n) {
+      if (!pub.ready) {
+        await sleep(BACKOFF_MS);
+        return;
+      }
+      if (n > 0 && !pub.write(batch(stamper, n))) await pub.drained();
+    },
+    sendOrDrop(stamper, n) {
+      // Stamped (and numbered) either way: a dropped batch is loss the consumers will count.
+      if (n === 0) return;
+      const bytes = batch(stamper, n);
+      if (pub.ready && pub.queuedBytes < SEND_QUEUE_BYTES) pub.write(bytes);
+    },
+    close: () => pub.close(),
+  };
+}
+
+async function main(): Promise<void> {
+  const config = childConfig<ProducerConfig>();
+  const template = frameTemplate(config.payloadBytes);
   let errors = 0;
   const onError = (): void => {
     errors++;
   };
+  const link =
+    config.meter === 'zeromq' ? zeromqLink(template, onError) : zmtpLink(template, onError);
+  const stamper = new Stamper(template, config.id);
   let go: ProducerGo | null = null;
   let exit = false;
   process.on('message', (m: ToProducer) => {
@@ -43,11 +144,11 @@ async function main(): Promise<void> {
   });
   process.on('disconnect', () => process.exit(0));
 
-  pub.connect(config.endpoint);
+  link.connect(config.endpoint);
   tellParent({ type: 'connected' });
 
   while (!go && !exit) {
-    pub.send(stampFrame(template, config.id, PROBE_SEQ, nowNs())).catch(onError);
+    link.sendOrDrop(stamper, 1);
     await sleep(PROBE_INTERVAL_MS);
   }
   if (go) {
@@ -56,42 +157,16 @@ async function main(): Promise<void> {
     // Probes (not counted) until startNs, then measured messages numbered 1..n until endNs.
     const startNs = nowNs() + warmupMs * 1e6;
     const endNs = startNs + durationMs * 1e6;
-    let seq = 0;
-    /** The sequence number for a message stamped at `t`: a probe during the warm-up. */
-    const seqAt = (t: number): number => (t < startNs ? PROBE_SEQ : seq + 1);
-    const counted = (s: number): void => {
-      if (s !== PROBE_SEQ) seq = s;
-    };
+    stamper.startNs = startNs;
+    const more = (): boolean => stamper.seq < limit && nowNs() < endNs && !exit;
     if (ratePerSec === null && backpressure) {
-      // As fast as the broker takes it: a full pipe makes send() fail with EAGAIN (noDrop)
-      // and the producer waits instead of burning a core on messages its own PUB would drop.
-      pub.noDrop = true;
-      while (seq < limit && nowNs() < endNs && !exit) {
-        const n = Math.min(BATCH, limit - seq);
-        let full = false;
-        for (let i = 0; i < n && !full; i++) {
-          const t = nowNs();
-          const s = seqAt(t);
-          try {
-            await pub.send(stampFrame(template, config.id, s, t));
-            counted(s);
-          } catch (err) {
-            if ((err as { code?: string }).code !== 'EAGAIN') errors++;
-            full = true;
-          }
-        }
-        if (full) await sleep(BACKOFF_MS);
-        else await yieldToLoop();
+      while (more()) {
+        await link.sendWaiting(stamper, Math.min(BATCH, limit - stamper.seq));
+        await yieldToLoop();
       }
     } else if (ratePerSec === null) {
-      while (seq < limit && nowNs() < endNs && !exit) {
-        const n = Math.min(BATCH, limit - seq);
-        for (let i = 0; i < n; i++) {
-          const t = nowNs();
-          const s = seqAt(t);
-          pub.send(stampFrame(template, config.id, s, t)).catch(onError);
-          counted(s);
-        }
+      while (more()) {
+        link.sendOrDrop(stamper, Math.min(BATCH, limit - stamper.seq));
         await yieldToLoop();
       }
     } else {
@@ -100,22 +175,16 @@ async function main(): Promise<void> {
       // allows, each message stamped right before its send. Shorter pauses (250 µs) measured
       // the same p99 but cost every process more wake-ups: our broker fell to 79k msg/s at 110k.
       const bucket = new TokenBucket(ratePerSec, Math.max(1, ratePerSec / 200), nowNs() / 1e6);
-      for (let t = nowNs(); seq < limit && t < endNs && !exit; t = nowNs()) {
-        const n = Math.min(bucket.take(t / 1e6), limit - seq);
-        for (let i = 0; i < n; i++) {
-          const at = nowNs();
-          const s = seqAt(at);
-          pub.send(stampFrame(template, config.id, s, at)).catch(onError);
-          counted(s);
-        }
+      while (more()) {
+        link.sendOrDrop(stamper, Math.min(bucket.take(nowNs() / 1e6), limit - stamper.seq));
         pause(PACE_US);
         await yieldToLoop();
       }
     }
-    tellParent({ type: 'done', sent: seq, errors, startNs, endNs: nowNs() });
+    tellParent({ type: 'done', sent: stamper.seq, errors, startNs, endNs: nowNs() });
   }
   for (let i = 0; i < 600 && !exit; i++) await sleep(100);
-  pub.close();
+  link.close();
   process.exit(0);
 }
 

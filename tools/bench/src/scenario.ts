@@ -27,7 +27,7 @@ export interface ScenarioSpec {
   /** Saturation: producers wait on a full ingress (true) or drop at their own PUB (false). */
   backpressure?: boolean;
   startOptions?: StartOptions;
-  /** The consumers' socket implementation (default: the lean ZMTP meter). */
+  /** The load processes' socket implementation (default: the lean ZMTP one). */
   meter?: Meter;
 }
 
@@ -178,6 +178,7 @@ export async function runScenario(
         id,
         endpoint: ingress,
         payloadBytes: spec.payloadBytes,
+        meter: spec.meter ?? 'zmtp',
       };
       return group.fork(`producer-${id}`, benchScript('producer'), [JSON.stringify(config)]);
     });

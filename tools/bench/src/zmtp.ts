@@ -28,13 +28,9 @@ export function greeting(): Buffer {
 
 /** One frame: flags, a 1- or 8-byte big-endian size, the body. */
 export function encodeFrame(body: Uint8Array, flags = 0): Buffer {
-  const long = body.length > 255;
-  const head = long ? 9 : 2;
-  const out = Buffer.allocUnsafe(head + body.length);
-  out[0] = flags | (long ? FLAG_LONG : 0);
-  if (long) out.writeBigUInt64BE(BigInt(body.length), 1);
-  else out[1] = body.length;
-  out.set(body, head);
+  const out = Buffer.allocUnsafe(frameHeaderBytes(body.length) + body.length);
+  out.set(body, writeFrameHeader(out, 0, body.length));
+  out[0] = (out[0] as number) | flags;
   return out;
 }
 
@@ -141,11 +137,13 @@ export function attach(
   type: ZmtpSocketType,
   onMessage: (frames: Buffer[]) => void,
   onError: (err: Error) => void,
+  onReady: () => void = () => undefined,
 ): void {
   // The subscription goes out once the peer's READY has arrived: libzmq (4.3) drops the
   // connection when it comes in the same segment as our greeting and READY.
   const reader = new FrameReader(onMessage, () => {
     if (type === 'SUB') socket.write(subscribeAllMessage());
+    onReady();
   });
   socket.setNoDelay(true);
   socket.write(Buffer.concat([greeting(), readyCommand(type)]));
@@ -217,4 +215,87 @@ export class ZmtpConsumer {
     this.server?.close();
     for (const s of this.sockets) s.destroy();
   }
+}
+
+/**
+ * A producer socket: a PUB peer that connects to one tcp endpoint and writes messages in
+ * batches, one system call per batch. It sends only after the peer's READY (libzmq may drop a
+ * connection whose first segment carries data along with the handshake). Where a zeromq PUB
+ * drops at its high-water mark, callers drop when `queuedBytes` is over their bound.
+ */
+export class ZmtpPublisher {
+  private socket: Socket | null = null;
+  private isReady = false;
+  private closed = false;
+
+  constructor(private readonly onError: (err: Error) => void) {}
+
+  connect(endpoint: string): void {
+    const { host, port } = parseTcpEndpoint(endpoint);
+    const socket = connect({ host, port });
+    this.socket = socket;
+    socket.on('error', (err) => {
+      if (!this.closed) this.onError(err);
+    });
+    attach(
+      socket,
+      'PUB',
+      () => undefined,
+      this.onError,
+      () => {
+        this.isReady = true;
+      },
+    );
+  }
+
+  /** The handshake is complete: what is written now is delivered. */
+  get ready(): boolean {
+    return this.isReady && this.socket !== null && !this.socket.destroyed;
+  }
+
+  /** Bytes written but not yet taken by the kernel. */
+  get queuedBytes(): number {
+    return this.socket?.writableLength ?? 0;
+  }
+
+  /** Writes encoded frames; false when the socket wants the caller to wait for `drained()`. */
+  write(frames: Buffer): boolean {
+    return this.socket?.write(frames) ?? false;
+  }
+
+  drained(): Promise<void> {
+    const socket = this.socket;
+    if (socket === null || socket.writableLength === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = (): void => {
+        socket.off('drain', done);
+        socket.off('close', done);
+        resolve();
+      };
+      socket.on('drain', done);
+      socket.on('close', done);
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.socket?.destroy();
+  }
+}
+
+/** Header bytes of a message frame whose body is `bodyBytes` long. */
+export function frameHeaderBytes(bodyBytes: number): number {
+  return bodyBytes > 255 ? 9 : 2;
+}
+
+/** Writes a last-frame header for a `bodyBytes` body at `offset`; returns the body's offset. */
+export function writeFrameHeader(buf: Buffer, offset: number, bodyBytes: number): number {
+  if (bodyBytes > 255) {
+    buf[offset] = FLAG_LONG;
+    buf.writeBigUInt64BE(BigInt(bodyBytes), offset + 1);
+    return offset + 9;
+  }
+  buf[offset] = 0;
+  buf[offset + 1] = bodyBytes;
+  return offset + 2;
 }

@@ -2,15 +2,18 @@
 // reader against every way a stream can be cut into chunks.
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Publisher, Pull, Push } from 'zeromq';
+import { Publisher, Pull, Push, Subscriber } from 'zeromq';
 import {
   FrameReader,
   ZmtpConsumer,
   ZmtpProtocolError,
+  ZmtpPublisher,
   encodeFrame,
+  frameHeaderBytes,
   greeting,
   parseTcpEndpoint,
   readyCommand,
+  writeFrameHeader,
 } from '../src/zmtp';
 
 const ANY = 'tcp://127.0.0.1:*';
@@ -124,6 +127,35 @@ describe('ZMTP meter with real libzmq peers', () => {
     } finally {
       raw.destroy();
       pull.close();
+    }
+  });
+  it('a zeromq SUB receives batches written by the ZMTP publisher, in order', async () => {
+    const sub = new Subscriber({ linger: 0, receiveTimeout: DEADLINE_MS });
+    sub.subscribe();
+    await sub.bind(ANY);
+    const errors: Error[] = [];
+    const pub = new ZmtpPublisher((e) => errors.push(e));
+    try {
+      pub.connect(sub.lastEndpoint as string);
+      const end = Date.now() + DEADLINE_MS;
+      while (!pub.ready && Date.now() < end) await sleep(5);
+      expect(pub.ready).toBe(true);
+      const bodies = [Buffer.from('abc one'), Buffer.alloc(400, 0x62), Buffer.from('abc three')];
+      const size = bodies.reduce((n, b) => n + frameHeaderBytes(b.length) + b.length, 0);
+      const batch = Buffer.alloc(size);
+      let at = 0;
+      for (const b of bodies) {
+        const body = writeFrameHeader(batch, at, b.length);
+        b.copy(batch, body);
+        at = body + b.length;
+      }
+      pub.write(batch);
+      await pub.drained();
+      for (const b of bodies) expect(await sub.receive()).toEqual([b]);
+      expect(errors).toEqual([]);
+    } finally {
+      pub.close();
+      sub.close();
     }
   });
 });
