@@ -13,7 +13,7 @@ export interface BenchOptions {
   /** Instead of saturation: every broker at this fixed total rate (msgs/s). */
   fixedRate: number | null;
   dropAtProducer: boolean;
-  /** The consumers' socket: the lean ZMTP reader or zeromq.js. */
+  /** The load processes' sockets: the lean ZMTP implementation or zeromq.js. */
   meter: Meter;
   saturation: boolean;
   rateSearch: boolean;

@@ -34,12 +34,24 @@ export function stampFrame(
   sentNs: number,
 ): Buffer {
   const frame = Buffer.allocUnsafe(template.length);
-  template.copy(frame, 0);
-  const at = PREFIX.length;
-  frame.writeUInt32LE(producer, at + 1);
-  frame.writeUInt32LE(seq, at + 5);
-  frame.writeDoubleLE(sentNs, at + 9);
+  stampInto(frame, 0, template, producer, seq, sentNs);
   return frame;
+}
+
+/** Writes `template` stamped with producer, seq and send time into `buf` at `offset`. */
+export function stampInto(
+  buf: Buffer,
+  offset: number,
+  template: Buffer,
+  producer: number,
+  seq: number,
+  sentNs: number,
+): void {
+  template.copy(buf, offset);
+  const at = offset + PREFIX.length;
+  buf.writeUInt32LE(producer, at + 1);
+  buf.writeUInt32LE(seq, at + 5);
+  buf.writeDoubleLE(sentNs, at + 9);
 }
 
 /** Offset of the header in a received frame 0 (topic kept or stripped), or -1 if not ours. */

@@ -6,7 +6,7 @@ import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/pr
 import { Publisher } from 'zeromq';
 import { childConfig, tellParent } from './messages';
 import type { ProducerConfig, ProducerGo, ToProducer } from './messages';
-import { PROBE_SEQ, frameTemplate, nowNs, stampFrame } from './payload';
+import { PROBE_SEQ, frameTemplate, nowNs, stampInto } from './payload';
 import { TokenBucket } from './token-bucket';
 import { ZmtpPublisher, frameHeaderBytes, writeFrameHeader } from './zmtp';
 
@@ -33,15 +33,22 @@ class Stamper {
   startNs = Number.MAX_SAFE_INTEGER;
 
   constructor(
-    readonly template: Buffer,
+    private readonly template: Buffer,
     private readonly producer: number,
   ) {}
 
   /** The next message, stamped now; its sequence number counts once `commit`ted. */
   next(): { frame: Buffer; seq: number } {
+    const frame = Buffer.allocUnsafe(this.template.length);
+    return { frame, seq: this.nextInto(frame, 0) };
+  }
+
+  /** Writes the next message, stamped now, into `buf` at `offset`; returns its (uncommitted) seq. */
+  nextInto(buf: Buffer, offset: number): number {
     const t = nowNs();
     const seq = t < this.startNs ? PROBE_SEQ : this.seq + 1;
-    return { frame: stampFrame(this.template, this.producer, seq, t), seq };
+    stampInto(buf, offset, this.template, this.producer, seq, t);
+    return seq;
   }
 
   commit(seq: number): void {
@@ -101,9 +108,7 @@ function zmtpLink(template: Buffer, onError: () => void): Link {
   const batch = (stamper: Stamper, n: number): Buffer => {
     const bytes = Buffer.allocUnsafe(n * frameBytes);
     for (let i = 0, at = 0; i < n; i++, at += frameBytes) {
-      const { frame, seq } = stamper.next();
-      frame.copy(bytes, writeFrameHeader(bytes, at, frame.length));
-      stamper.commit(seq);
+      stamper.commit(stamper.nextInto(bytes, writeFrameHeader(bytes, at, template.length)));
     }
     return bytes;
   };
