@@ -9,7 +9,7 @@ import type {
   TopicOf,
   TopicSpec,
 } from '@zmq-mq/protocol';
-import { Publisher } from 'zeromq';
+import { XPublisher } from 'zeromq';
 import { ClosedError, isZmqErrorCode, NotReadyError, QueueFullError, TimeoutError } from './errors';
 import type { ConnectionEvent, ConnectionEvents } from './events';
 import { forwardConnectionEvents } from './events';
@@ -19,7 +19,6 @@ import {
   DEFAULT_INGRESS,
   DEFAULT_LINGER_MS,
   DEFAULT_QUEUE_MAX_MESSAGES,
-  DEFAULT_READY_SETTLE_MS,
   DEFAULT_READY_TIMEOUT_MS,
   DEFAULT_SEND_HWM,
   parseChoice,
@@ -49,7 +48,7 @@ export interface ProducerOptions<M extends TopicMap> {
   queuePolicy?: QueuePolicy;
   /** ZeroMQ send high-water mark per link, in messages (default 1000). */
   sendHighWaterMark?: number;
-  /** Pause between a link's handshake and its use, in ms (default 50). */
+  /** Extra pause between the broker's subscription reaching a link and its use, in ms (default 0). */
   readySettleMs?: number;
   /** How long `close()` waits for the queue to drain, in ms (default 5000). */
   closeTimeoutMs?: number;
@@ -64,7 +63,7 @@ export interface SendOptions extends SendMeta {
 
 export interface LinkStats {
   readonly endpoint: string;
-  /** True while the link is usable (handshake done and settled, no disconnect since). */
+  /** True while the link is usable (the broker subscribed on this connection, no disconnect since). */
   readonly up: boolean;
   readonly sent: number;
 }
@@ -99,15 +98,22 @@ const PUMP_BURST = 512;
 /** How long a link that answered EAGAIN (high-water mark) is skipped, in ms. */
 const BLOCKED_RETRY_MS = 1;
 
+/** The producer's default `readySettleMs`: none, the subscription itself is the signal. */
+const DEFAULT_PRODUCER_SETTLE_MS = 0;
+
 class Link {
   state: 'down' | 'settling' | 'up' = 'down';
+  /** The ZMTP handshake of the current connection is done. */
+  handshake = false;
+  /** The peer's subscription arrived on the current connection. */
+  subscribed = false;
   sent = 0;
   blockedUntil = 0;
   timer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly endpoint: string,
-    readonly socket: Publisher,
+    readonly socket: XPublisher,
   ) {}
 }
 
@@ -163,7 +169,7 @@ export class Producer<M extends TopicMap = UntypedTopics> extends EventEmitter<P
     this.settleMs = parseInteger(
       'readySettleMs',
       options.readySettleMs,
-      DEFAULT_READY_SETTLE_MS,
+      DEFAULT_PRODUCER_SETTLE_MS,
       0,
     );
     this.closeTimeoutMs = parseInteger(
@@ -179,15 +185,22 @@ export class Producer<M extends TopicMap = UntypedTopics> extends EventEmitter<P
       DEFAULT_SEND_HWM,
       0,
     );
-    // sendTimeout 0: every send is handed to libzmq synchronously and never stays pending, so
-    // the one-pending-send rule holds; noDrop: a full link answers EAGAIN instead of dropping.
+    // An XPUB, not a PUB: a PUB drops silently what it sends before the broker's subscription
+    // has reached it (the slow joiner); an XPUB hands us that subscription, so a link is used
+    // only once it will deliver. sendTimeout 0: every send is handed to libzmq synchronously and
+    // never stays pending, so the one-pending-send rule holds; noDrop: a full link answers
+    // EAGAIN instead of dropping.
     this.links = connectAll(endpoints, (endpoint) => {
-      const socket = new Publisher({ linger, sendHighWaterMark, sendTimeout: 0, noDrop: true });
+      const socket = new XPublisher({ linger, sendHighWaterMark, sendTimeout: 0, noDrop: true });
+      socket.verbosity = 'allSubs'; // a reconnection's subscription too, although not new
       const link = new Link(endpoint, socket);
       forwardConnectionEvents(socket, this, endpoint, (type) => {
-        if (type === 'handshake') this.settle(link);
-        else if (type === 'disconnect') this.linkDown(link);
+        if (type === 'handshake') {
+          link.handshake = true;
+          this.maybeSettle(link);
+        } else if (type === 'disconnect') this.linkDown(link);
       });
+      void this.readSubscriptions(link);
       return { socket, link };
     });
   }
@@ -214,8 +227,8 @@ export class Producer<M extends TopicMap = UntypedTopics> extends EventEmitter<P
   }
 
   /**
-   * Resolves once every endpoint has a usable link: ZMTP handshake done, then `readySettleMs`
-   * for the broker's subscription to reach us (a PUB drops what it sends before). Rejects with
+   * Resolves once every endpoint has a usable link: ZMTP handshake done and the broker's
+   * subscription received on it (then `readySettleMs`, default 0). Rejects with
    * `NotReadyError` after `timeoutMs`, or `ClosedError`.
    */
   ready(timeoutMs = DEFAULT_READY_TIMEOUT_MS): Promise<void> {
@@ -344,7 +357,27 @@ export class Producer<M extends TopicMap = UntypedTopics> extends EventEmitter<P
     return this.queue.length === 0 && this.waiting.length === 0;
   }
 
-  private settle(link: Link): void {
+  // Reads what the XPUB hands up: the peer's subscriptions (first byte 1) and unsubscriptions
+  // (first byte 0). The broker's ingress subscribes to everything once per connection.
+  private async readSubscriptions(link: Link): Promise<void> {
+    while (!link.socket.closed) {
+      let frame: Buffer | undefined;
+      try {
+        [frame] = await link.socket.receive();
+      } catch {
+        return; // the socket was closed
+      }
+      if (frame !== undefined && frame[0] === 1) {
+        link.subscribed = true;
+        this.maybeSettle(link);
+      }
+    }
+  }
+
+  // A link is used once both its handshake event and the peer's subscription arrived (in either
+  // order: the monitor and the socket are read separately).
+  private maybeSettle(link: Link): void {
+    if (!link.handshake || !link.subscribed || link.state !== 'down') return;
     if (link.socket.closed) return; // a closing producer still brings links up to drain its queue
     clearTimeout(link.timer);
     link.state = 'settling';
@@ -362,6 +395,8 @@ export class Producer<M extends TopicMap = UntypedTopics> extends EventEmitter<P
     link.timer = undefined;
     const wasUp = link.state === 'up';
     link.state = 'down';
+    link.handshake = false;
+    link.subscribed = false;
     if (wasUp) this.emit('down', { endpoint: link.endpoint });
   }
 

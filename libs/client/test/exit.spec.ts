@@ -20,7 +20,7 @@ async function main(): Promise<void> {
   await push.bind('tcp://127.0.0.1:*');
   const got = ingress.receive();
 
-  const producer = new Producer({ connect: ingress.lastEndpoint!, readySettleMs: 0 });
+  const producer = new Producer({ connect: ingress.lastEndpoint! });
   await producer.ready();
   await producer.send('t', 1);
   await got;

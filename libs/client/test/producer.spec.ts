@@ -9,7 +9,7 @@ import {
   msgpackCodec,
   topic,
 } from '@zmq-mq/protocol';
-import { Subscriber as ZmqSubscriber } from 'zeromq';
+import { XSubscriber, Subscriber as ZmqSubscriber } from 'zeromq';
 import { ClientErrorCode, Producer } from '../src';
 import { Closer, take, waitUntil } from '../src/testing';
 
@@ -35,7 +35,7 @@ describe('Producer', () => {
       'orders.created': topic(msgpackCodec<{ id: number }>()),
       'audit.line': topic(jsonCodec<string>()),
     });
-    const producer = track(new Producer({ connect: sub.lastEndpoint!, topics, readySettleMs: 0 }));
+    const producer = track(new Producer({ connect: sub.lastEndpoint!, topics }));
     await producer.ready();
     await producer.send('orders.created', { id: 7 }, { headers: { k: 'v' } });
     await producer.send('audit.line', 'hello');
@@ -47,6 +47,24 @@ describe('Producer', () => {
     expect(envA.meta.id).toMatch(/^[0-9a-f-]{36}$/);
     expect(decodeEnvelope(b!, { codec: json }).body).toBe('hello');
     expect(producer.stats()).toMatchObject({ accepted: 2, sent: 2, queued: 0, dropped: 0 });
+  });
+
+  it('holds messages until the peer has subscribed, then delivers every one (no slow joiner)', async () => {
+    // A bound XSUB sends no subscription until told: a PUB would drop what it sent after the
+    // handshake; the producer's XPUB link waits for the subscription instead.
+    const xsub = track(new XSubscriber({ linger: 0 }));
+    await xsub.bind('tcp://127.0.0.1:*');
+    const producer = track(new Producer({ connect: xsub.lastEndpoint!, metadata: false }));
+    const handshake = new Promise((resolve) => producer.once('handshake', resolve));
+    await handshake;
+    for (let i = 0; i < 20; i++) await producer.send('t', i);
+    await expect(producer.ready(200)).rejects.toMatchObject({ code: ClientErrorCode.NotReady });
+    expect(producer.stats()).toMatchObject({ queued: 20, sent: 0, links: [{ up: false }] });
+    await xsub.send(Buffer.from([1])); // subscribe to everything
+    await producer.ready();
+    const bodies = (await take(xsub, 20)).map(([f]) => f!.toString());
+    expect(bodies).toEqual(Array.from({ length: 20 }, (_, i) => `t ${i}`));
+    expect(producer.stats()).toMatchObject({ queued: 0, sent: 20, dropped: 0 });
   });
 
   it('rejects a topic outside its map and a body its codec cannot encode', async () => {
@@ -78,7 +96,7 @@ describe('Producer', () => {
     const dir = mkdtempSync(join(tmpdir(), 'zmqmq-producer-'));
     const endpoint = `ipc://${dir}/ingress`;
     track({ close: () => rmSync(dir, { recursive: true, force: true }) });
-    const producer = track(new Producer({ connect: endpoint, readySettleMs: 0 }));
+    const producer = track(new Producer({ connect: endpoint }));
     for (let i = 0; i < 50; i++) await producer.send('t', i);
     expect(producer.stats()).toMatchObject({ queued: 50, sent: 0 });
     const late = track(new ZmqSubscriber({ linger: 0 }));
@@ -113,9 +131,7 @@ describe('Producer', () => {
     const a = track(await ingress());
     const b = track(await ingress());
     const received = Promise.all([take(a, 5), take(b, 5)]);
-    const producer = track(
-      new Producer({ connect: [a.lastEndpoint!, b.lastEndpoint!], readySettleMs: 0 }),
-    );
+    const producer = track(new Producer({ connect: [a.lastEndpoint!, b.lastEndpoint!] }));
     await producer.ready();
     for (let i = 0; i < 10; i++) await producer.send('t', i);
     const [fromA, fromB] = await received;
@@ -132,7 +148,8 @@ describe('Producer', () => {
     track({ close: () => rmSync(dir, { recursive: true, force: true }) });
     const endpoint = `ipc://${dir}/ingress`;
     const sub = track(await ingressAt(endpoint));
-    const producer = track(new Producer({ connect: endpoint, readySettleMs: 0 }));
+    sub.receive().catch(() => undefined); // reading, as the broker always is, until closed
+    const producer = track(new Producer({ connect: endpoint }));
     const seen: string[] = [];
     for (const name of ['connect', 'handshake', 'up', 'disconnect', 'down'] as const) {
       producer.on(name, (e) => seen.push(`${name} ${e.endpoint === endpoint}`));
@@ -163,7 +180,6 @@ describe('Producer', () => {
         connect: sub.lastEndpoint!,
         sendHighWaterMark: 1,
         queueMaxMessages: 100_000,
-        readySettleMs: 0,
       }),
     );
     const first = take(sub, 1);
