@@ -118,7 +118,14 @@ describe('ZMTP meter with real libzmq peers', () => {
     const { host, port } = parseTcpEndpoint(pull.lastEndpoint as string);
     const raw = connect({ host, port });
     try {
+      // Data only after the peer's READY, as the meter does: libzmq may drop a connection whose
+      // first segment carries data along with the handshake (this test failed so once in CI).
+      const peerReady = new Promise<void>((resolve) => {
+        const reader = new FrameReader(() => undefined, resolve);
+        raw.on('data', (chunk: Buffer) => reader.push(chunk));
+      });
       raw.write(Buffer.concat([greeting(), readyCommand('PUSH')]));
+      await peerReady;
       raw.write(encodeFrame(Buffer.from('short')));
       raw.write(encodeFrame(Buffer.from('part'), 1));
       raw.write(encodeFrame(Buffer.alloc(300, 0x61)));
