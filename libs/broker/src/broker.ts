@@ -284,6 +284,8 @@ export class Broker {
       received: s.received,
       published: s.published,
       pushed: s.pushed,
+      queued: s.queued,
+      peakQueueDepth: this.queue.peakLength,
       dropped: s.totalDropped(),
     };
   }

@@ -44,15 +44,19 @@ class Stamper {
   }
 
   /** Writes the next message, stamped now, into `buf` at `offset`; returns its (uncommitted) seq. */
+  // Both run the same operations before and after startNs (the choice is a select between
+  // values already computed): an operation first reached when the window opens makes V8
+  // deoptimise and recompile this path right then, under full load.
   nextInto(buf: Buffer, offset: number): number {
     const t = nowNs();
-    const seq = t < this.startNs ? PROBE_SEQ : this.seq + 1;
+    const next = this.seq + 1;
+    const seq = t < this.startNs ? PROBE_SEQ : next;
     stampInto(buf, offset, this.template, this.producer, seq, t);
     return seq;
   }
 
   commit(seq: number): void {
-    if (seq !== PROBE_SEQ) this.seq = seq;
+    this.seq = seq === PROBE_SEQ ? this.seq : seq;
   }
 }
 
