@@ -14,7 +14,10 @@ async function main(): Promise<void> {
   const onSignal = (signal: NodeJS.Signals): void => {
     if (stopping) {
       process.stderr.write(`zmq-mq-broker: second ${signal}, exiting at once\n`);
-      process.exit(128 + (SIGNAL_NUMBERS[signal] ?? 1));
+      const code = 128 + (SIGNAL_NUMBERS[signal] ?? 1);
+      // The proxy threads must end first: process.exit() waits for libzmq, which waits for them.
+      void broker.abort().finally(() => process.exit(code));
+      return;
     }
     stopping = true;
     broker.stop().then(

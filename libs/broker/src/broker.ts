@@ -1,7 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import { MAX_TOPIC_BYTES, SEPARATOR } from '@zmq-mq/protocol';
-import { Publisher, Push, Subscriber, type Socket } from 'zeromq';
+import { Publisher, Push, Subscriber, XSubscriber, type Socket } from 'zeromq';
 import { BindError, BrokerStateError, isZmqError } from './errors';
+import { CountedPaths } from './counted-paths';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
 import { Monitor } from './monitor';
@@ -26,7 +27,7 @@ export interface BrokerEndpoints {
 
 /** What `stop()` did. */
 export interface StopReport {
-  /** Work messages delivered to workers during the drain. */
+  /** Work messages handed to workers while stopping. */
   drained: number;
   /** Work messages still queued when the drain timeout ran out (counted as `shutdown` drops). */
   undelivered: number;
@@ -64,6 +65,12 @@ type State = 'new' | 'starting' | 'running' | 'stopping' | 'stopped';
 /** In native mode the tap's depth cannot be read: on stop the work path gets this long (ms). */
 const NATIVE_DRAIN_MS = 500;
 
+/** On stop in counted mode, the fan-out relay gets this long to publish what it holds (ms). */
+const FAN_OUT_FLUSH_MS = 50;
+
+/** How often stop() looks whether the work path has read everything the ingress took (ms). */
+const TAP_IDLE_POLL_MS = 10;
+
 /** Messages handled between two turns of the event loop under a continuous flood. */
 const YIELD_EVERY = 256;
 
@@ -73,13 +80,14 @@ const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmedi
 const CLOSE_LINGER_MS = 1000;
 
 /**
- * The broker: a bound SUB (ingress) that takes every message, a bound PUB that re-publishes it
+ * The broker: a bound ingress that takes every message, a bound PUB that re-publishes it
  * unchanged (fan-out), and a bound PUSH that hands its payload, topic stripped, to one worker.
  *
  * Promises: every received message is published once and offered to the work queue once, in
  * ingress order. The fan-out never waits for the work queue: when no worker can take a
  * message it waits in a bounded queue (by count and bytes), delivered in order when workers
  * appear; past the bound the overflow policy drops, counted by reason. Every drop is counted.
+ * The fan-out runs inside libzmq in both modes (see CountedPaths and NativePaths).
  */
 export class Broker {
   readonly options: BrokerOptions;
@@ -87,11 +95,14 @@ export class Broker {
   private readonly counters = new BrokerStats();
   private readonly queue: WorkQueue;
   private state: State = 'new';
-  private ingress: Subscriber | undefined;
+  private ingress: Subscriber | XSubscriber | undefined;
   private publisher: Publisher | undefined;
   private pusher: Push | undefined;
   private monitor: Monitor | undefined;
   private native: NativePaths | undefined;
+  private counted: CountedPaths | undefined;
+  // The work path is waiting in a blocking receive on an empty tap (see receiveLoop).
+  private tapIdle = false;
   private bound: BrokerEndpoints | undefined;
   private receiving: Promise<void> | undefined;
   private draining = false;
@@ -104,7 +115,6 @@ export class Broker {
   private dropTimer: NodeJS.Timeout | undefined;
   private lastDropSummary = '';
   private stopping: Promise<StopReport> | undefined;
-  private readonly onPublishError = (err: unknown): void => this.sendFailed('publish', err);
   private readonly onPushError = (err: unknown): void => this.sendFailed('push', err);
 
   constructor(options: BrokerOptionsInput | BrokerOptions = {}, deps: { logger?: Logger } = {}) {
@@ -126,13 +136,16 @@ export class Broker {
     this.state = 'starting';
     const o = this.options;
     try {
-      const ingress = new Subscriber({
+      const ingressOptions = {
         linger: 0,
         maxMessageSize: o.maxMessageBytes,
         receiveHighWaterMark: 10_000,
-      });
+      };
+      // Counted mode: an XSUB, subscribed through the fan-out's XPUB (CountedPaths).
+      const ingress =
+        o.pushFormat === 'full' ? new Subscriber(ingressOptions) : new XSubscriber(ingressOptions);
       this.ingress = ingress;
-      ingress.subscribe();
+      if (ingress instanceof Subscriber) ingress.subscribe();
       const publisher = new Publisher({
         linger: CLOSE_LINGER_MS,
         sendHighWaterMark: o.publishHwm,
@@ -142,6 +155,7 @@ export class Broker {
       const pusher = new Push({ linger: CLOSE_LINGER_MS, sendTimeout: 0 });
       this.pusher = pusher;
       if (o.pushFormat === 'full') this.native = new NativePaths(o.queueMaxMessages);
+      else this.counted = new CountedPaths();
       this.watchPeers(ingress, 'producers', 'producer');
       this.watchPeers(publisher, 'subscribers', 'subscriber');
       this.watchPeers(pusher, 'workers', 'worker');
@@ -163,17 +177,19 @@ export class Broker {
         endpoints.monitor = await this.monitor.start();
       }
       this.bound = endpoints;
-      await this.native?.start(ingress, publisher, pusher, (path, err) => {
-        if (this.state === 'running')
-          this.log.error({ err, path }, 'native proxy failed; path stopped');
-      });
+      const onProxyFailure = (path: string, err: unknown): void => {
+        if (this.state === 'running') this.log.error({ err, path }, 'proxy failed; path stopped');
+      };
+      if (ingress instanceof Subscriber) {
+        await this.native?.start(ingress, publisher, pusher, onProxyFailure);
+      } else await this.counted?.start(ingress, publisher, onProxyFailure);
     } catch (err) {
       this.state = 'stopped';
       await this.closeAll();
       throw err;
     }
     this.state = 'running';
-    if (this.native === undefined) this.receiving = this.receiveLoop(this.ingress);
+    if (this.counted) this.receiving = this.receiveLoop(this.counted.tap);
     this.dropTimer = setInterval(
       () => this.logDrops(),
       Math.max(this.options.dropLogIntervalMs, 100),
@@ -240,8 +256,18 @@ export class Broker {
     return this.stopping;
   }
 
+  /**
+   * For an exit that cannot wait for `stop()` (a second signal): ends the libzmq proxy threads
+   * without draining anything. Needed because libzmq cannot terminate its context while a proxy
+   * runs, so `process.exit()` would hang.
+   */
+  async abort(): Promise<void> {
+    await Promise.all([this.native?.abort(), this.counted?.abort()]);
+  }
+
   private async doStop(): Promise<StopReport> {
     const started = Date.now();
+    const pushedBefore = this.counters.pushed;
     const wasRunning = this.state === 'running';
     this.state = 'stopping';
     this.log.info('broker stopping: ingress closed, draining queued work');
@@ -249,6 +275,13 @@ export class Broker {
       await this.native.stop(
         wasRunning ? Math.min(this.options.drainTimeoutMs, NATIVE_DRAIN_MS) : 0,
       );
+    }
+    let fanOutStopped: Promise<void> | undefined;
+    if (this.counted) {
+      await this.counted.stopIngress();
+      await this.untilTapRead();
+      this.counted.tap.close();
+      fanOutStopped = this.counted.stop(wasRunning ? FAN_OUT_FLUSH_MS : 0);
     }
     this.ingress?.close();
     await this.receiving;
@@ -264,6 +297,8 @@ export class Broker {
         );
       }
     }
+    await fanOutStopped;
+    this.drainedDuringStop = this.counters.pushed - pushedBefore;
     this.queue.clear();
     if (this.dropTimer) clearInterval(this.dropTimer);
     this.logDrops();
@@ -291,16 +326,31 @@ export class Broker {
   }
 
   private async closeAll(): Promise<void> {
-    for (const socket of [this.ingress, this.publisher, this.pusher, this.native?.tap]) {
+    const paths = [this.native?.tap, ...(this.counted?.sockets() ?? [])];
+    for (const socket of [this.ingress, this.publisher, this.pusher, ...paths]) {
       if (socket && !socket.closed) socket.close();
     }
     await this.monitor?.stop();
     await Promise.all(this.eventLoops);
   }
 
+  // Once the ingress is closed, everything it took is in the tap's pipe; the receive loop reads
+  // it, and waits on an empty tap once it has read it all.
+  // Idle twice in a row with nothing received in between: a message already in the pipe wakes
+  // the loop well within one poll.
+  private async untilTapRead(): Promise<void> {
+    let seen = -1;
+    const deadline = Date.now() + this.options.drainTimeoutMs;
+    while (Date.now() < deadline && this.counted?.tap.closed === false) {
+      const received = this.counters.received;
+      if (this.tapIdle && received === seen) return;
+      seen = this.tapIdle ? received : -1;
+      await new Promise((resolve) => setTimeout(resolve, TAP_IDLE_POLL_MS));
+    }
+  }
+
   private async waitForDrain(timeoutMs: number): Promise<void> {
     if (!this.draining && this.queue.length === 0) return;
-    const before = this.counters.pushed;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, timeoutMs);
       this.onIdle = () => {
@@ -309,7 +359,6 @@ export class Broker {
       };
     });
     this.onIdle = undefined;
-    this.drainedDuringStop = this.counters.pushed - before;
   }
 
   /**
@@ -319,38 +368,45 @@ export class Broker {
    * YIELD_EVERY messages it yields to the event loop so that timers, signals and the monitor
    * keep running under a flood.
    */
-  private async receiveLoop(ingress: Subscriber | undefined): Promise<void> {
-    if (ingress === undefined) return;
+  private async receiveLoop(tap: Subscriber): Promise<void> {
     try {
-      ingress.receiveTimeout = 0;
+      tap.receiveTimeout = 0;
       for (let n = 1; ; n++) {
         let frames: Buffer[];
         try {
-          frames = await ingress.receive();
+          frames = await tap.receive();
         } catch (err) {
-          if (ingress.closed || !isZmqError(err, 'EAGAIN')) throw err;
-          ingress.receiveTimeout = -1;
-          frames = await ingress.receive();
-          if (ingress.closed) return;
-          ingress.receiveTimeout = 0;
+          if (tap.closed || !isZmqError(err, 'EAGAIN')) throw err;
+          tap.receiveTimeout = -1;
+          this.tapIdle = true;
+          frames = await tap.receive();
+          this.tapIdle = false;
+          if (tap.closed) return;
+          tap.receiveTimeout = 0;
         }
         this.handle(frames);
         if (n % YIELD_EVERY === 0) await yieldToEventLoop();
       }
     } catch (err) {
-      if (!ingress.closed && this.state === 'running') {
+      if (!tap.closed && this.state === 'running') {
         this.log.error({ err }, 'ingress receive failed; no longer forwarding');
       }
     }
   }
 
-  /** The hot path: one received message to both outputs. Synchronous, never throws. */
+  /**
+   * The hot path: one message from the tap to the work path. The fan-out has already published
+   * it (CountedPaths), unchanged, as the original design does with every message; here it is
+   * counted, checked, and its payload offered to the work queue. Synchronous, never throws.
+   */
   private handle(frames: Buffer[]): void {
     const s = this.counters;
     const first = frames[0] as Buffer;
     const size = frames.length === 1 ? first.byteLength : messageBytes(frames);
     s.received++;
     s.receivedBytes += size;
+    s.published++;
+    s.publishedBytes += size;
     if (first.byteLength === 0) {
       s.malformed.empty++;
       s.dropped.empty++;
@@ -364,10 +420,6 @@ export class Broker {
     const at = first.indexOf(SEPARATOR);
     if (at < 0) s.malformed['no-separator']++;
     else if (!isValidTopicBytes(first, at)) s.malformed['invalid-topic']++;
-
-    (this.publisher as Publisher).send(frames).then(undefined, this.onPublishError);
-    s.published++;
-    s.publishedBytes += size;
 
     let work: WorkMessage = frames;
     let workSize = size;
@@ -480,7 +532,7 @@ export class Broker {
     this.counters.pushedBytes += before - this.queue.bytes;
   }
 
-  private sendFailed(socket: 'publish' | 'push', err: unknown): void {
+  private sendFailed(socket: 'push', err: unknown): void {
     if (this.state === 'running') this.log.error({ err, socket }, 'send failed');
   }
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Proxy, Subscriber, type Publisher, type Push } from 'zeromq';
+import { endProxy } from './counted-paths';
 
 /**
  * Native mode (`--push-format full`): both paths run inside libzmq, off the JavaScript thread.
@@ -44,6 +45,12 @@ export class NativePaths {
       this.fanOut.run().catch((err: unknown) => onFailure('fan-out', err)),
       this.work.run().catch((err: unknown) => onFailure('work', err)),
     ];
+  }
+
+  /** Ends both proxies at once, nothing drained (an exit cannot wait for a running proxy). */
+  async abort(): Promise<void> {
+    for (const proxy of [this.fanOut, this.work]) endProxy(proxy);
+    await Promise.all(this.runs);
   }
 
   /**

@@ -12,7 +12,7 @@ import type {
   ProducerConfig,
 } from './messages';
 import { benchScript } from './paths';
-import { cpuSeconds, memory } from './proc';
+import { clockTicks, cpuSeconds, memory } from './proc';
 import type { Child, ProcessGroup } from './processes';
 import { lossRatio, pathCount } from './sequence';
 import type { PathCount } from './sequence';
@@ -72,7 +72,7 @@ const READY_TIMEOUT_MS = 15_000;
  * saturation) for this long: the first ~150 ms of load otherwise shows JIT and buffer-growth
  * latencies of 10-25 ms that are no broker's steady state.
  */
-export const WARMUP_MS = 500;
+export const WARMUP_MS = 1000;
 
 /**
  * Consumers' receive queue: deep enough to absorb scheduling hiccups of a consumer on a busy
@@ -188,6 +188,7 @@ export async function runScenario(
     await sleep(200); // probes still in flight arrive before the window opens
 
     const pid = broker.child?.pid;
+    clockTicks(); // its first call runs getconf: a process spawned now, not as the window opens
     const cpuOf = (children: Child[]): number =>
       children.reduce((t, c) => t + cpuSeconds(c.pid), 0);
     const perProducer = spec.ratePerSec === null ? null : spec.ratePerSec / spec.producers;
