@@ -165,6 +165,29 @@ describe('Broker', () => {
     expect(got).toEqual(kept);
   });
 
+  it('publishes every message while the work queue overflows: the fan-out never waits for it', async () => {
+    const b = await broker({ queueMaxMessages: 5 });
+    const ep = b.endpoints!;
+    const all = sockets.subscriber(ep.publish, 'f');
+    const pub = sockets.producer(ep.ingress);
+    await warmUp(b, pub, [all]);
+    const before = b.stats().received.messages;
+    const n = 2000;
+    const published = (async () => {
+      const got: string[] = [];
+      while (got.length < n) got.push((await all.receive())[0]!.toString());
+      return got;
+    })();
+    for (let i = 0; i < n; i++) await sendWaiting(pub, Buffer.from(`f m${i}`));
+    expect(await published).toEqual(Array.from({ length: n }, (_, i) => `f m${i}`));
+    await waitFor(() => b.stats().received.messages === before + n, 5000, 'all received');
+    const s = b.stats();
+    // Warm-up probes went to the work path too: queued or dropped, never lost uncounted.
+    expect(s.queue.depth).toBe(5);
+    expect(s.published.messages).toBe(s.received.messages);
+    expect(s.queue.depth + s.dropped['queue-full-newest']).toBe(s.received.messages);
+  });
+
   it('reproduces the original design with --push-policy drop: no queue, drops counted', async () => {
     const b = await broker({ pushPolicy: 'drop' });
     const ep = b.endpoints!;
