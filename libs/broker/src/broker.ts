@@ -339,6 +339,7 @@ export class Broker {
   // Idle twice in a row with nothing received in between: a message already in the pipe wakes
   // the loop well within one poll.
   private async untilTapRead(): Promise<void> {
+    if (this.receiving === undefined) return; // never started
     let seen = -1;
     const deadline = Date.now() + this.options.drainTimeoutMs;
     while (Date.now() < deadline && this.counted?.tap.closed === false) {
