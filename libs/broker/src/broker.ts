@@ -334,10 +334,9 @@ export class Broker {
     await Promise.all(this.eventLoops);
   }
 
-  // Once the ingress is closed, everything it took is in the tap's pipe; the receive loop reads
-  // it, and waits on an empty tap once it has read it all.
-  // Idle twice in a row with nothing received in between: a message already in the pipe wakes
-  // the loop well within one poll.
+  // Once the ingress is closed, everything it took is in the tap's pipe, and the receive loop
+  // has read it all when it is seen waiting twice in a row with nothing received in between (a
+  // message already in the pipe wakes it well within one poll). Bounded by the drain timeout.
   private async untilTapRead(): Promise<void> {
     if (this.receiving === undefined) return; // never started
     let seen = -1;
