@@ -283,7 +283,6 @@ export class Broker {
       this.counted.tap.close();
       fanOutStopped = this.counted.stop(wasRunning ? FAN_OUT_FLUSH_MS : 0);
     }
-    this.ingress?.close();
     await this.receiving;
     let undelivered = 0;
     if (wasRunning && !this.native) {

@@ -111,16 +111,20 @@ class Sink {
   firstNs = 0;
   lastNs = 0;
 
-  /** Records one delivery; returns the receive time in ns, or 0 for a duplicate. */
-  record(producer: number, seq: number, frame: Buffer, at: number): number {
-    if (!this.tracker.record(producer, seq)) return 0;
+  /** `trace`: the timeline both sinks add to, when one is asked for. */
+  constructor(private readonly trace: LatencyTrace | null) {}
+
+  /** Records one delivery (a duplicate only counts in the tracker). */
+  record(producer: number, seq: number, frame: Buffer, at: number): void {
+    if (!this.tracker.record(producer, seq)) return;
     const now = nowNs();
-    this.latency.record(now - frame.readDoubleLE(at + 9));
+    const latencyNs = now - frame.readDoubleLE(at + 9);
+    this.latency.record(latencyNs);
+    this.trace?.record(now, latencyNs);
     this.received++;
     this.bytes += frame.length;
     if (this.firstNs === 0) this.firstNs = now;
     this.lastNs = now;
-    return now;
   }
 }
 
@@ -128,10 +132,10 @@ async function main(): Promise<void> {
   const config = childConfig<ConsumerConfig>();
   const meter = config.meter === 'zeromq' ? zeromqMeter(config) : zmtpMeter(config);
 
-  const measured = new Sink();
-  const warm = new Sink();
-  let warmSeq = 0;
   const trace = TRACE_PATH === undefined ? null : new LatencyTrace();
+  const measured = new Sink(trace);
+  const warm = new Sink(trace);
+  let warmSeq = 0;
   const seen = new Set<number>();
   let foreign = 0;
   let ready = false;
@@ -186,8 +190,7 @@ async function main(): Promise<void> {
       }
       warmSeq = (warmSeq % WARM_SEQ_SPAN) + 1;
     }
-    const now = (probe ? warm : measured).record(producer, probe ? warmSeq : seq, frame, at);
-    if (trace !== null && now !== 0) trace.record(now, now - frame.readDoubleLE(at + 9));
+    (probe ? warm : measured).record(producer, probe ? warmSeq : seq, frame, at);
   };
   const endpoint = await meter.start(onMessage);
   tellParent({ type: 'connected', endpoint });

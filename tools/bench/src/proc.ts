@@ -20,24 +20,24 @@ export function parseStatusBytes(status: string, field: string): number {
   return m ? Number(m[1]) * 1024 : NaN;
 }
 
-let ticksPerSecond: number | undefined;
+/**
+ * Clock ticks per second (`getconf CLK_TCK`, 100 on Linux when getconf is missing). Read once,
+ * when the module loads: spawning getconf later, the first time a CPU figure is read, put a
+ * process start right at the opening of a measured window.
+ */
+const TICKS_PER_SECOND = readClockTicks();
 
-/** Clock ticks per second (`getconf CLK_TCK`, 100 on Linux when getconf is missing). */
-export function clockTicks(): number {
-  if (ticksPerSecond === undefined) {
-    try {
-      ticksPerSecond =
-        Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    } catch {
-      ticksPerSecond = 100;
-    }
+function readClockTicks(): number {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  } catch {
+    return 100;
   }
-  return ticksPerSecond;
 }
 
 /** CPU seconds (user + system, all threads) the process has used so far. */
 export function cpuSeconds(pid: number): number {
-  return parseStatTicks(readFileSync(`/proc/${pid}/stat`, 'utf8')) / clockTicks();
+  return parseStatTicks(readFileSync(`/proc/${pid}/stat`, 'utf8')) / TICKS_PER_SECOND;
 }
 
 /** Peak resident set (VmHWM) and current resident set (VmRSS), bytes. */

@@ -12,7 +12,7 @@ import type {
   ProducerConfig,
 } from './messages';
 import { benchScript } from './paths';
-import { clockTicks, cpuSeconds, memory } from './proc';
+import { cpuSeconds, memory } from './proc';
 import type { Child, ProcessGroup } from './processes';
 import { lossRatio, pathCount } from './sequence';
 import type { PathCount } from './sequence';
@@ -188,7 +188,6 @@ export async function runScenario(
     await sleep(200); // probes still in flight arrive before the window opens
 
     const pid = broker.child?.pid;
-    clockTicks(); // its first call runs getconf: a process spawned now, not as the window opens
     const cpuOf = (children: Child[]): number =>
       children.reduce((t, c) => t + cpuSeconds(c.pid), 0);
     const perProducer = spec.ratePerSec === null ? null : spec.ratePerSec / spec.producers;
