@@ -48,10 +48,21 @@ export {
   decodeEnvelope,
   decodeWorkItem,
 } from './envelope';
+export {
+  ZmtpFrameReader,
+  ZmtpProtocolError,
+  encodeZmtpFrame,
+  writeZmtpFrameHeader,
+  zmtpFrameHeaderBytes,
+  zmtpGreeting,
+  zmtpReady,
+  zmtpSubscribeAll,
+} from './zmtp';
 export { topic, defineTopics, encodeTyped, decodeTyped } from './typed-topics';
 
 export type { FrameErrorKind, CodecErrorReason } from './errors';
 export type { SplitFrame } from './frame';
+export type { ZmtpSocketType } from './zmtp';
 export type { Codec, CodecName } from './codec';
 export type { Meta, Envelope, SendMeta, DecodeOptions } from './envelope';
 export type { TopicSpec, TopicMap, BodyOf, TopicOf, EnvelopeOf, FrameSource } from './typed-topics';

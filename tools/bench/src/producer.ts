@@ -8,7 +8,8 @@ import { childConfig, tellParent } from './messages';
 import type { ProducerConfig, ProducerGo, ToProducer } from './messages';
 import { PROBE_SEQ, frameTemplate, nowNs, stampInto } from './payload';
 import { TokenBucket } from './token-bucket';
-import { ZmtpPublisher, frameHeaderBytes, writeFrameHeader } from './zmtp';
+import { writeZmtpFrameHeader, zmtpFrameHeaderBytes } from '@zmq-mq/protocol';
+import { ZmtpPublisher } from './zmtp';
 
 const BATCH = 256;
 /** The producer's send queue (messages, and about 4 MiB at most) before it waits or drops. */
@@ -107,12 +108,12 @@ function zeromqLink(template: Buffer, onError: () => void): Link {
 
 function zmtpLink(template: Buffer, onError: () => void): Link {
   const pub = new ZmtpPublisher(() => onError());
-  const frameBytes = frameHeaderBytes(template.length) + template.length;
+  const frameBytes = zmtpFrameHeaderBytes(template.length) + template.length;
   /** `n` stamped messages as one buffer of ZMTP frames, and the last sequence number. */
   const batch = (stamper: Stamper, n: number): Buffer => {
     const bytes = Buffer.allocUnsafe(n * frameBytes);
     for (let i = 0, at = 0; i < n; i++, at += frameBytes) {
-      stamper.commit(stamper.nextInto(bytes, writeFrameHeader(bytes, at, template.length)));
+      stamper.commit(stamper.nextInto(bytes, writeZmtpFrameHeader(bytes, at, template.length)));
     }
     return bytes;
   };

@@ -1,20 +1,17 @@
-// The lean ZMTP meter against real libzmq sockets (zeromq.js) on loopback, and its frame
-// reader against every way a stream can be cut into chunks.
+// The lean ZMTP meter against real libzmq sockets (zeromq.js) on loopback (the frame reader's
+// chunking is tested in libs/protocol/test/zmtp.spec.ts).
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Publisher, Pull, Push, Subscriber } from 'zeromq';
 import {
-  FrameReader,
-  ZmtpConsumer,
-  ZmtpProtocolError,
-  ZmtpPublisher,
-  encodeFrame,
-  frameHeaderBytes,
-  greeting,
-  parseTcpEndpoint,
-  readyCommand,
-  writeFrameHeader,
-} from '../src/zmtp';
+  ZmtpFrameReader,
+  encodeZmtpFrame,
+  writeZmtpFrameHeader,
+  zmtpFrameHeaderBytes,
+  zmtpGreeting,
+  zmtpReady,
+} from '@zmq-mq/protocol';
+import { ZmtpConsumer, ZmtpPublisher, parseTcpEndpoint } from '../src/zmtp';
 
 const ANY = 'tcp://127.0.0.1:*';
 const DEADLINE_MS = 5000;
@@ -114,7 +111,7 @@ describe('ZMTP meter with real libzmq peers', () => {
     }
   });
 
-  it('a zeromq PULL reads what our greeting, READY and frames say (encoder check)', async () => {
+  it('a zeromq PULL reads what our zmtpGreeting, READY and frames say (encoder check)', async () => {
     const pull = new Pull({ linger: 0, receiveTimeout: DEADLINE_MS });
     await pull.bind(ANY);
     const { host, port } = parseTcpEndpoint(pull.lastEndpoint as string);
@@ -123,14 +120,14 @@ describe('ZMTP meter with real libzmq peers', () => {
       // Data only after the peer's READY, as the meter does: libzmq may drop a connection whose
       // first segment carries data along with the handshake (this test failed so once in CI).
       const peerReady = new Promise<void>((resolve) => {
-        const reader = new FrameReader(() => undefined, resolve);
+        const reader = new ZmtpFrameReader(() => undefined, resolve);
         raw.on('data', (chunk: Buffer) => reader.push(chunk));
       });
-      raw.write(Buffer.concat([greeting(), readyCommand('PUSH')]));
+      raw.write(Buffer.concat([zmtpGreeting(), zmtpReady('PUSH')]));
       await peerReady;
-      raw.write(encodeFrame(Buffer.from('short')));
-      raw.write(encodeFrame(Buffer.from('part'), 1));
-      raw.write(encodeFrame(Buffer.alloc(300, 0x61)));
+      raw.write(encodeZmtpFrame(Buffer.from('short')));
+      raw.write(encodeZmtpFrame(Buffer.from('part'), 1));
+      raw.write(encodeZmtpFrame(Buffer.alloc(300, 0x61)));
       expect(await pull.receive()).toEqual([Buffer.from('short')]);
       expect(await pull.receive()).toEqual([Buffer.from('part'), Buffer.alloc(300, 0x61)]);
     } finally {
@@ -150,11 +147,11 @@ describe('ZMTP meter with real libzmq peers', () => {
       while (!pub.ready && Date.now() < end) await sleep(5);
       expect(pub.ready).toBe(true);
       const bodies = [Buffer.from('abc one'), Buffer.alloc(400, 0x62), Buffer.from('abc three')];
-      const size = bodies.reduce((n, b) => n + frameHeaderBytes(b.length) + b.length, 0);
+      const size = bodies.reduce((n, b) => n + zmtpFrameHeaderBytes(b.length) + b.length, 0);
       const batch = Buffer.alloc(size);
       let at = 0;
       for (const b of bodies) {
-        const body = writeFrameHeader(batch, at, b.length);
+        const body = writeZmtpFrameHeader(batch, at, b.length);
         b.copy(batch, body);
         at = body + b.length;
       }
@@ -169,37 +166,7 @@ describe('ZMTP meter with real libzmq peers', () => {
   });
 });
 
-describe('FrameReader', () => {
-  const stream = Buffer.concat([
-    greeting(),
-    readyCommand('PUB'),
-    encodeFrame(Buffer.from('one')),
-    encodeFrame(Buffer.from('a'), 1),
-    encodeFrame(Buffer.from('b')),
-    encodeFrame(Buffer.alloc(1000, 9)),
-    encodeFrame(Buffer.alloc(0)),
-  ]);
-  const expected = [['one'], ['a', 'b'], [Buffer.alloc(1000, 9).toString()], ['']];
-
-  it('gives the same messages however the stream is cut', () => {
-    for (let cut = 1; cut <= stream.length; cut += cut < 80 ? 1 : 37) {
-      const got: string[][] = [];
-      const reader = new FrameReader((f) => got.push(f.map((b) => b.toString())));
-      for (let at = 0; at < stream.length; at += cut) reader.push(stream.subarray(at, at + cut));
-      expect(got).toEqual(expected);
-      expect(reader.commands).toBe(1);
-    }
-  });
-
-  it('refuses a stream that is not ZMTP 3', () => {
-    expect(() => new FrameReader(() => undefined).push(Buffer.from('GET / HTTP/1.1'))).toThrow(
-      ZmtpProtocolError,
-    );
-    const old = greeting();
-    old[10] = 2;
-    expect(() => new FrameReader(() => undefined).push(old)).toThrow(/version 2/);
-  });
-
+describe('endpoints', () => {
   it('parses tcp endpoints and refuses others', () => {
     expect(parseTcpEndpoint('tcp://127.0.0.1:5555')).toEqual({ host: '127.0.0.1', port: 5555 });
     expect(parseTcpEndpoint('tcp://[::1]:*')).toEqual({ host: '::1', port: 0 });

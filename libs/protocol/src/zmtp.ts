@@ -1,0 +1,144 @@
+// ZMTP 3.0 (rfc.zeromq.org/spec/23), NULL mechanism, as bytes: enough to be an ordinary SUB,
+// PULL, PUB or PUSH peer of libzmq over a plain stream (`net` socket), for code that reads or
+// writes many messages per system call instead of one zeromq.js call per message. The broker's
+// work path reads its tap this way; the benchmark's load processes speak it on both sides.
+// Pure byte handling: no sockets here.
+export type ZmtpSocketType = 'SUB' | 'PULL' | 'PUB' | 'PUSH';
+
+const GREETING_BYTES = 64;
+const FLAG_MORE = 0x01;
+const FLAG_LONG = 0x02;
+const FLAG_COMMAND = 0x04;
+
+/** Our greeting: signature, version 3.0, mechanism NULL, as-server 0, filler. */
+export function zmtpGreeting(): Buffer {
+  const g = Buffer.alloc(GREETING_BYTES, 0);
+  g[0] = 0xff;
+  g[9] = 0x7f;
+  g[10] = 3;
+  g[11] = 0;
+  g.write('NULL', 12, 'latin1');
+  return g;
+}
+
+/** One frame: flags, a 1- or 8-byte big-endian size, the body. */
+export function encodeZmtpFrame(body: Uint8Array, flags = 0): Buffer {
+  const out = Buffer.allocUnsafe(zmtpFrameHeaderBytes(body.length) + body.length);
+  out.set(body, writeZmtpFrameHeader(out, 0, body.length));
+  out[0] = (out[0] as number) | flags;
+  return out;
+}
+
+/** The READY command announcing our socket type. */
+export function zmtpReady(type: ZmtpSocketType): Buffer {
+  const name = Buffer.from('Socket-Type', 'latin1');
+  const value = Buffer.from(type, 'latin1');
+  const body = Buffer.alloc(1 + 5 + 1 + name.length + 4 + value.length);
+  let at = body.writeUInt8(5, 0);
+  at += body.write('READY', at, 'latin1');
+  at = body.writeUInt8(name.length, at);
+  at += name.copy(body, at);
+  at = body.writeUInt32BE(value.length, at);
+  value.copy(body, at);
+  return encodeZmtpFrame(body, FLAG_COMMAND);
+}
+
+/** ZMTP 3.0 subscription to everything: a message whose body is 0x01 and an empty prefix. */
+export function zmtpSubscribeAll(): Buffer {
+  return encodeZmtpFrame(Buffer.from([0x01]));
+}
+
+export class ZmtpProtocolError extends Error {
+  override readonly name = 'ZmtpProtocolError';
+}
+
+/**
+ * Cuts a ZMTP byte stream into messages: the peer's zmtpGreeting first, then frames; commands
+ * (READY, PING…) are skipped, frames flagged MORE are gathered into one message. Frame bodies
+ * are views into the received chunks, copied only when a frame spans two chunks.
+ */
+export class ZmtpFrameReader {
+  private pending: Buffer | null = null;
+  private greeted = false;
+  private parts: Buffer[] = [];
+  /** Commands seen (READY is the first). */
+  commands = 0;
+
+  constructor(
+    private readonly onMessage: (frames: Buffer[]) => void,
+    /** Called once, at the peer's first command (its READY: the handshake is complete). */
+    private readonly onReady: () => void = () => undefined,
+  ) {}
+
+  /** Feeds one chunk; throws ZmtpProtocolError on a stream that is not ZMTP 3. */
+  push(chunk: Buffer): void {
+    let buf = chunk;
+    if (this.pending !== null) {
+      buf = Buffer.concat([this.pending, chunk]);
+      this.pending = null;
+    }
+    let at = 0;
+    if (!this.greeted) {
+      if (buf.length >= 1 && buf[0] !== 0xff) throw new ZmtpProtocolError('not a ZMTP peer');
+      if (buf.length < GREETING_BYTES) {
+        this.pending = buf;
+        return;
+      }
+      if (buf[9] !== 0x7f || (buf[10] as number) < 3) {
+        throw new ZmtpProtocolError(`unsupported ZMTP zmtpGreeting (version ${buf[10]})`);
+      }
+      this.greeted = true;
+      at = GREETING_BYTES;
+    }
+    const end = buf.length;
+    while (end - at >= 2) {
+      const flags = buf[at] as number;
+      let size: number;
+      let head: number;
+      if (flags & FLAG_LONG) {
+        if (end - at < 9) break;
+        size = Number(buf.readBigUInt64BE(at + 1));
+        head = 9;
+      } else {
+        size = buf[at + 1] as number;
+        head = 2;
+      }
+      if (end - at - head < size) break;
+      const body = buf.subarray(at + head, at + head + size);
+      at += head + size;
+      if (flags & FLAG_COMMAND) {
+        if (this.commands++ === 0) this.onReady();
+        continue;
+      }
+      if (flags & FLAG_MORE) {
+        this.parts.push(body);
+        continue;
+      }
+      if (this.parts.length === 0) this.onMessage([body]);
+      else {
+        const frames = this.parts;
+        this.parts = [];
+        frames.push(body);
+        this.onMessage(frames);
+      }
+    }
+    if (at < end) this.pending = buf.subarray(at);
+  }
+}
+
+/** Header bytes of a message frame whose body is `bodyBytes` long. */
+export function zmtpFrameHeaderBytes(bodyBytes: number): number {
+  return bodyBytes > 255 ? 9 : 2;
+}
+
+/** Writes a last-frame header for a `bodyBytes` body at `offset`; returns the body's offset. */
+export function writeZmtpFrameHeader(buf: Buffer, offset: number, bodyBytes: number): number {
+  if (bodyBytes > 255) {
+    buf[offset] = FLAG_LONG;
+    buf.writeBigUInt64BE(BigInt(bodyBytes), offset + 1);
+    return offset + 9;
+  }
+  buf[offset] = 0;
+  buf[offset + 1] = bodyBytes;
+  return offset + 2;
+}
