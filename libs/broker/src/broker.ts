@@ -3,6 +3,7 @@ import { MAX_TOPIC_BYTES, SEPARATOR } from '@zmq-mq/protocol';
 import { Publisher, Push, Subscriber, XSubscriber, type Socket } from 'zeromq';
 import { BindError, BrokerStateError, isZmqError } from './errors';
 import { CountedPaths } from './counted-paths';
+import type { StreamTap } from './stream-tap';
 import { createLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
 import { Monitor } from './monitor';
@@ -68,9 +69,6 @@ const NATIVE_DRAIN_MS = 500;
 /** On stop in counted mode, the fan-out relay gets this long to publish what it holds (ms). */
 const FAN_OUT_FLUSH_MS = 50;
 
-/** How often stop() looks whether the work path has read everything the ingress took (ms). */
-const TAP_IDLE_POLL_MS = 10;
-
 /** Messages handled between two turns of the event loop under a continuous flood. */
 const YIELD_EVERY = 256;
 
@@ -101,8 +99,6 @@ export class Broker {
   private monitor: Monitor | undefined;
   private native: NativePaths | undefined;
   private counted: CountedPaths | undefined;
-  // The work path is waiting in a blocking receive on an empty tap (see receiveLoop).
-  private tapIdle = false;
   private bound: BrokerEndpoints | undefined;
   private receiving: Promise<void> | undefined;
   private draining = false;
@@ -155,7 +151,7 @@ export class Broker {
       const pusher = new Push({ linger: CLOSE_LINGER_MS, sendTimeout: 0 });
       this.pusher = pusher;
       if (o.pushFormat === 'full') this.native = new NativePaths(o.queueMaxMessages);
-      else this.counted = new CountedPaths();
+      else this.counted = new CountedPaths(o.drainTimeoutMs);
       this.watchPeers(ingress, 'producers', 'producer');
       this.watchPeers(publisher, 'subscribers', 'subscriber');
       this.watchPeers(pusher, 'workers', 'worker');
@@ -189,7 +185,7 @@ export class Broker {
       throw err;
     }
     this.state = 'running';
-    if (this.counted) this.receiving = this.receiveLoop(this.counted.tap);
+    if (this.counted?.tap) this.receiving = this.receiveLoop(this.counted.tap);
     this.dropTimer = setInterval(
       () => this.logDrops(),
       Math.max(this.options.dropLogIntervalMs, 100),
@@ -280,7 +276,6 @@ export class Broker {
     if (this.counted) {
       await this.counted.stopIngress();
       await this.untilTapRead();
-      this.counted.tap.close();
       fanOutStopped = this.counted.stop(wasRunning ? FAN_OUT_FLUSH_MS : 0);
     }
     await this.receiving;
@@ -325,26 +320,30 @@ export class Broker {
   }
 
   private async closeAll(): Promise<void> {
-    const paths = [this.native?.tap, ...(this.counted?.sockets() ?? [])];
-    for (const socket of [this.ingress, this.publisher, this.pusher, ...paths]) {
+    for (const socket of [this.ingress, this.publisher, this.pusher, this.native?.tap]) {
       if (socket && !socket.closed) socket.close();
     }
+    this.counted?.close();
     await this.monitor?.stop();
     await Promise.all(this.eventLoops);
   }
 
-  // Once the ingress is closed, everything it took is in the tap's pipe, and the receive loop
-  // has read it all when it is seen waiting twice in a row with nothing received in between (a
-  // message already in the pipe wakes it well within one poll). Bounded by the drain timeout.
+  // Once the ingress is closed, the tap's stream ends after the last message the ingress took
+  // (see StreamTap). Bounded by the drain timeout; after it the rest is not read.
   private async untilTapRead(): Promise<void> {
     if (this.receiving === undefined) return; // never started
-    let seen = -1;
-    const deadline = Date.now() + this.options.drainTimeoutMs;
-    while (Date.now() < deadline && this.counted?.tap.closed === false) {
-      const received = this.counters.received;
-      if (this.tapIdle && received === seen) return;
-      seen = this.tapIdle ? received : -1;
-      await new Promise((resolve) => setTimeout(resolve, TAP_IDLE_POLL_MS));
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), this.options.drainTimeoutMs);
+    });
+    const outcome = await Promise.race([this.receiving, timeout]);
+    clearTimeout(timer);
+    if (outcome === 'timeout') {
+      this.log.warn(
+        { drainTimeoutMs: this.options.drainTimeoutMs },
+        'work path had not read all ingress messages when the drain timeout ran out',
+      );
+      this.counted?.tap?.destroy();
     }
   }
 
@@ -361,34 +360,26 @@ export class Broker {
   }
 
   /**
-   * Receives with `receiveTimeout` 0 while messages keep coming: zeromq.js then reads at once
-   * without first asking libzmq for ZMQ_EVENTS, a poll() system call per message otherwise.
-   * When the socket is empty (EAGAIN) it waits with an ordinary blocking receive. Every
+   * Reads the tap batch by batch (every message of one stream chunk) and hands each message to
+   * the work path in order. A message whose send is in flight is awaited: its outcome (sent or
+   * queued) settles before the next message is offered, which keeps ingress order. Every
    * YIELD_EVERY messages it yields to the event loop so that timers, signals and the monitor
    * keep running under a flood.
    */
-  private async receiveLoop(tap: Subscriber): Promise<void> {
+  private async receiveLoop(tap: StreamTap): Promise<void> {
     try {
-      tap.receiveTimeout = 0;
-      for (let n = 1; ; n++) {
-        let frames: Buffer[];
-        try {
-          frames = await tap.receive();
-        } catch (err) {
-          if (tap.closed || !isZmqError(err, 'EAGAIN')) throw err;
-          tap.receiveTimeout = -1;
-          this.tapIdle = true;
-          frames = await tap.receive();
-          this.tapIdle = false;
-          if (tap.closed) return;
-          tap.receiveTimeout = 0;
+      let n = 0;
+      for (let batch = await tap.next(); batch !== null; batch = await tap.next()) {
+        for (const frames of batch) {
+          const sending = this.handle(frames);
+          if (sending !== undefined) await sending;
+          if (++n % YIELD_EVERY === 0) await yieldToEventLoop();
         }
-        this.handle(frames);
-        if (n % YIELD_EVERY === 0) await yieldToEventLoop();
       }
+      if (this.state === 'running') throw new Error('the tap stream ended while running');
     } catch (err) {
-      if (!tap.closed && this.state === 'running') {
-        this.log.error({ err }, 'ingress receive failed; no longer forwarding');
+      if (this.state === 'running') {
+        this.log.error({ err }, 'work path tap failed; no longer forwarding to workers');
       }
     }
   }
@@ -396,9 +387,10 @@ export class Broker {
   /**
    * The hot path: one message from the tap to the work path. The fan-out has already published
    * it (CountedPaths), unchanged, as the original design does with every message; here it is
-   * counted, checked, and its payload offered to the work queue. Synchronous, never throws.
+   * counted, checked, and its payload offered to the work queue. Never throws; returns the
+   * push in flight, if one is.
    */
-  private handle(frames: Buffer[]): void {
+  private handle(frames: Buffer[]): Promise<void> | undefined {
     const s = this.counters;
     const first = frames[0] as Buffer;
     const size = frames.length === 1 ? first.byteLength : messageBytes(frames);
@@ -409,38 +401,38 @@ export class Broker {
     if (first.byteLength === 0) {
       s.malformed.empty++;
       s.dropped.empty++;
-      return;
+      return undefined;
     }
     if (size > this.options.maxMessageBytes) {
       s.malformed['too-large']++;
       s.dropped['too-large']++;
-      return;
+      return undefined;
     }
     const at = first.indexOf(SEPARATOR);
     if (at < 0) s.malformed['no-separator']++;
     else if (!isValidTopicBytes(first, at)) s.malformed['invalid-topic']++;
 
-    // Frame 0 becomes its payload in place: the received array is ours, one allocation fewer
-    // per message for the garbage collector, whose pauses the work path waits out.
+    // Frame 0 becomes its payload in place: the array is ours, one allocation fewer per
+    // message for the garbage collector, whose pauses the work path waits out.
     let workSize = size;
     if (at >= 0) {
       frames[0] = first.subarray(at + 1);
       workSize = size - at - 1;
     }
-    this.offerWork(frames, workSize);
+    return this.offerWork(frames, workSize);
   }
 
   /**
    * Sends at once when nothing is queued; the send is synchronous (sendTimeout 0) and, when no
-   * worker can take the message, rejects with EAGAIN. That rejection's handler runs before the
-   * next message is handled (it is queued as a microtask ahead of the next receive's), so it
-   * can put the message in the queue with order kept; `unsent` holds it until then.
+   * worker can take the message, rejects with EAGAIN. The caller awaits the returned promise
+   * before the next message, so the rejection's handler puts the message in the queue with
+   * order kept; `unsent` holds it until then.
    */
-  private offerWork(work: WorkMessage, size: number): void {
+  private offerWork(work: WorkMessage, size: number): Promise<void> | undefined {
     const s = this.counters;
     if (this.draining) {
       this.enqueue(work, size);
-      return;
+      return undefined;
     }
     const pusher = this.pusher as Push;
     if (this.options.pushPolicy === 'drop') {
@@ -452,13 +444,13 @@ export class Broker {
       } else {
         s.dropped['no-worker']++;
       }
-      return;
+      return undefined;
     }
     this.unsent = work;
     this.unsentSize = size;
     s.pushed++;
     s.pushedBytes += size;
-    pusher.send(work).then(this.onPushSent, this.onPushRefused);
+    return pusher.send(work).then(this.onPushSent, this.onPushRefused);
   }
 
   private readonly onPushSent = (): void => {

@@ -1,22 +1,31 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Proxy, Subscriber, XPublisher, type Publisher, type XSubscriber } from 'zeromq';
+import { StreamTap } from './stream-tap';
 
-/** Messages each inproc hop holds (per pipe, each side), like the ingress's receive window. */
+/** Messages each hop holds (per pipe, each side), like the ingress's receive window. */
 const HOP_HWM = 10_000;
+
+/** How long start() waits for the relay's and the tap's subscriptions to reach the XPUB (ms). */
+const SUBSCRIBE_TIMEOUT_MS = 5000;
 
 /**
  * Default (counted) mode: the fan-out runs inside libzmq, the work path in JavaScript.
  *
- *   ingress XSUB ──zmq_proxy──▶ XPUB (inproc, no-drop) ──▶ relay SUB ──zmq_proxy──▶ PUB (subscribers)
- *                                  └──▶ tap SUB ──▶ JavaScript: count, strip the topic, PUSH or queue
+ *   ingress XSUB ──zmq_proxy──▶ XPUB (no-drop) ──inproc──▶ relay SUB ──zmq_proxy──▶ PUB (subscribers)
+ *                                  └──ipc──▶ StreamTap ──▶ JavaScript: count, strip the topic, PUSH or queue
  *
  * The inproc XPUB never drops: when the tap is full (JavaScript behind) it holds the first
  * proxy, which stops reading the ingress, so producers feel TCP backpressure, as they did when
  * one JavaScript loop read the ingress and sent to both outputs. The relay never waits (its PUB
  * drops for a slow subscriber, per subscriber), so the XPUB in practice waits only for the tap,
- * and the tap never waits for workers (the work queue takes what no worker can). The relay's
- * and the tap's subscriptions travel back through the first proxy and the XSUB to every
- * producer, so the ingress subscribes to everything as a SUB would.
+ * and the tap never waits for workers (the work queue takes what no worker can). start() reads
+ * the relay's and the tap's subscriptions off the XPUB itself and passes them to the ingress
+ * XSUB (and so to every producer) before the first proxy runs: no message can pass the XPUB
+ * before both are subscribed. The tap's unix socket lives in a directory only this user can
+ * enter, removed as soon as the tap is connected.
  *
  * Measured (libs/broker/README.md, "Where the time goes"): the JavaScript thread makes one
  * receive and one send per message instead of one receive and two sends, and the fan-out no
@@ -24,20 +33,27 @@ const HOP_HWM = 10_000;
  */
 export class CountedPaths {
   /** What the JavaScript work path reads: every ingress message, all frames, in order. */
-  readonly tap: Subscriber;
+  tap: StreamTap | undefined;
   private readonly fan: XPublisher;
   private readonly relay: Subscriber;
   private readonly endpoint = `inproc://zmqmq-fan-${randomUUID()}`;
+  private tapDir: string | undefined;
   private inbound: Proxy | undefined;
   private outbound: Proxy | undefined;
   private runs: Array<Promise<void>> = [];
 
-  constructor() {
-    this.fan = new XPublisher({ linger: 0, noDrop: true, sendHighWaterMark: HOP_HWM });
+  /** `flushMs`: how long the closed XPUB may take to hand the tap what it still holds. */
+  constructor(flushMs: number) {
+    this.fan = new XPublisher({
+      linger: flushMs,
+      noDrop: true,
+      sendHighWaterMark: HOP_HWM,
+      // Each subscription reaches start(), duplicates included: it counts the relay's and the tap's.
+      verbosity: 'allSubs',
+      receiveTimeout: SUBSCRIBE_TIMEOUT_MS,
+    });
     this.relay = new Subscriber({ linger: 0, receiveHighWaterMark: HOP_HWM });
-    this.tap = new Subscriber({ linger: 0, receiveHighWaterMark: HOP_HWM });
     this.relay.subscribe();
-    this.tap.subscribe();
   }
 
   /** Connects the hops and starts both proxies; `onFailure` is told if one ends with an error. */
@@ -46,9 +62,26 @@ export class CountedPaths {
     publisher: Publisher,
     onFailure: (path: 'ingress' | 'fan-out', err: unknown) => void,
   ): Promise<void> {
+    this.tapDir = mkdtempSync(join(tmpdir(), 'zmqmq-tap-'));
+    const tapPath = join(this.tapDir, 'tap');
     await this.fan.bind(this.endpoint);
+    await this.fan.bind(`ipc://${tapPath}`);
     this.relay.connect(this.endpoint);
-    this.tap.connect(this.endpoint);
+    this.tap = new StreamTap(tapPath);
+    for (let subscribed = 0; subscribed < 2; subscribed++) {
+      let subscription: Buffer[];
+      try {
+        subscription = await this.fan.receive();
+      } catch (err) {
+        throw new Error(
+          `the fan-out's relay and tap did not both subscribe within ${SUBSCRIBE_TIMEOUT_MS} ms`,
+          { cause: err },
+        );
+      }
+      await ingress.send(subscription[0] as Buffer);
+    }
+    this.fan.receiveTimeout = -1;
+    this.removeTapDir(); // connected: the socket file has done its job
     // zmq_proxy blocks in its sends and receives; a timeout of 0 would end it with EAGAIN.
     ingress.receiveTimeout = -1;
     publisher.sendTimeout = -1;
@@ -62,7 +95,8 @@ export class CountedPaths {
 
   /**
    * Stops taking ingress: the first proxy ends and closes the ingress and the XPUB. What the
-   * XPUB already handed on stays readable in the tap's and the relay's pipes.
+   * XPUB already handed on stays readable in the relay's pipe, and its linger writes the rest
+   * to the tap, whose stream then ends.
    */
   async stopIngress(): Promise<void> {
     if (this.inbound === undefined) return;
@@ -80,13 +114,21 @@ export class CountedPaths {
 
   /** Ends both proxies at once, nothing flushed (an exit cannot wait for a running proxy). */
   async abort(): Promise<void> {
+    this.tap?.destroy(); // or the XPUB's linger would hold the exit
     for (const proxy of [this.inbound, this.outbound]) endProxy(proxy);
     await Promise.all(this.runs);
   }
 
-  /** Sockets no running proxy owns any more (for a final close). */
-  sockets(): Array<Subscriber | XPublisher> {
-    return [this.fan, this.relay, this.tap];
+  /** Closes what no running proxy owns any more, and removes the tap's directory. */
+  close(): void {
+    this.tap?.destroy();
+    for (const socket of [this.fan, this.relay]) if (!socket.closed) socket.close();
+    this.removeTapDir();
+  }
+
+  private removeTapDir(): void {
+    if (this.tapDir !== undefined) rmSync(this.tapDir, { recursive: true, force: true });
+    this.tapDir = undefined;
   }
 }
 

@@ -18,6 +18,16 @@ const ARENA_BYTES = 1024 * 1024;
  * received (no copy), where a Buffer object's ~100 bytes of overhead matter little.
  */
 const ARENA_MAX_MESSAGE = 1024;
+/**
+ * A frame that is a view into a larger buffer (the tap's stream chunk) would keep all of it
+ * alive while queued: such a frame gets a buffer of its own.
+ */
+function ownCopy(frame: Buffer): Buffer {
+  const own = Buffer.allocUnsafeSlow(frame.byteLength);
+  own.set(frame);
+  return own;
+}
+
 /** Marks an entry whose `store` slot holds a frames array (multipart) instead of an arena. */
 const MULTIPART = -1;
 
@@ -29,8 +39,8 @@ const MULTIPART = -1;
  * Memory is what the bounds say, not a multiple of it: a queued single-frame message of up
  * to 1 KiB is copied into a shared 1 MiB arena and indexed by offset and size in typed arrays,
  * so a 100-byte message costs about 120 bytes instead of a Buffer object and an array each
- * (~650 bytes measured). Larger messages are kept as received; multipart messages keep
- * copies of their frames. A ring index: O(1) offer and shift.
+ * (~650 bytes measured). Larger messages are kept as received unless they are a view into a
+ * larger buffer; multipart messages keep copies of their frames. A ring index: O(1) offer and shift.
  */
 export class WorkQueue {
   private store: Array<Buffer | WorkMessage | undefined>;
@@ -157,7 +167,7 @@ export class WorkQueue {
     }
     const frame = message[0] as Buffer;
     if (size > ARENA_MAX_MESSAGE) {
-      this.store[slot] = frame;
+      this.store[slot] = frame.byteLength === frame.buffer.byteLength ? frame : ownCopy(frame);
       this.offsets[slot] = 0;
       return;
     }

@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { Broker, createLogger } from '../src';
-import { brokerFixture, receiveWork, waitFor, warmUp } from './helpers';
+import { brokerFixture, receiveWork, sendWaiting, waitFor, warmUp } from './helpers';
 
 function get(url: string): Promise<{ status: number; type: string; body: string }> {
   return new Promise((resolve, reject) => {
@@ -213,6 +213,33 @@ describe('Broker with bad input, metrics and shutdown', () => {
     expect(report).toMatchObject({ drained: 50, undelivered: 0 });
     expect(b.stats().dropped.shutdown).toBe(0);
     expect(await b.stop()).toBe(report);
+  });
+
+  it('on stop, the work path still gets every message the fan-out already took', async () => {
+    // The event loop is held while 5000 messages of 1 KiB pass the fan-out: more than the tap's
+    // socket buffer holds, so most wait in the XPUB's pipe when stop() closes the ingress and the
+    // XPUB. The XPUB's linger must hand them all to the tap before its stream ends.
+    const b = await broker({ drainTimeoutMs: 5000 });
+    const ep = b.endpoints!;
+    const pub = sockets.producer(ep.ingress);
+    const worker = sockets.worker(ep.push, 10_000);
+    await warmUp(b, pub);
+    await waitFor(() => b.stats().peers.workers === 1, 5000, 'worker connected');
+    const before = b.stats().received.messages;
+    const filler = 'x'.repeat(1024);
+    for (let i = 0; i < 5000; i++) await sendWaiting(pub, `t ${i} ${filler}`);
+    const until = Date.now() + 300;
+    while (Date.now() < until) {
+      // busy: the tap is not read
+    }
+    const report = await b.stop();
+    const s = b.stats();
+    expect(s.received.messages - before).toBe(5000);
+    expect(s.dropped.total).toBe(0);
+    expect(report.undelivered).toBe(0);
+    const got: number[] = [];
+    while (got.length < 5000) got.push(parseInt((await receiveWork(worker))[0]!.toString(), 10));
+    expect(got).toEqual(Array.from({ length: 5000 }, (_, i) => i));
   });
 
   it('on stop with no worker, counts what stays undelivered after the drain timeout', async () => {

@@ -97,6 +97,18 @@ describe('WorkQueue', () => {
     expect(q.shift()!.map(String)).toEqual(['a', 'meta']);
   });
 
+  it('copies a large message that is a view into a larger buffer (a stream chunk)', () => {
+    const q = new WorkQueue(100, 64 * 1024 * 1024, 'drop-newest');
+    const chunk = Buffer.alloc(64 * 1024, 3);
+    const view = chunk.subarray(100, 100 + 2000);
+    q.offer([view], view.byteLength);
+    chunk.fill(0);
+    const kept = q.shift()![0]!;
+    expect(kept.buffer).not.toBe(chunk.buffer);
+    expect(kept.buffer.byteLength).toBe(2000); // holds its own bytes only
+    expect(kept.equals(Buffer.alloc(2000, 3))).toBe(true);
+  });
+
   it('keeps content intact across many arenas', () => {
     const q = new WorkQueue(100_000, 64 * 1024 * 1024, 'drop-oldest');
     const n = 40_000; // ~4 MiB of 100-byte messages: several 1 MiB arenas

@@ -1,0 +1,69 @@
+// The work path's stream tap against a real libzmq XPUB over ipc, and against a peer that does
+// not speak ZMTP.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { XPublisher } from 'zeromq';
+import { StreamTap } from '../src/stream-tap';
+
+describe('StreamTap', () => {
+  let dir: string;
+  const cleanup: Array<() => void> = [];
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'zmqmq-tap-test-'));
+  });
+
+  afterEach(() => {
+    for (const c of cleanup.splice(0)) c();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function drain(tap: StreamTap): Promise<string[][]> {
+    const got: string[][] = [];
+    for (let batch = await tap.next(); batch !== null; batch = await tap.next()) {
+      for (const frames of batch) got.push(frames.map(String));
+    }
+    return got;
+  }
+
+  it('subscribes to an XPUB, reads single and multipart messages in order, ends when it closes', async () => {
+    const path = join(dir, 'tap');
+    const xpub = new XPublisher({ linger: 2000, noDrop: true, receiveTimeout: 5000 });
+    cleanup.push(() => xpub.close());
+    await xpub.bind(`ipc://${path}`);
+    const tap = new StreamTap(path);
+    cleanup.push(() => tap.destroy());
+    const [subscription] = await xpub.receive();
+    expect([...subscription!]).toEqual([1]);
+    for (let i = 0; i < 300; i++) await xpub.send(`t m${i}`);
+    await xpub.send(['a', 'b', Buffer.alloc(400, 0x7a)]);
+    xpub.close();
+    const got = await drain(tap);
+    expect(got.slice(0, 300)).toEqual(Array.from({ length: 300 }, (_, i) => [`t m${i}`]));
+    expect(got[300]).toEqual(['a', 'b', 'z'.repeat(400)]);
+    expect(got).toHaveLength(301);
+  });
+
+  it('fails on a peer that is not ZMTP, with a clear error', async () => {
+    const path = join(dir, 'not-zmtp');
+    const server: Server = createServer((socket) => socket.end('HTTP/1.1 400 Bad Request\r\n\r\n'));
+    cleanup.push(() => server.close());
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    const tap = new StreamTap(path);
+    cleanup.push(() => tap.destroy());
+    await expect(drain(tap)).rejects.toThrow(/not a ZMTP peer/);
+  });
+
+  it('ends, empty, when destroyed', async () => {
+    const path = join(dir, 'tap');
+    const xpub = new XPublisher({ linger: 0 });
+    cleanup.push(() => xpub.close());
+    await xpub.bind(`ipc://${path}`);
+    const tap = new StreamTap(path);
+    const reading = drain(tap);
+    tap.destroy();
+    expect(await reading).toEqual([]);
+  });
+});
