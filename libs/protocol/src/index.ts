@@ -50,6 +50,7 @@ export {
 } from './envelope';
 export {
   ZmtpFrameReader,
+  ZmtpFrameScanner,
   ZmtpProtocolError,
   encodeZmtpFrame,
   writeZmtpFrameHeader,

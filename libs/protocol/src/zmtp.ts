@@ -53,19 +53,20 @@ export class ZmtpProtocolError extends Error {
 }
 
 /**
- * Cuts a ZMTP byte stream into messages: the peer's zmtpGreeting first, then frames; commands
- * (READY, PING…) are skipped, frames flagged MORE are gathered into one message. Frame bodies
- * are views into the received chunks, copied only when a frame spans two chunks.
+ * Cuts a ZMTP byte stream into frames without allocating per frame: the peer's greeting
+ * first, then frames; commands (READY, PING…) are counted and skipped, each data frame is
+ * handed on as a range of a buffer. The buffer is the chunk itself, or the unread tail of the
+ * previous chunk joined to it when a frame spans two chunks; a range is valid during the call.
  */
-export class ZmtpFrameReader {
+export class ZmtpFrameScanner {
   private pending: Buffer | null = null;
   private greeted = false;
-  private parts: Buffer[] = [];
   /** Commands seen (READY is the first). */
   commands = 0;
 
   constructor(
-    private readonly onMessage: (frames: Buffer[]) => void,
+    /** One data frame: `buf[start, end)`; `more` when another frame of its message follows. */
+    private readonly onFrame: (buf: Buffer, start: number, end: number, more: boolean) => void,
     /** Called once, at the peer's first command (its READY: the handshake is complete). */
     private readonly onReady: () => void = () => undefined,
   ) {}
@@ -85,7 +86,7 @@ export class ZmtpFrameReader {
         return;
       }
       if (buf[9] !== 0x7f || (buf[10] as number) < 3) {
-        throw new ZmtpProtocolError(`unsupported ZMTP zmtpGreeting (version ${buf[10]})`);
+        throw new ZmtpProtocolError(`unsupported ZMTP greeting (version ${buf[10]})`);
       }
       this.greeted = true;
       at = GREETING_BYTES;
@@ -104,25 +105,55 @@ export class ZmtpFrameReader {
         head = 2;
       }
       if (end - at - head < size) break;
-      const body = buf.subarray(at + head, at + head + size);
-      at += head + size;
+      const start = at + head;
+      at = start + size;
       if (flags & FLAG_COMMAND) {
         if (this.commands++ === 0) this.onReady();
         continue;
       }
-      if (flags & FLAG_MORE) {
+      this.onFrame(buf, start, at, (flags & FLAG_MORE) !== 0);
+    }
+    if (at < end) this.pending = buf.subarray(at);
+  }
+}
+
+/**
+ * Cuts a ZMTP byte stream into messages (see ZmtpFrameScanner): frames flagged MORE are
+ * gathered into one message. Frame bodies are views into the received chunks, copied only
+ * when a frame spans two chunks.
+ */
+export class ZmtpFrameReader {
+  private readonly scanner: ZmtpFrameScanner;
+  private parts: Buffer[] = [];
+
+  constructor(
+    onMessage: (frames: Buffer[]) => void,
+    /** Called once, at the peer's first command (its READY: the handshake is complete). */
+    onReady: () => void = () => undefined,
+  ) {
+    this.scanner = new ZmtpFrameScanner((buf, start, end, more) => {
+      const body = buf.subarray(start, end);
+      if (more) {
         this.parts.push(body);
-        continue;
-      }
-      if (this.parts.length === 0) this.onMessage([body]);
-      else {
+      } else if (this.parts.length === 0) {
+        onMessage([body]);
+      } else {
         const frames = this.parts;
         this.parts = [];
         frames.push(body);
-        this.onMessage(frames);
+        onMessage(frames);
       }
-    }
-    if (at < end) this.pending = buf.subarray(at);
+    }, onReady);
+  }
+
+  /** Commands seen (READY is the first). */
+  get commands(): number {
+    return this.scanner.commands;
+  }
+
+  /** Feeds one chunk; throws ZmtpProtocolError on a stream that is not ZMTP 3. */
+  push(chunk: Buffer): void {
+    this.scanner.push(chunk);
   }
 }
 

@@ -10,11 +10,11 @@ import type { ConsumerConfig, ToConsumer } from './messages';
 import { PROBE_SEQ, headerOffset, nowNs } from './payload';
 import { receiveAll } from './receive';
 import { SequenceTracker } from './sequence';
-import { ZmtpConsumer } from './zmtp';
+import { ZmtpConsumer, type FrameSink } from './zmtp';
 
 /** The consumer's socket, whichever implementation reads it. */
 interface Meter {
-  start(onMessage: (frames: Buffer[]) => void): Promise<string>;
+  start(sink: FrameSink): Promise<string>;
   close(): void;
 }
 
@@ -25,9 +25,13 @@ function zeromqMeter(config: ConsumerConfig): Meter {
       : new Pull({ linger: 0, receiveHighWaterMark: config.receiveHwm });
   if (socket instanceof Subscriber) socket.subscribe();
   return {
-    async start(onMessage) {
+    async start(sink) {
       if (config.bind) await socket.bind(config.endpoint);
       else socket.connect(config.endpoint);
+      const onMessage = (frames: Buffer[]): void => {
+        sink.chunk();
+        frames.forEach((f, i) => sink.frame(f, 0, f.length, i < frames.length - 1));
+      };
       receiveAll(socket, onMessage).catch(fail);
       return socket.lastEndpoint ?? config.endpoint;
     },
@@ -38,8 +42,8 @@ function zeromqMeter(config: ConsumerConfig): Meter {
 function zmtpMeter(config: ConsumerConfig): Meter {
   let consumer: ZmtpConsumer | null = null;
   return {
-    async start(onMessage) {
-      consumer = new ZmtpConsumer(config.kind === 'sub' ? 'SUB' : 'PULL', onMessage, fail);
+    async start(sink) {
+      consumer = new ZmtpConsumer(config.kind === 'sub' ? 'SUB' : 'PULL', sink, fail);
       if (config.bind) return consumer.bind(config.endpoint);
       consumer.connect(config.endpoint);
       return config.endpoint;
@@ -114,15 +118,17 @@ class Sink {
   /** `trace`: the timeline both sinks add to, when one is asked for. */
   constructor(private readonly trace: LatencyTrace | null) {}
 
-  /** Records one delivery (a duplicate only counts in the tracker). */
-  record(producer: number, seq: number, frame: Buffer, at: number): void {
+  /**
+   * Records one delivery (a duplicate only counts in the tracker) of a `bytes`-long frame 0
+   * sent at `sentNs` and read from the socket at `now`.
+   */
+  record(producer: number, seq: number, sentNs: number, bytes: number, now: number): void {
     if (!this.tracker.record(producer, seq)) return;
-    const now = nowNs();
-    const latencyNs = now - frame.readDoubleLE(at + 9);
+    const latencyNs = now - sentNs;
     this.latency.record(latencyNs);
     this.trace?.record(now, latencyNs);
     this.received++;
-    this.bytes += frame.length;
+    this.bytes += bytes;
     if (this.firstNs === 0) this.firstNs = now;
     this.lastNs = now;
   }
@@ -168,31 +174,50 @@ async function main(): Promise<void> {
   });
   process.on('disconnect', () => process.exit(0));
 
-  const onMessage = (frames: Buffer[]): void => {
-    const frame = frames[0];
-    if (!frame) return;
-    const at = headerOffset(frame);
-    if (at < 0) {
-      foreign++;
-      return;
-    }
-    const producer = frame.readUInt32LE(at + 1);
-    const seq = frame.readUInt32LE(at + 5);
-    const probe = seq === PROBE_SEQ;
-    if (probe) {
-      probes++;
-      if (!ready) {
-        seen.add(producer);
-        if (seen.size >= config.producers) {
-          ready = true;
-          tellParent({ type: 'ready' });
-        }
+  // Latency is measured to when the chunk was read: one clock read per chunk, not per message.
+  let chunkNs = 0;
+  // Inside a multipart message, after its frame 0: its other frames are not looked at.
+  let rest = false;
+  const sink: FrameSink = {
+    chunk() {
+      chunkNs = nowNs();
+    },
+    frame(buf, start, end, more) {
+      if (rest) {
+        rest = more;
+        return;
       }
-      warmSeq = (warmSeq % WARM_SEQ_SPAN) + 1;
-    }
-    (probe ? warm : measured).record(producer, probe ? warmSeq : seq, frame, at);
+      rest = more;
+      const at = headerOffset(buf, start, end);
+      if (at < 0) {
+        foreign++;
+        return;
+      }
+      const producer = buf.readUInt32LE(at + 1);
+      const seq = buf.readUInt32LE(at + 5);
+      const probe = seq === PROBE_SEQ;
+      if (probe) {
+        probes++;
+        if (!ready) {
+          seen.add(producer);
+          if (seen.size >= config.producers) {
+            ready = true;
+            tellParent({ type: 'ready' });
+          }
+        }
+        warmSeq = (warmSeq % WARM_SEQ_SPAN) + 1;
+      }
+      const sentNs = buf.readDoubleLE(at + 9);
+      (probe ? warm : measured).record(
+        producer,
+        probe ? warmSeq : seq,
+        sentNs,
+        end - start,
+        chunkNs,
+      );
+    },
   };
-  const endpoint = await meter.start(onMessage);
+  const endpoint = await meter.start(sink);
   tellParent({ type: 'connected', endpoint });
 }
 

@@ -54,11 +54,17 @@ export function stampInto(
   buf.writeDoubleLE(sentNs, at + 9);
 }
 
-/** Offset of the header in a received frame 0 (topic kept or stripped), or -1 if not ours. */
-export function headerOffset(frame: Uint8Array): number {
-  if (frame.length >= HEADER_BYTES && frame[0] === MAGIC) return 0;
-  const at = PREFIX.length;
-  if (frame.length >= at + HEADER_BYTES && frame[at] === MAGIC && frame[at - 1] === 0x20) return at;
+/**
+ * Offset of the header in a received frame 0 (topic kept or stripped), or -1 if not ours.
+ * The frame may be a range `[start, end)` of a larger buffer; the offset is into that buffer.
+ */
+export function headerOffset(frame: Uint8Array, start = 0, end = frame.length): number {
+  const size = end - start;
+  if (size >= HEADER_BYTES && frame[start] === MAGIC) return start;
+  const at = start + PREFIX.length;
+  if (size >= PREFIX.length + HEADER_BYTES && frame[at] === MAGIC && frame[at - 1] === 0x20) {
+    return at;
+  }
   return -1;
 }
 

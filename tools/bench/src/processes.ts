@@ -8,6 +8,8 @@ import { join } from 'node:path';
 const KEEP_LINES = 200;
 /** Development aid: when set, every child's output lines are also appended to DIR/<name>.log. */
 const LOG_DIR = process.env['BENCH_LOG_DIR'];
+/** Development aid: Node flags for the load processes (`--cpu-prof`, `--trace-gc`…). */
+const CHILD_ARGS = process.env['BENCH_CHILD_NODE_ARGS']?.split(' ').filter(Boolean) ?? [];
 
 /** One child process: its recent output lines and IPC messages, with bounded waits. */
 export class Child {
@@ -132,7 +134,7 @@ export class ProcessGroup {
   private readonly children = new Set<Child>();
 
   /** A Node program with an IPC channel (bench producers, consumers). */
-  fork(name: string, modulePath: string, args: string[], execArgv: string[] = []): Child {
+  fork(name: string, modulePath: string, args: string[], execArgv: string[] = CHILD_ARGS): Child {
     const proc = fork(modulePath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv });
     return this.track(new Child(name, proc));
   }

@@ -44,12 +44,14 @@ class Stamper {
     return { frame, seq: this.nextInto(frame, 0) };
   }
 
-  /** Writes the next message, stamped now, into `buf` at `offset`; returns its (uncommitted) seq. */
+  /**
+   * Writes the next message, stamped `t` (now by default), into `buf` at `offset`; returns its
+   * (uncommitted) seq.
+   */
   // Both run the same operations before and after startNs (the choice is a select between
   // values already computed): an operation first reached when the window opens makes V8
   // deoptimise and recompile this path right then, under full load.
-  nextInto(buf: Buffer, offset: number): number {
-    const t = nowNs();
+  nextInto(buf: Buffer, offset: number, t = nowNs()): number {
     const next = this.seq + 1;
     const seq = t < this.startNs ? PROBE_SEQ : next;
     stampInto(buf, offset, this.template, this.producer, seq, t);
@@ -109,11 +111,15 @@ function zeromqLink(template: Buffer, onError: () => void): Link {
 function zmtpLink(template: Buffer, onError: () => void): Link {
   const pub = new ZmtpPublisher(() => onError());
   const frameBytes = zmtpFrameHeaderBytes(template.length) + template.length;
-  /** `n` stamped messages as one buffer of ZMTP frames, and the last sequence number. */
+  /**
+   * `n` stamped messages as one buffer of ZMTP frames, written with one system call right after:
+   * one clock read stamps them all (the batch is built in well under 0.1 ms).
+   */
   const batch = (stamper: Stamper, n: number): Buffer => {
     const bytes = Buffer.allocUnsafe(n * frameBytes);
+    const t = nowNs();
     for (let i = 0, at = 0; i < n; i++, at += frameBytes) {
-      stamper.commit(stamper.nextInto(bytes, writeZmtpFrameHeader(bytes, at, template.length)));
+      stamper.commit(stamper.nextInto(bytes, writeZmtpFrameHeader(bytes, at, template.length), t));
     }
     return bytes;
   };

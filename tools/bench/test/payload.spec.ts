@@ -1,4 +1,11 @@
-import { HEADER_BYTES, MAGIC, frameTemplate, readStamp, stampFrame } from '../src/payload';
+import {
+  HEADER_BYTES,
+  MAGIC,
+  frameTemplate,
+  headerOffset,
+  readStamp,
+  stampFrame,
+} from '../src/payload';
 
 describe('benchmark payload', () => {
   it('pads the payload to the requested size after the topic', () => {
@@ -12,6 +19,16 @@ describe('benchmark payload', () => {
     const expected = { producer: 3, seq: 123_456, sentNs: 987_654_321.5 };
     expect(readStamp(frame)).toEqual(expected);
     expect(readStamp(frame.subarray(6))).toEqual(expected);
+  });
+
+  it('finds the header of a frame that is a range of a larger buffer (the ZMTP meter)', () => {
+    const frame = stampFrame(frameTemplate(64), 1, 2, 3);
+    const chunk = Buffer.concat([Buffer.from('xx'), frame, frame.subarray(6), Buffer.from('y')]);
+    expect(headerOffset(chunk, 2, 2 + frame.length)).toBe(2 + 6);
+    const stripped = 2 + frame.length;
+    expect(headerOffset(chunk, stripped, stripped + frame.length - 6)).toBe(stripped);
+    expect(headerOffset(chunk, 0, 2)).toBe(-1);
+    expect(headerOffset(chunk, stripped, stripped + HEADER_BYTES - 1)).toBe(-1);
   });
 
   it('does not change the template', () => {

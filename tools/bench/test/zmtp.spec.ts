@@ -11,25 +11,34 @@ import {
   zmtpGreeting,
   zmtpReady,
 } from '@zmq-mq/protocol';
-import { ZmtpConsumer, ZmtpPublisher, parseTcpEndpoint } from '../src/zmtp';
+import { ZmtpConsumer, ZmtpPublisher, parseTcpEndpoint, type FrameSink } from '../src/zmtp';
 
 const ANY = 'tcp://127.0.0.1:*';
 const DEADLINE_MS = 5000;
 
-/** Collects what a ZmtpConsumer receives; `until` waits (bounded) for a count. */
+/** Collects what a ZmtpConsumer receives, as messages; `until` waits (bounded) for a count. */
 function collector(): {
   got: Buffer[][];
   errors: Error[];
-  onMessage: (f: Buffer[]) => void;
+  sink: FrameSink;
   onError: (e: Error) => void;
   until: (n: number) => Promise<void>;
 } {
   const got: Buffer[][] = [];
   const errors: Error[] = [];
+  let parts: Buffer[] = [];
   return {
     got,
     errors,
-    onMessage: (f) => got.push(f.map((b) => Buffer.from(b))),
+    sink: {
+      chunk: () => undefined,
+      frame(buf, start, end, more) {
+        parts.push(Buffer.from(buf.subarray(start, end)));
+        if (more) return;
+        got.push(parts);
+        parts = [];
+      },
+    },
     onError: (e) => errors.push(e),
     async until(n) {
       const end = Date.now() + DEADLINE_MS;
@@ -43,7 +52,7 @@ describe('ZMTP meter with real libzmq peers', () => {
     const pub = new Publisher({ linger: 0 });
     await pub.bind(ANY);
     const c = collector();
-    const sub = new ZmtpConsumer('SUB', c.onMessage, c.onError);
+    const sub = new ZmtpConsumer('SUB', c.sink, c.onError);
     try {
       sub.connect(pub.lastEndpoint as string);
       // The subscription reaches the PUB some time after the handshake: probe until one arrives.
@@ -75,7 +84,7 @@ describe('ZMTP meter with real libzmq peers', () => {
     const push = new Push({ linger: 0 });
     await push.bind(ANY);
     const c = collector();
-    const pull = new ZmtpConsumer('PULL', c.onMessage, c.onError);
+    const pull = new ZmtpConsumer('PULL', c.sink, c.onError);
     try {
       pull.connect(push.lastEndpoint as string);
       for (let i = 0; i < 1000; i++) await push.send(`m${i}`);
@@ -91,7 +100,7 @@ describe('ZMTP meter with real libzmq peers', () => {
 
   it('binds, and every connecting zeromq PUB gets its subscription', async () => {
     const c = collector();
-    const sub = new ZmtpConsumer('SUB', c.onMessage, c.onError);
+    const sub = new ZmtpConsumer('SUB', c.sink, c.onError);
     const pubs = [new Publisher({ linger: 0 }), new Publisher({ linger: 0 })];
     try {
       const endpoint = await sub.bind(ANY);
@@ -111,7 +120,7 @@ describe('ZMTP meter with real libzmq peers', () => {
     }
   });
 
-  it('a zeromq PULL reads what our zmtpGreeting, READY and frames say (encoder check)', async () => {
+  it('a zeromq PULL reads what our greeting, READY and frames say (encoder check)', async () => {
     const pull = new Pull({ linger: 0, receiveTimeout: DEADLINE_MS });
     await pull.bind(ANY);
     const { host, port } = parseTcpEndpoint(pull.lastEndpoint as string);
