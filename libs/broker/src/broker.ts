@@ -111,6 +111,8 @@ export class Broker {
   private dropTimer: NodeJS.Timeout | undefined;
   private lastDropSummary = '';
   private stopping: Promise<StopReport> | undefined;
+  // A path that ended while running (a proxy, the tap): the broker is then unhealthy.
+  private failedPath: string | undefined;
   private readonly onPushError = (err: unknown): void => this.sendFailed('push', err);
 
   constructor(options: BrokerOptionsInput | BrokerOptions = {}, deps: { logger?: Logger } = {}) {
@@ -168,13 +170,18 @@ export class Broker {
         this.monitor = new Monitor(o.monitor, {
           registry,
           stats: () => this.stats(),
-          healthy: () => this.state === 'running',
+          health: () => {
+            if (this.state !== 'running') return 'stopping';
+            return this.failedPath === undefined ? 'ok' : 'failed';
+          },
         });
         endpoints.monitor = await this.monitor.start();
       }
       this.bound = endpoints;
       const onProxyFailure = (path: string, err: unknown): void => {
-        if (this.state === 'running') this.log.error({ err, path }, 'proxy failed; path stopped');
+        if (this.state !== 'running') return;
+        this.failedPath ??= path;
+        this.log.error({ err, path }, 'proxy failed; path stopped');
       };
       if (ingress instanceof Subscriber) {
         await this.native?.start(ingress, publisher, pusher, onProxyFailure);
@@ -379,6 +386,7 @@ export class Broker {
       if (this.state === 'running') throw new Error('the tap stream ended while running');
     } catch (err) {
       if (this.state === 'running') {
+        this.failedPath ??= 'tap';
         this.log.error({ err }, 'work path tap failed; no longer forwarding to workers');
       }
     }

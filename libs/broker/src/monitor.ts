@@ -6,7 +6,8 @@ import type { MonitorAddress } from './options';
 export interface MonitorSources {
   registry: Registry;
   stats(): unknown;
-  healthy(): boolean;
+  /** `ok` answers 200; anything else 503 with that word. */
+  health(): 'ok' | 'stopping' | 'failed';
 }
 
 /** The monitor HTTP endpoint: `/healthz`, `/metrics` (Prometheus text), `/stats` (JSON). */
@@ -27,9 +28,9 @@ export class Monitor {
         return;
       }
       if (path === '/healthz') {
-        const ok = this.sources.healthy();
-        res.writeHead(ok ? 200 : 503, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ status: ok ? 'ok' : 'stopping' }));
+        const status = this.sources.health();
+        res.writeHead(status === 'ok' ? 200 : 503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ status }));
       } else if (path === '/metrics') {
         this.sources.registry.metrics().then(
           (text) =>

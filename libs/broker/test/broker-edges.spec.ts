@@ -156,6 +156,35 @@ describe('Broker with bad input, metrics and shutdown', () => {
     expect((await get(`${ep.monitor}/nope`)).status).toBe(404);
   });
 
+  it('reports itself unhealthy, with an error, when its work path tap breaks while running', async () => {
+    const errors: string[] = [];
+    const logger = createLogger('error', {
+      write: (line: string) => errors.push(JSON.parse(line).msg),
+    });
+    const b = new Broker(
+      {
+        ingress: 'tcp://127.0.0.1:*',
+        publish: 'tcp://127.0.0.1:*',
+        push: 'tcp://127.0.0.1:*',
+        monitor: '127.0.0.1:0',
+      },
+      { logger },
+    );
+    const ep = await b.start();
+    try {
+      expect((await get(`${ep.monitor}/healthz`)).status).toBe(200);
+      (b as unknown as { counted: { tap: { destroy(): void } } }).counted.tap.destroy();
+      await waitFor(() => errors.length > 0, 5000, 'error logged');
+      expect(errors).toEqual(['work path tap failed; no longer forwarding to workers']);
+      expect(await get(`${ep.monitor}/healthz`)).toMatchObject({
+        status: 503,
+        body: '{"status":"failed"}',
+      });
+    } finally {
+      await b.stop();
+    }
+  });
+
   it('logs start with endpoints, peers, a drop summary per interval, and stop', async () => {
     const lines: Array<Record<string, unknown>> = [];
     const destination = { write: (line: string) => void lines.push(JSON.parse(line)) };
