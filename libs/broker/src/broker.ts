@@ -379,7 +379,14 @@ export class Broker {
       for (let batch = await tap.next(); batch !== null; batch = await tap.next()) {
         for (const frames of batch) {
           const sending = this.handle(frames);
-          if (sending !== undefined) await sending;
+          if (sending !== undefined) {
+            try {
+              await sending;
+            } catch (err) {
+              this.pushRefused(err);
+            }
+            this.unsent = undefined;
+          }
           if (++n % YIELD_EVERY === 0) await yieldToEventLoop();
         }
       }
@@ -432,9 +439,10 @@ export class Broker {
 
   /**
    * Sends at once when nothing is queued; the send is synchronous (sendTimeout 0) and, when no
-   * worker can take the message, rejects with EAGAIN. The caller awaits the returned promise
-   * before the next message, so the rejection's handler puts the message in the queue with
-   * order kept; `unsent` holds it until then.
+   * worker can take the message, rejects with EAGAIN. The caller awaits the returned send
+   * before the next message (an await of a settled promise: one microtask) and, when it was
+   * refused, hands it to `pushRefused`, which queues it with order kept; `unsent` holds it
+   * until then.
    */
   private offerWork(work: WorkMessage, size: number): Promise<void> | undefined {
     const s = this.counters;
@@ -458,14 +466,10 @@ export class Broker {
     this.unsentSize = size;
     s.pushed++;
     s.pushedBytes += size;
-    return pusher.send(work).then(this.onPushSent, this.onPushRefused);
+    return pusher.send(work);
   }
 
-  private readonly onPushSent = (): void => {
-    this.unsent = undefined;
-  };
-
-  private readonly onPushRefused = (err: unknown): void => {
+  private pushRefused(err: unknown): void {
     const work = this.unsent;
     this.unsent = undefined;
     if (work === undefined || !isZmqError(err, 'EAGAIN') || this.state === 'stopped') {
@@ -475,7 +479,7 @@ export class Broker {
     this.counters.pushed--;
     this.counters.pushedBytes -= this.unsentSize;
     this.enqueue(work, this.unsentSize);
-  };
+  }
 
   private enqueue(work: WorkMessage, size: number): void {
     if (this.queue.offer(work, size, this.onEvict) === 'dropped') {
