@@ -17,7 +17,7 @@ const SUBSCRIBE_TIMEOUT_MS = 5000;
  *   ingress XSUB ──zmq_proxy──▶ XPUB (no-drop) ──inproc──▶ relay SUB ──zmq_proxy──▶ PUB (subscribers)
  *                                  └──ipc──▶ StreamTap ──▶ JavaScript: count, strip the topic, PUSH or queue
  *
- * The inproc XPUB never drops: when the tap is full (JavaScript behind) it holds the first
+ * The XPUB never drops: when the tap is full (JavaScript behind) it holds the first
  * proxy, which stops reading the ingress, so producers feel TCP backpressure, as they did when
  * one JavaScript loop read the ingress and sent to both outputs. The relay never waits (its PUB
  * drops for a slow subscriber, per subscriber), so the XPUB in practice waits only for the tap,
@@ -27,9 +27,8 @@ const SUBSCRIBE_TIMEOUT_MS = 5000;
  * before both are subscribed. The tap's unix socket lives in a directory only this user can
  * enter, removed as soon as the tap is connected.
  *
- * Measured (libs/broker/README.md, "Where the time goes"): the JavaScript thread makes one
- * receive and one send per message instead of one receive and two sends, and the fan-out no
- * longer queues behind it.
+ * Measured (libs/broker/README.md, "Where the time goes"): the fan-out no longer queues behind
+ * JavaScript, and JavaScript reads the tap a chunk at a time and makes one send per message.
  */
 export class CountedPaths {
   /** What the JavaScript work path reads: every ingress message, all frames, in order. */
