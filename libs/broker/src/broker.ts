@@ -102,9 +102,6 @@ export class Broker {
   private bound: BrokerEndpoints | undefined;
   private receiving: Promise<void> | undefined;
   private draining = false;
-  // The last work message sent optimistically, until its send settles (see offerWork).
-  private unsent: WorkMessage | undefined;
-  private unsentSize = 0;
   private onIdle: (() => void) | undefined;
   private drainedDuringStop = 0;
   private eventLoops: Promise<void>[] = [];
@@ -383,9 +380,8 @@ export class Broker {
             try {
               await sending;
             } catch (err) {
-              this.pushRefused(err);
+              this.pushRefused(err, frames);
             }
-            this.unsent = undefined;
           }
           if (++n % YIELD_EVERY === 0) await yieldToEventLoop();
         }
@@ -441,8 +437,7 @@ export class Broker {
    * Sends at once when nothing is queued; the send is synchronous (sendTimeout 0) and, when no
    * worker can take the message, rejects with EAGAIN. The caller awaits the returned send
    * before the next message (an await of a settled promise: one microtask) and, when it was
-   * refused, hands it to `pushRefused`, which queues it with order kept; `unsent` holds it
-   * until then.
+   * refused, hands the message to `pushRefused`, which queues it with order kept.
    */
   private offerWork(work: WorkMessage, size: number): Promise<void> | undefined {
     const s = this.counters;
@@ -462,23 +457,21 @@ export class Broker {
       }
       return undefined;
     }
-    this.unsent = work;
-    this.unsentSize = size;
     s.pushed++;
     s.pushedBytes += size;
     return pusher.send(work);
   }
 
-  private pushRefused(err: unknown): void {
-    const work = this.unsent;
-    this.unsent = undefined;
-    if (work === undefined || !isZmqError(err, 'EAGAIN') || this.state === 'stopped') {
+  /** A send from `offerWork` was refused: undoes its count and queues the message (EAGAIN). */
+  private pushRefused(err: unknown, work: WorkMessage): void {
+    if (!isZmqError(err, 'EAGAIN') || this.state === 'stopped') {
       this.sendFailed('push', err);
       return;
     }
+    const size = messageBytes(work);
     this.counters.pushed--;
-    this.counters.pushedBytes -= this.unsentSize;
-    this.enqueue(work, this.unsentSize);
+    this.counters.pushedBytes -= size;
+    this.enqueue(work, size);
   }
 
   private enqueue(work: WorkMessage, size: number): void {

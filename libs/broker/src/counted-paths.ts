@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Proxy, Subscriber, XPublisher, type Publisher, type XSubscriber } from 'zeromq';
+import { endProxy } from './end-proxy';
 import { StreamTap } from './stream-tap';
 
 /** Messages each hop holds (per pipe, each side), like the ingress's receive window. */
@@ -128,14 +129,5 @@ export class CountedPaths {
   private removeTapDir(): void {
     if (this.tapDir !== undefined) rmSync(this.tapDir, { recursive: true, force: true });
     this.tapDir = undefined;
-  }
-}
-
-/** Terminates a proxy that may have ended already (terminate() then throws). */
-export function endProxy(proxy: Proxy | undefined): void {
-  try {
-    proxy?.terminate();
-  } catch {
-    // already ended
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Proxy, Subscriber, type Publisher, type Push } from 'zeromq';
-import { endProxy } from './counted-paths';
+import { endProxy } from './end-proxy';
 
 /**
  * Native mode (`--push-format full`): both paths run inside libzmq, off the JavaScript thread.

@@ -4,8 +4,9 @@
 // whole core for two consumers at 117k msg/s); reading the TCP stream in 64 KiB chunks and
 // cutting frames in JavaScript costs a fraction of that, so the meter leaves the two cores to
 // the broker it measures. Frames are handed on as ranges of the chunk (no Buffer, no array per
-// message): fewer young-generation collections, whose 1-5 ms pauses would count as latency. On the wire the consumer is an ordinary SUB or PULL peer: the broker
-// sees a ZMTP peer of that socket type and applies its usual high-water marks and round-robin.
+// message): fewer young-generation collections, whose 1-5 ms pauses would count as latency.
+// On the wire the consumer is an ordinary SUB or PULL peer: the broker sees a ZMTP peer of that
+// socket type and applies its usual high-water marks and round-robin.
 import { connect, createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
 import { ZmtpFrameScanner, zmtpGreeting, zmtpReady, zmtpSubscribeAll } from '@zmq-mq/protocol';
