@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BROKER_MAIN, LIBZMQ_PROXY_PY, ORIGINAL_BROKER_PY, PYTHON, benchScript } from './paths';
-import type { Child, ProcessGroup } from './processes';
+import type { Child, ProcessGroup, Scheduling } from './processes';
 
 export type BrokerId = 'ours' | 'ours-native' | 'plain' | 'pyzmq' | 'libzmq' | 'direct';
 
@@ -47,6 +47,8 @@ export interface StartOptions {
   nodeArgs?: string[];
   /** Our broker: serve its monitor on an ephemeral port (for /stats). */
   monitor?: boolean;
+  /** How the broker process is scheduled (every broker the same way in one run). */
+  scheduling?: Scheduling;
 }
 
 const START_TIMEOUT_MS = 15_000;
@@ -75,8 +77,9 @@ async function startProcess(
   args: string[],
   ready: RegExp,
   parse: (line: string) => Endpoints,
+  scheduling: Scheduling | undefined,
 ): Promise<RunningBroker> {
-  const child = group.spawn(id, command, args);
+  const child = group.spawn(id, command, args, scheduling);
   const endpoints = parse(await child.waitForLine(ready, START_TIMEOUT_MS));
   return { endpoints, child, stop: () => child.stop('SIGTERM', 5000) };
 }
@@ -105,6 +108,7 @@ function ourBroker(id: 'ours' | 'ours-native', pushFormat: 'payload' | 'full'): 
         ],
         /"msg":"broker started"/,
         parseStartedLine,
+        options.scheduling,
       ),
   };
 }
@@ -114,8 +118,16 @@ function python(id: 'pyzmq' | 'libzmq', label: string, script: string): BrokerKi
     id,
     label,
     workPath: id === 'pyzmq' ? 'payload' : 'full',
-    start: (group) =>
-      startProcess(group, id, PYTHON, [script, ...SOCKET_FLAGS], /^ready /, parseReadyLine),
+    start: (group, options) =>
+      startProcess(
+        group,
+        id,
+        PYTHON,
+        [script, ...SOCKET_FLAGS],
+        /^ready /,
+        parseReadyLine,
+        options.scheduling,
+      ),
   };
 }
 
@@ -126,7 +138,7 @@ const KINDS: Record<BrokerId, BrokerKind> = {
     id: 'plain',
     label: 'plain zeromq.js forwarder',
     workPath: 'payload',
-    start: (group) =>
+    start: (group, options) =>
       startProcess(
         group,
         'plain',
@@ -134,6 +146,7 @@ const KINDS: Record<BrokerId, BrokerKind> = {
         [benchScript('forwarder'), ANY, ANY, ANY],
         /^ready /,
         parseReadyLine,
+        options.scheduling,
       ),
   },
   pyzmq: python('pyzmq', 'pyzmq original design', ORIGINAL_BROKER_PY),

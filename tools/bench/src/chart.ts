@@ -126,6 +126,10 @@ function groupsOf<T extends { broker: string; payloadBytes: number; producers: n
 const scenarioLabel = (r: { payloadBytes: number; producers: number }): string =>
   `${r.payloadBytes >= 1024 ? `${r.payloadBytes / 1024} KiB` : `${r.payloadBytes} B`} × ${r.producers}p`;
 
+/** A rate-search group: its scenario, and the scheduler when it is not the default one. */
+const rateLabel = (r: RateSearchResult): string =>
+  `${scenarioLabel(r)}${r.scheduling === 'fifo' ? ', SCHED_FIFO' : ''}`;
+
 /** The whole chart as an SVG document. */
 export function renderChart(
   saturation: ScenarioResult[],
@@ -153,7 +157,7 @@ export function renderChart(
         'Highest rate with < 0.1% loss on both paths',
         'msg/s',
         series,
-        groupsOf(rates, (r) => r.maxRatePerSec, scenarioLabel),
+        groupsOf(rates, (r) => r.maxRatePerSec, rateLabel),
         y,
       ),
     );
@@ -163,7 +167,17 @@ export function renderChart(
         'p99 latency at half that rate, fan-out path',
         'µs',
         series,
-        groupsOf(rates, (r) => r.atHalf?.sub.latencyUs.p99 ?? null, scenarioLabel),
+        groupsOf(rates, (r) => r.atHalf?.sub.latencyUs.p99 ?? null, rateLabel),
+        y,
+      ),
+    );
+    y += PANEL_HEIGHT;
+    panels.push(
+      barPanel(
+        'p99 latency at half that rate, work path',
+        'µs',
+        series,
+        groupsOf(rates, (r) => r.atHalf?.pull?.latencyUs.p99 ?? null, rateLabel),
         y,
       ),
     );

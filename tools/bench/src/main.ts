@@ -9,7 +9,8 @@ import type { BrokerId } from './brokers';
 import { parseOptions, USAGE } from './options';
 import type { BenchOptions } from './options';
 import { BROKER_SOURCE, REPO_ROOT } from './paths';
-import { ProcessGroup } from './processes';
+import { ProcessGroup, fifoUnavailable } from './processes';
+import type { Scheduling } from './processes';
 import { renderChart } from './chart';
 import { runMemoryTest } from './memory';
 import type { MemoryResult } from './memory';
@@ -64,6 +65,7 @@ async function saturation(options: BenchOptions, brokers: BrokerId[]): Promise<S
           ratePerSec: options.fixedRate,
           windowMs: options.windowMs,
           backpressure: !options.dropAtProducer,
+          scheduling: options.scheduling,
         });
         log(
           `  fan-out ${Math.round(r.sub.msgsPerSec)} msg/s, work ${Math.round(r.pull?.msgsPerSec ?? 0)} msg/s, cpu ${r.cpuUsPerMsg?.toFixed(2) ?? '—'} µs/msg, broker ${r.brokerCpuSeconds?.toFixed(2) ?? '—'} s, producers ${r.harnessCpuSeconds.producers.toFixed(2)} s, consumers ${r.harnessCpuSeconds.consumers.toFixed(2)} s`,
@@ -77,10 +79,12 @@ async function saturation(options: BenchOptions, brokers: BrokerId[]): Promise<S
 
 const LOSS_LIMIT = 0.001;
 
+/** The rate search and the run at half the highest rate, every process scheduled `scheduling`. */
 async function rateSearch(
   options: BenchOptions,
   brokers: BrokerId[],
   sat: ScenarioResult[],
+  scheduling: Scheduling,
 ): Promise<RateSearchResult[]> {
   const combos = options.rateMatrix
     ? options.payloads.flatMap((payloadBytes) =>
@@ -106,6 +110,7 @@ async function rateSearch(
           producers,
           ratePerSec,
           windowMs: options.windowMs,
+          scheduling,
         });
       const found = await searchRate(
         async (rate) => {
@@ -113,7 +118,7 @@ async function rateSearch(
           const pass = r.sub.loss < LOSS_LIMIT && (r.pull === null || r.pull.loss < LOSS_LIMIT);
           trials.push({ rate, pass, subLoss: r.sub.loss, pullLoss: r.pull?.loss ?? null });
           log(
-            `rate ${kind.label}: ${rate} msg/s -> loss ${(r.sub.loss * 100).toFixed(3)}% / ${((r.pull?.loss ?? 0) * 100).toFixed(3)}% ${pass ? 'pass' : 'fail'}`,
+            `rate ${kind.label}${scheduling === 'fifo' ? ' (SCHED_FIFO)' : ''}: ${rate} msg/s -> loss ${(r.sub.loss * 100).toFixed(3)}% / ${((r.pull?.loss ?? 0) * 100).toFixed(3)}% ${pass ? 'pass' : 'fail'}`,
           );
           return pass;
         },
@@ -128,13 +133,14 @@ async function rateSearch(
       const atHalf = found.rate === null ? null : await run(Math.round(found.rate / 2));
       if (atHalf)
         log(
-          `  at half (${atHalf.offeredPerSec} msg/s): fan-out p99 ${atHalf.sub.latencyUs.p99.toFixed(0)} µs, cpu ${atHalf.cpuUsPerMsg?.toFixed(2)} µs/msg`,
+          `  at half (${atHalf.offeredPerSec} msg/s): p99 ${atHalf.sub.latencyUs.p99.toFixed(0)} / ${atHalf.pull?.latencyUs.p99.toFixed(0) ?? '—'} µs, cpu ${atHalf.cpuUsPerMsg?.toFixed(2)} µs/msg`,
         );
       results.push({
         broker: id,
         label: kind.label,
         payloadBytes,
         producers,
+        scheduling,
         maxRatePerSec: found.rate,
         trials,
         atHalf,
@@ -249,8 +255,17 @@ async function main(): Promise<void> {
   const started = new Date();
   const outDir = resolve(REPO_ROOT, options.outDir);
   mkdirSync(outDir, { recursive: true });
+  if (options.scheduling === 'fifo' && fifoUnavailable())
+    throw new Error(`--sched fifo: ${fifoUnavailable()}`);
+  let fifo = options.rateSearch && options.fifoSearch;
+  if (fifo && fifoUnavailable()) {
+    skipped['the rate search under SCHED_FIFO'] = fifoUnavailable() as string;
+    log(`skipping the rate search under SCHED_FIFO: ${fifoUnavailable()}`);
+    fifo = false;
+  }
   const sat = options.saturation ? await saturation(options, brokers) : [];
-  const rates = options.rateSearch ? await rateSearch(options, brokers, sat) : [];
+  const rates = options.rateSearch ? await rateSearch(options, brokers, sat, 'default') : [];
+  if (fifo) rates.push(...(await rateSearch(options, brokers, sat, 'fifo')));
   const mem = options.memory ? await memoryTests(options, brokers) : [];
   const profiles = options.profile ? await profileOurs(options, brokers, outDir) : {};
   const command = `npm run bench --${process.argv

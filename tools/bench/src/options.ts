@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { BROKER_IDS } from './brokers';
 import type { BrokerId } from './brokers';
 import type { Meter } from './messages';
+import type { Scheduling } from './processes';
 
 export interface BenchOptions {
   quick: boolean;
@@ -13,6 +14,10 @@ export interface BenchOptions {
   /** Instead of saturation: every broker at this fixed total rate (msgs/s). */
   fixedRate: number | null;
   dropAtProducer: boolean;
+  /** How the processes of a fixed-rate run are scheduled (`--sched`). */
+  scheduling: Scheduling;
+  /** The rate search runs a second time with every process under SCHED_FIFO. */
+  fifoSearch: boolean;
   /** The load processes' sockets: the lean ZMTP implementation or zeromq.js. */
   meter: Meter;
   saturation: boolean;
@@ -39,12 +44,15 @@ export const USAGE = `usage: npm run bench -- [flags]
   --producers LIST        producer counts (default 1,4)
   --window MS             measured window per run (default 3000)
   --rate N                run the matrix at a fixed total rate N msg/s instead of saturation
+  --sched default|fifo    with --rate: run every process (broker, producers, consumers) under the
+                          default scheduler or under SCHED_FIFO priority 1 (\`chrt --fifo 1\`)
   --meter zmtp|zeromq     producers and consumers speak ZMTP on net sockets (default) or use zeromq.js
   --drop-at-producer      saturation producers drop at their own PUB instead of waiting (noDrop)
   --no-saturation         skip the saturation matrix
   --no-rate-search        skip the rate search
   --rate-matrix           rate-search every payload/producer combination (default: first only)
   --confirmations N       repeat runs that must pass at the found rate (default 2)
+  --no-fifo               skip the second rate search, every process under SCHED_FIFO
   --no-memory             skip the memory test (default: on unless --quick)
   --memory-messages N     messages in the memory flood (default 1000000)
   --memory-rate N         flood rate, msgs/s (default 100000)
@@ -71,6 +79,14 @@ function positive(name: string, value: string | undefined, fallback: number): nu
   return n;
 }
 
+function schedulingOf(value: string | undefined, fixedRate: boolean): Scheduling {
+  if (value === undefined || value === 'default') return 'default';
+  if (value !== 'fifo') throw new Error(`--sched must be default or fifo, got ${value}`);
+  if (!fixedRate)
+    throw new Error('--sched fifo needs --rate: saturating real-time processes starve the machine');
+  return value;
+}
+
 function meterOf(value: string | undefined): Meter {
   if (value === 'zmtp' || value === 'zeromq' || value === undefined) return value ?? 'zmtp';
   throw new Error(`--meter must be zmtp or zeromq, got ${value}`);
@@ -87,6 +103,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       producers: { type: 'string' },
       window: { type: 'string' },
       rate: { type: 'string' },
+      sched: { type: 'string' },
+      'no-fifo': { type: 'boolean', default: false },
       'drop-at-producer': { type: 'boolean', default: false },
       meter: { type: 'string', default: 'zmtp' },
       'no-saturation': { type: 'boolean', default: false },
@@ -117,6 +135,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     windowMs: positive('window', values.window, quick ? 2000 : 3000),
     fixedRate: values.rate === undefined ? null : positive('rate', values.rate, 1),
     dropAtProducer: values['drop-at-producer'] === true,
+    scheduling: schedulingOf(values.sched, values.rate !== undefined),
+    fifoSearch: values['no-fifo'] !== true,
     meter: meterOf(values.meter),
     saturation: values['no-saturation'] !== true,
     rateSearch: values['no-rate-search'] !== true && !quick,

@@ -1,6 +1,6 @@
 // Every process the benchmark starts goes through one ProcessGroup, which kills them all on
 // the way out: normal end, error, Ctrl-C or SIGTERM. Each wait is bounded in time.
-import { fork, spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +10,38 @@ const KEEP_LINES = 200;
 const LOG_DIR = process.env['BENCH_LOG_DIR'];
 /** Development aid: Node flags for the load processes (`--cpu-prof`, `--trace-gc`…). */
 const CHILD_ARGS = process.env['BENCH_CHILD_NODE_ARGS']?.split(' ').filter(Boolean) ?? [];
+
+/**
+ * How the kernel schedules a child: `default` is the time-sharing scheduler every process
+ * gets; `fifo` starts it under SCHED_FIFO at the lowest real-time priority (`chrt --fifo 1`),
+ * so that it runs as soon as it wakes and until it blocks, never waiting out another process's
+ * time slice. Only paced runs use it: a saturating real-time process would starve the machine.
+ */
+export type Scheduling = 'default' | 'fifo';
+
+/** The command line that runs `command args` under `scheduling`. */
+export function launch(
+  command: string,
+  args: string[],
+  scheduling: Scheduling = 'default',
+): { command: string; args: string[] } {
+  return scheduling === 'fifo'
+    ? { command: 'chrt', args: ['--fifo', '1', command, ...args] }
+    : { command, args };
+}
+
+let fifoProblem: string | null | undefined;
+/** Why this machine cannot start processes under SCHED_FIFO, or null when it can. */
+export function fifoUnavailable(): string | null {
+  if (fifoProblem === undefined) {
+    const r = spawnSync('chrt', ['--fifo', '1', 'true'], { encoding: 'utf8', timeout: 5000 });
+    fifoProblem =
+      r.status === 0
+        ? null
+        : `\`chrt --fifo 1\` failed (${(r.error?.message ?? r.stderr).trim() || `exit ${r.status}`}): it needs CAP_SYS_NICE`;
+  }
+  return fifoProblem;
+}
 
 /** One child process: its recent output lines and IPC messages, with bounded waits. */
 export class Child {
@@ -134,14 +166,16 @@ export class ProcessGroup {
   private readonly children = new Set<Child>();
 
   /** A Node program with an IPC channel (bench producers, consumers). */
-  fork(name: string, modulePath: string, args: string[], execArgv: string[] = CHILD_ARGS): Child {
-    const proc = fork(modulePath, args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], execArgv });
+  fork(name: string, modulePath: string, args: string[], scheduling?: Scheduling): Child {
+    const run = launch(process.execPath, [...CHILD_ARGS, modulePath, ...args], scheduling);
+    const proc = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     return this.track(new Child(name, proc));
   }
 
   /** Any program (brokers). */
-  spawn(name: string, command: string, args: string[]): Child {
-    const proc = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  spawn(name: string, command: string, args: string[], scheduling?: Scheduling): Child {
+    const run = launch(command, args, scheduling);
+    const proc = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe'] });
     return this.track(new Child(name, proc));
   }
 

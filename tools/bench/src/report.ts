@@ -1,5 +1,6 @@
 // The report: markdown tables of every figure for each broker, with our ratio to the plain
 // zeromq.js forwarder measured in the same run.
+import type { Scheduling } from './processes';
 import type { ScenarioResult } from './scenario';
 
 export interface RateSearchResult {
@@ -7,6 +8,8 @@ export interface RateSearchResult {
   label: string;
   payloadBytes: number;
   producers: number;
+  /** How every process of the search's runs was scheduled. */
+  scheduling: Scheduling;
   /** Highest total rate with loss < 0.1% on both paths, confirmed; null if none passed. */
   maxRatePerSec: number | null;
   trials: Array<{ rate: number; pass: boolean; subLoss: number; pullLoss: number | null }>;
@@ -45,13 +48,18 @@ function lat(r: ScenarioResult['sub'] | null): string {
   return `${num(r.latencyUs.p50)} / ${num(r.latencyUs.p99)} / ${num(r.latencyUs.p999)}`;
 }
 
-function groupKey(r: { payloadBytes: number; producers: number }): string {
-  return `${r.payloadBytes} B payload, ${r.producers} producer${r.producers === 1 ? '' : 's'}`;
+interface Grouped {
+  payloadBytes: number;
+  producers: number;
+  scheduling: Scheduling;
 }
 
-function groups<T extends { payloadBytes: number; producers: number }>(
-  items: T[],
-): Map<string, T[]> {
+function groupKey(r: Grouped): string {
+  const fifo = r.scheduling === 'fifo' ? ', every process under SCHED_FIFO' : '';
+  return `${r.payloadBytes} B payload, ${r.producers} producer${r.producers === 1 ? '' : 's'}${fifo}`;
+}
+
+function groups<T extends Grouped>(items: T[]): Map<string, T[]> {
   const out = new Map<string, T[]>();
   for (const item of items) {
     const key = groupKey(item);

@@ -13,7 +13,7 @@ import type {
 } from './messages';
 import { benchScript } from './paths';
 import { cpuSeconds, memory } from './proc';
-import type { Child, ProcessGroup } from './processes';
+import type { Child, ProcessGroup, Scheduling } from './processes';
 import { lossRatio, pathCount } from './sequence';
 import type { PathCount } from './sequence';
 
@@ -29,6 +29,8 @@ export interface ScenarioSpec {
   startOptions?: StartOptions;
   /** The load processes' socket implementation (default: the lean ZMTP one). */
   meter?: Meter;
+  /** How every process of the run (broker, producers, consumers) is scheduled; paced runs only. */
+  scheduling?: Scheduling;
 }
 
 export interface LatencyUs {
@@ -52,6 +54,7 @@ export interface ScenarioResult {
   producers: number;
   mode: 'saturation' | 'rate';
   offeredPerSec: number | null;
+  scheduling: Scheduling;
   windowMs: number;
   sent: number;
   /** Fan-out path (SUB on the publish socket). */
@@ -136,7 +139,12 @@ export async function runScenario(
   group: ProcessGroup,
   spec: ScenarioSpec,
 ): Promise<ScenarioResult> {
-  const broker = await spec.broker.start(group, spec.startOptions ?? {});
+  const scheduling = spec.scheduling ?? 'default';
+  if (scheduling === 'fifo' && spec.ratePerSec === null)
+    throw new Error(
+      'SCHED_FIFO needs a paced run: saturating real-time processes starve the machine',
+    );
+  const broker = await spec.broker.start(group, { ...spec.startOptions, scheduling });
   const started: Child[] = [];
   try {
     const direct = broker.child === null;
@@ -161,7 +169,7 @@ export async function runScenario(
       });
     }
     const consumers = consumerSpecs.map((c) =>
-      group.fork(`consumer-${c.kind}`, benchScript('consumer'), [JSON.stringify(c)]),
+      group.fork(`consumer-${c.kind}`, benchScript('consumer'), [JSON.stringify(c)], scheduling),
     );
     started.push(...consumers);
     const connected = await waitAll<Extract<FromConsumer, { type: 'connected' }>>(
@@ -180,7 +188,12 @@ export async function runScenario(
         payloadBytes: spec.payloadBytes,
         meter: spec.meter ?? 'zmtp',
       };
-      return group.fork(`producer-${id}`, benchScript('producer'), [JSON.stringify(config)]);
+      return group.fork(
+        `producer-${id}`,
+        benchScript('producer'),
+        [JSON.stringify(config)],
+        scheduling,
+      );
     });
     started.push(...producers);
     await waitAll(producers, 'connected', READY_TIMEOUT_MS);
@@ -233,6 +246,7 @@ export async function runScenario(
       producers: spec.producers,
       mode: spec.ratePerSec === null ? 'saturation' : 'rate',
       offeredPerSec: spec.ratePerSec,
+      scheduling,
       windowMs: spec.windowMs,
       sent: Object.values(sent).reduce((a, b) => a + b, 0),
       sub,

@@ -22,6 +22,7 @@ function result(broker: string, msgsPerSec: number, cpu: number): ScenarioResult
     producers: 1,
     mode: 'saturation',
     offeredPerSec: null,
+    scheduling: 'default',
     windowMs: 1000,
     sent: 1000,
     sub: path(msgsPerSec),
