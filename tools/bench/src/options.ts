@@ -25,6 +25,8 @@ export interface BenchOptions {
   /** Payload/producer combinations the rate search covers (default: the first of each). */
   rateMatrix: boolean;
   confirmations: number;
+  /** Runs at half the highest rate; the report takes the median one. */
+  halfRuns: number;
   memory: boolean;
   memoryMessages: number;
   memoryRatePerSec: number;
@@ -52,6 +54,7 @@ export const USAGE = `usage: npm run bench -- [flags]
   --no-rate-search        skip the rate search
   --rate-matrix           rate-search every payload/producer combination (default: first only)
   --confirmations N       repeat runs that must pass at the found rate (default 2)
+  --half-runs N           runs at half the highest rate, the median one reported (default 3)
   --no-fifo               skip the second rate search, every process under SCHED_FIFO
   --no-memory             skip the memory test (default: on unless --quick)
   --memory-messages N     messages in the memory flood (default 1000000)
@@ -111,6 +114,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       'no-rate-search': { type: 'boolean', default: false },
       'rate-matrix': { type: 'boolean', default: false },
       confirmations: { type: 'string' },
+      'half-runs': { type: 'string' },
       'no-memory': { type: 'boolean', default: false },
       'memory-messages': { type: 'string' },
       'memory-rate': { type: 'string' },
@@ -142,6 +146,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     rateSearch: values['no-rate-search'] !== true && !quick,
     rateMatrix: values['rate-matrix'] === true,
     confirmations: Math.floor(positive('confirmations', values.confirmations, 2)),
+    halfRuns: Math.max(1, Math.floor(positive('half-runs', values['half-runs'], 3))),
     memory: values['no-memory'] !== true && !quick,
     memoryMessages: Math.floor(positive('memory-messages', values['memory-messages'], 1_000_000)),
     memoryRatePerSec: positive('memory-rate', values['memory-rate'], 100_000),

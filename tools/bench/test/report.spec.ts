@@ -1,4 +1,5 @@
-import { ratio, saturationTables } from '../src/report';
+import { medianRun, rateTables, ratio, saturationTables } from '../src/report';
+import type { RateSearchResult } from '../src/report';
 import type { PathResult, ScenarioResult } from '../src/scenario';
 
 function path(msgsPerSec: number, lost = 0): PathResult {
@@ -49,5 +50,37 @@ describe('report', () => {
     expect(ours).toContain('| 1.50x | 1.50x | 0.50x |');
     expect(ours).toContain('1.0%');
     expect(ours).toContain('100 / 900 / 1,500');
+  });
+
+  it('reports the median of the runs at half rate, by each run’s worse p99, and lists them all', () => {
+    const withP99 = (sub: number, pull: number): ScenarioResult => {
+      const r = result('ours', 50_000, 3);
+      return {
+        ...r,
+        scheduling: 'fifo',
+        sub: { ...r.sub, latencyUs: { ...r.sub.latencyUs, p99: sub } },
+        pull: r.pull && { ...r.pull, latencyUs: { ...r.pull.latencyUs, p99: pull } },
+      };
+    };
+    const runs = [withP99(900, 9000), withP99(1200, 1500), withP99(800, 1000)];
+    expect(medianRun(runs)).toBe(runs[1]);
+    expect(medianRun([])).toBeNull();
+    const search: RateSearchResult = {
+      broker: 'ours',
+      label: 'broker ours',
+      payloadBytes: 100,
+      producers: 1,
+      scheduling: 'fifo',
+      maxRatePerSec: 100_000,
+      trials: [{ rate: 100_000, pass: true, subLoss: 0, pullLoss: 0 }],
+      halfRuns: runs,
+      atHalf: medianRun(runs),
+    };
+    const md = rateTables([search]);
+    expect(md).toContain('1 producer, every process under SCHED_FIFO');
+    expect(md).toContain('3 runs per broker');
+    const row = md.split('\n').find((l) => l.startsWith('| broker ours'))!;
+    expect(row).toContain('| 100 / 1,200 / 1,500 |');
+    expect(row).toContain('900 / 9,000 · 1,200 / 1,500 · 800 / 1,000');
   });
 });
