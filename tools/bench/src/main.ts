@@ -118,7 +118,7 @@ async function rateSearch(
           const pass = r.sub.loss < LOSS_LIMIT && (r.pull === null || r.pull.loss < LOSS_LIMIT);
           trials.push({ rate, pass, subLoss: r.sub.loss, pullLoss: r.pull?.loss ?? null });
           log(
-            `rate ${kind.label}${scheduling === 'fifo' ? ' (SCHED_FIFO)' : ''}: ${rate} msg/s -> loss ${(r.sub.loss * 100).toFixed(3)}% / ${((r.pull?.loss ?? 0) * 100).toFixed(3)}% ${pass ? 'pass' : 'fail'}`,
+            `rate ${kind.label}${scheduling === 'fifo' ? ' (SCHED_FIFO)' : ''}: ${rate} msg/s -> loss ${(r.sub.loss * 100).toFixed(3)}% / ${((r.pull?.loss ?? 0) * 100).toFixed(3)}%, lag ${r.sub.lagMs.toFixed(0)} / ${r.pull?.lagMs.toFixed(0) ?? '—'} ms ${pass ? 'pass' : 'fail'}`,
           );
           return pass;
         },

@@ -42,6 +42,11 @@ export interface LatencyUs {
 
 export interface PathResult extends PathCount {
   loss: number;
+  /**
+   * From the producers' last send to this path's last delivery, ms: about one batch when the
+   * broker keeps up, the backlog's age when it does not.
+   */
+  lagMs: number;
   msgsPerSec: number;
   mbPerSec: number;
   latencyUs: LatencyUs;
@@ -92,6 +97,7 @@ export function pathResult(
   report: ConsumerReport,
   sent: Record<string, number>,
   startNs: number,
+  endNs: number,
 ): PathResult {
   const count = pathCount(sent, report.distinct, report.duplicates, report.reordered);
   const seconds = report.lastNs > startNs ? (report.lastNs - startNs) / 1e9 : NaN;
@@ -100,6 +106,7 @@ export function pathResult(
   return {
     ...count,
     loss: lossRatio(count),
+    lagMs: report.lastNs > 0 ? (report.lastNs - endNs) / 1e6 : NaN,
     msgsPerSec: count.delivered > 0 ? count.delivered / seconds : 0,
     mbPerSec: count.delivered > 0 ? report.bytes / seconds / 1e6 : 0,
     latencyUs: { p50: us(0.5), p99: us(0.99), p999: us(0.999), max: hist.max / 1000 },
@@ -237,8 +244,10 @@ export async function runScenario(
     );
     const sent = Object.fromEntries(done.map((d, id) => [String(id), d.sent]));
     const startNs = Math.min(...done.map((d) => d.startNs));
-    const sub = pathResult((reports[0] as { report: ConsumerReport }).report, sent, startNs);
-    const pull = reports[1] ? pathResult(reports[1].report, sent, startNs) : null;
+    const endNs = Math.max(...done.map((d) => d.endNs));
+    const first = (reports[0] as { report: ConsumerReport }).report;
+    const sub = pathResult(first, sent, startNs, endNs);
+    const pull = reports[1] ? pathResult(reports[1].report, sent, startNs, endNs) : null;
     return {
       broker: spec.broker.id,
       label: spec.broker.label,

@@ -9,6 +9,7 @@ function path(msgsPerSec: number, lost = 0): PathResult {
     duplicates: 0,
     reordered: 0,
     loss: lost / 1000,
+    lagMs: 1,
     msgsPerSec,
     mbPerSec: msgsPerSec / 10_000,
     latencyUs: { p50: 100, p99: 900, p999: 1500, max: 2000 },
