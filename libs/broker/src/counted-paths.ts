@@ -2,7 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Proxy, Subscriber, XPublisher, type Publisher, type XSubscriber } from 'zeromq';
+import {
+  Proxy,
+  Subscriber,
+  XPublisher,
+  type Context,
+  type Publisher,
+  type XSubscriber,
+} from 'zeromq';
 import { endProxy } from './end-proxy';
 import { StreamTap } from './stream-tap';
 
@@ -42,9 +49,13 @@ export class CountedPaths {
   private outbound: Proxy | undefined;
   private runs: Array<Promise<void>> = [];
 
-  /** `flushMs`: how long the closed XPUB may take to hand the tap what it still holds. */
-  constructor(flushMs: number) {
+  /**
+   * `flushMs`: how long the closed XPUB may take to hand the tap what it still holds;
+   * `zmq.context`: the ingress's and publisher's context (inproc needs one context).
+   */
+  constructor(flushMs: number, zmq: { context?: Context } = {}) {
     this.fan = new XPublisher({
+      ...zmq,
       linger: flushMs,
       noDrop: true,
       sendHighWaterMark: HOP_HWM,
@@ -52,7 +63,7 @@ export class CountedPaths {
       verbosity: 'allSubs',
       receiveTimeout: SUBSCRIBE_TIMEOUT_MS,
     });
-    this.relay = new Subscriber({ linger: 0, receiveHighWaterMark: HOP_HWM });
+    this.relay = new Subscriber({ ...zmq, linger: 0, receiveHighWaterMark: HOP_HWM });
     this.relay.subscribe();
   }
 

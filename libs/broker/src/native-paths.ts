@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Proxy, Subscriber, type Publisher, type Push } from 'zeromq';
+import { Proxy, Subscriber, type Context, type Publisher, type Push } from 'zeromq';
 import { endProxy } from './end-proxy';
 
 /**
@@ -19,8 +19,9 @@ export class NativePaths {
   private work: Proxy | undefined;
   private runs: Array<Promise<void>> = [];
 
-  constructor(queueMaxMessages: number) {
-    this.tap = new Subscriber({ linger: 0, receiveHighWaterMark: queueMaxMessages });
+  /** `zmq.context`: the publisher's context (the tap connects to it over inproc). */
+  constructor(queueMaxMessages: number, zmq: { context?: Context } = {}) {
+    this.tap = new Subscriber({ ...zmq, linger: 0, receiveHighWaterMark: queueMaxMessages });
     this.tap.subscribe();
   }
 

@@ -20,6 +20,10 @@ export const DEFAULT_DRAIN_TIMEOUT_MS = 5000;
 export const DEFAULT_MONITOR = '127.0.0.1:9557';
 /** How often drops are summarised in the log (ms). */
 export const DEFAULT_DROP_LOG_INTERVAL_MS = 10_000;
+/** libzmq I/O threads (libzmq's own default). */
+export const DEFAULT_IO_THREADS = 1;
+/** A bound on --io-threads: more threads than this only cost memory and wake-ups. */
+export const MAX_IO_THREADS = 64;
 
 /**
  * What happens to a work message when no worker can take it now.
@@ -70,6 +74,8 @@ export interface BrokerOptions {
   monitor: MonitorAddress | null;
   logLevel: LogLevel;
   dropLogIntervalMs: number;
+  /** libzmq I/O threads for this broker's sockets (more than 1: a context of its own). */
+  ioThreads: number;
 }
 
 export type BrokerOptionKey = keyof BrokerOptions;
@@ -94,6 +100,7 @@ export const OPTION_NAMES: Record<BrokerOptionKey, { flag: string; env: string }
   monitor: { flag: '--monitor', env: 'ZMQMQ_MONITOR' },
   logLevel: { flag: '--log-level', env: 'ZMQMQ_LOG_LEVEL' },
   dropLogIntervalMs: { flag: '--drop-log-interval', env: 'ZMQMQ_DROP_LOG_INTERVAL' },
+  ioThreads: { flag: '--io-threads', env: 'ZMQMQ_IO_THREADS' },
 };
 
 const DEFAULTS: BrokerOptions = {
@@ -110,6 +117,7 @@ const DEFAULTS: BrokerOptions = {
   monitor: parseMonitor(DEFAULT_MONITOR, '--monitor'),
   logLevel: 'info',
   dropLogIntervalMs: DEFAULT_DROP_LOG_INTERVAL_MS,
+  ioThreads: DEFAULT_IO_THREADS,
 };
 
 /** The defaults, as `npm start` runs them. */
@@ -269,7 +277,20 @@ export function parseBrokerOptions(
       input.monitor === undefined ? DEFAULTS.monitor : parseMonitor(input.monitor, name('monitor')),
     logLevel: parseChoice(get('logLevel'), name('logLevel'), LOG_LEVELS),
     dropLogIntervalMs: parseDuration(get('dropLogIntervalMs'), name('dropLogIntervalMs')),
+    ioThreads: parseInteger(
+      get('ioThreads'),
+      name('ioThreads'),
+      1,
+      `a whole number 1..${MAX_IO_THREADS}`,
+    ),
   };
+  if (options.ioThreads > MAX_IO_THREADS) {
+    throw new OptionError(
+      name('ioThreads'),
+      options.ioThreads,
+      `must be a whole number 1..${MAX_IO_THREADS}`,
+    );
+  }
   const fixed = [options.ingress, options.publish, options.push].filter((e) => !e.endsWith(':*'));
   if (new Set(fixed).size !== fixed.length) {
     throw new OptionError(

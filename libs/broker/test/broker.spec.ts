@@ -1,8 +1,19 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BindError, Broker, BrokerStateError } from '../src';
 import { brokerFixture, receiveWork, sendWaiting, sleep, waitFor, warmUp } from './helpers';
+
+/** libzmq I/O threads in this process (each context has its own `ZMQbg/IO/<n>`). */
+function ioThreadCount(): number {
+  return readdirSync('/proc/self/task').filter((t) => {
+    try {
+      return readFileSync(`/proc/self/task/${t}/comm`, 'utf8').startsWith('ZMQbg/IO/');
+    } catch {
+      return false; // the thread ended while we looked
+    }
+  }).length;
+}
 
 describe('Broker', () => {
   const { sockets, broker } = brokerFixture();
@@ -226,6 +237,25 @@ describe('Broker', () => {
     // Every received message is either queued or counted as dropped.
     expect(s.queue.depth + s.dropped['queue-full-newest']).toBe(n);
   });
+
+  it.each(['payload', 'full'] as const)(
+    'runs on a context of its own with --io-threads 2 (push format %s)',
+    async (pushFormat) => {
+      const before = ioThreadCount();
+      const b = await broker({ ioThreads: 2, pushFormat });
+      expect(ioThreadCount() - before).toBe(2);
+      const ep = b.endpoints!;
+      const sub = sockets.subscriber(ep.publish, '');
+      const pub = sockets.producer(ep.ingress);
+      const w = sockets.worker(ep.push);
+      await waitFor(() => b.stats().peers.workers === 1, 5000, 'worker connected');
+      await warmUp(b, pub, [sub]);
+      await pub.send('jobs one');
+      expect((await sub.receive())[0]!.toString()).toBe('jobs one');
+      const work = (await receiveWork(w))[0]!.toString();
+      expect(work).toBe(pushFormat === 'full' ? 'jobs one' : 'one');
+    },
+  );
 
   it('works on ipc endpoints too', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'zmqmq-ipc-'));

@@ -77,6 +77,8 @@ describe('broker options', () => {
     [{ drainTimeoutMs: 'soon' }, '--drain-timeout: must be a duration'],
     [{ monitor: 'nowhere' }, '--monitor: must be host:port'],
     [{ logLevel: 'loud' }, '--log-level'],
+    [{ ioThreads: '0' }, '--io-threads: must be a whole number 1..64 (got "0")'],
+    [{ ioThreads: 65 }, '--io-threads: must be a whole number 1..64 (got 65)'],
     [{ ingress: 'tcp://127.0.0.1:7000', publish: 'tcp://127.0.0.1:7000' }, 'must differ'],
     [
       { queueMaxBytes: '10', maxMessageBytes: '100' },
