@@ -21,6 +21,8 @@ import type { RateSearchResult } from './report';
 import { runScenario } from './scenario';
 import type { ScenarioResult } from './scenario';
 import { searchRate } from './search';
+import { describeSpeed, speedCheck } from './speed-check';
+import type { SpeedCheck } from './speed-check';
 
 const group = new ProcessGroup();
 
@@ -240,10 +242,22 @@ function profileTable(profiles: Record<string, { busyMs: number; top: HotFunctio
     .join('\n');
 }
 
+/** The machine speed check, logged; without the checksum it computes to stay honest. */
+function checkSpeed(when: string): SpeedCheck {
+  const { aluMs, memoryMs } = speedCheck();
+  const check = { aluMs, memoryMs };
+  log(`machine speed check (${when}): ${describeSpeed(check)}`);
+  return check;
+}
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   if (options.help) {
     console.log(USAGE);
+    return;
+  }
+  if (options.speedCheckOnly) {
+    checkSpeed('alone');
     return;
   }
   const buildProblem = options.build ? buildBroker() : null;
@@ -267,11 +281,13 @@ async function main(): Promise<void> {
     log(`skipping the rate search under SCHED_FIFO: ${fifoUnavailable()}`);
     fifo = false;
   }
+  const speedAtStart = checkSpeed('start');
   const sat = options.saturation ? await saturation(options, brokers) : [];
   const rates = options.rateSearch ? await rateSearch(options, brokers, sat, 'default') : [];
   if (fifo) rates.push(...(await rateSearch(options, brokers, sat, 'fifo')));
   const mem = options.memory ? await memoryTests(options, brokers) : [];
   const profiles = options.profile ? await profileOurs(options, brokers, outDir) : {};
+  const speedAtEnd = checkSpeed('end');
   const command = `npm run bench --${process.argv
     .slice(2)
     .map((a) => ` ${a}`)
@@ -285,12 +301,15 @@ async function main(): Promise<void> {
     cpus: `${cpus().length} x ${cpus()[0]?.model ?? '?'}`,
     kernel: release(),
     skipped,
+    speedCheck: { start: speedAtStart, end: speedAtEnd },
   };
   const markdown = [
     `## Benchmark results (${meta.date}, commit ${meta.commit})`,
     '',
     `Command: \`${command}\` — ${meta.cpus}, Node ${meta.node}.`,
     ...Object.entries(skipped).map(([id, why]) => `Skipped ${id}: ${why}.`),
+    '',
+    `Machine speed check (the same fixed loops, 5 runs each, median and range; lower is faster; on this 2-core machine the memory loop has varied 8-fold within seconds, and figures from runs at different times are read with it beside them): at the start ${describeSpeed(speedAtStart)}; at the end ${describeSpeed(speedAtEnd)}.`,
     '',
     saturationTables(sat),
     rateTables(rates),

@@ -32,6 +32,8 @@ export interface BenchOptions {
   memoryRatePerSec: number;
   memoryQueueBytes: number;
   profile: boolean;
+  /** Only the machine speed check (tools/bench/src/speed-check.ts), then exit. */
+  speedCheckOnly: boolean;
   build: boolean;
   outDir: string;
   name: string;
@@ -62,6 +64,7 @@ export const USAGE = `usage: npm run bench -- [flags]
   --memory-queue-bytes N  our broker's --queue-max-bytes in the memory test (default 134217728)
   --profile               run our broker once under saturation with --cpu-prof, list top functions
   --no-build              do not rebuild the broker and the bench first
+  --speed-check           only time the machine speed check (a register loop and a memory loop)
   --out DIR               results directory (default bench-results)
   --name NAME             result file name (default: quick or full)
   --help`;
@@ -120,6 +123,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       'memory-rate': { type: 'string' },
       'memory-queue-bytes': { type: 'string' },
       profile: { type: 'boolean', default: false },
+      'speed-check': { type: 'boolean', default: false },
       'no-build': { type: 'boolean', default: false },
       out: { type: 'string' },
       name: { type: 'string' },
@@ -154,6 +158,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       positive('memory-queue-bytes', values['memory-queue-bytes'], 128 * 1024 * 1024),
     ),
     profile: values.profile === true,
+    speedCheckOnly: values['speed-check'] === true,
     build: values['no-build'] !== true,
     outDir: values.out ?? 'bench-results',
     name: values.name ?? (quick ? 'quick' : 'full'),
