@@ -291,7 +291,10 @@ export function parseBrokerOptions(
       `must be a whole number 1..${MAX_IO_THREADS}`,
     );
   }
-  const fixed = [options.ingress, options.publish, options.push].filter((e) => !e.endsWith(':*'));
+  // Port * and port 0 both ask for an ephemeral port: such endpoints never collide.
+  const fixed = [options.ingress, options.publish, options.push].filter(
+    (e) => !/^tcp:\/\/.+:(\*|0)$/.test(e),
+  );
   if (new Set(fixed).size !== fixed.length) {
     throw new OptionError(
       name('push'),

@@ -36,6 +36,13 @@ describe('broker options', () => {
     expect(o.queueMaxMessages).toBeGreaterThan(0);
   });
 
+  it('lets every endpoint ask for an ephemeral port, with * or 0', () => {
+    for (const port of ['*', '0']) {
+      const any = `tcp://127.0.0.1:${port}`;
+      expect(parseBrokerOptions({ ingress: any, publish: any, push: any }).push).toBe(any);
+    }
+  });
+
   it('accepts strings from flags and environment', () => {
     const o = parseBrokerOptions({
       ingress: 'ipc:///tmp/zmqmq-in',
