@@ -156,14 +156,21 @@ export function isExposedEndpoint(endpoint: string): boolean {
   return m !== null && !LOOPBACK_HOST.test(m[1] as string);
 }
 
-function parseInteger(value: unknown, name: string, min: number, what: string): number {
+function parseInteger(
+  value: unknown,
+  name: string,
+  min: number,
+  what: string,
+  max = Number.MAX_SAFE_INTEGER,
+): number {
   const n =
     typeof value === 'number'
       ? value
       : typeof value === 'string' && /^\s*-?\d+\s*$/.test(value)
         ? Number(value)
         : NaN;
-  if (!Number.isSafeInteger(n) || n < min) throw new OptionError(name, value, `must be ${what}`);
+  if (!Number.isSafeInteger(n) || n < min || n > max)
+    throw new OptionError(name, value, `must be ${what}`);
   return n;
 }
 
@@ -282,15 +289,9 @@ export function parseBrokerOptions(
       name('ioThreads'),
       1,
       `a whole number 1..${MAX_IO_THREADS}`,
+      MAX_IO_THREADS,
     ),
   };
-  if (options.ioThreads > MAX_IO_THREADS) {
-    throw new OptionError(
-      name('ioThreads'),
-      options.ioThreads,
-      `must be a whole number 1..${MAX_IO_THREADS}`,
-    );
-  }
   // Port * and port 0 both ask for an ephemeral port: such endpoints never collide.
   const fixed = [options.ingress, options.publish, options.push].filter(
     (e) => !/^tcp:\/\/.+:(\*|0)$/.test(e),
