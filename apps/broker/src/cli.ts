@@ -42,6 +42,10 @@ const DESCRIPTIONS: Record<BrokerOptionKey, [string, string]> = {
     'n',
     `messages queued per subscriber before it misses some; 0 = unlimited (default ${d.publishHwm})`,
   ],
+  ingressHwm: [
+    'n',
+    `messages held per producer while the broker is behind, then TCP backpressure; 0 = unlimited (default ${d.ingressHwm})`,
+  ],
   maxMessageBytes: ['size', `largest message accepted, all frames (default ${d.maxMessageBytes})`],
   drainTimeoutMs: [
     'duration',
@@ -55,7 +59,7 @@ const DESCRIPTIONS: Record<BrokerOptionKey, [string, string]> = {
   ],
   ioThreads: [
     'n',
-    `libzmq I/O threads; 2 moved 60 % more 16 KiB messages on 2 cores (default ${d.ioThreads})`,
+    `libzmq I/O threads; 2 can move more large messages and fewer small ones (default ${d.ioThreads})`,
   ],
 };
 

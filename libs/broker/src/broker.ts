@@ -137,7 +137,7 @@ export class Broker {
         ...zmq,
         linger: 0,
         maxMessageSize: o.maxMessageBytes,
-        receiveHighWaterMark: 10_000,
+        receiveHighWaterMark: o.ingressHwm,
       };
       // Counted mode: an XSUB, subscribed through the fan-out's XPUB (CountedPaths).
       const ingress =
@@ -209,6 +209,7 @@ export class Broker {
         queueMaxMessages: o.queueMaxMessages,
         queueMaxBytes: o.queueMaxBytes,
         publishHwm: o.publishHwm,
+        ingressHwm: o.ingressHwm,
         maxMessageBytes: o.maxMessageBytes,
         ioThreads: o.ioThreads,
       },

@@ -12,6 +12,11 @@ export const DEFAULT_QUEUE_MAX_MESSAGES = 100_000;
 export const DEFAULT_QUEUE_MAX_BYTES = 64 * 1024 * 1024;
 /** Messages libzmq queues per subscriber before it drops for that subscriber; 0 = unlimited. */
 export const DEFAULT_PUBLISH_HWM = 10_000;
+/**
+ * Messages libzmq holds per producer at the ingress while the broker is behind (libzmq's own
+ * default); past it the producer feels TCP backpressure. 0 = unlimited.
+ */
+export const DEFAULT_INGRESS_HWM = 1000;
 /** Largest message accepted, all frames together (bytes): 1 MiB. */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024;
 /** How long `stop()` keeps delivering queued work to connected workers (ms). */
@@ -68,6 +73,7 @@ export interface BrokerOptions {
   pushPolicy: PushPolicy;
   pushFormat: PushFormat;
   publishHwm: number;
+  ingressHwm: number;
   maxMessageBytes: number;
   drainTimeoutMs: number;
   /** null: no monitor endpoint. */
@@ -95,6 +101,7 @@ export const OPTION_NAMES: Record<BrokerOptionKey, { flag: string; env: string }
   pushPolicy: { flag: '--push-policy', env: 'ZMQMQ_PUSH_POLICY' },
   pushFormat: { flag: '--push-format', env: 'ZMQMQ_PUSH_FORMAT' },
   publishHwm: { flag: '--publish-hwm', env: 'ZMQMQ_PUBLISH_HWM' },
+  ingressHwm: { flag: '--ingress-hwm', env: 'ZMQMQ_INGRESS_HWM' },
   maxMessageBytes: { flag: '--max-message-bytes', env: 'ZMQMQ_MAX_MESSAGE_BYTES' },
   drainTimeoutMs: { flag: '--drain-timeout', env: 'ZMQMQ_DRAIN_TIMEOUT' },
   monitor: { flag: '--monitor', env: 'ZMQMQ_MONITOR' },
@@ -112,6 +119,7 @@ const DEFAULTS: BrokerOptions = {
   pushPolicy: 'drop-newest',
   pushFormat: 'payload',
   publishHwm: DEFAULT_PUBLISH_HWM,
+  ingressHwm: DEFAULT_INGRESS_HWM,
   maxMessageBytes: DEFAULT_MAX_MESSAGE_BYTES,
   drainTimeoutMs: DEFAULT_DRAIN_TIMEOUT_MS,
   monitor: parseMonitor(DEFAULT_MONITOR, '--monitor'),
@@ -275,6 +283,12 @@ export function parseBrokerOptions(
     publishHwm: parseInteger(
       get('publishHwm'),
       name('publishHwm'),
+      0,
+      'a whole number >= 0 (0 means unlimited)',
+    ),
+    ingressHwm: parseInteger(
+      get('ingressHwm'),
+      name('ingressHwm'),
       0,
       'a whole number >= 0 (0 means unlimited)',
     ),

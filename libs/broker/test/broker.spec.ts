@@ -257,6 +257,24 @@ describe('Broker', () => {
     },
   );
 
+  it.each(['payload', 'full'] as const)(
+    'gives the ingress the receive high-water mark of --ingress-hwm (push format %s)',
+    async (pushFormat) => {
+      const b = await broker({ ingressHwm: 37, pushFormat });
+      // Read back from libzmq (zmq_getsockopt), not from the options: 37 only if it was set.
+      const { ingress } = b as unknown as { ingress: { receiveHighWaterMark: number } };
+      expect(ingress.receiveHighWaterMark).toBe(37);
+      const ep = b.endpoints!;
+      const w = sockets.worker(ep.push);
+      const pub = sockets.producer(ep.ingress);
+      await waitFor(() => b.stats().peers.workers === 1, 5000, 'worker connected');
+      await warmUp(b, pub);
+      await pub.send('jobs still flow');
+      const work = (await receiveWork(w))[0]!.toString();
+      expect(work).toBe(pushFormat === 'full' ? 'jobs still flow' : 'still flow');
+    },
+  );
+
   it('works on ipc endpoints too', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'zmqmq-ipc-'));
     try {

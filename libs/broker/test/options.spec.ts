@@ -33,6 +33,7 @@ describe('broker options', () => {
       drainTimeoutMs: 5000,
     });
     expect(o.publishHwm).toBeGreaterThan(0);
+    expect(o.ingressHwm).toBe(1000);
     expect(o.queueMaxMessages).toBeGreaterThan(0);
   });
 
@@ -52,6 +53,7 @@ describe('broker options', () => {
       queueMaxBytes: '2MiB',
       pushPolicy: 'drop',
       publishHwm: '0',
+      ingressHwm: '250',
       maxMessageBytes: '1k',
       drainTimeoutMs: '2s',
       monitor: 'off',
@@ -62,6 +64,7 @@ describe('broker options', () => {
       queueMaxBytes: 2 * 1024 * 1024,
       pushPolicy: 'drop',
       publishHwm: 0,
+      ingressHwm: 250,
       maxMessageBytes: 1024,
       drainTimeoutMs: 2000,
       monitor: null,
@@ -78,6 +81,7 @@ describe('broker options', () => {
     ],
     [{ pushFormat: 'x' }, '--push-format'],
     [{ publishHwm: '-3' }, '--publish-hwm'],
+    [{ ingressHwm: 'lots' }, '--ingress-hwm: must be a whole number >= 0 (0 means unlimited)'],
     [{ ingress: 'http://x' }, '--ingress: must start with tcp://, ipc:// or inproc://'],
     [{ publish: 'tcp://127.0.0.1' }, '--publish: a tcp endpoint must be tcp://host:port'],
     [{ push: 'tcp://127.0.0.1:70000' }, '--push: the port must be'],
