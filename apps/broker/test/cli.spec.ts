@@ -37,7 +37,7 @@ describe('broker command line', () => {
     [
       ['--queue-max-messages', '0'],
       {},
-      'zmq-mq-broker: --queue-max-messages: must be a whole number >= 1 (got "0")',
+      'zmq-mq-broker: --queue-max-messages: must be a whole number 1..2147483647 (got "0")',
     ],
     [
       ['--push-policy', 'keep'],
@@ -47,7 +47,7 @@ describe('broker command line', () => {
     [
       [],
       { ZMQMQ_PUBLISH_HWM: 'lots' },
-      'zmq-mq-broker: ZMQMQ_PUBLISH_HWM: must be a whole number >= 0 (0 means unlimited) (got "lots")',
+      'zmq-mq-broker: ZMQMQ_PUBLISH_HWM: must be a whole number 0..2147483647 (0 means unlimited) (got "lots")',
     ],
     [['--bogus'], {}, "zmq-mq-broker: unknown option '--bogus'"],
     [['--ingress'], {}, "zmq-mq-broker: option '--ingress <endpoint>' argument missing"],

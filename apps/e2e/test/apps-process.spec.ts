@@ -107,7 +107,7 @@ describe('the programs as processes (the broker is what npm start runs)', () => 
     const bad = start(['--queue-max-messages', 'many'], {});
     expect(await bad.waitForExit()).toEqual({ code: 2, signal: null });
     expect(bad.stderrLines.filter(Boolean)).toEqual([
-      'zmq-mq-broker: --queue-max-messages: must be a whole number >= 1 (got "many")',
+      'zmq-mq-broker: --queue-max-messages: must be a whole number 1..2147483647 (got "many")',
     ]);
     const env = await brokerEnv();
     const first = start(['--monitor', 'off'], env);

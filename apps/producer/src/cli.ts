@@ -1,4 +1,4 @@
-import { DEFAULT_INGRESS } from '@zmq-mq/client';
+import { DEFAULT_INGRESS, MAX_INT32 } from '@zmq-mq/client';
 import { CODEC_NAMES, OptionError, assertTopic } from '@zmq-mq/protocol';
 import type { CodecName } from '@zmq-mq/protocol';
 import { Command, CommanderError, Option } from 'commander';
@@ -33,11 +33,17 @@ function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
 }
 
-function integer(option: string, value: string | undefined, min: number): number | undefined {
+function integer(
+  option: string,
+  value: string | undefined,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min) {
-    throw new OptionError(option, value, `must be an integer >= ${min}`);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `${min}..${max}`;
+    throw new OptionError(option, value, `must be an integer ${range}`);
   }
   return n;
 }
@@ -130,7 +136,8 @@ function toOptions(program: Command): ProduceOptions {
     throw new OptionError('--rate', o.rate, 'cannot be combined with --interval');
   }
   const rate = integer('--rate', o.rate, 1);
-  const interval = integer('--interval', o.interval, 0);
+  // A Node timer holds 32 bits: a longer pause would end after 1 ms.
+  const interval = integer('--interval', o.interval, 0, MAX_INT32);
   // The demo sends bytes, so that frame 0 is exactly the original's "abc hello<time>".
   const codec = o.codec ?? (mode === 'demo' ? 'raw' : 'json');
   const messages = mode === 'args' ? args : [];

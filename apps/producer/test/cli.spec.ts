@@ -58,6 +58,10 @@ describe('producer command line', () => {
     [['--count', 'x'], /^zmq-mq-produce: --count: must be an integer >= 0 \(got "x"\)$/],
     [['--rate', '0'], /^zmq-mq-produce: --rate: must be an integer >= 1/],
     [
+      ['--interval', '3000000000'],
+      /^zmq-mq-produce: --interval: must be an integer 0\.\.2147483647/,
+    ],
+    [
       ['--rate', '5', '--interval', '3'],
       /^zmq-mq-produce: --rate: cannot be combined with --interval/,
     ],

@@ -27,6 +27,12 @@ export const DEFAULT_MONITOR = '127.0.0.1:9557';
 export const DEFAULT_DROP_LOG_INTERVAL_MS = 10_000;
 /** libzmq I/O threads (libzmq's own default). */
 export const DEFAULT_IO_THREADS = 1;
+/**
+ * The largest count or duration (ms) an option may hold: libzmq's socket options (high-water
+ * marks, linger) are C ints and Node's timers 32-bit; past it libzmq answers only "Invalid
+ * argument" and a timer fires after 1 ms.
+ */
+export const MAX_INT32 = 2 ** 31 - 1;
 /** A bound on --io-threads: more threads than this only cost memory and wake-ups. */
 export const MAX_IO_THREADS = 64;
 
@@ -133,6 +139,8 @@ export function defaultBrokerOptions(): BrokerOptions {
   return { ...DEFAULTS, monitor: DEFAULTS.monitor && { ...DEFAULTS.monitor } };
 }
 
+const HWM_RANGE = `a whole number 0..${MAX_INT32} (0 means unlimited)`;
+
 const ENDPOINT = /^(tcp|ipc|inproc):\/\/(.+)$/;
 const TCP_ADDRESS = /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]+):(\d{1,5}|\*)$/;
 
@@ -210,12 +218,15 @@ export function parseBytes(value: unknown, name: string, min = 1): number {
 
 /** A duration: milliseconds as a number, or a string with a unit (`5s`, `500ms`, `1m`). */
 export function parseDuration(value: unknown, name: string): number {
-  if (typeof value === 'number')
-    return parseInteger(value, name, 0, 'a whole number of milliseconds >= 0');
+  const what = `a whole number of milliseconds 0..${MAX_INT32} (about 24.8 days)`;
+  if (typeof value === 'number') return parseInteger(value, name, 0, what, MAX_INT32);
   const m = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(value) : null;
   if (!m) throw new OptionError(name, value, 'must be a duration such as 5000, 500ms, 5s or 1m');
   const factor = m[2] === 's' ? 1000 : m[2] === 'm' ? 60_000 : 1;
-  return Math.round(Number(m[1]) * factor);
+  const ms = Math.round(Number(m[1]) * factor);
+  if (ms > MAX_INT32)
+    throw new OptionError(name, value, `must be at most ${MAX_INT32} ms (about 24.8 days)`);
+  return ms;
 }
 
 /** `host:port` (port 0 picks a free one), or `off`. */
@@ -275,23 +286,14 @@ export function parseBrokerOptions(
       get('queueMaxMessages'),
       name('queueMaxMessages'),
       1,
-      'a whole number >= 1',
+      `a whole number 1..${MAX_INT32}`,
+      MAX_INT32,
     ),
     queueMaxBytes: parseBytes(get('queueMaxBytes'), name('queueMaxBytes')),
     pushPolicy: parseChoice(get('pushPolicy'), name('pushPolicy'), PUSH_POLICIES),
     pushFormat: parseChoice(get('pushFormat'), name('pushFormat'), PUSH_FORMATS),
-    publishHwm: parseInteger(
-      get('publishHwm'),
-      name('publishHwm'),
-      0,
-      'a whole number >= 0 (0 means unlimited)',
-    ),
-    ingressHwm: parseInteger(
-      get('ingressHwm'),
-      name('ingressHwm'),
-      0,
-      'a whole number >= 0 (0 means unlimited)',
-    ),
+    publishHwm: parseInteger(get('publishHwm'), name('publishHwm'), 0, HWM_RANGE, MAX_INT32),
+    ingressHwm: parseInteger(get('ingressHwm'), name('ingressHwm'), 0, HWM_RANGE, MAX_INT32),
     maxMessageBytes: parseBytes(get('maxMessageBytes'), name('maxMessageBytes')),
     drainTimeoutMs: parseDuration(get('drainTimeoutMs'), name('drainTimeoutMs')),
     monitor:

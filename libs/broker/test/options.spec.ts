@@ -72,7 +72,10 @@ describe('broker options', () => {
   });
 
   it.each([
-    [{ queueMaxMessages: '-1' }, '--queue-max-messages: must be a whole number >= 1 (got "-1")'],
+    [
+      { queueMaxMessages: '-1' },
+      '--queue-max-messages: must be a whole number 1..2147483647 (got "-1")',
+    ],
     [{ queueMaxMessages: '1.5' }, '--queue-max-messages'],
     [{ queueMaxBytes: '12 parsecs' }, '--queue-max-bytes: must be a size'],
     [
@@ -81,13 +84,32 @@ describe('broker options', () => {
     ],
     [{ pushFormat: 'x' }, '--push-format'],
     [{ publishHwm: '-3' }, '--publish-hwm'],
-    [{ ingressHwm: 'lots' }, '--ingress-hwm: must be a whole number >= 0 (0 means unlimited)'],
+    [
+      { ingressHwm: 'lots' },
+      '--ingress-hwm: must be a whole number 0..2147483647 (0 means unlimited)',
+    ],
     [{ ingress: 'http://x' }, '--ingress: must start with tcp://, ipc:// or inproc://'],
     [{ publish: 'tcp://127.0.0.1' }, '--publish: a tcp endpoint must be tcp://host:port'],
     [{ push: 'tcp://127.0.0.1:70000' }, '--push: the port must be'],
     [{ drainTimeoutMs: 'soon' }, '--drain-timeout: must be a duration'],
     [{ monitor: 'nowhere' }, '--monitor: must be host:port'],
     [{ logLevel: 'loud' }, '--log-level'],
+    // Past a C int libzmq says only "Invalid argument", and a Node timer fires after 1 ms.
+    [
+      { publishHwm: '2147483648' },
+      '--publish-hwm: must be a whole number 0..2147483647 (0 means unlimited) (got "2147483648")',
+    ],
+    [{ ingressHwm: 3e9 }, '--ingress-hwm: must be a whole number 0..2147483647'],
+    [
+      { queueMaxMessages: '3000000000' },
+      '--queue-max-messages: must be a whole number 1..2147483647',
+    ],
+    [{ drainTimeoutMs: '3000000000' }, '--drain-timeout: must be at most 2147483647 ms'],
+    [
+      { drainTimeoutMs: 3e9 },
+      '--drain-timeout: must be a whole number of milliseconds 0..2147483647',
+    ],
+    [{ dropLogIntervalMs: '40000m' }, '--drop-log-interval: must be at most 2147483647 ms'],
     [{ ioThreads: '0' }, '--io-threads: must be a whole number 1..64 (got "0")'],
     [{ ioThreads: 65 }, '--io-threads: must be a whole number 1..64 (got 65)'],
     [{ ingress: 'tcp://127.0.0.1:7000', publish: 'tcp://127.0.0.1:7000' }, 'must differ'],

@@ -1,6 +1,7 @@
 /** Small plumbing shared by the SDK classes: connecting sockets and waiting with a timeout. */
 import { OptionError } from '@zmq-mq/protocol';
 import type { Socket } from 'zeromq';
+import { MAX_INT32 } from './options';
 
 /**
  * Creates one item per endpoint with `make` and connects its socket. If any connect throws
@@ -46,11 +47,15 @@ interface Waiter {
 export class Waiters {
   private list: Waiter[] = [];
 
-  /** Waits for `resolveAll()`; after `timeoutMs` (if finite) rejects with `onTimeout()`. */
+  /**
+   * Waits for `resolveAll()`; after `timeoutMs` rejects with `onTimeout()`. Past what a Node timer
+   * holds (`MAX_INT32` ms, about 24.8 days; a longer one would fire after 1 ms) it waits without
+   * a timeout, as for `Infinity`.
+   */
   wait(timeoutMs: number, onTimeout: () => Error): Promise<void> {
     return new Promise((resolve, reject) => {
       const waiter: Waiter = { resolve, reject, timer: undefined };
-      if (Number.isFinite(timeoutMs)) {
+      if (timeoutMs <= MAX_INT32) {
         waiter.timer = setTimeout(() => {
           this.list = this.list.filter((w) => w !== waiter);
           reject(onTimeout());

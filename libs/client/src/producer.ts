@@ -21,6 +21,7 @@ import {
   DEFAULT_QUEUE_MAX_MESSAGES,
   DEFAULT_READY_TIMEOUT_MS,
   DEFAULT_SEND_HWM,
+  MAX_INT32,
   parseChoice,
   parseCodec,
   parseEndpoints,
@@ -171,19 +172,22 @@ export class Producer<M extends TopicMap = UntypedTopics> extends EventEmitter<P
       options.readySettleMs,
       DEFAULT_PRODUCER_SETTLE_MS,
       0,
+      MAX_INT32,
     );
     this.closeTimeoutMs = parseInteger(
       'closeTimeoutMs',
       options.closeTimeoutMs,
       DEFAULT_CLOSE_TIMEOUT_MS,
       0,
+      MAX_INT32,
     );
-    const linger = parseInteger('lingerMs', options.lingerMs, DEFAULT_LINGER_MS, 0);
+    const linger = parseInteger('lingerMs', options.lingerMs, DEFAULT_LINGER_MS, 0, MAX_INT32);
     const sendHighWaterMark = parseInteger(
       'sendHighWaterMark',
       options.sendHighWaterMark,
       DEFAULT_SEND_HWM,
       0,
+      MAX_INT32,
     );
     // An XPUB, not a PUB: a PUB drops silently what it sends before the broker's subscription
     // has reached it (the slow joiner); an XPUB hands us that subscription, so a link is used

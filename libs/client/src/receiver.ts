@@ -10,6 +10,7 @@ import {
   DEFAULT_READY_SETTLE_MS,
   DEFAULT_READY_TIMEOUT_MS,
   DEFAULT_RECEIVE_HWM,
+  MAX_INT32,
   parseInteger,
 } from './options';
 
@@ -36,12 +37,13 @@ export function receiverSocketOptions(options: {
   receiveHighWaterMark?: number;
 }): { linger: number; receiveHighWaterMark: number } {
   return {
-    linger: parseInteger('lingerMs', options.lingerMs, DEFAULT_LINGER_MS, 0),
+    linger: parseInteger('lingerMs', options.lingerMs, DEFAULT_LINGER_MS, 0, MAX_INT32),
     receiveHighWaterMark: parseInteger(
       'receiveHighWaterMark',
       options.receiveHighWaterMark,
       DEFAULT_RECEIVE_HWM,
       0,
+      MAX_INT32,
     ),
   };
 }
@@ -88,6 +90,7 @@ export abstract class Receiver<M extends TopicMap, E extends Envelope<unknown>>
       options.readySettleMs,
       DEFAULT_READY_SETTLE_MS,
       0,
+      MAX_INT32,
     );
     forwardConnectionEvents(socket, this, undefined, (type, address) => {
       if (type === 'handshake') {

@@ -208,6 +208,12 @@ describe('Producer', () => {
       /^queuePolicy: must be one of error, drop, wait/,
     );
     expect(() => new Producer({ codec: 'yaml' as 'json' })).toThrow(/^codec: /);
+    // Past a C int libzmq would say only "Invalid argument"; a 32-bit timer would fire at once.
+    for (const key of ['sendHighWaterMark', 'lingerMs', 'readySettleMs', 'closeTimeoutMs']) {
+      expect(() => new Producer({ [key]: 2 ** 31 })).toThrow(
+        new RegExp(`^${key}: must be an integer 0\\.\\.2147483647`),
+      );
+    }
   });
 
   it('close() is idempotent and rejects later sends', async () => {
@@ -217,6 +223,21 @@ describe('Producer', () => {
     await a;
     await expect(producer.send('t', 1)).rejects.toMatchObject({ code: ClientErrorCode.Closed });
     await expect(producer.ready()).rejects.toMatchObject({ code: ClientErrorCode.Closed });
+  });
+
+  it('ready() with a timeout longer than a Node timer holds waits instead of failing at once', async () => {
+    const producer = track(new Producer({ connect: 'tcp://127.0.0.1:1' }));
+    const ready = producer.ready(3e9); // a 32-bit timer would fire after 1 ms
+    const outcome = await Promise.race([
+      ready.then(
+        () => 'resolved',
+        (err: { code: string }) => err.code,
+      ),
+      new Promise((resolve) => setTimeout(() => resolve('still waiting'), 100)),
+    ]);
+    expect(outcome).toBe('still waiting');
+    await producer.close();
+    await expect(ready).rejects.toMatchObject({ code: ClientErrorCode.Closed });
   });
 
   it('ready() rejects with NotReadyError naming the endpoint when nothing answers', async () => {

@@ -143,5 +143,11 @@ describe('Subscriber', () => {
     expect(() => new Subscriber({ prefixes: ['a b'] })).toThrow(/space/);
     expect(() => new Subscriber({ connect: [] })).toThrow(/^connect: needs at least one endpoint/);
     expect(() => new Subscriber({ receiveHighWaterMark: -1 })).toThrow(/^receiveHighWaterMark/);
+    // Past a C int libzmq would say only "Invalid argument"; a 32-bit timer would fire at once.
+    expect(() => new Subscriber({ receiveHighWaterMark: 2 ** 31 })).toThrow(
+      /^receiveHighWaterMark: must be an integer 0\.\.2147483647/,
+    );
+    expect(() => new Subscriber({ lingerMs: 3e9 })).toThrow(/^lingerMs: must be an integer 0\.\./);
+    expect(() => new Subscriber({ readySettleMs: 3e9 })).toThrow(/^readySettleMs: must be an/);
   });
 });
