@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { MAX_TOPIC_BYTES, SEPARATOR } from '@zmq-mq/protocol';
+import { MAX_TOPIC_BYTES, needsIpv6, SEPARATOR } from '@zmq-mq/protocol';
 import { Context, Publisher, Push, Subscriber, XSubscriber, type Socket } from 'zeromq';
 import { BindError, BrokerStateError, isZmqError } from './errors';
 import { CountedPaths } from './counted-paths';
@@ -600,6 +600,7 @@ export class Broker {
 
 async function bindSocket(socket: Socket, name: string, endpoint: string): Promise<string> {
   try {
+    if (needsIpv6(endpoint)) socket.ipv6 = true;
     await socket.bind(endpoint);
   } catch (cause) {
     throw new BindError(name, endpoint, { cause });

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Pull, Subscriber, XPublisher } from 'zeromq';
 import { BindError, Broker, BrokerStateError } from '../src';
 import { brokerFixture, receiveWork, sendWaiting, sleep, waitFor, warmUp } from './helpers';
 
@@ -274,6 +275,26 @@ describe('Broker', () => {
       expect(work).toBe(pushFormat === 'full' ? 'jobs still flow' : 'still flow');
     },
   );
+
+  it('binds IPv6 endpoints (libzmq needs its ipv6 option for that)', async () => {
+    const any = 'tcp://[::1]:*';
+    const b = await broker({ ingress: any, publish: any, push: any });
+    const ep = b.endpoints!;
+    expect(ep.push).toMatch(/^tcp:\/\/\[::1\]:\d+$/);
+    const v6 = { ipv6: true, linger: 0, receiveTimeout: 5000 };
+    const sub = sockets.track(new Subscriber(v6));
+    sub.connect(ep.publish);
+    sub.subscribe();
+    const worker = sockets.track(new Pull(v6));
+    worker.connect(ep.push);
+    const pub = sockets.track(new XPublisher({ ...v6, noDrop: true, verbosity: 'allSubs' }));
+    pub.connect(ep.ingress);
+    await waitFor(() => b.stats().peers.workers === 1, 5000, 'worker connected');
+    await warmUp(b, pub, [sub]);
+    await pub.send('jobs over ::1');
+    expect((await sub.receive())[0]!.toString()).toBe('jobs over ::1');
+    expect((await receiveWork(worker))[0]!.toString()).toBe('over ::1');
+  });
 
   it('works on ipc endpoints too', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'zmqmq-ipc-'));

@@ -1,5 +1,5 @@
 /** Small plumbing shared by the SDK classes: connecting sockets and waiting with a timeout. */
-import { OptionError } from '@zmq-mq/protocol';
+import { needsIpv6, OptionError } from '@zmq-mq/protocol';
 import type { Socket } from 'zeromq';
 import { MAX_INT32 } from './options';
 
@@ -27,6 +27,7 @@ export function connectSocket(socket: Socket, endpoints: readonly string[]): voi
 
 function connectOrClose(socket: Socket, endpoint: string, all: readonly Socket[]): void {
   try {
+    if (needsIpv6(endpoint)) socket.ipv6 = true;
     socket.connect(endpoint);
   } catch (err) {
     for (const s of all) {

@@ -16,10 +16,13 @@ import { Closer, take, waitUntil } from '../src/testing';
 // A bound SUB subscribed to everything stands in for the broker's ingress. Like the broker, it
 // must be reading: a bound SUB sends its subscription to a connecting PUB only once it has
 // processed the new connection, which libzmq does inside a socket call.
-async function ingress(options: { receiveHighWaterMark?: number } = {}): Promise<ZmqSubscriber> {
-  const sub = new ZmqSubscriber({ linger: 0, ...options });
+async function ingress(
+  options: { receiveHighWaterMark?: number } = {},
+  host = '127.0.0.1',
+): Promise<ZmqSubscriber> {
+  const sub = new ZmqSubscriber({ linger: 0, ipv6: host.startsWith('['), ...options });
   sub.subscribe();
-  await sub.bind('tcp://127.0.0.1:*');
+  await sub.bind(`tcp://${host}:*`);
   return sub;
 }
 
@@ -238,6 +241,16 @@ describe('Producer', () => {
     expect(outcome).toBe('still waiting');
     await producer.close();
     await expect(ready).rejects.toMatchObject({ code: ClientErrorCode.Closed });
+  });
+
+  it('links to an IPv6 endpoint (libzmq needs its ipv6 option for that)', async () => {
+    const sub = track(await ingress({}, '[::1]'));
+    expect(sub.lastEndpoint).toMatch(/^tcp:\/\/\[::1\]:\d+$/);
+    const received = take(sub, 1);
+    const producer = track(new Producer({ connect: sub.lastEndpoint!, metadata: false }));
+    await producer.ready(5000); // without the option libzmq accepts the connect and never links
+    await producer.send('v6', 'over ::1');
+    expect((await received)[0]![0]!.toString()).toBe('v6 "over ::1"');
   });
 
   it('ready() rejects with NotReadyError naming the endpoint when nothing answers', async () => {

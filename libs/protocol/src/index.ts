@@ -12,6 +12,7 @@ export {
   OptionError,
   isZmqMqError,
 } from './errors';
+export { needsIpv6 } from './endpoint';
 export { SEPARATOR, asBuffer, encodeFrame, splitFrame, payloadOf, parseFrame } from './frame';
 export {
   MAX_TOPIC_BYTES,
