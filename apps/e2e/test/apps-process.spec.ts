@@ -114,7 +114,9 @@ describe('the programs as processes (the broker is what npm start runs)', () => 
     await first.waitForLine(/"msg":"broker started"/);
     const second = start(['--monitor', 'off'], env);
     expect(await second.waitForExit()).toEqual({ code: 1, signal: null });
-    expect(second.stderrLines.join('\n')).toContain(`cannot bind ingress to ${env.ZMQMQ_INGRESS}`);
+    expect(second.stderrLines.join('\n')).toContain(
+      `cannot bind ingress to ${env.ZMQMQ_INGRESS}: Address already in use`,
+    );
     expect(await first.stop()).toEqual({ code: 0, signal: null });
   });
 

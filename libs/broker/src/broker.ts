@@ -91,6 +91,8 @@ export class Broker {
   readonly options: BrokerOptions;
   private readonly log: Logger;
   private readonly counters = new BrokerStats();
+  /** The reason libzmq gave for a failed bind, from each socket's monitor (see `bind`). */
+  private readonly bindErrors = new Map<Socket, Error>();
   private readonly queue: WorkQueue;
   private state: State = 'new';
   private ingress: Subscriber | XSubscriber | undefined;
@@ -159,9 +161,9 @@ export class Broker {
       this.watchPeers(publisher, 'subscribers', 'subscriber');
       this.watchPeers(pusher, 'workers', 'worker');
       const endpoints: BrokerEndpoints = {
-        ingress: await bindSocket(ingress, 'ingress', o.ingress),
-        publish: await bindSocket(publisher, 'publish', o.publish),
-        push: await bindSocket(pusher, 'push', o.push),
+        ingress: await this.bind(ingress, 'ingress', o.ingress),
+        publish: await this.bind(publisher, 'publish', o.publish),
+        push: await this.bind(pusher, 'push', o.push),
       };
       if (o.monitor !== null) {
         const registry = createMetrics(this.counters, {
@@ -538,6 +540,26 @@ export class Broker {
     if (this.state === 'running') this.log.error({ err, socket }, 'send failed');
   }
 
+  /**
+   * Binds `socket` (IPv6 turned on for a bracketed address). On a socket with a monitor,
+   * zeromq.js reports every failed bind as EAGAIN ("Operation was not possible or timed out":
+   * the monitor's own send overwrites libzmq's errno); the monitor's `bind:error` event carries
+   * the real reason ("Address already in use", "File name too long"), so a failure waits up to
+   * 0.5 s for it.
+   */
+  private async bind(socket: Socket, name: string, endpoint: string): Promise<string> {
+    try {
+      if (needsIpv6(endpoint)) socket.ipv6 = true;
+      await socket.bind(endpoint);
+    } catch (err) {
+      for (let i = 0; i < 50 && !this.bindErrors.has(socket); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      throw new BindError(name, endpoint, { cause: this.bindErrors.get(socket) ?? err });
+    }
+    return socket.lastEndpoint ?? endpoint;
+  }
+
   private watchPeers(socket: Socket, role: keyof BrokerStats['peers'], label: string): void {
     const peers = this.counters.peers;
     const loop = async (): Promise<void> => {
@@ -555,6 +577,8 @@ export class Broker {
               { role: label, address: event.address, connected: peers[role] },
               `${label} disconnected`,
             );
+          } else if (event.type === 'bind:error') {
+            this.bindErrors.set(socket, event.error);
           } else if (
             event.type === 'handshake:error:protocol' ||
             event.type === 'handshake:error:other'
@@ -596,16 +620,6 @@ export class Broker {
       }
     }
   }
-}
-
-async function bindSocket(socket: Socket, name: string, endpoint: string): Promise<string> {
-  try {
-    if (needsIpv6(endpoint)) socket.ipv6 = true;
-    await socket.bind(endpoint);
-  } catch (cause) {
-    throw new BindError(name, endpoint, { cause });
-  }
-  return socket.lastEndpoint ?? endpoint;
 }
 
 /** Topic bytes before the separator: 1..255 bytes of UTF-8 without control characters. */

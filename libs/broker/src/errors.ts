@@ -12,7 +12,9 @@ export class BindError extends ZmqMqError {
   readonly socket: string;
 
   constructor(socket: string, endpoint: string, options?: { cause?: unknown }) {
-    const reason = options?.cause instanceof Error ? `: ${options.cause.message}` : '';
+    // zeromq.js's errors, and the error of a monitor event (a plain object), both carry a message.
+    const message = (options?.cause as { message?: unknown } | undefined)?.message;
+    const reason = typeof message === 'string' ? `: ${message}` : '';
     super(BrokerErrorCode.Bind, `cannot bind ${socket} to ${endpoint}${reason}`, options);
     this.name = 'BindError';
     this.endpoint = endpoint;

@@ -327,8 +327,28 @@ describe('Broker', () => {
       monitor: 'off',
       logLevel: 'silent',
     });
-    await expect(clash.start()).rejects.toThrow(BindError);
+    // libzmq's own reason, not the EAGAIN zeromq.js reports for a socket with a monitor.
+    const err = await clash.start().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BindError);
+    expect((err as BindError).message).toBe(
+      `cannot bind ingress to ${b.endpoints!.ingress}: Address already in use`,
+    );
     await expect(clash.start()).rejects.toThrow(BrokerStateError);
     await clash.stop();
+  });
+
+  it('says why a bind failed: a unix socket path too long', async () => {
+    const path = `/tmp/${'x'.repeat(120)}`; // sun_path holds 107 bytes
+    const b = new Broker({
+      ingress: 'tcp://127.0.0.1:*',
+      publish: 'tcp://127.0.0.1:*',
+      push: `ipc://${path}`,
+      monitor: 'off',
+      logLevel: 'silent',
+    });
+    await expect(b.start()).rejects.toThrow(
+      `cannot bind push to ipc://${path}: File name too long`,
+    );
+    await b.stop();
   });
 });
