@@ -1,3 +1,4 @@
+import { OptionError } from '@zmq-mq/protocol';
 import { parseCli } from './cli';
 import { consume } from './consume';
 
@@ -19,5 +20,6 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   process.stderr.write(`zmq-mq-consume: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
+  // A value the SDK refused (such as an ipc path too long for a unix socket) is bad input too.
+  process.exit(err instanceof OptionError ? 2 : 1);
 });

@@ -137,5 +137,17 @@ describe('producer and consumer programs with the broker program', () => {
     expect(await badSub.waitForExit()).toEqual({ code: 2, signal: null });
     expect(badSub.stderrLines.filter((l) => l)).toHaveLength(1);
     expect(badSub.stderrLines[0]).toMatch(/^zmq-mq-consume: --topic: /);
+    // Refused by the SDK rather than the command line: still bad input, still exit status 2.
+    const longPath = `ipc:///tmp/${'x'.repeat(120)}`;
+    const badPath = start('producer', ['--connect', longPath, '-t', 'a', '1']);
+    expect(await badPath.waitForExit()).toEqual({ code: 2, signal: null });
+    expect(badPath.stderrLines.filter((l) => l)).toEqual([
+      `zmq-mq-produce: connect: File name too long (got "${longPath}")`,
+    ]);
+    const badPull = start('consumer', ['pull', '--connect', longPath]);
+    expect(await badPull.waitForExit()).toEqual({ code: 2, signal: null });
+    expect(badPull.stderrLines.filter((l) => l)).toEqual([
+      `zmq-mq-consume: connect: File name too long (got "${longPath}")`,
+    ]);
   });
 });

@@ -1,3 +1,4 @@
+import { OptionError } from '@zmq-mq/protocol';
 import { parseCli } from './cli';
 import { produce } from './produce';
 
@@ -20,5 +21,6 @@ async function main(): Promise<void> {
 
 main().catch((err: unknown) => {
   process.stderr.write(`zmq-mq-produce: ${err instanceof Error ? err.message : String(err)}\n`);
-  process.exit(1);
+  // A value the SDK refused (such as an ipc path too long for a unix socket) is bad input too.
+  process.exit(err instanceof OptionError ? 2 : 1);
 });
