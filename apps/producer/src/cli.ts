@@ -1,5 +1,5 @@
-import { DEFAULT_INGRESS, MAX_INT32 } from '@zmq-mq/client';
-import { CODEC_NAMES, OptionError, assertTopic } from '@zmq-mq/protocol';
+import { DEFAULT_INGRESS } from '@zmq-mq/client';
+import { CODEC_NAMES, MAX_INT32, OptionError, assertTopic } from '@zmq-mq/protocol';
 import type { CodecName } from '@zmq-mq/protocol';
 import { Command, CommanderError, Option } from 'commander';
 

@@ -1,4 +1,4 @@
-import { OptionError } from '@zmq-mq/protocol';
+import { MAX_INT32, OptionError } from '@zmq-mq/protocol';
 
 /** Where producers connect their PUB sockets. */
 export const DEFAULT_INGRESS = 'tcp://127.0.0.1:5555';
@@ -27,12 +27,6 @@ export const DEFAULT_MONITOR = '127.0.0.1:9557';
 export const DEFAULT_DROP_LOG_INTERVAL_MS = 10_000;
 /** libzmq I/O threads (libzmq's own default). */
 export const DEFAULT_IO_THREADS = 1;
-/**
- * The largest count or duration (ms) an option may hold: libzmq's socket options (high-water
- * marks, linger) are C ints and Node's timers 32-bit; past it libzmq answers only "Invalid
- * argument" and a timer fires after 1 ms.
- */
-export const MAX_INT32 = 2 ** 31 - 1;
 /** A bound on --io-threads: more threads than this only cost memory and wake-ups. */
 export const MAX_IO_THREADS = 64;
 

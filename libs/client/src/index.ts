@@ -25,7 +25,6 @@ export {
   DEFAULT_CONCURRENCY,
   QUEUE_POLICIES,
   PUSH_FORMATS,
-  MAX_INT32,
 } from './options';
 
 export type {

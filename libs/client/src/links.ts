@@ -1,7 +1,6 @@
 /** Small plumbing shared by the SDK classes: connecting sockets and waiting with a timeout. */
-import { needsIpv6, OptionError } from '@zmq-mq/protocol';
+import { MAX_INT32, needsIpv6, OptionError } from '@zmq-mq/protocol';
 import type { Socket } from 'zeromq';
-import { MAX_INT32 } from './options';
 
 /**
  * Creates one item per endpoint with `make` and connects its socket. If any connect throws

@@ -59,13 +59,6 @@ export function parseEndpoints(
   return list;
 }
 
-/**
- * The largest high-water mark, linger or timeout (ms) an option may hold: libzmq's socket options
- * are C ints and Node's timers 32-bit; past it libzmq answers only "Invalid argument" and a timer
- * fires after 1 ms.
- */
-export const MAX_INT32 = 2 ** 31 - 1;
-
 /** An integer in [min, max]; `undefined` gives the fallback. */
 export function parseInteger(
   option: string,

@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { encodeEnvelope, encodeTyped } from '@zmq-mq/protocol';
+import { encodeEnvelope, encodeTyped, MAX_INT32 } from '@zmq-mq/protocol';
 import type {
   BodyOf,
   Codec,
@@ -21,7 +21,6 @@ import {
   DEFAULT_QUEUE_MAX_MESSAGES,
   DEFAULT_READY_TIMEOUT_MS,
   DEFAULT_SEND_HWM,
-  MAX_INT32,
   parseChoice,
   parseCodec,
   parseEndpoints,

@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { MAX_INT32 } from '@zmq-mq/protocol';
 import type { Envelope, TopicMap } from '@zmq-mq/protocol';
 import type { Pull, Subscriber as ZmqSubscriber } from 'zeromq';
 import { BusyError, ClosedError, NotReadyError } from './errors';
@@ -10,7 +11,6 @@ import {
   DEFAULT_READY_SETTLE_MS,
   DEFAULT_READY_TIMEOUT_MS,
   DEFAULT_RECEIVE_HWM,
-  MAX_INT32,
   parseInteger,
 } from './options';
 

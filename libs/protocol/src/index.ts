@@ -13,6 +13,7 @@ export {
   isZmqMqError,
 } from './errors';
 export { needsIpv6 } from './endpoint';
+export { MAX_INT32 } from './limits';
 export { SEPARATOR, asBuffer, encodeFrame, splitFrame, payloadOf, parseFrame } from './frame';
 export {
   MAX_TOPIC_BYTES,
