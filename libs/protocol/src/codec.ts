@@ -32,15 +32,19 @@ function jsonStopsEarly(message: string, length: number): boolean {
   return at !== null && Number(at[1]) >= length;
 }
 
-// True when the bytes are valid UTF-8 except for a multi-byte sequence cut off at the end.
+// True when the bytes are valid UTF-8 except for a multi-byte sequence cut off at the end:
+// completed with the smallest continuation bytes its lead allows, the whole decodes. A lead
+// byte no sequence starts with (0xc0, 0xc1, 0xf5-0xff) or an impossible second byte is corrupt.
 function endsInsideUtf8Sequence(bytes: Uint8Array): boolean {
   for (let back = 1; back <= 3 && back <= bytes.length; back++) {
-    const b = bytes[bytes.length - back] as number;
-    if ((b & 0xc0) === 0x80) continue; // continuation byte: keep looking for the lead
-    const need = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    const lead = bytes[bytes.length - back] as number;
+    if ((lead & 0xc0) === 0x80) continue; // continuation byte: keep looking for the lead
+    const need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
     if (need <= back) return false;
+    const completion = Buffer.alloc(need - back, 0x80);
+    if (back === 1) completion[0] = lead === 0xe0 ? 0xa0 : lead === 0xf0 ? 0x90 : 0x80;
     try {
-      utf8.decode(bytes.subarray(0, bytes.length - back));
+      utf8.decode(Buffer.concat([bytes, completion]));
       return true;
     } catch {
       return false;
@@ -92,6 +96,12 @@ export function jsonCodec<T = unknown>(): Codec<T> {
  * smallest map headers, `undefined` as nil, maps decoded as plain objects. Every integer is
  * written with an integer type: a `number` beyond 32 bits (a safe integer) as int64, like a
  * `bigint`; integers beyond 2^53 are decoded as `bigint` (smaller ones as `number`).
+ *
+ * Decoding takes standard msgpack only: nil, booleans, numbers, strings, bin (as a Buffer),
+ * arrays, maps and timestamps (as a Date). msgpackr's own extension types (structured-clone
+ * references, Set, Error, RegExp, typed arrays) are refused as `corrupt`: references could
+ * build a cycle or a tree of shared nodes, which the check for 0xc1 and every receiver would
+ * walk without end. So is a value nested deeper than 512 levels.
  */
 export function msgpackCodec<T = unknown>(): Codec<T> {
   const packr = new Packr({
@@ -100,6 +110,8 @@ export function msgpackCodec<T = unknown>(): Codec<T> {
     mapsAsObjects: true,
     variableMapSize: true,
     moreTypes: false,
+    // Extension types 0x69 and 0x70 (an id and a reference to it) throw instead of decoding.
+    structuredClone: false,
     // 'auto' (number when safe, bigint beyond 2^53) is supported but missing from the typings.
     int64AsType: 'auto' as 'bigint',
   });
@@ -124,12 +136,13 @@ export function msgpackCodec<T = unknown>(): Codec<T> {
         value = packr.unpack(asBuffer(bytes));
       } catch (cause) {
         const err = cause as Error & { incomplete?: boolean };
-        const reason = err.incomplete === true ? 'truncated' : 'corrupt';
+        // msgpackr marks a stack overflow (a value nested too deeply) as incomplete too.
+        const reason =
+          err.incomplete === true && !/call stack/.test(err.message) ? 'truncated' : 'corrupt';
         throw new CodecError('msgpack', reason, err.message, { cause, size });
       }
-      if (containsC1(value, 0)) {
-        throw new CodecError('msgpack', 'corrupt', 'reserved byte 0xc1 in input', { size });
-      }
+      const problem = nonStandard(value, 0);
+      if (problem !== undefined) throw new CodecError('msgpack', 'corrupt', problem, { size });
       return value as T;
     },
   };
@@ -158,11 +171,14 @@ export function wireInteger(n: number): number | bigint {
 // (written as arrays). Bytes, Dates, Errors, RegExps and objects with toJSON are left as they
 // are, as are Map keys (widening could merge 2^40 and 2n ** 40n). Returns `value` itself when
 // nothing changes; otherwise copies only the containers on the way to a changed number.
-// Deeper than MAX_DEPTH it stops descending, as containsC1 does; `path` holds the containers
-// above the current one, to refuse a cycle (a walk through one would never end).
+// A container deeper than MAX_DEPTH is refused, as the decoder refuses it; `path` holds the
+// containers above the current one, to refuse a cycle (a walk through one would never end).
 function widenIntegers(value: unknown, depth: number, path: object[]): unknown {
   if (typeof value === 'number') return wireInteger(value);
-  if (value === null || typeof value !== 'object' || depth > MAX_DEPTH) return value;
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > MAX_DEPTH) {
+    throw new CodecError('msgpack', 'unencodable', `nested deeper than ${MAX_DEPTH} levels`);
+  }
   if (isOpaque(value)) return value;
   for (let i = 0; i < depth; i++) {
     if (path[i] === value) throw new CodecError('msgpack', 'unencodable', 'cyclic structure');
@@ -238,16 +254,32 @@ function widenMap(map: Map<unknown, unknown>, depth: number, path: object[]): un
   return copy ?? map;
 }
 
-// msgpackr returns a marker for the reserved byte 0xc1 instead of throwing.
-function containsC1(value: unknown, depth: number): boolean {
-  if (value === C1) return true;
-  if (value === null || typeof value !== 'object' || depth > MAX_DEPTH) return false;
-  if (ArrayBuffer.isView(value)) return false;
-  if (Array.isArray(value)) return value.some((v) => containsC1(v, depth + 1));
-  for (const key in value) {
-    if (containsC1((value as Record<string, unknown>)[key], depth + 1)) return true;
+// What in a decoded value standard msgpack cannot have produced, or undefined. msgpackr
+// returns a marker for the reserved byte 0xc1 instead of throwing, and decodes its own
+// extension types into Sets, Errors, RegExps, typed arrays and ArrayBuffers. With references
+// refused (structuredClone: false) no node is reached twice, so the walk is linear in the
+// input's size.
+function nonStandard(value: unknown, depth: number): string | undefined {
+  if (value === null || typeof value !== 'object') return undefined;
+  if (value === C1) return 'reserved byte 0xc1 in input';
+  if (depth > MAX_DEPTH) return `nested deeper than ${MAX_DEPTH} levels`;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const problem = nonStandard(value[i], depth + 1);
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
   }
-  return false;
+  const type = value.constructor;
+  if (type === Object || type === undefined) {
+    for (const key in value) {
+      const problem = nonStandard((value as Record<string, unknown>)[key], depth + 1);
+      if (problem !== undefined) return problem;
+    }
+    return undefined;
+  }
+  if (type === Buffer || type === Uint8Array || type === Date) return undefined;
+  return `msgpackr's own extension type (${(type as { name?: string }).name ?? 'unknown'}) is not standard msgpack`;
 }
 
 /** The payload bytes as they are; decoding returns a view, not a copy. */

@@ -231,6 +231,69 @@ describe('codecs', () => {
     expect(codecErrorOf(msgpack, Buffer.alloc(0)).code).toBe('ZMQMQ_ERR_CODEC_TRUNCATED');
   });
 
+  it('refuses msgpackr references: 19 bytes cannot expand into a structure no one can walk', () => {
+    // An array holding itself twice (id 0x69 around a reference 0x70): walking it never ended.
+    const selfTwice = Buffer.from('d6690000000192d67000000001d67000000001', 'hex');
+    const started = Date.now();
+    const err = codecErrorOf(msgpack, selfTwice);
+    expect(err.reason).toBe('corrupt');
+    expect(err.message).toMatch(/Structured clone extension is disabled/);
+    expect(Date.now() - started).toBeLessThan(1000);
+    // Without a cycle: each level holds the one below twice (2^22 paths from 22 levels).
+    const full = new Packr({ moreTypes: true, structuredClone: true });
+    let shared: unknown = 1;
+    for (let i = 0; i < 22; i++) shared = [shared, shared];
+    expect(codecErrorOf(msgpack, full.pack(shared)).reason).toBe('corrupt');
+  });
+
+  it("refuses msgpackr's own extension types and depth beyond 512, and says so", () => {
+    // As msgpackr writes them with moreTypes (bytes: jest's realm hides typed arrays from it).
+    for (const [hexBytes, name] of [
+      ['d47300920102', 'Set'],
+      ['d4780092a3612b62a167', 'RegExp'],
+      ['d4650093a9547970654572726f72a4626f6f6dd40000', 'TypeError'],
+      ['c7117408000000000000f03f0000000000000040', 'Float64Array'],
+    ] as const) {
+      const err = codecErrorOf(msgpack, Buffer.from(`91de0001a6696e73696465${hexBytes}`, 'hex'));
+      expect(err.reason).toBe('corrupt');
+      expect(err.message).toContain(`extension type (${name}) is not standard msgpack`);
+    }
+    // Standard types still decode: timestamps, bin, nil, nested containers at the limit.
+    const full = new Packr({ moreTypes: true, useRecords: false });
+    expect(msgpack.decode(full.pack(new Date(5)))).toEqual(new Date(5));
+    expect(msgpack.decode(full.pack([Buffer.from('ab'), null]))).toEqual([Buffer.from('ab'), null]);
+    const nest = (levels: number): unknown => {
+      let v: unknown = 1;
+      for (let i = 0; i < levels; i++) v = [v];
+      return v;
+    };
+    expect(msgpack.decode(msgpack.encode(nest(513)))).toEqual(nest(513));
+    expect(() => msgpack.encode(nest(514))).toThrow(/cannot encode value: nested deeper than 512 levels/);
+    const tooDeep = codecErrorOf(msgpack, full.pack(nest(514)));
+    expect(tooDeep.reason).toBe('corrupt');
+    expect(tooDeep.message).toMatch(/nested deeper than 512 levels/);
+    // Deeper than the decoder's stack: complete input, so corrupt, not truncated.
+    const maps = Buffer.concat([Buffer.from('81a161'.repeat(5000), 'hex'), Buffer.from([1])]);
+    expect(codecErrorOf(msgpack, maps).reason).toBe('corrupt');
+  });
+
+  it('calls UTF-8 that no continuation could mend corrupt, not truncated', () => {
+    for (const tail of [[0xff], [0xc0], [0xc1], [0xf5], [0xe0, 0x80], [0xed, 0xa0], [0xf4, 0x90]]) {
+      const bytes = Buffer.from([0x22, 0x61, ...tail]);
+      expect([Buffer.from(bytes).toString('hex'), codecErrorOf(json, bytes).reason]).toEqual([
+        Buffer.from(bytes).toString('hex'),
+        'corrupt',
+      ]);
+    }
+    for (const tail of [[0xc3], [0xe0], [0xe0, 0xa0], [0xf0], [0xf0, 0x90, 0x80], [0xf4, 0x8f]]) {
+      const bytes = Buffer.from([0x22, 0x61, ...tail]);
+      expect([Buffer.from(bytes).toString('hex'), codecErrorOf(json, bytes).reason]).toEqual([
+        Buffer.from(bytes).toString('hex'),
+        'truncated',
+      ]);
+    }
+  });
+
   it('never throws anything but CodecError on arbitrary bytes', () => {
     for (const codec of [json, msgpack]) {
       fc.assert(
