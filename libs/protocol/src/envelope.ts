@@ -51,6 +51,7 @@ interface WireMeta {
 
 const metaPackr = new Packr({
   useRecords: false,
+  structuredClone: false, // no ids and references: a frame cannot decode into a cycle
   mapsAsObjects: true,
   variableMapSize: true,
   int64AsType: 'number',
@@ -61,8 +62,30 @@ export function newMessageId(): string {
   return randomUUID();
 }
 
-/** Encodes the metadata frame; a whole-millisecond `timestamp` is written as an integer. */
+/**
+ * Encodes the metadata frame; a whole-millisecond `timestamp` is written as an integer.
+ * Throws `MetaError` for a frame that `decodeMeta` would refuse (a timestamp that is NaN or
+ * infinite, an id, content type, topic or header value that is not a string), so that a
+ * sender hears of it instead of every receiver.
+ */
 export function encodeMeta(meta: Omit<Meta, 'bare'>): Buffer {
+  const bad = (what: string): never => {
+    throw new MetaError(`cannot send metadata: ${what}`);
+  };
+  if (typeof meta.id !== 'string') bad(`\`id\` must be a string, got ${typeof meta.id}`);
+  if (typeof meta.timestamp !== 'number' || !Number.isFinite(meta.timestamp)) {
+    bad(`\`timestamp\` must be a finite number of milliseconds, got ${String(meta.timestamp)}`);
+  }
+  if (typeof meta.contentType !== 'string') bad('`contentType` must be a string');
+  if (meta.topic !== undefined && typeof meta.topic !== 'string') bad('`topic` must be a string');
+  if (meta.headers !== undefined) {
+    if (meta.headers === null || typeof meta.headers !== 'object' || Array.isArray(meta.headers)) {
+      bad('`headers` must be an object of strings');
+    }
+    for (const [name, value] of Object.entries(meta.headers)) {
+      if (typeof value !== 'string') bad(`header ${JSON.stringify(name)} must be a string`);
+    }
+  }
   const wire: WireMeta = {
     v: META_VERSION,
     id: meta.id,

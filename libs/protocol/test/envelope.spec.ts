@@ -110,6 +110,26 @@ describe('envelope', () => {
     expect(() => decodeEnvelope([Buffer.from('t {bad')], { codec: json })).toThrow(CodecError);
   });
 
+  it('refuses to send metadata that every receiver would refuse', () => {
+    const meta = { id: 'x', contentType: 'application/json', timestamp: 5 };
+    const sent = (m: Record<string, unknown>) => () =>
+      encodeEnvelope('t', 1, json, m as Parameters<typeof encodeEnvelope>[3]);
+    for (const timestamp of [NaN, Infinity, -Infinity, '5']) {
+      expect(sent({ timestamp })).toThrow(MetaError);
+      expect(sent({ timestamp })).toThrow(/cannot send metadata: `timestamp` must be a finite/);
+    }
+    expect(sent({ id: 7 })).toThrow(/`id` must be a string, got number/);
+    expect(sent({ headers: { a: 1 } })).toThrow(/header "a" must be a string/);
+    expect(sent({ headers: ['a'] })).toThrow(/`headers` must be an object/);
+    expect(() => encodeMeta({ ...meta, topic: 5 as unknown as string })).toThrow(/`topic`/);
+    expect(() => encodeMeta({ ...meta, contentType: 1 as unknown as string })).toThrow(
+      /`contentType`/,
+    );
+    // What it accepts, a receiver reads back.
+    const ok = encodeEnvelope('t', 1, json, { id: 'i', timestamp: -1.5, headers: { a: 'b' } });
+    expect(decodeEnvelope(ok, { codec: json }).meta).toMatchObject({ id: 'i', timestamp: -1.5 });
+  });
+
   it('writes a whole-millisecond ts as an integer and reads ts of any numeric type', () => {
     const meta = { id: 'x', contentType: 'application/json' };
     const ms = Buffer.from(encodeMeta({ ...meta, timestamp: 1_700_000_000_123 }));
