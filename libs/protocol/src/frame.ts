@@ -57,7 +57,8 @@ export function payloadOf(frame: Uint8Array): Buffer {
   return at < 0 ? buf : buf.subarray(at + 1);
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM: a topic that starts with U+FEFF keeps it (by default the decoder drops it).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 /**
  * Reads frame 0 strictly, for typed clients: requires a space and a topic that is valid

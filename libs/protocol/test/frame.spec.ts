@@ -44,6 +44,12 @@ describe('frame', () => {
     );
   });
 
+  it('keeps a topic that starts with U+FEFF (a byte-order mark) as it was sent', () => {
+    for (const topic of ['\ufefforders.created', '\ufeff', 'a\ufeff', '\u00a0x']) {
+      expect(parseFrame(encodeFrame(topic, 'x')).topic).toBe(topic);
+    }
+  });
+
   it('splits at the first space only and handles edge cases', () => {
     expect(payloadOf(Buffer.from('a b c')).toString()).toBe('b c');
     expect(payloadOf(Buffer.from('nospace')).toString()).toBe('nospace');
