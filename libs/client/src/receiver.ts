@@ -55,6 +55,11 @@ export interface ReceiverStats {
   readonly delivered: number;
   /** Messages that could not be decoded (reported to `onError`, skipped). */
   readonly undecodable: number;
+  /**
+   * Times a hook of ours (`onError`, `onHandlerError`) threw: each is reported as a process
+   * warning (`ZMQMQ_HOOK_THREW`) and the receiving goes on.
+   */
+  readonly hookErrors: number;
 }
 
 /**
@@ -70,6 +75,7 @@ export abstract class Receiver<M extends TopicMap, E extends Envelope<unknown>>
   private received = 0;
   private delivered = 0;
   private undecodable = 0;
+  private hookErrors = 0;
   private readonly handshakes = new Set<string>();
   private readonly readyWaiters = new Waiters();
   private readonly settleMs: number;
@@ -117,7 +123,8 @@ export abstract class Receiver<M extends TopicMap, E extends Envelope<unknown>>
         env = this.decode(frames);
       } catch (err) {
         this.undecodable++;
-        this.onError?.(err as Error, frames);
+        if (this.onError !== undefined)
+          this.callHook('onError', this.onError, err as Error, frames);
         continue;
       }
       this.delivered++;
@@ -158,7 +165,34 @@ export abstract class Receiver<M extends TopicMap, E extends Envelope<unknown>>
   }
 
   stats(): ReceiverStats {
-    return { received: this.received, delivered: this.delivered, undecodable: this.undecodable };
+    return {
+      received: this.received,
+      delivered: this.delivered,
+      undecodable: this.undecodable,
+      hookErrors: this.hookErrors,
+    };
+  }
+
+  /**
+   * Calls a hook the application gave us. If it throws, the error is counted (`hookErrors`)
+   * and reported as a process warning, and the caller goes on: a bug in a hook must neither
+   * end the iteration nor leave a `run()` slot taken.
+   */
+  protected callHook<A extends unknown[]>(
+    name: string,
+    hook: (...args: A) => void,
+    ...args: A
+  ): void {
+    try {
+      hook(...args);
+    } catch (err) {
+      this.hookErrors++;
+      process.emitWarning(`zmq-mq ${this.what}: ${name} threw; going on: ${String(err)}`, {
+        type: 'ZmqMqWarning',
+        code: 'ZMQMQ_HOOK_THREW',
+        detail: err instanceof Error ? err.stack : undefined,
+      });
+    }
   }
 
   /**

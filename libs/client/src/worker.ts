@@ -32,7 +32,11 @@ export interface WorkerOptions<M extends TopicMap> extends ReceiverOptions<M> {
 export interface RunOptions {
   /** Handlers running at once (default 1). The next item is taken only when a slot is free. */
   concurrency?: number;
-  /** Called when a handler throws or rejects; the run goes on. Default: none (counted only). */
+  /**
+   * Called when a handler throws or rejects; the run goes on. Default: none (counted only). If
+   * this hook throws in turn, that is counted in `stats().hookErrors` and emitted as a process
+   * warning; the run still goes on.
+   */
   onHandlerError?: (error: HandlerError) => void;
 }
 
@@ -77,9 +81,16 @@ export class Worker<M extends TopicMap = UntypedTopics> extends Receiver<M, Enve
       wake = undefined;
       w?.();
     };
+    const onHandlerError = options.onHandlerError;
     const failed = (item: EnvelopeOf<M>, err: unknown): void => {
       this.handlerErrors++;
-      options.onHandlerError?.(new HandlerError(item.topic, item.meta.id, err));
+      if (onHandlerError !== undefined) {
+        this.callHook(
+          'onHandlerError',
+          onHandlerError,
+          new HandlerError(item.topic, item.meta.id, err),
+        );
+      }
       finished();
     };
     const slotFree = (): Promise<void> => new Promise<void>((resolve) => (wake = resolve));

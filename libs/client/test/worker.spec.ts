@@ -79,6 +79,59 @@ describe('Worker', () => {
     expect(worker.stats()).toMatchObject({ delivered: 12, handlerErrors: 1 });
   });
 
+  it('goes on when its hooks throw: counted, warned, no slot lost, run() still resolves', async () => {
+    // Jest's sandbox keeps 'warning' events from its `process`: watch the calls instead.
+    const warn = jest.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      const push = track(await pusher());
+      const worker = track(
+        new Worker({
+          connect: push.lastEndpoint!,
+          topics,
+          onError: () => {
+            throw new Error('decode hook bug');
+          },
+        }),
+      );
+      const done: number[] = [];
+      const run = worker.run(
+        (item) => {
+          if (item.body.n % 2 === 1) throw new Error('handler failed');
+          done.push(item.body.n);
+        },
+        {
+          concurrency: 1,
+          onHandlerError: () => {
+            throw new Error('handler hook bug');
+          },
+        },
+      );
+      for (let i = 0; i < 6; i++) {
+        await push.send(workItem(i));
+        await push.send([Buffer.from('not json'), workItem(0)[1]!]); // undecodable
+      }
+      await waitUntil(
+        () => worker.stats().delivered === 6 && worker.stats().undecodable === 6,
+        10000,
+      );
+      await waitUntil(() => worker.stats().handlerErrors === 3, 10000);
+      await worker.close();
+      await run; // resolves: every slot was given back
+      expect(done).toEqual([0, 2, 4]);
+      expect(worker.stats()).toMatchObject({ handlerErrors: 3, undecodable: 6, hookErrors: 9 });
+      const calls = warn.mock.calls.map(([message, options]) => [
+        String(message).replace(/ threw.*/, ''),
+        (options as { code?: string }).code,
+      ]);
+      expect(calls.sort()).toEqual([
+        ...Array(6).fill(['zmq-mq worker: onError', 'ZMQMQ_HOOK_THREW']),
+        ...Array(3).fill(['zmq-mq worker: onHandlerError', 'ZMQMQ_HOOK_THREW']),
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   it('validates pushFormat and concurrency', async () => {
     expect(() => new Worker({ pushFormat: 'x' as 'full' })).toThrow(/^pushFormat: must be one of/);
     const worker = track(new Worker());
