@@ -111,8 +111,8 @@ export class UnknownCodecError extends ZmqMqError {
 export class UnknownTopicError extends ZmqMqError {
   readonly topic: string;
 
-  constructor(topic: string) {
-    super(ErrorCode.UnknownTopic, `topic ${JSON.stringify(topic)} is not in the topic map`);
+  constructor(topic: string, why = 'is not in the topic map') {
+    super(ErrorCode.UnknownTopic, `topic ${JSON.stringify(topic)} ${why}`);
     this.name = 'UnknownTopicError';
     this.topic = topic;
   }

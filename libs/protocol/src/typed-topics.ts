@@ -48,9 +48,14 @@ export function encodeTyped<M extends TopicMap, K extends TopicOf<M>>(
   meta?: SendMeta,
   withMeta = true,
 ): Buffer[] {
-  const spec = map[name];
+  const spec = specOf(map, name);
   if (spec === undefined) throw new UnknownTopicError(name);
   return encodeEnvelope(name, body, spec.codec, meta, withMeta);
+}
+
+// The map's own entry only: `toString` or `__proto__` is not a topic of the map.
+function specOf(map: TopicMap, name: string): TopicSpec<unknown> | undefined {
+  return Object.prototype.hasOwnProperty.call(map, name) ? map[name] : undefined;
 }
 
 /** Where the frames came from: the publish side (`topic SP payload`) or the push side. */
@@ -70,7 +75,15 @@ export function decodeTyped<M extends TopicMap>(
   const pass = { codec: passThrough, useContentType: false };
   const env =
     source === 'push-payload' ? decodeWorkItem(frames, pass) : decodeEnvelope(frames, pass);
-  const spec = Object.prototype.hasOwnProperty.call(map, env.topic) ? map[env.topic] : undefined;
+  if (source === 'push-payload' && env.meta.bare) {
+    throw new UnknownTopicError(
+      '',
+      'is unknown: a work item without a metadata frame has no topic (the broker strips it), ' +
+        'so a typed Worker cannot pick its codec: send with metadata, or run the broker with ' +
+        "--push-format full and the Worker with pushFormat: 'full'",
+    );
+  }
+  const spec = specOf(map, env.topic);
   if (spec === undefined) throw new UnknownTopicError(env.topic);
   const { codec } = spec;
   if (!env.meta.bare && env.meta.contentType !== codec.contentType) {

@@ -90,6 +90,19 @@ describe('typed topics', () => {
       CodecError,
     );
     expect(() => decodeTyped(topics, [Buffer.from('toString x')])).toThrow(UnknownTopicError);
+    // Sending: a name on Object.prototype is not a topic of the map either.
+    for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+      expect(() => encodeTyped(topics, name as 'audit.line', 'x')).toThrow(
+        `topic ${JSON.stringify(name)} is not in the topic map`,
+      );
+    }
+  });
+
+  it('says why a typed Worker cannot decode a bare work item', () => {
+    const [frame0] = encodeTyped(topics, 'audit.line', 'x', {}, false);
+    const bare = () => decodeTyped(topics, [payloadOf(frame0!)], 'push-payload');
+    expect(bare).toThrow(UnknownTopicError);
+    expect(bare).toThrow(/without a metadata frame has no topic.*--push-format full/);
   });
 
   it('validates topic names at definition', () => {
