@@ -31,17 +31,29 @@ export interface ReceiverOptions<M extends TopicMap> {
   lingerMs?: number;
 }
 
-/** Validated socket options shared by the Subscriber and Worker sockets. */
-export function receiverSocketOptions(options: {
-  lingerMs?: number;
-  receiveHighWaterMark?: number;
-}): { linger: number; receiveHighWaterMark: number } {
+/**
+ * The Subscriber's and Worker's options that every receiver has, validated before their socket
+ * is created (a bad value throws `OptionError` and leaves nothing open).
+ */
+export function receiverSettings(options: ReceiverOptions<TopicMap>): {
+  socket: { linger: number; receiveHighWaterMark: number };
+  settleMs: number;
+} {
   return {
-    linger: parseInteger('lingerMs', options.lingerMs, DEFAULT_LINGER_MS, 0, MAX_INT32),
-    receiveHighWaterMark: parseInteger(
-      'receiveHighWaterMark',
-      options.receiveHighWaterMark,
-      DEFAULT_RECEIVE_HWM,
+    socket: {
+      linger: parseInteger('lingerMs', options.lingerMs, DEFAULT_LINGER_MS, 0, MAX_INT32),
+      receiveHighWaterMark: parseInteger(
+        'receiveHighWaterMark',
+        options.receiveHighWaterMark,
+        DEFAULT_RECEIVE_HWM,
+        0,
+        MAX_INT32,
+      ),
+    },
+    settleMs: parseInteger(
+      'readySettleMs',
+      options.readySettleMs,
+      DEFAULT_READY_SETTLE_MS,
       0,
       MAX_INT32,
     ),
@@ -66,7 +78,7 @@ export interface ReceiverStats {
  * The receiving side shared by Subscriber (SUB) and Worker (PULL): one socket connected to
  * every endpoint, one reading loop at a time, decoding with `decode`.
  */
-export abstract class Receiver<M extends TopicMap, E extends Envelope<unknown>>
+export abstract class Receiver<E extends Envelope<unknown>>
   extends EventEmitter<ConnectionEvents>
   implements AsyncIterable<E>
 {
@@ -88,16 +100,10 @@ export abstract class Receiver<M extends TopicMap, E extends Envelope<unknown>>
     private readonly endpoints: readonly string[],
     private readonly decode: (frames: Buffer[]) => E,
     private readonly onError: DecodeErrorHook | undefined,
-    options: ReceiverOptions<M>,
+    settleMs: number,
   ) {
     super();
-    this.settleMs = parseInteger(
-      'readySettleMs',
-      options.readySettleMs,
-      DEFAULT_READY_SETTLE_MS,
-      0,
-      MAX_INT32,
-    );
+    this.settleMs = settleMs;
     forwardConnectionEvents(socket, this, undefined, (type, address) => {
       if (type === 'handshake') {
         this.handshakes.add(address);

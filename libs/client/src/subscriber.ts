@@ -2,13 +2,15 @@ import {
   decodeEnvelope,
   decodeTyped,
   exactSubscription,
+  OptionError,
   prefixSubscription,
+  TopicError,
 } from '@zmq-mq/protocol';
 import type { Codec, CodecName, EnvelopeOf, TopicMap } from '@zmq-mq/protocol';
 import { Subscriber as ZmqSubscriber } from 'zeromq';
 import { DEFAULT_PUBLISH, parseCodec, parseEndpoints } from './options';
 import type { UntypedTopics } from './producer';
-import { receiverSocketOptions, Receiver } from './receiver';
+import { receiverSettings, Receiver } from './receiver';
 import type { ReceiverOptions } from './receiver';
 
 export interface SubscriberOptions<M extends TopicMap> extends ReceiverOptions<M> {
@@ -26,38 +28,57 @@ export interface SubscriberOptions<M extends TopicMap> extends ReceiverOptions<M
 }
 
 /**
+ * The subscriptions the options ask for, checked before any socket exists: a bad prefix,
+ * exact topic or topic-map key throws `OptionError` naming the option.
+ */
+function parseSubscriptions<M extends TopicMap>(options: SubscriberOptions<M>): Buffer[] {
+  const list = (option: 'prefixes' | 'exact'): readonly unknown[] => {
+    const value = options[option];
+    if (value === undefined) return [];
+    if (!Array.isArray(value)) {
+      throw new OptionError(option, value, 'must be an array of strings');
+    }
+    return value;
+  };
+  const each = (option: string, items: readonly unknown[], make: (s: string) => Buffer) =>
+    items.map((item) => {
+      if (typeof item !== 'string') throw new OptionError(option, item, 'must be a string');
+      try {
+        return make(item);
+      } catch (err) {
+        if (err instanceof TopicError) throw new OptionError(option, item, err.message);
+        throw err;
+      }
+    });
+  const prefixes = each('prefixes', list('prefixes'), prefixSubscription);
+  const exact = each('exact', list('exact'), exactSubscription);
+  if (prefixes.length > 0 || exact.length > 0) return [...prefixes, ...exact];
+  if (options.topics === undefined) return [Buffer.alloc(0)]; // everything
+  return each('topics', Object.keys(options.topics), exactSubscription);
+}
+
+/**
  * Receives the broker's fan-out: a SUB connected to the publish endpoint(s), filtered by topic
  * prefix or exact topic. `for await (const env of subscriber)` yields decoded envelopes, typed
  * by the topic map. Without `prefixes` or `exact`, a typed subscriber takes exactly its map's
  * topics and an untyped one takes everything.
  */
-export class Subscriber<M extends TopicMap = UntypedTopics> extends Receiver<M, EnvelopeOf<M>> {
+export class Subscriber<M extends TopicMap = UntypedTopics> extends Receiver<EnvelopeOf<M>> {
   declare protected readonly socket: ZmqSubscriber;
 
   constructor(options: SubscriberOptions<M> = {}) {
     const endpoints = parseEndpoints('connect', options.connect, DEFAULT_PUBLISH);
     const codec = parseCodec('codec', options.codec, 'json');
     const topics = options.topics;
-    const socket = new ZmqSubscriber(receiverSocketOptions(options));
+    const subscriptions = parseSubscriptions(options);
+    const settings = receiverSettings(options);
+    const socket = new ZmqSubscriber(settings.socket);
     const decode =
       topics === undefined
         ? (frames: Buffer[]) => decodeEnvelope(frames, { codec }) as EnvelopeOf<M>
         : (frames: Buffer[]) => decodeTyped(topics, frames, 'publish');
-    try {
-      const prefixes = options.prefixes ?? [];
-      const exact = options.exact ?? [];
-      if (prefixes.length === 0 && exact.length === 0) {
-        if (topics === undefined) socket.subscribe();
-        else for (const t of Object.keys(topics)) socket.subscribe(exactSubscription(t));
-      }
-      for (const p of prefixes) socket.subscribe(prefixSubscription(p));
-      for (const t of exact) socket.subscribe(exactSubscription(t));
-    } catch (err) {
-      socket.linger = 0;
-      socket.close();
-      throw err;
-    }
-    super('subscriber', socket, endpoints, decode, options.onError, options);
+    for (const subscription of subscriptions) socket.subscribe(subscription);
+    super('subscriber', socket, endpoints, decode, options.onError, settings.settleMs);
   }
 
   /** Adds a prefix subscription (`''` for everything). */

@@ -13,7 +13,7 @@ import {
 } from './options';
 import type { PushFormat } from './options';
 import type { UntypedTopics } from './producer';
-import { receiverSocketOptions, Receiver } from './receiver';
+import { receiverSettings, Receiver } from './receiver';
 import type { ReceiverOptions, ReceiverStats } from './receiver';
 
 export interface WorkerStats extends ReceiverStats {
@@ -45,7 +45,7 @@ export interface RunOptions {
  * message goes to one worker. `for await (const item of worker)` yields decoded work items
  * (the topic comes from the metadata frame); `run(handler, { concurrency })` processes them.
  */
-export class Worker<M extends TopicMap = UntypedTopics> extends Receiver<M, EnvelopeOf<M>> {
+export class Worker<M extends TopicMap = UntypedTopics> extends Receiver<EnvelopeOf<M>> {
   private handlerErrors = 0;
 
   constructor(options: WorkerOptions<M> = {}) {
@@ -53,7 +53,8 @@ export class Worker<M extends TopicMap = UntypedTopics> extends Receiver<M, Enve
     const codec = parseCodec('codec', options.codec, 'json');
     const format = parseChoice('pushFormat', options.pushFormat, PUSH_FORMATS, 'payload');
     const topics = options.topics;
-    const socket = new Pull(receiverSocketOptions(options));
+    const settings = receiverSettings(options);
+    const socket = new Pull(settings.socket);
     let decode: (frames: Buffer[]) => EnvelopeOf<M>;
     if (topics !== undefined) {
       const source = format === 'full' ? 'push-full' : 'push-payload';
@@ -62,7 +63,7 @@ export class Worker<M extends TopicMap = UntypedTopics> extends Receiver<M, Enve
       const untyped = format === 'full' ? decodeEnvelope : decodeWorkItem;
       decode = (frames) => untyped(frames, { codec }) as EnvelopeOf<M>;
     }
-    super('worker', socket, endpoints, decode, options.onError, options);
+    super('worker', socket, endpoints, decode, options.onError, settings.settleMs);
   }
 
   /**

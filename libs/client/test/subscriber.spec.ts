@@ -140,7 +140,19 @@ describe('Subscriber', () => {
   });
 
   it('rejects invalid subscriptions and options', () => {
-    expect(() => new Subscriber({ prefixes: ['a b'] })).toThrow(/space/);
+    const optionError = (options: Record<string, unknown>, message: RegExp): void => {
+      expect(() => new Subscriber(options)).toThrow(message);
+      expect(() => new Subscriber(options)).toThrow(
+        expect.objectContaining({ code: 'ZMQMQ_ERR_INVALID_OPTION' }) as Error,
+      );
+    };
+    optionError({ prefixes: ['a b'] }, /^prefixes: invalid topic "a b": .*space/);
+    optionError({ exact: ['a b'] }, /^exact: invalid topic "a b": .*space/);
+    optionError({ exact: [''] }, /^exact: invalid topic "": must not be empty/);
+    optionError({ prefixes: [5] }, /^prefixes: must be a string \(got 5\)/);
+    // A string is not a list of prefixes (it would subscribe to each character).
+    optionError({ prefixes: 'orders.' }, /^prefixes: must be an array of strings/);
+    optionError({ topics: { 'a b': {} } }, /^topics: invalid topic "a b"/);
     expect(() => new Subscriber({ connect: [] })).toThrow(/^connect: needs at least one endpoint/);
     expect(() => new Subscriber({ receiveHighWaterMark: -1 })).toThrow(/^receiveHighWaterMark/);
     // Past a C int libzmq would say only "Invalid argument"; a 32-bit timer would fire at once.
