@@ -1,6 +1,6 @@
 import { DEFAULT_PUBLISH, DEFAULT_PUSH, PUSH_FORMATS } from '@zmq-mq/client';
 import type { PushFormat } from '@zmq-mq/client';
-import { CODEC_NAMES, OptionError, prefixSubscription } from '@zmq-mq/protocol';
+import { CODEC_NAMES, exactSubscription, OptionError, prefixSubscription } from '@zmq-mq/protocol';
 import type { CodecName } from '@zmq-mq/protocol';
 import { Command, CommanderError, Option } from 'commander';
 
@@ -10,6 +10,8 @@ export interface ConsumeOptions {
   connect: string[];
   /** Topic prefixes (sub only); `['']` is everything. */
   prefixes: string[];
+  /** Exact topics (sub only). */
+  exact: string[];
   /** Codec for messages without a metadata frame. */
   codec: CodecName;
   /** Print frame 0 as it came instead of a JSON line. */
@@ -63,6 +65,7 @@ export function parseCli(argv: readonly string[]): CliResult {
       'topic prefix to receive, repeatable (default everything)',
       collect,
     )
+    .option('-e, --exact <topic>', 'exact topic to receive, repeatable', collect)
     .action((opts: RawOptions) => {
       picked = toOptions('sub', opts, DEFAULT_PUBLISH);
     });
@@ -82,7 +85,8 @@ export function parseCli(argv: readonly string[]): CliResult {
     program.parse(argv, { from: 'user' });
   } catch (err) {
     if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed') {
+      if (err.code === 'commander.helpDisplayed' || argv[0] === 'help') {
+        // `--help` anywhere, or the `help [command]` command commander lists.
         const sub = program.commands.find((c) => argv.includes(c.name()));
         return { kind: 'exit', code: 0, output: (sub ?? program).helpInformation() };
       }
@@ -109,6 +113,7 @@ interface RawOptions {
   codec?: CodecName;
   raw?: boolean;
   topic?: string[];
+  exact?: string[];
   pushFormat?: PushFormat;
 }
 
@@ -129,6 +134,13 @@ function toOptions(mode: 'sub' | 'pull', o: RawOptions, fallback: string): Consu
       throw new OptionError('--topic', prefix, (err as Error).message);
     }
   }
+  for (const topic of o.exact ?? []) {
+    try {
+      exactSubscription(topic);
+    } catch (err) {
+      throw new OptionError('--exact', topic, (err as Error).message);
+    }
+  }
   let count: number | undefined;
   if (o.count !== undefined) {
     count = Number(o.count);
@@ -139,7 +151,8 @@ function toOptions(mode: 'sub' | 'pull', o: RawOptions, fallback: string): Consu
   return {
     mode,
     connect: o.connect ?? [fallback],
-    prefixes: o.topic ?? [''],
+    prefixes: o.topic ?? (o.exact === undefined ? [''] : []),
+    exact: o.exact ?? [],
     codec: o.codec ?? 'raw',
     raw: o.raw === true,
     count,

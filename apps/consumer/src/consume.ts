@@ -26,7 +26,13 @@ export async function consume(
   };
   const receiver =
     options.mode === 'sub'
-      ? new Subscriber({ connect: options.connect, prefixes: options.prefixes, codec, onError })
+      ? new Subscriber({
+          connect: options.connect,
+          prefixes: options.prefixes,
+          exact: options.exact,
+          codec,
+          onError,
+        })
       : new Worker({ connect: options.connect, codec, pushFormat: options.pushFormat, onError });
   receiver.on('handshake', ({ endpoint }) => io.stderr.write(`${NAME}: connected ${endpoint}\n`));
   receiver.on('disconnect', ({ endpoint }) =>

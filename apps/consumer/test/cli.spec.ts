@@ -12,6 +12,7 @@ describe('consumer command line', () => {
       mode: 'sub',
       connect: ['tcp://127.0.0.1:5556'],
       prefixes: [''],
+      exact: [],
       codec: 'raw',
       raw: false,
       count: undefined,
@@ -23,6 +24,28 @@ describe('consumer command line', () => {
       raw: true,
     });
   });
+
+  it('sub --exact: exact topics only, or beside prefixes', () => {
+    expect(run(['sub', '--exact', 'orders', '-e', 'audit.line'])).toMatchObject({
+      prefixes: [],
+      exact: ['orders', 'audit.line'],
+    });
+    expect(run(['sub', '-t', 'orders.', '-e', 'audit'])).toMatchObject({
+      prefixes: ['orders.'],
+      exact: ['audit'],
+    });
+  });
+
+  it.each([[['help']], [['help', 'sub']], [['sub', '--help']], [['--help']]])(
+    '%j prints help and exits 0',
+    (argv) => {
+      const r = parseCli(argv);
+      expect(r).toMatchObject({ kind: 'exit', code: 0 });
+      if (r.kind !== 'exit') return;
+      expect(r.output).toMatch(/^Usage: zmq-mq-consume/);
+      if (argv.includes('sub')) expect(r.output).toMatch(/--exact <topic>/);
+    },
+  );
 
   it('pull: push endpoint, repeated --connect, codec and push format', () => {
     expect(
@@ -50,6 +73,8 @@ describe('consumer command line', () => {
     [['push'], /^zmq-mq-consume: unknown command 'push'/],
     [['sub', '--count', '0'], /^zmq-mq-consume: --count: must be an integer >= 1 \(got "0"\)$/],
     [['sub', '--topic', 'a b'], /^zmq-mq-consume: --topic: .*space/],
+    [['sub', '--exact', 'orders '], /^zmq-mq-consume: --exact: .*space/],
+    [['sub', '--exact', ''], /^zmq-mq-consume: --exact: .*must not be empty/],
     [['pull', '--topic', 'a'], /^zmq-mq-consume: unknown option '--topic'/],
     [
       ['pull', '--codec', 'xml'],

@@ -52,7 +52,7 @@ function integer(
 export function parseCli(argv: readonly string[]): CliResult {
   const program = new Command(NAME)
     .description(
-      'Publish messages to a zmq-mq broker. With no message arguments: the demo of the original\n' +
+      'Publish messages to a zmq-mq broker. With no message arguments: the demo of the original ' +
         `design, "hello" plus the current time on topic ${DEMO_TOPIC} once a second.`,
     )
     .argument('[message...]', 'message bodies; "-" sends each line of standard input')

@@ -70,15 +70,21 @@ export async function produce(
     await producer.close();
   }
   const stats = producer.stats();
-  const seconds = (Date.now() - started) / 1000;
-  const rate = seconds > 0 ? Math.round(sent / seconds) : sent;
+  const elapsedMs = Date.now() - started;
+  // Under a second: milliseconds, and a rate only when there is time enough to mean one.
+  const took =
+    elapsedMs >= 1000
+      ? `${(elapsedMs / 1000).toFixed(2)} s (${Math.round(sent / (elapsedMs / 1000))} msg/s)`
+      : elapsedMs >= 100
+        ? `${elapsedMs} ms (${Math.round(sent / (elapsedMs / 1000))} msg/s)`
+        : `${elapsedMs} ms`;
   const notes = [
     stats.droppedOnClose > 0 ? `${stats.droppedOnClose} not delivered` : '',
     invalid > 0 ? `${invalid} invalid lines skipped` : '',
   ].filter((s) => s !== '');
   io.stderr.write(
     `${NAME}: sent ${sent} message${sent === 1 ? '' : 's'} to ${options.connect.join(', ')} ` +
-      `in ${seconds.toFixed(2)} s (${rate} msg/s)${notes.length > 0 ? `; ${notes.join('; ')}` : ''}\n`,
+      `in ${took}${notes.length > 0 ? `; ${notes.join('; ')}` : ''}\n`,
   );
   return stats.droppedOnClose > 0 || invalid > 0 ? 1 : 0;
 }

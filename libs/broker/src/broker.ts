@@ -196,10 +196,7 @@ export class Broker {
     }
     this.state = 'running';
     if (this.counted?.tap) this.receiving = this.receiveLoop(this.counted.tap);
-    this.dropTimer = setInterval(
-      () => this.logDrops(),
-      Math.max(this.options.dropLogIntervalMs, 100),
-    );
+    this.dropTimer = setInterval(() => this.logDrops(), this.options.dropLogIntervalMs);
     this.dropTimer.unref();
     this.warnIfExposed();
     this.log.info(

@@ -223,6 +223,18 @@ export function parseDuration(value: unknown, name: string): number {
   return ms;
 }
 
+/** Shortest drop-summary interval: a summary at most ten times a second. */
+export const MIN_DROP_LOG_INTERVAL_MS = 100;
+
+/** A duration of at least MIN_DROP_LOG_INTERVAL_MS (a shorter one would flood the log). */
+function parseDropLogInterval(value: unknown, name: string): number {
+  const ms = parseDuration(value, name);
+  if (ms < MIN_DROP_LOG_INTERVAL_MS) {
+    throw new OptionError(name, value, `must be at least ${MIN_DROP_LOG_INTERVAL_MS}ms`);
+  }
+  return ms;
+}
+
 /** `host:port` (port 0 picks a free one), or `off`. */
 export function parseMonitor(value: unknown, name: string): MonitorAddress | null {
   if (value === null || value === 'off' || value === false) return null;
@@ -293,7 +305,7 @@ export function parseBrokerOptions(
     monitor:
       input.monitor === undefined ? DEFAULTS.monitor : parseMonitor(input.monitor, name('monitor')),
     logLevel: parseChoice(get('logLevel'), name('logLevel'), LOG_LEVELS),
-    dropLogIntervalMs: parseDuration(get('dropLogIntervalMs'), name('dropLogIntervalMs')),
+    dropLogIntervalMs: parseDropLogInterval(get('dropLogIntervalMs'), name('dropLogIntervalMs')),
     ioThreads: parseInteger(
       get('ioThreads'),
       name('ioThreads'),

@@ -110,6 +110,8 @@ describe('broker options', () => {
       '--drain-timeout: must be a whole number of milliseconds 0..2147483647',
     ],
     [{ dropLogIntervalMs: '40000m' }, '--drop-log-interval: must be at most 2147483647 ms'],
+    [{ dropLogIntervalMs: 0 }, '--drop-log-interval: must be at least 100ms (got 0)'],
+    [{ dropLogIntervalMs: '99ms' }, '--drop-log-interval: must be at least 100ms (got "99ms")'],
     [{ ioThreads: '0' }, '--io-threads: must be a whole number 1..64 (got "0")'],
     [{ ioThreads: 65 }, '--io-threads: must be a whole number 1..64 (got 65)'],
     [{ ingress: 'tcp://127.0.0.1:7000', publish: 'tcp://127.0.0.1:7000' }, 'must differ'],
