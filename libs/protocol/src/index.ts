@@ -53,6 +53,7 @@ export {
 export {
   ZmtpFrameReader,
   ZmtpFrameScanner,
+  type ZmtpMessageLimits,
   ZmtpProtocolError,
   encodeZmtpFrame,
   writeZmtpFrameHeader,

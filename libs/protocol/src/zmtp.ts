@@ -55,11 +55,17 @@ export class ZmtpProtocolError extends Error {
 /**
  * Cuts a ZMTP byte stream into frames without allocating per frame: the peer's greeting
  * first, then frames; commands (READY, PING…) are counted and skipped, each data frame is
- * handed on as a range of a buffer. The buffer is the chunk itself, or the unread tail of the
- * previous chunk joined to it when a frame spans two chunks; a range is valid during the call.
+ * handed on as a range of a buffer. The buffer is the chunk itself, or, when a frame spans
+ * chunks, the unread tail of the earlier chunks joined to the chunk that completes it (the
+ * chunks in between are kept as they come and joined once: linear in the frame's size); a
+ * range is valid during the call.
  */
 export class ZmtpFrameScanner {
-  private pending: Buffer | null = null;
+  // The unread bytes: chunks not yet joined, their total, and how many bytes the frame being
+  // waited for needs in all (its header and body; 0 while its header is incomplete).
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private pendingNeeds = 0;
   private greeted = false;
   /** Commands seen (READY is the first). */
   commands = 0;
@@ -74,15 +80,19 @@ export class ZmtpFrameScanner {
   /** Feeds one chunk; throws ZmtpProtocolError on a stream that is not ZMTP 3. */
   push(chunk: Buffer): void {
     let buf = chunk;
-    if (this.pending !== null) {
-      buf = Buffer.concat([this.pending, chunk]);
-      this.pending = null;
+    if (this.pendingBytes > 0) {
+      this.pending.push(chunk);
+      this.pendingBytes += chunk.length;
+      if (this.pendingBytes < this.pendingNeeds) return; // the frame is not complete yet
+      buf = Buffer.concat(this.pending, this.pendingBytes);
+      this.pending = [];
+      this.pendingBytes = 0;
     }
     let at = 0;
     if (!this.greeted) {
       if (buf.length >= 1 && buf[0] !== 0xff) throw new ZmtpProtocolError('not a ZMTP peer');
       if (buf.length < GREETING_BYTES) {
-        this.pending = buf;
+        this.keep(buf, GREETING_BYTES);
         return;
       }
       if (buf[9] !== 0x7f || (buf[10] as number) < 3) {
@@ -92,6 +102,7 @@ export class ZmtpFrameScanner {
       at = GREETING_BYTES;
     }
     const end = buf.length;
+    let needs = 0;
     while (end - at >= 2) {
       const flags = buf[at] as number;
       let size: number;
@@ -104,7 +115,10 @@ export class ZmtpFrameScanner {
         size = buf[at + 1] as number;
         head = 2;
       }
-      if (end - at - head < size) break;
+      if (end - at - head < size) {
+        needs = head + size;
+        break;
+      }
       const start = at + head;
       at = start + size;
       if (flags & FLAG_COMMAND) {
@@ -113,36 +127,71 @@ export class ZmtpFrameScanner {
       }
       this.onFrame(buf, start, at, (flags & FLAG_MORE) !== 0);
     }
-    if (at < end) this.pending = buf.subarray(at);
+    if (at < end) this.keep(buf.subarray(at), needs);
   }
+
+  private keep(tail: Buffer, needs: number): void {
+    this.pending = [tail];
+    this.pendingBytes = tail.length;
+    this.pendingNeeds = needs;
+  }
+}
+
+/** Limits on one message for ZmtpFrameReader; a message past either is not kept. */
+export interface ZmtpMessageLimits {
+  /** Most bytes in all its frames. */
+  maxBytes?: number;
+  /** Most frames. */
+  maxFrames?: number;
 }
 
 /**
  * Cuts a ZMTP byte stream into messages (see ZmtpFrameScanner): frames flagged MORE are
  * gathered into one message. Frame bodies are views into the received chunks, copied only
- * when a frame spans two chunks.
+ * when a frame spans two chunks. A message past `limits` is not gathered: from the frame that
+ * passes a limit on, its frames are only measured, and at its end `onOversized` gets its size.
  */
 export class ZmtpFrameReader {
   private readonly scanner: ZmtpFrameScanner;
   private parts: Buffer[] = [];
+  private bytes = 0;
+  private frames = 0;
+  private oversized = false;
 
   constructor(
     onMessage: (frames: Buffer[]) => void,
     /** Called once, at the peer's first command (its READY: the handshake is complete). */
     onReady: () => void = () => undefined,
+    limits: ZmtpMessageLimits = {},
+    /** A message past `limits`, with its size in bytes (all frames) and frames. */
+    onOversized: (bytes: number, frames: number) => void = () => undefined,
   ) {
+    const maxBytes = limits.maxBytes ?? Infinity;
+    const maxFrames = limits.maxFrames ?? Infinity;
     this.scanner = new ZmtpFrameScanner((buf, start, end, more) => {
-      const body = buf.subarray(start, end);
-      if (more) {
-        this.parts.push(body);
+      this.bytes += end - start;
+      this.frames++;
+      if (!this.oversized && (this.bytes > maxBytes || this.frames > maxFrames)) {
+        this.oversized = true;
+        this.parts = [];
+      }
+      if (this.oversized) {
+        if (more) return;
+        onOversized(this.bytes, this.frames);
+      } else if (more) {
+        this.parts.push(buf.subarray(start, end));
+        return;
       } else if (this.parts.length === 0) {
-        onMessage([body]);
+        onMessage([buf.subarray(start, end)]);
       } else {
         const frames = this.parts;
         this.parts = [];
-        frames.push(body);
+        frames.push(buf.subarray(start, end));
         onMessage(frames);
       }
+      this.bytes = 0;
+      this.frames = 0;
+      this.oversized = false;
     }, onReady);
   }
 

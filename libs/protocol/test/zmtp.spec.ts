@@ -30,6 +30,55 @@ describe('ZmtpFrameReader', () => {
     }
   });
 
+  it('joins a frame that spans many chunks once, whatever the chunk size', () => {
+    const big = Buffer.alloc(3 * 65536 + 17);
+    for (let i = 0; i < big.length; i++) big[i] = i % 251;
+    const framed = Buffer.concat([
+      zmtpGreeting(),
+      zmtpReady('PUB'),
+      encodeZmtpFrame(big, 1),
+      encodeZmtpFrame(Buffer.from('tail')),
+    ]);
+    for (const cut of [1000, 4096, 65536, framed.length]) {
+      const got: Buffer[][] = [];
+      const reader = new ZmtpFrameReader((f) => got.push(f.map((b) => Buffer.from(b))));
+      for (let at = 0; at < framed.length; at += cut) reader.push(framed.subarray(at, at + cut));
+      expect(got).toHaveLength(1);
+      expect(got[0]![0]!.equals(big)).toBe(true);
+      expect(got[0]![1]!.toString()).toBe('tail');
+    }
+  });
+
+  it('measures but does not keep a message past its limits, and goes on after it', () => {
+    const frames = (sizes: number[]): Buffer[] =>
+      sizes.map((n, i) => encodeZmtpFrame(Buffer.alloc(n, 7), i < sizes.length - 1 ? 1 : 0));
+    const limited = Buffer.concat([
+      zmtpGreeting(),
+      zmtpReady('PUB'),
+      ...frames([10]), // kept
+      ...frames([6, 6]), // 12 bytes: past 11
+      ...frames([1, 1, 1, 1]), // 4 frames: past 3
+      ...frames([11]), // exactly the byte limit: kept
+      ...frames([0, 0, 0]), // exactly the frame limit: kept
+    ]);
+    for (let cut = 1; cut <= limited.length; cut++) {
+      const kept: number[][] = [];
+      const over: Array<[number, number]> = [];
+      const reader = new ZmtpFrameReader(
+        (f) => kept.push(f.map((b) => b.length)),
+        undefined,
+        { maxBytes: 11, maxFrames: 3 },
+        (bytes, n) => over.push([bytes, n]),
+      );
+      for (let at = 0; at < limited.length; at += cut) reader.push(limited.subarray(at, at + cut));
+      expect(kept).toEqual([[10], [11], [0, 0, 0]]);
+      expect(over).toEqual([
+        [12, 2],
+        [4, 4],
+      ]);
+    }
+  });
+
   it('refuses a stream that is not ZMTP 3', () => {
     expect(() => new ZmtpFrameReader(() => undefined).push(Buffer.from('GET / HTTP/1.1'))).toThrow(
       ZmtpProtocolError,
