@@ -46,7 +46,10 @@ const DESCRIPTIONS: Record<BrokerOptionKey, [string, string]> = {
     'n',
     `messages held per producer while the broker is behind, then TCP backpressure; 0 = unlimited (default ${d.ingressHwm})`,
   ],
-  maxMessageBytes: ['size', `largest message accepted, all frames (default ${d.maxMessageBytes})`],
+  maxMessageBytes: [
+    'size',
+    `largest frame accepted, and largest message (all frames, at most 16) the work path takes (default ${d.maxMessageBytes})`,
+  ],
   drainTimeoutMs: [
     'duration',
     `on SIGTERM, how long to keep delivering queued work, e.g. 5s (default ${d.drainTimeoutMs}ms)`,

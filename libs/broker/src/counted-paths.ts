@@ -10,6 +10,7 @@ import {
   type Publisher,
   type XSubscriber,
 } from 'zeromq';
+import type { ZmtpMessageLimits } from '@zmq-mq/protocol';
 import { endProxy } from './end-proxy';
 import { StreamTap } from './stream-tap';
 
@@ -71,18 +72,22 @@ export class CountedPaths {
     this.relay.subscribe();
   }
 
-  /** Connects the hops and starts both proxies; `onFailure` is told if one ends with an error. */
+  /**
+   * Connects the hops and starts both proxies; `onFailure` is told if one ends with an error.
+   * `tapLimits`: a message past them reaches the work path as its size only (StreamTap).
+   */
   async start(
     ingress: XSubscriber,
     publisher: Publisher,
     onFailure: (path: 'ingress' | 'fan-out', err: unknown) => void,
+    tapLimits: ZmtpMessageLimits = {},
   ): Promise<void> {
     this.tapDir = mkdtempSync(join(tmpdir(), 'zmqmq-tap-'));
     const tapPath = join(this.tapDir, 'tap');
     await this.fan.bind(this.endpoint);
     await this.fan.bind(`ipc://${tapPath}`);
     this.relay.connect(this.endpoint);
-    this.tap = new StreamTap(tapPath);
+    this.tap = new StreamTap(tapPath, tapLimits);
     for (let subscribed = 0; subscribed < 2; subscribed++) {
       let subscription: Buffer[];
       try {

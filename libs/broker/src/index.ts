@@ -1,4 +1,4 @@
-export { Broker } from './broker';
+export { Broker, MAX_MESSAGE_FRAMES } from './broker';
 export {
   DEFAULT_INGRESS,
   DEFAULT_PUBLISH,

@@ -8,7 +8,10 @@ export type DropReason =
   | 'no-worker'
   /** Still queued when the drain timeout ran out at shutdown. */
   | 'shutdown'
-  /** Larger than --max-message-bytes (all frames together); dropped before either path. */
+  /**
+   * Larger than --max-message-bytes (all frames together) or of more than MAX_MESSAGE_FRAMES
+   * frames: published (libzmq's fan-out), not pushed.
+   */
   | 'too-large'
   /** Frame 0 empty: no topic and no payload; dropped before either path. */
   | 'empty';
@@ -30,7 +33,7 @@ export type MalformedKind =
   | 'no-separator'
   /** The topic is not valid UTF-8 or has a control character: forwarded, as bytes. */
   | 'invalid-topic'
-  /** The message is larger than --max-message-bytes (dropped). */
+  /** Over --max-message-bytes in all its frames, or more than MAX_MESSAGE_FRAMES (not pushed). */
   | 'too-large';
 
 export const MALFORMED_KINDS: readonly MalformedKind[] = [

@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { ZmtpFrameReader, zmtpGreeting, zmtpReady, zmtpSubscribeAll } from '@zmq-mq/protocol';
+import type { ZmtpMessageLimits } from '@zmq-mq/protocol';
 
 /**
  * The work path's tap in counted mode: an ordinary SUB peer of the fan-out's XPUB, but spoken
@@ -15,20 +16,31 @@ import { ZmtpFrameReader, zmtpGreeting, zmtpReady, zmtpSubscribeAll } from '@zmq
  * The stream ends when the XPUB closes, after its linger has flushed what it held, so the end
  * of the stream is the end of what the ingress took (checked in libs/broker/test).
  */
+/**
+ * One message from the tap: its frames, or, for a message past the tap's limits (bytes or
+ * frames), only its size in bytes: its frames were read and let go, never held together.
+ */
+export type TapItem = Buffer[] | number;
+
 export class StreamTap {
   private readonly socket: Socket;
   private readonly reader: ZmtpFrameReader;
-  private messages: Buffer[][] = [];
+  private messages: TapItem[] = [];
   private ended = false;
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
 
-  /** Connects to the unix socket at `path` and starts the handshake. */
-  constructor(path: string) {
+  /**
+   * Connects to the unix socket at `path` and starts the handshake. A message past `limits`
+   * is not kept: it arrives as its size in bytes (see TapItem).
+   */
+  constructor(path: string, limits: ZmtpMessageLimits = {}) {
     this.reader = new ZmtpFrameReader(
       (frames) => this.messages.push(frames),
       // libzmq drops a connection whose subscription comes before its READY was answered.
       () => this.socket.write(zmtpSubscribeAll()),
+      limits,
+      (bytes) => this.messages.push(bytes),
     );
     this.socket = connect(path);
     this.socket.write(Buffer.concat([zmtpGreeting(), zmtpReady('SUB')]));
@@ -53,7 +65,7 @@ export class StreamTap {
    * The messages that arrived since the last call, waiting for some if none did; `null` once
    * the stream has ended. Throws what broke the stream (a socket error, bytes not ZMTP).
    */
-  async next(): Promise<Buffer[][] | null> {
+  async next(): Promise<TapItem[] | null> {
     while (this.messages.length === 0) {
       if (this.failure !== undefined) throw this.failure;
       if (this.ended) return null;

@@ -44,6 +44,8 @@ describe('Broker with bad input, metrics and shutdown', () => {
       Buffer.from(' leading'), // empty topic: forwarded
       Buffer.from('a\u0001b x'), // control character in topic: forwarded
       [Buffer.alloc(600, 0x61), Buffer.alloc(600, 0x62)], // 1200 bytes in all > 1024: published, not pushed
+      [Buffer.from('f16 y'), ...Array<Buffer>(15).fill(Buffer.alloc(0))], // 16 frames: pushed
+      [Buffer.from('f17 z'), ...Array<Buffer>(16).fill(Buffer.alloc(0))], // 17: published only
       Buffer.from([0x00, 0x00, 0x20, 0xc3, 0x28, 0xff]), // garbage: forwarded
       Buffer.from('ok done'),
     ];
@@ -64,15 +66,19 @@ describe('Broker with bad input, metrics and shutdown', () => {
         Buffer.from(' leading'),
         Buffer.from('a\u0001b x'),
         Buffer.alloc(600, 0x61),
+        Buffer.from('f16 y'),
+        Buffer.from('f17 z'),
         Buffer.from([0x00, 0x00, 0x20, 0xc3, 0x28, 0xff]),
         Buffer.from('ok done'),
       ].map((f) => f.toString('hex')),
     );
     const work: string[] = [];
+    const workFrames: number[] = [];
     for (;;) {
-      const frame = (await receiveWork(worker))[0]!;
-      work.push(frame.toString('hex'));
-      if (frame.toString() === 'done') break;
+      const frames = await receiveWork(worker);
+      work.push(frames[0]!.toString('hex'));
+      workFrames.push(frames.length);
+      if (frames[0]!.toString() === 'done') break;
     }
     expect(work).toEqual(
       [
@@ -80,21 +86,25 @@ describe('Broker with bad input, metrics and shutdown', () => {
         Buffer.from('A'),
         Buffer.from('leading'),
         Buffer.from('x'),
+        Buffer.from('y'),
         Buffer.from([0xc3, 0x28, 0xff]),
         Buffer.from('done'),
       ].map((f) => f.toString('hex')),
     );
+    expect(workFrames).toEqual([1, 1, 1, 1, 16, 1, 1]);
     const s = b.stats();
     expect(s.received.messages - s0.received.messages).toBe(cases.length);
+    const sizes = cases.map((c) => (Array.isArray(c) ? c : [c]).reduce((n, f) => n + f.length, 0));
+    expect(s.received.bytes - s0.received.bytes).toBe(sizes.reduce((a, n) => a + n, 0));
     expect(s.malformed).toEqual({
       empty: 1,
       'no-separator': 1,
       'invalid-topic': 4,
-      'too-large': 1,
+      'too-large': 2,
     });
     expect(s.dropped.empty).toBe(1);
-    expect(s.dropped['too-large']).toBe(1);
-    expect(s.dropped.total).toBe(2);
+    expect(s.dropped['too-large']).toBe(2);
+    expect(s.dropped.total).toBe(3);
   });
 
   it('refuses a frame over the maximum at the socket and keeps serving', async () => {

@@ -23,7 +23,8 @@ describe('StreamTap', () => {
   async function drain(tap: StreamTap): Promise<string[][]> {
     const got: string[][] = [];
     for (let batch = await tap.next(); batch !== null; batch = await tap.next()) {
-      for (const frames of batch) got.push(frames.map(String));
+      for (const item of batch)
+        got.push(typeof item === 'number' ? [`${item} bytes`] : item.map(String));
     }
     return got;
   }
@@ -44,6 +45,27 @@ describe('StreamTap', () => {
     expect(got.slice(0, 300)).toEqual(Array.from({ length: 300 }, (_, i) => [`t m${i}`]));
     expect(got[300]).toEqual(['a', 'b', 'z'.repeat(400)]);
     expect(got).toHaveLength(301);
+  });
+
+  it('hands on a message past its limits as its size only, and the next ones whole', async () => {
+    const path = join(dir, 'tap');
+    const xpub = new XPublisher({ linger: 2000, noDrop: true, receiveTimeout: 5000 });
+    cleanup.push(() => xpub.close());
+    await xpub.bind(`ipc://${path}`);
+    const tap = new StreamTap(path, { maxBytes: 100, maxFrames: 3 });
+    cleanup.push(() => tap.destroy());
+    await xpub.receive(); // its subscription
+    await xpub.send(['t a', 'b', 'c']); // 3 frames: kept
+    await xpub.send(['t a', 'b', 'c', 'd']); // 4 frames: 6 bytes
+    await xpub.send([Buffer.alloc(60, 0x61), Buffer.alloc(41, 0x62)]); // 101 bytes
+    await xpub.send(Buffer.alloc(100, 0x63)); // exactly 100: kept
+    xpub.close();
+    expect(await drain(tap)).toEqual([
+      ['t a', 'b', 'c'],
+      ['6 bytes'],
+      ['101 bytes'],
+      ['c'.repeat(100)],
+    ]);
   });
 
   it('fails on a peer that is not ZMTP, with a clear error', async () => {
