@@ -207,7 +207,11 @@ export function parseBytes(value: unknown, name: string, min = 1): number {
   if (!m || unit === undefined) {
     throw new OptionError(name, value, 'must be a size in bytes such as 1048576, 512KiB or 64MiB');
   }
-  return parseInteger(Number(m[1]) * unit, name, min, `at least ${min} bytes`);
+  const bytes = Number(m[1]) * unit;
+  if (!Number.isSafeInteger(bytes)) {
+    throw new OptionError(name, value, `must be at most ${Number.MAX_SAFE_INTEGER} bytes`);
+  }
+  return parseInteger(bytes, name, min, `at least ${min} bytes`);
 }
 
 /** A duration: milliseconds as a number, or a string with a unit (`5s`, `500ms`, `1m`). */
@@ -315,21 +319,29 @@ export function parseBrokerOptions(
     ),
   };
   // Port * and port 0 both ask for an ephemeral port: such endpoints never collide.
-  const fixed = [options.ingress, options.publish, options.push].filter(
-    (e) => !/^tcp:\/\/.+:(\*|0)$/.test(e),
-  );
-  if (new Set(fixed).size !== fixed.length) {
-    throw new OptionError(
-      name('push'),
-      fixed.join(' '),
-      'ingress, publish and push endpoints must differ',
-    );
-  }
+  const sockets = ['ingress', 'publish', 'push'] as const;
+  sockets.forEach((key, i) => {
+    const endpoint = options[key];
+    if (/^tcp:\/\/.+:(\*|0)$/.test(endpoint)) return;
+    const earlier = sockets.slice(0, i).find((k) => options[k] === endpoint);
+    if (earlier !== undefined) {
+      throw new OptionError(name(key), endpoint, `must differ from ${name(earlier)}`);
+    }
+  });
   if (options.queueMaxBytes < options.maxMessageBytes) {
     throw new OptionError(
       name('queueMaxBytes'),
       options.queueMaxBytes,
-      `must be at least --max-message-bytes (${options.maxMessageBytes}) so that any accepted message can be queued`,
+      `must be at least ${name('maxMessageBytes')} (${options.maxMessageBytes}) so that any accepted message can be queued`,
+    );
+  }
+  if (options.pushFormat === 'full' && options.publishHwm === 0) {
+    // libzmq takes a pipe as unlimited when either end's high-water mark is 0, and in native
+    // mode the work path's tap is a pipe of the publish socket (NativePaths).
+    throw new OptionError(
+      name('publishHwm'),
+      0,
+      `must be at least 1 with ${name('pushFormat')} full: the publish socket's high-water mark also bounds the native work queue, and 0 would leave it unbounded`,
     );
   }
   return options;

@@ -114,13 +114,45 @@ describe('broker options', () => {
     [{ dropLogIntervalMs: '99ms' }, '--drop-log-interval: must be at least 100ms (got "99ms")'],
     [{ ioThreads: '0' }, '--io-threads: must be a whole number 1..64 (got "0")'],
     [{ ioThreads: 65 }, '--io-threads: must be a whole number 1..64 (got 65)'],
-    [{ ingress: 'tcp://127.0.0.1:7000', publish: 'tcp://127.0.0.1:7000' }, 'must differ'],
+    [
+      { ingress: 'tcp://127.0.0.1:7000', publish: 'tcp://127.0.0.1:7000' },
+      '--publish: must differ from --ingress (got "tcp://127.0.0.1:7000")',
+    ],
+    [
+      { publish: 'ipc:///tmp/x', push: 'ipc:///tmp/x' },
+      '--push: must differ from --publish (got "ipc:///tmp/x")',
+    ],
+    [
+      { queueMaxBytes: '10000000000000000000' },
+      '--queue-max-bytes: must be at most 9007199254740991 bytes',
+    ],
+    [
+      { pushFormat: 'full', publishHwm: 0 },
+      '--publish-hwm: must be at least 1 with --push-format full',
+    ],
     [
       { queueMaxBytes: '10', maxMessageBytes: '100' },
       '--queue-max-bytes: must be at least --max-message-bytes',
     ],
   ])('rejects %j with a clear message', (input, message) => {
     expect(problem(() => parseBrokerOptions(input))).toContain(message);
+  });
+
+  it('names each option as the user gave it, in messages that involve two', () => {
+    const names = {
+      ingress: 'ZMQMQ_INGRESS',
+      publish: 'ZMQMQ_PUBLISH',
+      queueMaxBytes: 'ZMQMQ_QUEUE_MAX_BYTES',
+      maxMessageBytes: 'ZMQMQ_MAX_MESSAGE_BYTES',
+    };
+    expect(
+      problem(() =>
+        parseBrokerOptions({ ingress: 'ipc:///tmp/a', publish: 'ipc:///tmp/a' }, names),
+      ),
+    ).toMatch(/^ZMQMQ_PUBLISH: must differ from ZMQMQ_INGRESS /);
+    expect(
+      problem(() => parseBrokerOptions({ queueMaxBytes: '1MiB', maxMessageBytes: '2MiB' }, names)),
+    ).toMatch(/^ZMQMQ_QUEUE_MAX_BYTES: must be at least ZMQMQ_MAX_MESSAGE_BYTES \(2097152\)/);
   });
 
   it('names the environment variable when the value came from there', () => {
