@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { connect } from 'node:net';
 import { MAX_TOPIC_BYTES, needsIpv6, SEPARATOR } from '@zmq-mq/protocol';
 import { Context, Publisher, Push, Subscriber, XSubscriber, type Socket } from 'zeromq';
 import { BindError, BrokerStateError, isZmqError } from './errors';
@@ -71,6 +72,23 @@ const FAN_OUT_FLUSH_MS = 50;
 
 /** Messages handled between two turns of the event loop under a continuous flood. */
 const YIELD_EVERY = 256;
+
+/**
+ * Whether a process accepts connections on the unix socket at `path` (false for no file, a
+ * stale socket file or anything else), waiting at most 1 s.
+ */
+function unixSocketAnswers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = connect(path);
+    const done = (answered: boolean): void => {
+      probe.destroy();
+      resolve(answered);
+    };
+    probe.once('connect', () => done(true));
+    probe.once('error', () => done(false));
+    probe.setTimeout(1000, () => done(false));
+  });
+}
 
 /**
  * Most frames of a message the work path takes (our clients send 1 or 2). Each frame held
@@ -573,6 +591,13 @@ export class Broker {
    * 0.5 s for it.
    */
   private async bind(socket: Socket, name: string, endpoint: string): Promise<string> {
+    const path = /^ipc:\/\/([^@].*)$/.exec(endpoint)?.[1];
+    if (path !== undefined && (await unixSocketAnswers(path))) {
+      // libzmq would unlink the path and bind anew, silently taking it from its owner.
+      throw new BindError(name, endpoint, {
+        cause: new Error('Address already in use (a process is listening on that path)'),
+      });
+    }
     try {
       if (needsIpv6(endpoint)) socket.ipv6 = true;
       await socket.bind(endpoint);

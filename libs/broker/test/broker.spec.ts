@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pull, Subscriber, XPublisher } from 'zeromq';
@@ -335,6 +335,38 @@ describe('Broker', () => {
     );
     await expect(clash.start()).rejects.toThrow(BrokerStateError);
     await clash.stop();
+  });
+
+  it('refuses an ipc path another broker listens on, instead of taking it over', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zmqmq-ipc-'));
+    try {
+      const first = await broker({ ingress: `ipc://${dir}/in`, push: `ipc://${dir}/push` });
+      const second = new Broker({
+        ingress: `ipc://${dir}/in`,
+        publish: 'tcp://127.0.0.1:*',
+        push: 'tcp://127.0.0.1:*',
+        monitor: 'off',
+        logLevel: 'silent',
+      });
+      await expect(second.start()).rejects.toThrow(
+        `cannot bind ingress to ipc://${dir}/in: Address already in use`,
+      );
+      await second.stop();
+      // The first broker still owns its ingress.
+      const worker = sockets.worker(first.endpoints!.push);
+      const pub = sockets.producer(first.endpoints!.ingress);
+      await warmUp(first, pub);
+      await pub.send('t still mine');
+      expect((await receiveWork(worker))[0]!.toString()).toBe('still mine');
+      // A file no process listens on (a socket file left by a killed broker) is bound over,
+      // as libzmq does.
+      writeFileSync(`${dir}/stale`, '');
+      const third = await broker({ ingress: `ipc://${dir}/stale` });
+      expect(third.endpoints!.ingress).toBe(`ipc://${dir}/stale`);
+    } finally {
+      sockets.closeAll();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('says why a bind failed: a unix socket path too long', async () => {
