@@ -27,13 +27,27 @@ export interface ConnectionEvents {
 /** The EventEmitter side of a class emitting `ConnectionEvents` (and maybe more). */
 type Emitter = Pick<EventEmitter<ConnectionEvents>, 'emit'>;
 
-/** Internal hook: the raw zeromq event type and address, after it was re-emitted. */
-export type SocketEventHook = (type: Event['type'], address: string) => void;
+/** Internal hook: the raw zeromq event type and its endpoint, after it was re-emitted. */
+export type SocketEventHook = (type: Event['type'], endpoint: string) => void;
 
 /**
- * Re-emits the socket's monitor events on `target`, then calls `hook`. `endpoint` names the link
- * when a socket serves one endpoint; otherwise the event's own address is used. The loop ends
- * when the socket closes.
+ * Which of `endpoints` (as given to `connect`) a monitor event's address is about. libzmq
+ * reports a reconnection by the address it resolved (`tcp://127.0.0.1:5556` for
+ * `tcp://localhost:5556`): the same address, or else the only endpoint, or else the only one
+ * of the same transport and port; failing all, the address itself.
+ */
+export function endpointOf(address: string, endpoints: readonly string[]): string {
+  if (endpoints.includes(address) || endpoints.length === 0) return address;
+  if (endpoints.length === 1) return endpoints[0] as string;
+  const key = (e: string): string => `${e.slice(0, e.indexOf('://'))} ${/:(\d+)$/.exec(e)?.[1]}`;
+  const same = endpoints.filter((e) => /:\d+$/.test(e) && key(e) === key(address));
+  return same.length === 1 ? (same[0] as string) : address;
+}
+
+/**
+ * Re-emits the socket's monitor events on `target`, then calls `hook`, both with the endpoint
+ * the event is about: one of `endpoints`, as given to `connect` (see endpointOf). The loop
+ * ends when the socket closes.
  *
  * It reads the observer with `receive()` rather than zeromq's `events.on()`: that emitter is set
  * up once per process on the native prototype and breaks when a module registry is reloaded
@@ -42,13 +56,14 @@ export type SocketEventHook = (type: Event['type'], address: string) => void;
 export function forwardConnectionEvents(
   socket: Socket,
   target: Emitter,
-  endpoint?: string,
+  endpoints: readonly string[],
   hook?: SocketEventHook,
 ): void {
   const observer = socket.events;
   const dispatch = (event: Event): void => {
     if (!('address' in event)) return;
-    const at: ConnectionEvent = { endpoint: endpoint ?? event.address };
+    const endpoint = endpointOf(event.address, endpoints);
+    const at: ConnectionEvent = { endpoint };
     switch (event.type) {
       case 'connect':
       case 'handshake':
@@ -66,7 +81,7 @@ export function forwardConnectionEvents(
       default:
         break;
     }
-    hook?.(event.type, event.address);
+    hook?.(event.type, endpoint);
   };
   void (async () => {
     while (!observer.closed) {

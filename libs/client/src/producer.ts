@@ -197,7 +197,7 @@ export class Producer<M extends TopicMap = UntypedTopics> extends EventEmitter<P
       const socket = new XPublisher({ linger, sendHighWaterMark, sendTimeout: 0, noDrop: true });
       socket.verbosity = 'allSubs'; // a reconnection's subscription too, although not new
       const link = new Link(endpoint, socket);
-      forwardConnectionEvents(socket, this, endpoint, (type) => {
+      forwardConnectionEvents(socket, this, [endpoint], (type) => {
         if (type === 'handshake') {
           link.handshake = true;
           this.maybeSettle(link);

@@ -104,7 +104,7 @@ export abstract class Receiver<E extends Envelope<unknown>>
   ) {
     super();
     this.settleMs = settleMs;
-    forwardConnectionEvents(socket, this, undefined, (type, address) => {
+    forwardConnectionEvents(socket, this, endpoints, (type, address) => {
       if (type === 'handshake') {
         this.handshakes.add(address);
         if (this.handshakes.size >= this.endpoints.length) this.settle();

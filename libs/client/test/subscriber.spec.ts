@@ -9,7 +9,8 @@ import {
 } from '@zmq-mq/protocol';
 import { Publisher } from 'zeromq';
 import { ClientErrorCode, Subscriber } from '../src';
-import { Closer, take } from '../src/testing';
+import { endpointOf } from '../src/events';
+import { Closer, take, waitUntil } from '../src/testing';
 
 // A bound PUB stands in for the broker's publish socket. It keeps sending until the subscriber
 // has its first message (the subscription takes a moment to reach a bound PUB).
@@ -137,6 +138,34 @@ describe('Subscriber', () => {
     await sub.close();
     await expect(loop).resolves.toBe(0);
     await expect(take(sub, 1)).rejects.toMatchObject({ code: ClientErrorCode.Closed });
+  });
+
+  it('names the endpoint as given in events after a reconnection, and is ready again', async () => {
+    const first = track(await publisher());
+    const port = /:(\d+)$/.exec(first.lastEndpoint!)![1]!;
+    const endpoint = `tcp://localhost:${port}`;
+    const sub = track(new Subscriber({ connect: endpoint, readySettleMs: 0 }));
+    const seen: string[] = [];
+    for (const type of ['connect', 'handshake', 'disconnect'] as const) {
+      sub.on(type, (e) => seen.push(`${type} ${e.endpoint}`));
+    }
+    await sub.ready();
+    first.close();
+    await waitUntil(() => seen.some((s) => s.startsWith('disconnect')), 5000);
+    const second = track(new Publisher({ linger: 0 }));
+    await second.bind(`tcp://127.0.0.1:${port}`);
+    await waitUntil(() => seen.filter((s) => s.startsWith('handshake')).length === 2, 10000);
+    await sub.ready(2000);
+    expect(new Set(seen.map((s) => s.split(' ')[1]))).toEqual(new Set([endpoint]));
+  });
+
+  it('maps a resolved address back to the endpoint it came from', () => {
+    const given = ['tcp://localhost:5556', 'tcp://broker-b:5557', 'ipc:///tmp/x'];
+    expect(endpointOf('tcp://127.0.0.1:5556', given)).toBe('tcp://localhost:5556');
+    expect(endpointOf('tcp://10.0.0.2:5557', given)).toBe('tcp://broker-b:5557');
+    expect(endpointOf('ipc:///tmp/x', given)).toBe('ipc:///tmp/x');
+    // Two endpoints on one port: no guess.
+    expect(endpointOf('tcp://127.0.0.1:1', ['tcp://a:1', 'tcp://b:1'])).toBe('tcp://127.0.0.1:1');
   });
 
   it('rejects invalid subscriptions and options', () => {
