@@ -70,6 +70,13 @@ const NATIVE_DRAIN_MS = 500;
 /** On stop in counted mode, the fan-out relay gets this long to publish what it holds (ms). */
 const FAN_OUT_FLUSH_MS = 50;
 
+/**
+ * On stop in counted mode, how long past the XPUB's linger (`CountedPaths.tapFlushMs`) the tap
+ * may take to be read to its end (ms): the linger ends the stream, and what the socket buffer
+ * still holds is then read in milliseconds.
+ */
+const TAP_READ_GRACE_MS = 1000;
+
 /** Messages handled between two turns of the event loop under a continuous flood. */
 const YIELD_EVERY = 256;
 
@@ -314,8 +321,9 @@ export class Broker {
     }
     let fanOutStopped: Promise<void> | undefined;
     if (this.counted) {
+      const ingressStopping = Date.now();
       await this.counted.stopIngress();
-      await this.untilTapRead();
+      await this.untilTapRead(this.counted, ingressStopping);
       fanOutStopped = this.counted.stop(wasRunning ? FAN_OUT_FLUSH_MS : 0);
     }
     await this.receiving;
@@ -368,22 +376,38 @@ export class Broker {
     await Promise.all(this.eventLoops);
   }
 
-  // Once the ingress is closed, the tap's stream ends after the last message the ingress took
-  // (see StreamTap). Bounded by the drain timeout; after it the rest is not read.
-  private async untilTapRead(): Promise<void> {
+  /**
+   * Once the ingress is closed, the tap's stream ends after the last message the ingress took
+   * (see StreamTap): the XPUB's linger (`tapFlushMs`: the drain timeout, never under a second)
+   * hands the tap what it still holds, and every message read is counted and offered to the
+   * work path before the drain timeout starts. A short drain timeout does not shorten this: the
+   * relay has already published those messages, so the work path must get them or count them.
+   * Bounded all the same; what is left unread after the bound never reached JavaScript and
+   * cannot be counted, which is logged.
+   */
+  private async untilTapRead(counted: CountedPaths, ingressStopping: number): Promise<void> {
     if (this.receiving === undefined) return; // never started
+    const boundMs = counted.tapFlushMs + TAP_READ_GRACE_MS;
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<'timeout'>((resolve) => {
-      timer = setTimeout(() => resolve('timeout'), this.options.drainTimeoutMs);
+      timer = setTimeout(() => resolve('timeout'), boundMs);
     });
     const outcome = await Promise.race([this.receiving, timeout]);
     clearTimeout(timer);
+    const tookMs = Date.now() - ingressStopping;
     if (outcome === 'timeout') {
+      counted.tap?.destroy();
+      await this.receiving; // what the tap had already cut into messages is still counted
       this.log.warn(
-        { drainTimeoutMs: this.options.drainTimeoutMs },
-        'work path had not read all ingress messages when the drain timeout ran out',
+        { waitedMs: boundMs, received: this.counters.received },
+        'work path tap not read to its end in time: what libzmq and the socket buffer still held for it is lost, and how many messages that was cannot be known (they never reached JavaScript)',
       );
-      this.counted?.tap?.destroy();
+    } else if (tookMs >= counted.tapFlushMs) {
+      // The stream may have ended because the XPUB's linger ran out, not because it was empty.
+      this.log.warn(
+        { tapFlushMs: counted.tapFlushMs, tookMs, received: this.counters.received },
+        "work path tap ended only as the fan-out's linger ran out: messages the fan-out still held for the work path may be lost, uncounted",
+      );
     }
   }
 

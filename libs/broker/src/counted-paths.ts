@@ -25,6 +25,15 @@ const HOP_HWM = 1000;
 const SUBSCRIBE_TIMEOUT_MS = 5000;
 
 /**
+ * The least time the closed XPUB gets to hand the tap what it still holds (its linger, ms),
+ * whatever the drain timeout: the tap is a local unix socket read by this process, and
+ * JavaScript reads what the XPUB holds (at most its 1,000-message pipe plus the socket buffer)
+ * in milliseconds. A shorter linger, or none, would discard messages the relay has already
+ * published, uncounted.
+ */
+export const TAP_FLUSH_MIN_MS = 1000;
+
+/**
  * Default (counted) mode: the fan-out runs inside libzmq, the work path in JavaScript.
  *
  *   ingress XSUB ──zmq_proxy──▶ XPUB (no-drop) ──inproc──▶ relay SUB ──zmq_proxy──▶ PUB (subscribers)
@@ -53,15 +62,21 @@ export class CountedPaths {
   private inbound: Proxy | undefined;
   private outbound: Proxy | undefined;
   private runs: Array<Promise<void>> = [];
+  /**
+   * How long the closed XPUB may take to hand the tap what it still holds (its linger): the
+   * drain timeout, but never less than TAP_FLUSH_MIN_MS.
+   */
+  readonly tapFlushMs: number;
 
   /**
-   * `flushMs`: how long the closed XPUB may take to hand the tap what it still holds;
+   * `drainTimeoutMs`: the broker's drain timeout (see `tapFlushMs`);
    * `zmq.context`: the ingress's and publisher's context (inproc needs one context).
    */
-  constructor(flushMs: number, zmq: { context?: Context } = {}) {
+  constructor(drainTimeoutMs: number, zmq: { context?: Context } = {}) {
+    this.tapFlushMs = Math.max(drainTimeoutMs, TAP_FLUSH_MIN_MS);
     this.fan = new XPublisher({
       ...zmq,
-      linger: flushMs,
+      linger: this.tapFlushMs,
       noDrop: true,
       sendHighWaterMark: HOP_HWM,
       // Each subscription reaches start(), duplicates included: it counts the relay's and the tap's.
@@ -115,8 +130,8 @@ export class CountedPaths {
 
   /**
    * Stops taking ingress: the first proxy ends and closes the ingress and the XPUB. What the
-   * XPUB already handed on stays readable in the relay's pipe, and its linger writes the rest
-   * to the tap, whose stream then ends.
+   * XPUB already handed on stays readable in the relay's pipe, and its linger (`tapFlushMs`)
+   * writes the rest to the tap, whose stream then ends.
    */
   async stopIngress(): Promise<void> {
     if (this.inbound === undefined) return;
