@@ -137,6 +137,11 @@ export class Broker {
   private bound: BrokerEndpoints | undefined;
   private receiving: Promise<void> | undefined;
   private draining = false;
+  /** The running `drain()`, if any. */
+  private drainRun: Promise<void> | undefined;
+  /** Set when the drain time is over: `drain()` starts no further send. */
+  private workStopped = false;
+  private workEnded: Promise<number> | undefined;
   private onIdle: (() => void) | undefined;
   private drainedDuringStop = 0;
   private eventLoops: Promise<void>[] = [];
@@ -330,14 +335,7 @@ export class Broker {
     let undelivered = 0;
     if (wasRunning && !this.native) {
       await this.waitForDrain(this.options.drainTimeoutMs);
-      undelivered = this.queue.length;
-      if (undelivered > 0) {
-        this.counters.dropped.shutdown += undelivered;
-        this.log.warn(
-          { undelivered, bytes: this.queue.bytes, drainTimeoutMs: this.options.drainTimeoutMs },
-          'work messages left undelivered at shutdown',
-        );
-      }
+      undelivered = await this.endWork();
     }
     await fanOutStopped;
     this.drainedDuringStop = this.counters.pushed - pushedBefore;
@@ -409,6 +407,33 @@ export class Broker {
         "work path tap ended only as the fan-out's linger ran out: messages the fan-out still held for the work path may be lost, uncounted",
       );
     }
+  }
+
+  /**
+   * Ends delivery when the drain time is over, then counts what the queue still holds as
+   * `shutdown` drops and empties it; returns that count. Idempotent. No send starts after the
+   * call, and the push socket closes at once (its linger still hands workers what libzmq
+   * holds): a send that waits for a worker then settles, sent if one can take it now, refused
+   * otherwise, and only after that is the queue counted. So no message is both pushed and
+   * counted dropped, and none is neither.
+   */
+  private endWork(): Promise<number> {
+    this.workEnded ??= (async () => {
+      this.workStopped = true;
+      if (this.counted && this.pusher && !this.pusher.closed) this.pusher.close();
+      await this.drainRun;
+      const undelivered = this.queue.length;
+      if (undelivered > 0) {
+        this.counters.dropped.shutdown += undelivered;
+        this.log.warn(
+          { undelivered, bytes: this.queue.bytes, drainTimeoutMs: this.options.drainTimeoutMs },
+          'work messages left undelivered at shutdown',
+        );
+      }
+      this.queue.clear();
+      return undelivered;
+    })();
+    return this.workEnded;
   }
 
   private async waitForDrain(timeoutMs: number): Promise<void> {
@@ -555,7 +580,7 @@ export class Broker {
       return;
     }
     this.counters.queued++;
-    if (!this.draining) void this.drain();
+    if (!this.draining) this.drainRun = this.drain();
   }
 
   private readonly onEvict = (): void => {
@@ -567,7 +592,7 @@ export class Broker {
     this.draining = true;
     const pusher = this.pusher as Push;
     try {
-      for (let n = 1; this.queue.length > 0 && !pusher.closed; n++) {
+      for (let n = 1; this.queue.length > 0 && !pusher.closed && !this.workStopped; n++) {
         const message = this.queue.peek() as WorkMessage;
         this.queue.headInFlight = true;
         try {

@@ -302,6 +302,45 @@ describe('Broker with bad input, metrics and shutdown', () => {
     },
   );
 
+  it('on stop, a drain timeout shorter than the fan-out flush ends delivery when it runs out: every message pushed or counted, never both', async () => {
+    // 20,000 wait in the queue; a worker connects as stop() begins, so the drain is delivering
+    // when its 10 ms run out. What the worker got must be what `pushed` says, and the rest
+    // `shutdown` drops: the drain must not go on delivering after the undelivered were counted
+    // (it did, for the fan-out's 50 ms flush: pushed + dropped came to more than received).
+    const total = 20_000;
+    const b = await broker({ drainTimeoutMs: 10 });
+    const ep = b.endpoints!;
+    const pub = sockets.producer(ep.ingress);
+    await warmUp(b, pub);
+    const probes = b.stats().received.messages; // queued ahead of the work, no worker yet
+    for (let i = 0; i < total; i++) await sendWaiting(pub, `q ${i}`);
+    await waitFor(() => b.stats().queue.depth === probes + total, 10_000, 'all queued');
+    const worker = sockets.worker(ep.push, 100_000);
+    await waitFor(() => b.stats().peers.workers === 1, 5000, 'worker connected');
+    const pushedBefore = b.stats().pushed.messages;
+    const report = await b.stop();
+    const s = b.stats();
+    worker.receiveTimeout = 500;
+    let got = 0;
+    try {
+      for (let i = 0; i < probes + total; i++) {
+        await worker.receive();
+        got++;
+      }
+    } catch {
+      // nothing more within 500 ms
+    }
+    expect(s.received.messages).toBe(probes + total);
+    expect(s.pushed.messages).toBe(got);
+    expect(s.dropped.shutdown).toBe(probes + total - got);
+    expect(s.received.messages).toBe(s.pushed.messages + s.dropped.total);
+    expect(report).toMatchObject({
+      drained: got - pushedBefore,
+      undelivered: probes + total - got,
+    });
+    expect(s.queue.depth).toBe(0);
+  });
+
   it('on stop with no worker, counts what stays undelivered after the drain timeout', async () => {
     const b = await broker({ drainTimeoutMs: 200 });
     const ep = b.endpoints!;
