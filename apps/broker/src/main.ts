@@ -16,7 +16,14 @@ async function main(): Promise<void> {
       process.stderr.write(`zmq-mq-broker: second ${signal}, exiting at once\n`);
       const code = 128 + (SIGNAL_NUMBERS[signal] ?? 1);
       // The proxy threads must end first: process.exit() waits for libzmq, which waits for them.
-      void broker.abort().finally(() => process.exit(code));
+      // abort() also counts what the work queue held as `shutdown` drops and logs the summary.
+      broker.abort().then(
+        () => process.exit(code),
+        (err: unknown) => {
+          process.stderr.write(`zmq-mq-broker: error while aborting: ${String(err)}\n`);
+          process.exit(code);
+        },
+      );
       return;
     }
     stopping = true;

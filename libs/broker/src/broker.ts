@@ -148,6 +148,11 @@ export class Broker {
   private dropTimer: NodeJS.Timeout | undefined;
   private lastDropSummary = '';
   private stopping: Promise<StopReport> | undefined;
+  private aborting: Promise<StopReport> | undefined;
+  /** Set once stop() has counted everything and only closes sockets and logs. */
+  private stopFinishing = false;
+  /** `pushed` when stopping began (stop() or abort()), for the report's `drained`. */
+  private pushedBeforeStop: number | undefined;
   // A path that ended while running (a proxy, the tap): the broker is then unhealthy.
   private failedPath: string | undefined;
   private readonly onPushError = (err: unknown): void => this.sendFailed('push', err);
@@ -306,16 +311,43 @@ export class Broker {
 
   /**
    * For an exit that cannot wait for `stop()` (a second signal): ends the libzmq proxy threads
-   * without draining anything. Needed because libzmq cannot terminate its context while a proxy
-   * runs, so `process.exit()` would hang.
+   * at once, drains nothing, counts what the work queue still holds as `shutdown` drops and
+   * logs the final summary (`broker stopped`, with `aborted: true`). Needed because libzmq
+   * cannot terminate its context while a proxy runs, so `process.exit()` would hang. Messages
+   * the tap had not read yet (only while the tap is still being read after the ingress closed)
+   * never reached JavaScript and are not counted. Idempotent; a `stop()` in progress then logs
+   * nothing more and resolves with this report.
    */
-  async abort(): Promise<void> {
+  abort(): Promise<StopReport> {
+    this.aborting ??= this.doAbort();
+    return this.aborting;
+  }
+
+  private async doAbort(): Promise<StopReport> {
+    // stop() has counted everything and is closing the sockets: its report is the last word.
+    if (this.stopFinishing && this.stopping) return this.stopping;
+    const started = Date.now();
+    this.pushedBeforeStop ??= this.counters.pushed;
+    if (this.state !== 'stopped') this.state = 'stopping';
+    this.workStopped = true; // no further delivery from the queue
     await Promise.all([this.native?.abort(), this.counted?.abort()]);
+    await this.receiving; // the tap is destroyed: what it had cut into messages is still counted
+    const undelivered = this.native ? 0 : await this.endWork();
+    if (this.dropTimer) clearInterval(this.dropTimer);
+    this.logDrops();
+    const report = {
+      drained: this.counters.pushed - this.pushedBeforeStop,
+      undelivered,
+      durationMs: Date.now() - started,
+    };
+    this.log.info({ ...report, ...this.summary(), aborted: true }, 'broker stopped');
+    return report;
   }
 
   private async doStop(): Promise<StopReport> {
     const started = Date.now();
-    const pushedBefore = this.counters.pushed;
+    this.pushedBeforeStop ??= this.counters.pushed;
+    const pushedBefore = this.pushedBeforeStop;
     const wasRunning = this.state === 'running';
     this.state = 'stopping';
     this.log.info('broker stopping: ingress closed, draining queued work');
@@ -338,6 +370,8 @@ export class Broker {
       undelivered = await this.endWork();
     }
     await fanOutStopped;
+    if (this.aborting) return this.aborting; // abort() counts, logs and reports instead
+    this.stopFinishing = true;
     this.drainedDuringStop = this.counters.pushed - pushedBefore;
     this.queue.clear();
     if (this.dropTimer) clearInterval(this.dropTimer);
