@@ -1,7 +1,7 @@
 import { Broker, BindError } from '@zmq-mq/broker';
 import { parseCli } from './cli';
 
-const SIGNAL_NUMBERS: Record<string, number> = { SIGINT: 2, SIGTERM: 15 };
+const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
 async function main(): Promise<void> {
   const cli = parseCli(process.argv.slice(2), process.env);
@@ -35,6 +35,9 @@ async function main(): Promise<void> {
       },
     );
   };
+  // SIGHUP (the terminal closed, or a supervisor's stop) stops gracefully too: by default it
+  // would kill the process at once, with no drain and no counts.
+  process.on('SIGHUP', onSignal);
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {

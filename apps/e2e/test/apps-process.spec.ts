@@ -87,6 +87,33 @@ describe('the programs as processes (the broker is what npm start runs)', () => 
     expect(broker.stdoutLines.some((l) => l.includes('"msg":"broker stopped"'))).toBe(true);
   });
 
+  it('stops gracefully on SIGHUP (a closed terminal), as on SIGTERM', async () => {
+    const env: Record<string, string> = { ...(await brokerEnv()), ZMQMQ_DRAIN_TIMEOUT: '200ms' };
+    const broker = start([], env);
+    await broker.waitForLine(/"msg":"broker started"/);
+    const pub = new XPublisher({ linger: 0, receiveTimeout: 5000 });
+    sockets.push(pub);
+    pub.connect(env.ZMQMQ_INGRESS!);
+    await pub.receive();
+    for (let i = 0; i < 2; i++) await pub.send(`jobs pending${i}`); // no worker: queued
+    for (let i = 0; i < 100; i++) {
+      const stats = JSON.parse(await httpGet(`http://${env.ZMQMQ_MONITOR}/stats`));
+      if (stats.queue.depth === 2) break;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(await broker.stop('SIGHUP')).toEqual({ code: 0, signal: null });
+    const lines = broker.stdoutLines.filter(Boolean).map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.msg)).toContain(
+      'broker stopping: ingress closed, draining queued work',
+    );
+    expect(lines.at(-1)).toMatchObject({
+      msg: 'broker stopped',
+      received: 2,
+      dropped: 2,
+      undelivered: 2,
+    });
+  });
+
   it.each(['SIGINT', 'SIGTERM'] as const)(
     'exits at once with a second signal (%s) while draining, counting the queued work it discards',
     async (second) => {
