@@ -52,7 +52,7 @@ const DESCRIPTIONS: Record<BrokerOptionKey, [string, string]> = {
   ],
   drainTimeoutMs: [
     'duration',
-    `on SIGTERM, how long to keep delivering queued work, e.g. 5s (default ${d.drainTimeoutMs}ms)`,
+    `on SIGTERM, SIGINT or SIGHUP, how long to keep delivering queued work, e.g. 5s (default ${d.drainTimeoutMs}ms)`,
   ],
   monitor: ['host:port|off', `HTTP /healthz, /metrics, /stats (default ${monitorDefault})`],
   logLevel: ['level', `${LOG_LEVELS.join(' | ')} (default ${d.logLevel})`],
