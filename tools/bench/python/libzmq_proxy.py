@@ -30,14 +30,22 @@ def main():
     args = parser.parse_args()
 
     context = zmq.Context()
+    # The same queues as our broker's native mode on its defaults, so that neither is measured
+    # with more room to absorb a burst: ingress 1,000 per producer (--ingress-hwm), publish
+    # 10,000 per subscriber (--publish-hwm), the work path's tap 100,000 (--queue-max-messages)
+    # behind a publish-side pipe of 10,000, push 1,000 (libzmq's default).
     sub = context.socket(zmq.SUB)
+    sub.rcvhwm = 1000
     sub.setsockopt(zmq.SUBSCRIBE, b'')
     sub.bind(args.ingress)
     pub = context.socket(zmq.PUB)
+    pub.sndhwm = 10000
     pub.bind(args.publish)
     tap = context.socket(zmq.PUB)
+    tap.sndhwm = 10000
     tap.bind(TAP)
     tap_sub = context.socket(zmq.SUB)
+    tap_sub.rcvhwm = 100000
     tap_sub.setsockopt(zmq.SUBSCRIBE, b'')
     tap_sub.connect(TAP)
     push = context.socket(zmq.PUSH)

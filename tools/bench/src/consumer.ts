@@ -165,6 +165,7 @@ async function main(): Promise<void> {
           lastNs: measured.lastNs,
           latency: measured.latency.toSparse(),
           foreign,
+          probes,
         },
       });
     } else {

@@ -5,7 +5,8 @@ const SUB_BITS = 6;
 const SUB_BUCKETS = 1 << SUB_BITS;
 /** Values are recorded in ns up to 2^40 ns (about 18 minutes); larger ones are clamped. */
 const MAX_EXPONENT = 40;
-const BUCKETS = (MAX_EXPONENT - SUB_BITS + 1) * SUB_BUCKETS;
+// Linear buckets 0..SUB_BUCKETS-1, then one row of SUB_BUCKETS per exponent SUB_BITS..MAX_EXPONENT.
+const BUCKETS = (MAX_EXPONENT - SUB_BITS + 2) * SUB_BUCKETS;
 
 function indexOf(value: number): number {
   const v = Math.max(0, Math.floor(value));

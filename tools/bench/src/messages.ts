@@ -64,6 +64,8 @@ export interface ConsumerReport {
   latency: Array<[number, number]>;
   /** Frames that were not benchmark messages. */
   foreign: number;
+  /** Warm-up messages received in all. */
+  probes: number;
 }
 
 export type ToConsumer = { type: 'progress' } | { type: 'report' } | { type: 'exit' };

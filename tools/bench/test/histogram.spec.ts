@@ -32,6 +32,16 @@ describe('Histogram', () => {
     expect(h.quantile(0.999)).toBeGreaterThan(49_000_000);
   });
 
+  it('clamps values past its top instead of losing them', () => {
+    const h = new Histogram();
+    h.record(1000);
+    h.record(2 ** 40 + 5);
+    h.record(2 ** 45);
+    expect(h.quantile(1)).toBeGreaterThan(2 ** 40 * 0.98);
+    expect(h.quantile(1)).toBeLessThan(2 ** 41);
+    expect(h.counts.reduce((a, b) => a + b, 0)).toBe(3);
+  });
+
   it('survives the sparse round trip used over IPC', () => {
     const h = new Histogram();
     for (const v of [5, 5, 700, 12_345, 9_999_999]) h.record(v);

@@ -1,5 +1,6 @@
 import { medianRun, rateTables, ratio, saturationTables } from '../src/report';
 import type { RateSearchResult } from '../src/report';
+import { pathResult } from '../src/scenario';
 import type { PathResult, ScenarioResult } from '../src/scenario';
 
 function path(msgsPerSec: number, lost = 0): PathResult {
@@ -10,6 +11,7 @@ function path(msgsPerSec: number, lost = 0): PathResult {
     reordered: 0,
     loss: lost / 1000,
     lagMs: 1,
+    startLagMs: 1,
     msgsPerSec,
     mbPerSec: msgsPerSec / 10_000,
     latencyUs: { p50: 100, p99: 900, p999: 1500, max: 2000 },
@@ -31,10 +33,35 @@ function result(broker: string, msgsPerSec: number, cpu: number): ScenarioResult
     pull: path(msgsPerSec / 2, 10),
     brokerCpuSeconds: 1,
     cpuUsPerMsg: cpu,
+    backlogInCpuWindow: 0,
+    sendErrors: 0,
     peakRssMb: 50,
     harnessCpuSeconds: { producers: 0, consumers: 0 },
   };
 }
+
+describe('pathResult', () => {
+  it('times delivery from the first measured delivery, not the first send', () => {
+    // Sent from t=1 s to t=2.9 s; the first measured message waited 1 s behind the warm-up's
+    // backlog, the last arrived at t=3 s: 1000 messages in 1 s of delivery.
+    const report = {
+      distinct: { '0': 1000 },
+      duplicates: 0,
+      reordered: 0,
+      bytes: 100_000,
+      firstNs: 2e9,
+      lastNs: 3e9,
+      latency: [],
+      foreign: 0,
+      probes: 0,
+    };
+    const r = pathResult(report, { '0': 1000 }, 1e9, 2.9e9);
+    expect(r.msgsPerSec).toBeCloseTo(1000);
+    expect(r.startLagMs).toBeCloseTo(1000);
+    expect(r.lagMs).toBeCloseTo(100);
+    expect(r.loss).toBe(0);
+  });
+});
 
 describe('report', () => {
   it('formats ratios and leaves missing ones blank', () => {
