@@ -270,16 +270,20 @@ function nonStandard(value: unknown, depth: number): string | undefined {
     }
     return undefined;
   }
-  const type = value.constructor;
-  if (type === Object || type === undefined) {
+  // By prototype, not `value.constructor`: a map may well have a key named "constructor".
+  const proto = Object.getPrototypeOf(value) as object | null;
+  if (proto === Object.prototype || proto === null) {
     for (const key in value) {
       const problem = nonStandard((value as Record<string, unknown>)[key], depth + 1);
       if (problem !== undefined) return problem;
     }
     return undefined;
   }
-  if (type === Buffer || type === Uint8Array || type === Date) return undefined;
-  return `msgpackr's own extension type (${(type as { name?: string }).name ?? 'unknown'}) is not standard msgpack`;
+  if (proto === Buffer.prototype || proto === Uint8Array.prototype || proto === Date.prototype) {
+    return undefined;
+  }
+  const name = (proto as { constructor?: { name?: string } }).constructor?.name ?? 'unknown';
+  return `msgpackr's own extension type (${name}) is not standard msgpack`;
 }
 
 /** The payload bytes as they are; decoding returns a view, not a copy. */

@@ -258,6 +258,9 @@ describe('codecs', () => {
       expect(err.reason).toBe('corrupt');
       expect(err.message).toContain(`extension type (${name}) is not standard msgpack`);
     }
+    // A map's own key named "constructor" (or "__proto__"-like names) is data, not a type.
+    const team = { constructor: 'Ferrari', nested: { constructor: 'McLaren', hasOwnProperty: 1 } };
+    expect(msgpack.decode(msgpack.encode(team))).toEqual(team);
     // Standard types still decode: timestamps, bin, nil, nested containers at the limit.
     const full = new Packr({ moreTypes: true, useRecords: false });
     expect(msgpack.decode(full.pack(new Date(5)))).toEqual(new Date(5));
@@ -268,7 +271,9 @@ describe('codecs', () => {
       return v;
     };
     expect(msgpack.decode(msgpack.encode(nest(513)))).toEqual(nest(513));
-    expect(() => msgpack.encode(nest(514))).toThrow(/cannot encode value: nested deeper than 512 levels/);
+    expect(() => msgpack.encode(nest(514))).toThrow(
+      /cannot encode value: nested deeper than 512 levels/,
+    );
     const tooDeep = codecErrorOf(msgpack, full.pack(nest(514)));
     expect(tooDeep.reason).toBe('corrupt');
     expect(tooDeep.message).toMatch(/nested deeper than 512 levels/);
