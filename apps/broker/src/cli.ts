@@ -40,7 +40,7 @@ const DESCRIPTIONS: Record<BrokerOptionKey, [string, string]> = {
   ],
   publishHwm: [
     'n',
-    `messages queued per subscriber before it misses some; 0 = unlimited (default ${d.publishHwm})`,
+    `messages queued per subscriber before it misses some; 0 = unlimited, not with --push-format full (default ${d.publishHwm})`,
   ],
   ingressHwm: [
     'n',
@@ -58,7 +58,7 @@ const DESCRIPTIONS: Record<BrokerOptionKey, [string, string]> = {
   logLevel: ['level', `${LOG_LEVELS.join(' | ')} (default ${d.logLevel})`],
   dropLogIntervalMs: [
     'duration',
-    `how often drops are summarised in the log (default ${d.dropLogIntervalMs}ms)`,
+    `how often drops are summarised in the log, at least 100ms (default ${d.dropLogIntervalMs}ms)`,
   ],
   ioThreads: [
     'n',

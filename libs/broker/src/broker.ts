@@ -5,7 +5,7 @@ import { Context, Publisher, Push, Subscriber, XSubscriber, type Socket } from '
 import { BindError, BrokerStateError, isZmqError } from './errors';
 import { CountedPaths } from './counted-paths';
 import type { StreamTap } from './stream-tap';
-import { createLogger, type Logger } from './logger';
+import { createLogger, flushLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
 import { Monitor } from './monitor';
 import { NativePaths } from './native-paths';
@@ -341,6 +341,7 @@ export class Broker {
       durationMs: Date.now() - started,
     };
     this.log.info({ ...report, ...this.summary(), aborted: true }, 'broker stopped');
+    await flushLogger(this.log);
     return report;
   }
 
@@ -370,7 +371,13 @@ export class Broker {
       undelivered = await this.endWork();
     }
     await fanOutStopped;
-    if (this.aborting) return this.aborting; // abort() counts, logs and reports instead
+    if (this.aborting) {
+      // abort() counts, logs and reports instead; closing is still this stop's to finish.
+      const report = await this.aborting;
+      await this.closeAll();
+      this.state = 'stopped';
+      return report;
+    }
     this.stopFinishing = true;
     this.drainedDuringStop = this.counters.pushed - pushedBefore;
     this.queue.clear();
@@ -384,6 +391,7 @@ export class Broker {
       durationMs: Date.now() - started,
     };
     this.log.info({ ...report, ...this.summary() }, 'broker stopped');
+    await flushLogger(this.log);
     return report;
   }
 

@@ -135,7 +135,7 @@ export class CountedPaths {
    */
   async stopIngress(): Promise<void> {
     if (this.inbound === undefined) return;
-    this.inbound.terminate();
+    endProxy(this.inbound); // abort() may have ended it already
     await this.runs[0];
   }
 
@@ -143,7 +143,7 @@ export class CountedPaths {
   async stop(flushMs: number): Promise<void> {
     if (this.outbound === undefined) return;
     await new Promise((resolve) => setTimeout(resolve, flushMs));
-    this.outbound.terminate();
+    endProxy(this.outbound); // abort() may have ended it already
     await this.runs[1];
   }
 

@@ -26,7 +26,7 @@ export {
 export { WorkQueue, messageBytes } from './work-queue';
 export { DROP_REASONS, MALFORMED_KINDS } from './stats';
 export { BrokerErrorCode, BindError, BrokerStateError, isZmqError } from './errors';
-export { createLogger } from './logger';
+export { createLogger, flushLogger } from './logger';
 
 export type { BrokerEndpoints, StopReport, BrokerStatsSnapshot } from './broker';
 export type {

@@ -3,14 +3,57 @@ import type { LogLevel } from './options';
 
 export type { Logger };
 
+// For the loggers createLogger writes to stdout itself: waits until every line is written.
+const flushers = new WeakMap<Logger, (timeoutMs: number) => Promise<void>>();
+
 /**
- * Structured JSON logs on stdout, one line per event. Written synchronously: the broker logs
- * events, not messages, and pino's default asynchronous stdout hands each write to libuv's
- * thread pool, where the proxy threads also run; at `process.exit()` pino then writes what is
- * buffered at once, ahead of a write still waiting for a thread, so the last lines of a
- * shutdown came out of order ("work messages left undelivered" after "broker stopped").
+ * Structured JSON logs on stdout, one line per event. Written asynchronously (pino's
+ * SonicBoom): a synchronous write would block the event loop, and with it the work path and
+ * (through the no-drop XPUB) the fan-out, whenever the reader of stdout stalls (`npm start |
+ * less`, a backed-up log shipper). Call `flushLogger` before `process.exit()`, so that the
+ * last lines of a shutdown are written, in order.
  */
 export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
   const options = { level, base: { service: 'zmq-mq-broker' } };
-  return pino(options, destination ?? pino.destination({ dest: 1, sync: true }));
+  if (destination !== undefined) return pino(options, destination);
+  const stdout = pino.destination({ dest: 1, sync: false });
+  let requested = 0;
+  let written = 0;
+  const waiters = new Set<() => void>();
+  stdout.on('write', (bytes: number) => {
+    written += bytes;
+    if (written >= requested) for (const wake of waiters) wake();
+  });
+  const log = pino(options, {
+    write(line: string) {
+      requested += Buffer.byteLength(line);
+      stdout.write(line);
+    },
+  });
+  flushers.set(
+    log,
+    (timeoutMs) =>
+      new Promise((resolve) => {
+        if (written >= requested) return resolve();
+        const done = (): void => {
+          waiters.delete(done);
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(done, timeoutMs);
+        waiters.add(done);
+      }),
+  );
+  return log;
+}
+
+/**
+ * Resolves once every line `log` (from createLogger, on stdout) has logged so far is written,
+ * or after `timeoutMs` when stdout's reader does not take them: an exit must not wait on it for
+ * ever. Without it, pino writes what is still buffered at `process.exit()` at once, ahead of a
+ * write still waiting for a libuv thread: "broker stopped" came out before the line logged
+ * just before it. For a logger with another destination, resolves at once.
+ */
+export function flushLogger(log: Logger, timeoutMs = 1000): Promise<void> {
+  return flushers.get(log)?.(timeoutMs) ?? Promise.resolve();
 }

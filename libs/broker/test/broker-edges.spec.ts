@@ -1,6 +1,6 @@
 import { request } from 'node:http';
 import { Broker, createLogger } from '../src';
-import { brokerFixture, receiveWork, sendWaiting, waitFor, warmUp } from './helpers';
+import { brokerFixture, receiveWork, sendWaiting, sleep, waitFor, warmUp } from './helpers';
 
 function get(url: string): Promise<{ status: number; type: string; body: string }> {
   return new Promise((resolve, reject) => {
@@ -355,4 +355,24 @@ describe('Broker with bad input, metrics and shutdown', () => {
     expect(b.stats().dropped.shutdown).toBe(7);
     expect(b.stats().queue.depth).toBe(0);
   });
+
+  it.each([0, 300])(
+    'abort() %i ms into a stop(): both resolve with one report, and everything closes',
+    async (afterMs) => {
+      const b = await broker({ drainTimeoutMs: 3000, monitor: '127.0.0.1:0' });
+      const ep = b.endpoints!;
+      const pub = sockets.producer(ep.ingress);
+      await warmUp(b, pub);
+      for (let i = 0; i < 3; i++) await pub.send(`q a${i}`);
+      await waitFor(() => b.stats().queue.depth === 3, 5000, 'queued');
+      const stopping = b.stop();
+      await sleep(afterMs);
+      const [stopped, aborted] = await Promise.all([stopping, b.abort()]);
+      expect(stopped).toEqual(aborted);
+      expect(aborted).toMatchObject({ undelivered: 3 });
+      expect(b.stats().dropped.shutdown).toBe(3);
+      // Closed: the monitor no longer answers.
+      await expect(get(`${ep.monitor!}/healthz`)).rejects.toThrow(/ECONNREFUSED/);
+    },
+  );
 });

@@ -2,21 +2,21 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 // A child process whose only libuv thread is busy (a long pbkdf2): an asynchronous write to
-// stdout waits behind it. It logs two lines through createLogger() and exits at once, as the
-// broker app does after its last line. Both must come out, in order, whether stdout is a pipe
-// (here) or a file: with pino's default asynchronous destination the second came first.
+// stdout waits behind it. It logs two lines through createLogger(), flushes and exits, as the
+// broker app does after its last line. Both must come out, in order: exiting without the flush,
+// the second came first.
 const CHILD = `
 require(process.env.TS_NODE_PATH).register({ transpileOnly: true, project: process.env.TS_PROJECT });
-const { createLogger } = require(process.env.LOGGER_PATH);
+const { createLogger, flushLogger } = require(process.env.LOGGER_PATH);
 require('node:crypto').pbkdf2('x', 'y', 2000000, 64, 'sha512', () => {});
 const log = createLogger('info');
 log.warn('work messages left undelivered at shutdown');
 log.info('broker stopped');
-process.exit(0);
+flushLogger(log, 15000).then(() => process.exit(0));
 `;
 
 describe('createLogger', () => {
-  it('writes each line before it returns, so lines logged just before process.exit() stay in order', () => {
+  it('flushLogger lets lines logged just before process.exit() come out in order', () => {
     const r = spawnSync(process.execPath, ['-e', CHILD], {
       env: {
         ...process.env,
@@ -26,7 +26,7 @@ describe('createLogger', () => {
         LOGGER_PATH: join(__dirname, '..', 'src', 'logger.ts'),
       },
       encoding: 'utf8',
-      timeout: 20_000,
+      timeout: 30_000,
     });
     expect(r.status).toBe(0);
     const msgs = r.stdout
