@@ -17,6 +17,9 @@ import {
 /** Called for every message that cannot be decoded; the iteration goes on. */
 export type DecodeErrorHook = (error: Error, frames: readonly Buffer[]) => void;
 
+/** A hook that keeps throwing is warned about at most once per this long (ms). */
+const HOOK_WARNING_INTERVAL_MS = 10_000;
+
 /** Options shared by Subscriber and Worker. */
 export interface ReceiverOptions<M extends TopicMap> {
   /** Topic map: received envelopes are typed by it; topics outside it are undecodable. */
@@ -68,8 +71,8 @@ export interface ReceiverStats {
   /** Messages that could not be decoded (reported to `onError`, skipped). */
   readonly undecodable: number;
   /**
-   * Times a hook of ours (`onError`, `onHandlerError`) threw: each is reported as a process
-   * warning (`ZMQMQ_HOOK_THREW`) and the receiving goes on.
+   * Times a hook of ours (`onError`, `onHandlerError`) threw: reported as a process warning
+   * (`ZMQMQ_HOOK_THREW`, at most one per hook per 10 s) and the receiving goes on.
    */
   readonly hookErrors: number;
 }
@@ -88,7 +91,13 @@ export abstract class Receiver<E extends Envelope<unknown>>
   private delivered = 0;
   private undecodable = 0;
   private hookErrors = 0;
-  private readonly handshakes = new Set<string>();
+  private readonly hookWarned = new Map<string, { at: number; since: number }>();
+  /**
+   * Links up, per endpoint name. Counted, not a set: two endpoints that resolve to one address
+   * (`tcp://localhost:P` and `tcp://127.0.0.1:P`) come back from a reconnection under one name.
+   */
+  private readonly links = new Map<string, number>();
+  private linksUp = 0;
   private readonly readyWaiters = new Waiters();
   private readonly settleMs: number;
   private settleTimer: NodeJS.Timeout | undefined;
@@ -106,10 +115,14 @@ export abstract class Receiver<E extends Envelope<unknown>>
     this.settleMs = settleMs;
     forwardConnectionEvents(socket, this, endpoints, (type, address) => {
       if (type === 'handshake') {
-        this.handshakes.add(address);
-        if (this.handshakes.size >= this.endpoints.length) this.settle();
+        this.links.set(address, (this.links.get(address) ?? 0) + 1);
+        if (++this.linksUp >= this.endpoints.length) this.settle();
       } else if (type === 'disconnect') {
-        this.handshakes.delete(address);
+        const up = this.links.get(address) ?? 0;
+        if (up > 0) {
+          this.links.set(address, up - 1);
+          this.linksUp--;
+        }
         clearTimeout(this.settleTimer);
         this.settled = false;
       }
@@ -193,7 +206,17 @@ export abstract class Receiver<E extends Envelope<unknown>>
       hook(...args);
     } catch (err) {
       this.hookErrors++;
-      process.emitWarning(`zmq-mq ${this.what}: ${name} threw; going on: ${String(err)}`, {
+      // One warning per hook per interval: a hook that throws on every message of a flood
+      // must not turn each into a write to stderr.
+      const now = Date.now();
+      const last = this.hookWarned.get(name);
+      if (last !== undefined && now - last.at < HOOK_WARNING_INTERVAL_MS) {
+        last.since++;
+        return;
+      }
+      const since = last === undefined ? '' : ` (${last.since} more times since the last warning)`;
+      this.hookWarned.set(name, { at: now, since: 0 });
+      process.emitWarning(`zmq-mq ${this.what}: ${name} threw${since}; going on: ${String(err)}`, {
         type: 'ZmqMqWarning',
         code: 'ZMQMQ_HOOK_THREW',
         detail: err instanceof Error ? err.stack : undefined,

@@ -159,6 +159,25 @@ describe('Subscriber', () => {
     expect(new Set(seen.map((s) => s.split(' ')[1]))).toEqual(new Set([endpoint]));
   });
 
+  it('is ready again after a reconnection with two endpoints that resolve to one address', async () => {
+    const first = track(await publisher());
+    const port = /:(\d+)$/.exec(first.lastEndpoint!)![1]!;
+    const sub = track(
+      new Subscriber({
+        connect: [`tcp://localhost:${port}`, `tcp://127.0.0.1:${port}`],
+        readySettleMs: 0,
+      }),
+    );
+    let handshakes = 0;
+    sub.on('handshake', () => handshakes++);
+    await sub.ready();
+    first.close();
+    const second = track(new Publisher({ linger: 0 }));
+    await second.bind(`tcp://127.0.0.1:${port}`);
+    await waitUntil(() => handshakes === 4, 10000);
+    await sub.ready(2000);
+  });
+
   it('maps a resolved address back to the endpoint it came from', () => {
     const given = ['tcp://localhost:5556', 'tcp://broker-b:5557', 'ipc:///tmp/x'];
     expect(endpointOf('tcp://127.0.0.1:5556', given)).toBe('tcp://localhost:5556');

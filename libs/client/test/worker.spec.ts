@@ -123,9 +123,10 @@ describe('Worker', () => {
         String(message).replace(/ threw.*/, ''),
         (options as { code?: string }).code,
       ]);
+      // Every throw counted; one warning per hook in 10 s.
       expect(calls.sort()).toEqual([
-        ...Array(6).fill(['zmq-mq worker: onError', 'ZMQMQ_HOOK_THREW']),
-        ...Array(3).fill(['zmq-mq worker: onHandlerError', 'ZMQMQ_HOOK_THREW']),
+        ['zmq-mq worker: onError', 'ZMQMQ_HOOK_THREW'],
+        ['zmq-mq worker: onHandlerError', 'ZMQMQ_HOOK_THREW'],
       ]);
     } finally {
       warn.mockRestore();
