@@ -123,7 +123,16 @@ async function rateSearch(
         });
       const found = await searchRate(
         async (rate) => {
-          const r = await run(rate);
+          let r: ScenarioResult;
+          try {
+            r = await run(rate);
+          } catch (err) {
+            // A process that stopped answering (a producer starved at a rate it cannot make)
+            // fails this trial, not the whole run; runScenario has stopped its processes.
+            log(`rate ${kind.label}: ${rate} msg/s -> run failed (${(err as Error).message}) fail`);
+            trials.push({ rate, pass: false, subLoss: NaN, pullLoss: null });
+            return false;
+          }
           const keptUp = (p: PathResult | null): boolean =>
             p === null || (p.loss < LOSS_LIMIT && p.lagMs <= LAG_LIMIT_MS);
           const pass = keptUp(r.sub) && keptUp(r.pull);
@@ -143,7 +152,13 @@ async function rateSearch(
       );
       const halfRuns: ScenarioResult[] = [];
       for (let i = 0; found.rate !== null && i < options.halfRuns; i++) {
-        const r = await run(Math.round(found.rate / 2));
+        let r: ScenarioResult;
+        try {
+          r = await run(Math.round(found.rate / 2));
+        } catch (err) {
+          log(`  at half: run failed (${(err as Error).message}); not counted`);
+          continue;
+        }
         log(
           `  at half (${r.offeredPerSec} msg/s): p99 ${r.sub.latencyUs.p99.toFixed(0)} / ${r.pull?.latencyUs.p99.toFixed(0) ?? '—'} µs, cpu ${r.cpuUsPerMsg?.toFixed(2)} µs/msg`,
         );
