@@ -148,6 +148,7 @@ export class Broker {
   private dropTimer: NodeJS.Timeout | undefined;
   private lastDropSummary = '';
   private stopping: Promise<StopReport> | undefined;
+  private starting: Promise<BrokerEndpoints> | undefined;
   private aborting: Promise<StopReport> | undefined;
   /** Set once stop() has counted everything and only closes sockets and logs. */
   private stopFinishing = false;
@@ -170,9 +171,17 @@ export class Broker {
   }
 
   /** Binds every socket and the monitor, then starts forwarding. Throws `BindError`. */
-  async start(): Promise<BrokerEndpoints> {
-    if (this.state !== 'new')
-      throw new BrokerStateError(`start() called on a broker that is ${this.state}`);
+  start(): Promise<BrokerEndpoints> {
+    if (this.state !== 'new') {
+      return Promise.reject(
+        new BrokerStateError(`start() called on a broker that is ${this.state}`),
+      );
+    }
+    this.starting = this.doStart();
+    return this.starting;
+  }
+
+  private async doStart(): Promise<BrokerEndpoints> {
     this.state = 'starting';
     const o = this.options;
     try {
@@ -305,7 +314,13 @@ export class Broker {
    * linger. Idempotent: later calls return the same promise.
    */
   stop(): Promise<StopReport> {
-    this.stopping ??= this.doStop();
+    // A stop() while start() runs waits for it: the broker starts (or fails to), then stops,
+    // instead of closing sockets under start() (which then failed with libzmq's raw errors).
+    const started = this.starting?.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.stopping ??= started ? started.then(() => this.doStop()) : this.doStop();
     return this.stopping;
   }
 

@@ -317,6 +317,22 @@ describe('Broker', () => {
     }
   });
 
+  it('stop() called while start() runs waits for it: start resolves, then everything closes', async () => {
+    const b = new Broker({
+      ingress: 'tcp://127.0.0.1:*',
+      publish: 'tcp://127.0.0.1:*',
+      push: 'tcp://127.0.0.1:*',
+      monitor: 'off',
+      logLevel: 'silent',
+    });
+    const starting = b.start();
+    const stopping = b.stop();
+    const endpoints = await starting;
+    expect(endpoints.ingress).toMatch(/^tcp:\/\/127\.0\.0\.1:\d+$/);
+    await expect(stopping).resolves.toMatchObject({ undelivered: 0 });
+    await expect(b.start()).rejects.toThrow(BrokerStateError);
+  });
+
   it('rejects start twice and reports bind conflicts', async () => {
     const b = await broker();
     await expect(b.start()).rejects.toThrow(BrokerStateError);
