@@ -24,6 +24,11 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // As the Python baselines do: gone with the bench that started it, even if that was SIGKILLed.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) stop();
+  }, 200).unref();
   console.log(['ready', sub.lastEndpoint, pub.lastEndpoint, push.lastEndpoint].join(' '));
 
   for await (const [msg, ...rest] of sub) {
