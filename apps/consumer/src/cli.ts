@@ -117,6 +117,21 @@ interface RawOptions {
   pushFormat?: PushFormat;
 }
 
+// Each value must make a subscription; the protocol's reason becomes the option's.
+function checkSubscriptions(
+  option: string,
+  values: string[] | undefined,
+  subscription: (value: string) => Buffer,
+): void {
+  for (const value of values ?? []) {
+    try {
+      subscription(value);
+    } catch (err) {
+      throw new OptionError(option, value, (err as Error).message);
+    }
+  }
+}
+
 function toOptions(mode: 'sub' | 'pull', o: RawOptions, fallback: string): ConsumeOptions {
   for (const ep of o.connect ?? []) {
     if (!/^(tcp|ipc|inproc|ws|wss):\/\/\S+$/.test(ep)) {
@@ -127,20 +142,8 @@ function toOptions(mode: 'sub' | 'pull', o: RawOptions, fallback: string): Consu
       );
     }
   }
-  for (const prefix of o.topic ?? []) {
-    try {
-      prefixSubscription(prefix);
-    } catch (err) {
-      throw new OptionError('--topic', prefix, (err as Error).message);
-    }
-  }
-  for (const topic of o.exact ?? []) {
-    try {
-      exactSubscription(topic);
-    } catch (err) {
-      throw new OptionError('--exact', topic, (err as Error).message);
-    }
-  }
+  checkSubscriptions('--topic', o.topic, prefixSubscription);
+  checkSubscriptions('--exact', o.exact, exactSubscription);
   let count: number | undefined;
   if (o.count !== undefined) {
     count = Number(o.count);

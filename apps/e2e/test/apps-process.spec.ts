@@ -87,20 +87,29 @@ describe('the programs as processes (the broker is what npm start runs)', () => 
     expect(broker.stdoutLines.some((l) => l.includes('"msg":"broker stopped"'))).toBe(true);
   });
 
-  it('stops gracefully on SIGHUP (a closed terminal), as on SIGTERM', async () => {
-    const env: Record<string, string> = { ...(await brokerEnv()), ZMQMQ_DRAIN_TIMEOUT: '200ms' };
+  // A broker with `queued` messages waiting in its work queue (no worker connected).
+  async function brokerWithQueue(drainTimeout: string, queued: number): Promise<TestProcess> {
+    const env: Record<string, string> = {
+      ...(await brokerEnv()),
+      ZMQMQ_DRAIN_TIMEOUT: drainTimeout,
+    };
     const broker = start([], env);
     await broker.waitForLine(/"msg":"broker started"/);
     const pub = new XPublisher({ linger: 0, receiveTimeout: 5000 });
     sockets.push(pub);
     pub.connect(env.ZMQMQ_INGRESS!);
     await pub.receive();
-    for (let i = 0; i < 2; i++) await pub.send(`jobs pending${i}`); // no worker: queued
+    for (let i = 0; i < queued; i++) await pub.send(`jobs pending${i}`);
     for (let i = 0; i < 100; i++) {
       const stats = JSON.parse(await httpGet(`http://${env.ZMQMQ_MONITOR}/stats`));
-      if (stats.queue.depth === 2) break;
+      if (stats.queue.depth === queued) break;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+    return broker;
+  }
+
+  it('stops gracefully on SIGHUP (a closed terminal), as on SIGTERM', async () => {
+    const broker = await brokerWithQueue('200ms', 2);
     expect(await broker.stop('SIGHUP')).toEqual({ code: 0, signal: null });
     const lines = broker.stdoutLines.filter(Boolean).map((l) => JSON.parse(l));
     expect(lines.map((l) => l.msg)).toContain(
@@ -117,20 +126,8 @@ describe('the programs as processes (the broker is what npm start runs)', () => 
   it.each(['SIGINT', 'SIGTERM'] as const)(
     'exits at once with a second signal (%s) while draining, counting the queued work it discards',
     async (second) => {
-      const env: Record<string, string> = { ...(await brokerEnv()), ZMQMQ_DRAIN_TIMEOUT: '60s' };
-      const broker = start([], env);
-      await broker.waitForLine(/"msg":"broker started"/);
-      const pub = new XPublisher({ linger: 0, receiveTimeout: 5000 });
-      sockets.push(pub);
-      pub.connect(env.ZMQMQ_INGRESS!);
-      await pub.receive();
-      // No worker: they wait in the queue, so the drain would last 60 s.
-      for (let i = 0; i < 3; i++) await pub.send(`jobs pending${i}`);
-      for (let i = 0; i < 100; i++) {
-        const stats = JSON.parse(await httpGet(`http://${env.ZMQMQ_MONITOR}/stats`));
-        if (stats.queue.depth === 3) break;
-        await new Promise((resolve) => setTimeout(resolve, 50));
-      }
+      // No worker: the queued messages would make the drain last 60 s.
+      const broker = await brokerWithQueue('60s', 3);
       broker.child.kill('SIGTERM');
       await broker.waitForLine(/broker stopping/);
       const t0 = Date.now();

@@ -316,11 +316,13 @@ export class Broker {
   stop(): Promise<StopReport> {
     // A stop() while start() runs waits for it: the broker starts (or fails to), then stops,
     // instead of closing sockets under start() (which then failed with libzmq's raw errors).
-    const started = this.starting?.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.stopping ??= started ? started.then(() => this.doStop()) : this.doStop();
+    this.stopping ??=
+      this.starting === undefined
+        ? this.doStop()
+        : this.starting.then(
+            () => this.doStop(),
+            () => this.doStop(),
+          );
     return this.stopping;
   }
 
@@ -552,10 +554,7 @@ export class Broker {
     const s = this.counters;
     const first = frames[0] as Buffer;
     const size = frames.length === 1 ? first.byteLength : messageBytes(frames);
-    s.received++;
-    s.receivedBytes += size;
-    s.published++;
-    s.publishedBytes += size;
+    this.countTaken(size);
     if (first.byteLength === 0) {
       s.malformed.empty++;
       s.dropped.empty++;
@@ -581,13 +580,18 @@ export class Broker {
    * MAX_MESSAGE_FRAMES frames): the fan-out published it, the work path counts and drops it.
    */
   private tooLarge(size: number): void {
+    this.countTaken(size);
+    this.counters.malformed['too-large']++;
+    this.counters.dropped['too-large']++;
+  }
+
+  // Every message the tap hands on was taken from the ingress and published by the fan-out.
+  private countTaken(size: number): void {
     const s = this.counters;
     s.received++;
     s.receivedBytes += size;
     s.published++;
     s.publishedBytes += size;
-    s.malformed['too-large']++;
-    s.dropped['too-large']++;
   }
 
   /**

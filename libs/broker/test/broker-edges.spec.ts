@@ -29,6 +29,14 @@ function metric(text: string, name: string): number {
 describe('Broker with bad input, metrics and shutdown', () => {
   const { sockets, broker } = brokerFixture();
 
+  // Sends `n` messages with no worker connected and waits until all are in the work queue.
+  async function queueWork(b: Broker, n: number): Promise<void> {
+    const pub = sockets.producer(b.endpoints!.ingress);
+    await warmUp(b, pub);
+    for (let i = 0; i < n; i++) await pub.send(`q w${i}`);
+    await waitFor(() => b.stats().queue.depth === n, 5000, 'queued');
+  }
+
   it('handles every kind of bad input with its documented outcome and counter', async () => {
     const b = await broker({ maxMessageBytes: 1024 });
     const ep = b.endpoints!;
@@ -343,11 +351,7 @@ describe('Broker with bad input, metrics and shutdown', () => {
 
   it('on stop with no worker, counts what stays undelivered after the drain timeout', async () => {
     const b = await broker({ drainTimeoutMs: 200 });
-    const ep = b.endpoints!;
-    const pub = sockets.producer(ep.ingress);
-    await warmUp(b, pub);
-    for (let i = 0; i < 7; i++) await pub.send(`q w${i}`);
-    await waitFor(() => b.stats().queue.depth === 7, 5000, 'queued');
+    await queueWork(b, 7);
     const t0 = Date.now();
     const report = await b.stop();
     expect(Date.now() - t0).toBeLessThan(3000);
@@ -361,10 +365,7 @@ describe('Broker with bad input, metrics and shutdown', () => {
     async (afterMs) => {
       const b = await broker({ drainTimeoutMs: 3000, monitor: '127.0.0.1:0' });
       const ep = b.endpoints!;
-      const pub = sockets.producer(ep.ingress);
-      await warmUp(b, pub);
-      for (let i = 0; i < 3; i++) await pub.send(`q a${i}`);
-      await waitFor(() => b.stats().queue.depth === 3, 5000, 'queued');
+      await queueWork(b, 3);
       const stopping = b.stop();
       await sleep(afterMs);
       const [stopped, aborted] = await Promise.all([stopping, b.abort()]);

@@ -97,7 +97,6 @@ export abstract class Receiver<E extends Envelope<unknown>>
    * (`tcp://localhost:P` and `tcp://127.0.0.1:P`) come back from a reconnection under one name.
    */
   private readonly links = new Map<string, number>();
-  private linksUp = 0;
   private readonly readyWaiters = new Waiters();
   private readonly settleMs: number;
   private settleTimer: NodeJS.Timeout | undefined;
@@ -116,13 +115,12 @@ export abstract class Receiver<E extends Envelope<unknown>>
     forwardConnectionEvents(socket, this, endpoints, (type, address) => {
       if (type === 'handshake') {
         this.links.set(address, (this.links.get(address) ?? 0) + 1);
-        if (++this.linksUp >= this.endpoints.length) this.settle();
+        let up = 0;
+        for (const n of this.links.values()) up += n;
+        if (up >= this.endpoints.length) this.settle();
       } else if (type === 'disconnect') {
         const up = this.links.get(address) ?? 0;
-        if (up > 0) {
-          this.links.set(address, up - 1);
-          this.linksUp--;
-        }
+        if (up > 0) this.links.set(address, up - 1);
         clearTimeout(this.settleTimer);
         this.settled = false;
       }
