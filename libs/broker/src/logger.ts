@@ -19,6 +19,7 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
   const stdout = pino.destination({ dest: 1, sync: false });
   let requested = 0;
   let written = 0;
+  let abandoned = false;
   const waiters = new Set<() => void>();
   stdout.on('write', (bytes: number) => {
     written += bytes;
@@ -26,6 +27,7 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
   });
   const log = pino(options, {
     write(line: string) {
+      if (abandoned) return;
       requested += Buffer.byteLength(line);
       stdout.write(line);
     },
@@ -40,7 +42,13 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
           clearTimeout(timer);
           resolve();
         };
-        const timer = setTimeout(done, timeoutMs);
+        const timer = setTimeout(() => {
+          // stdout's reader took nothing for timeoutMs: let go of what is still buffered, or
+          // pino's exit hook would write it synchronously at process.exit() and block for ever.
+          abandoned = true;
+          stdout.destroy();
+          done();
+        }, timeoutMs);
         waiters.add(done);
       }),
   );
@@ -50,7 +58,8 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
 /**
  * Resolves once every line `log` (from createLogger, on stdout) has logged so far is written,
  * or after `timeoutMs` when stdout's reader does not take them: an exit must not wait on it for
- * ever. Without it, pino writes what is still buffered at `process.exit()` at once, ahead of a
+ * ever. On that timeout the logger lets go of stdout: what it still held is discarded, and it
+ * writes nothing more (call this when the process is about to exit). Without it, pino writes what is still buffered at `process.exit()` at once, ahead of a
  * write still waiting for a libuv thread: "broker stopped" came out before the line logged
  * just before it. For a logger with another destination, resolves at once.
  */

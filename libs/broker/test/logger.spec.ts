@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 // A child process whose only libuv thread is busy (a long pbkdf2): an asynchronous write to
@@ -15,16 +15,29 @@ log.info('broker stopped');
 flushLogger(log, 15000).then(() => process.exit(0));
 `;
 
+// A child whose stdout is a pipe nobody reads: 1 MB of log lines cannot all be written. Its
+// flush gives up after 300 ms and it exits; without letting go of the buffered lines, pino's
+// exit hook wrote them synchronously and the process never ended.
+const STALLED_CHILD = `
+require(process.env.TS_NODE_PATH).register({ transpileOnly: true, project: process.env.TS_PROJECT });
+const { createLogger, flushLogger } = require(process.env.LOGGER_PATH);
+const log = createLogger('info');
+const pad = 'x'.repeat(500);
+for (let i = 0; i < 2000; i++) log.info({ i, pad }, 'filler');
+flushLogger(log, 300).then(() => { log.info('after the flush gave up'); process.exit(0); });
+`;
+
+const childEnv = (): NodeJS.ProcessEnv => ({
+  ...process.env,
+  TS_NODE_PATH: require.resolve('ts-node'),
+  TS_PROJECT: join(__dirname, '..', 'tsconfig.json'),
+  LOGGER_PATH: join(__dirname, '..', 'src', 'logger.ts'),
+});
+
 describe('createLogger', () => {
   it('flushLogger lets lines logged just before process.exit() come out in order', () => {
     const r = spawnSync(process.execPath, ['-e', CHILD], {
-      env: {
-        ...process.env,
-        UV_THREADPOOL_SIZE: '1',
-        TS_NODE_PATH: require.resolve('ts-node'),
-        TS_PROJECT: join(__dirname, '..', 'tsconfig.json'),
-        LOGGER_PATH: join(__dirname, '..', 'src', 'logger.ts'),
-      },
+      env: { ...childEnv(), UV_THREADPOOL_SIZE: '1' },
       encoding: 'utf8',
       timeout: 30_000,
     });
@@ -35,4 +48,24 @@ describe('createLogger', () => {
       .map((l) => (JSON.parse(l) as { msg: string }).msg);
     expect(msgs).toEqual(['work messages left undelivered at shutdown', 'broker stopped']);
   });
+
+  it('a process exits after flushLogger gives up on a stdout nobody reads', async () => {
+    const child = spawn(process.execPath, ['-e', STALLED_CHILD], {
+      env: childEnv(),
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    child.stdout.pause();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const code = await new Promise<number | null | 'still running'>((resolve) => {
+        child.once('exit', (c) => resolve(c));
+        timer = setTimeout(() => resolve('still running'), 20_000);
+      });
+      expect(code).toBe(0);
+    } finally {
+      clearTimeout(timer);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      child.stdout.destroy();
+    }
+  }, 30_000);
 });
