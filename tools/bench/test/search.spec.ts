@@ -28,6 +28,23 @@ describe('searchRate', () => {
     expect(rate!).toBeLessThanOrEqual(47_500);
   });
 
+  it('after a step down holds, bisects back up between it and the rate that failed', async () => {
+    let calls = 0;
+    // 50k passes only the first time; the real threshold is 48.5k, which a 10 % step down
+    // (to 45k) alone would understate.
+    const flaky = async (r: number): Promise<boolean> => {
+      calls++;
+      return r <= 48_500 || (r <= 50_000 && calls < 8);
+    };
+    const { rate, trials } = await searchRate(flaky, { ...options, start: 50_000 });
+    expect(trials.some((t) => t.rate === 45_000 && t.pass)).toBe(true);
+    expect(rate!).toBeLessThanOrEqual(48_500);
+    expect(rate!).toBeGreaterThanOrEqual(48_500 * (1 - options.precision));
+    // the reported rate passed three times in a row, as the first confirmed rate must
+    const last = trials.slice(-3);
+    expect(last.every((t) => t.pass && t.rate === rate)).toBe(true);
+  });
+
   it('returns null when nothing passes, in a bounded number of trials', async () => {
     const { rate, trials } = await searchRate(async () => false, options);
     expect(rate).toBeNull();
