@@ -127,6 +127,31 @@ describe('producer and consumer programs with the broker program', () => {
     expect(demo.stderrLines.join('\n')).toMatch(/sent \d+ messages/);
   });
 
+  it('produce stops on SIGTERM while its queue is full and the broker is gone, and counts what it held', async () => {
+    broker = await startBrokerProcess();
+    const produce = start('producer', [
+      '--connect',
+      broker.ingress,
+      '--codec',
+      'raw',
+      '--interval',
+      '0',
+      '--count',
+      '100000000',
+      'x',
+    ]);
+    // Sending as fast as it can; once the broker is gone, its 10,000-message queue fills at once
+    // and the next send waits for room (queue policy 'wait').
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    await broker.stop();
+    broker = undefined;
+    await produce.waitForLine(/lost tcp:\/\/127\.0\.0\.1:\d+, reconnecting/, 10000, 'stderr');
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    // One signal is enough: the close timeout (5 s) passes, the queue is counted, exit 1.
+    expect(await produce.stop('SIGTERM', 9000)).toEqual({ code: 1, signal: null });
+    expect(produce.stderrLines.join('\n')).toMatch(/sent \d+ messages to .*; \d+ not delivered/);
+  });
+
   it('rejects invalid options with exit status 2 and one line naming the option', async () => {
     const bad = start('producer', ['--count', 'many']);
     expect(await bad.waitForExit()).toEqual({ code: 2, signal: null });

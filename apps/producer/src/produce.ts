@@ -58,7 +58,9 @@ export async function produce(
     const limit = options.count ?? (options.mode === 'args' ? options.messages.length : undefined);
     for await (const msg of limit === 0 ? [] : source) {
       if (stop.aborted) break;
-      await producer.send(options.topic, msg.body);
+      // With queue policy 'wait', a send waits while the local queue is full (the broker gone):
+      // a signal must end that wait, or the program would stop only when the broker came back.
+      if ((await untilStopped(producer.send(options.topic, msg.body), stop)) === STOPPED) break;
       sent++;
       if (options.verbose) io.stdout.write(`sending ${options.topic} ${msg.text}\n`);
       if (limit !== undefined && sent >= limit) break;
@@ -170,6 +172,29 @@ function sleep(ms: number, stop: AbortSignal): Promise<void> {
     };
     const timer = setTimeout(done, ms);
     stop.addEventListener('abort', done, { once: true });
+  });
+}
+
+const STOPPED = Symbol('stopped');
+
+/**
+ * Waits for `promise`, or resolves with STOPPED once `stop` is aborted while it is pending (the
+ * promise's later rejection, such as `close()` refusing a waiting send, is then ignored).
+ */
+function untilStopped<T>(promise: Promise<T>, stop: AbortSignal): Promise<T | typeof STOPPED> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => resolve(STOPPED);
+    stop.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (v) => {
+        stop.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (err: unknown) => {
+        stop.removeEventListener('abort', onAbort);
+        if (!stop.aborted) reject(err as Error);
+      },
+    );
   });
 }
 
