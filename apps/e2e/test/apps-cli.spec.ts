@@ -174,5 +174,16 @@ describe('producer and consumer programs with the broker program', () => {
     expect(badPull.stderrLines.filter((l) => l)).toEqual([
       `zmq-mq-consume: connect: File name too long (got "${longPath}")`,
     ]);
+    // libzmq accepts these connects and then never links: the consumer used to wait for ever
+    // without a word, the producer to blame the broker after its ready timeout.
+    for (const endpoint of ['tcp://127.0.0.1:99999', 'tcp://127.0.0.1:0', 'tcp://[::1:5557']) {
+      const badPort = start('consumer', ['sub', '--connect', endpoint]);
+      expect(await badPort.waitForExit(5000)).toEqual({ code: 2, signal: null });
+      expect(badPort.stderrLines.filter((l) => l)).toHaveLength(1);
+      expect(badPort.stderrLines[0]).toMatch(/^zmq-mq-consume: connect: .*\(got "/);
+    }
+    const badPortProduce = start('producer', ['--connect', 'tcp://127.0.0.1:70000', '1']);
+    expect(await badPortProduce.waitForExit(5000)).toEqual({ code: 2, signal: null });
+    expect(badPortProduce.stderrLines.filter((l) => l)).toHaveLength(1);
   });
 });

@@ -39,6 +39,22 @@ export type PushFormat = 'payload' | 'full';
 export const PUSH_FORMATS: readonly PushFormat[] = ['payload', 'full'];
 
 const ENDPOINT = /^(tcp|ipc|inproc|ws|wss):\/\/\S+$/;
+/**
+ * Why libzmq would accept a connect to `endpoint` and then never link, if it would: a tcp
+ * endpoint whose port is missing, 0 or past 65535, or whose IPv6 address is not bracketed.
+ */
+function unreachableReason(endpoint: string): string | undefined {
+  if (!endpoint.startsWith('tcp://')) return undefined;
+  const port = /:(\d{1,5})$/.exec(endpoint)?.[1];
+  // The host after any `source;` part: a name, an IPv4 address or a bracketed IPv6 address.
+  const target = endpoint.slice(endpoint.lastIndexOf(';') + 1).replace(/^tcp:\/\//, '');
+  const host = port === undefined ? '' : target.slice(0, -port.length - 1);
+  if (port === undefined || host === '' || !/^(\[[^\][]+\]|[^:\][]+)$/.test(host)) {
+    return 'a tcp endpoint must be tcp://host:port (an IPv6 address in brackets: tcp://[::1]:5555)';
+  }
+  const n = Number(port);
+  return n >= 1 && n <= 65535 ? undefined : 'the port must be 1..65535';
+}
 
 /** One endpoint or several; returns a non-empty list of distinct endpoints. */
 export function parseEndpoints(
@@ -52,6 +68,8 @@ export function parseEndpoints(
     if (typeof ep !== 'string' || !ENDPOINT.test(ep)) {
       throw new OptionError(option, ep, 'must be a ZeroMQ endpoint such as tcp://127.0.0.1:5555');
     }
+    const reason = unreachableReason(ep);
+    if (reason !== undefined) throw new OptionError(option, ep, reason);
   }
   if (new Set(list).size !== list.length) {
     throw new OptionError(option, value, 'lists the same endpoint twice');

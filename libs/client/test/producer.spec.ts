@@ -204,6 +204,10 @@ describe('Producer', () => {
     expect(() => new Producer({ connect: 'nowhere' })).toThrow(
       /^connect: must be a ZeroMQ endpoint/,
     );
+    // A connect libzmq accepts and never links (port out of range, no port, unclosed bracket).
+    for (const connect of ['tcp://127.0.0.1:99999', 'tcp://127.0.0.1:0', 'tcp://[::1:5555']) {
+      expect(() => new Producer({ connect })).toThrow(/^connect: /);
+    }
     expect(() => new Producer({ queueMaxMessages: 0 })).toThrow(
       /^queueMaxMessages: must be an integer >= 1/,
     );
