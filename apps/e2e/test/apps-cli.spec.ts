@@ -150,6 +150,10 @@ describe('producer and consumer programs with the broker program', () => {
     // One signal is enough: the close timeout (5 s) passes, the queue is counted, exit 1.
     expect(await produce.stop('SIGTERM', 9000)).toEqual({ code: 1, signal: null });
     expect(produce.stderrLines.join('\n')).toMatch(/sent \d+ messages to .*; \d+ not delivered/);
+    // and says the link went down, so what was in flight then is not silently gone either
+    expect(produce.stderrLines.join('\n')).toMatch(
+      /; the broker link went down 1 time: messages in flight then may be lost$/m,
+    );
   });
 
   it('rejects invalid options with exit status 2 and one line naming the option', async () => {

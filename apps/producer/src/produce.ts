@@ -35,9 +35,11 @@ export async function produce(
     metadata: options.metadata,
     queuePolicy: 'wait',
   });
-  producer.on('down', ({ endpoint }) =>
-    io.stderr.write(`${NAME}: lost ${endpoint}, reconnecting\n`),
-  );
+  let linksLost = 0;
+  producer.on('down', ({ endpoint }) => {
+    linksLost++;
+    io.stderr.write(`${NAME}: lost ${endpoint}, reconnecting\n`);
+  });
   try {
     await abortable(producer.ready(options.readyTimeoutMs), stop);
   } catch (err) {
@@ -83,6 +85,11 @@ export async function produce(
   const notes = [
     stats.droppedOnClose > 0 ? `${stats.droppedOnClose} not delivered` : '',
     invalid > 0 ? `${invalid} invalid lines skipped` : '',
+    // PUB/SUB has no acknowledgement: what was in flight when a link went down may be gone,
+    // and nothing here can count it (the broker's restart log says what it took).
+    linksLost > 0
+      ? `the broker link went down ${linksLost} time${linksLost === 1 ? '' : 's'}: messages in flight then may be lost`
+      : '',
   ].filter((s) => s !== '');
   io.stderr.write(
     `${NAME}: sent ${sent} message${sent === 1 ? '' : 's'} to ${options.connect.join(', ')} ` +

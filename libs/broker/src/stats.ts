@@ -13,7 +13,7 @@ export type DropReason =
    * frames: published (libzmq's fan-out), not pushed.
    */
   | 'too-large'
-  /** Frame 0 empty: no topic and no payload; dropped before either path. */
+  /** Frame 0 empty: no topic and no payload; published (libzmq's fan-out), not pushed. */
   | 'empty';
 
 export const DROP_REASONS: readonly DropReason[] = [
@@ -27,7 +27,7 @@ export const DROP_REASONS: readonly DropReason[] = [
 
 /** Defects of received messages. Each kind is a counter; the outcome is in the README. */
 export type MalformedKind =
-  /** Frame 0 has no bytes (dropped). */
+  /** Frame 0 has no bytes (published, not pushed). */
   | 'empty'
   /** Frame 0 has no space: forwarded as the original design does (whole frame as payload). */
   | 'no-separator'
