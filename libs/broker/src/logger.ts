@@ -3,6 +3,13 @@ import type { LogLevel } from './options';
 
 export type { Logger };
 
+/**
+ * What the stdout logger holds while stdout's reader is slower than the broker logs (bytes):
+ * past it, lines are dropped and counted, and the count is logged once writes go through again.
+ * Without a bound, a stalled reader and churning peers would grow the broker's heap for ever.
+ */
+export const LOG_BUFFER_MAX_BYTES = 8 * 1024 * 1024;
+
 // For the loggers createLogger writes to stdout itself: waits until every line is written.
 const flushers = new WeakMap<Logger, (timeoutMs: number) => Promise<void>>();
 
@@ -16,13 +23,23 @@ const flushers = new WeakMap<Logger, (timeoutMs: number) => Promise<void>>();
 export function createLogger(level: LogLevel, destination?: pino.DestinationStream): Logger {
   const options = { level, base: { service: 'zmq-mq-broker' } };
   if (destination !== undefined) return pino(options, destination);
-  const stdout = pino.destination({ dest: 1, sync: false });
+  const stdout = pino.destination({ dest: 1, sync: false, maxLength: LOG_BUFFER_MAX_BYTES });
   let requested = 0;
   let written = 0;
+  let dropped = 0;
   let abandoned = false;
   const waiters = new Set<() => void>();
+  stdout.on('drop', (line: string) => {
+    requested -= Buffer.byteLength(line);
+    dropped++;
+  });
   stdout.on('write', (bytes: number) => {
     written += bytes;
+    if (dropped > 0) {
+      const droppedLines = dropped;
+      dropped = 0;
+      log.warn({ droppedLines }, 'log lines dropped: stdout took them too slowly');
+    }
     if (written >= requested) for (const wake of waiters) wake();
   });
   const log = pino(options, {

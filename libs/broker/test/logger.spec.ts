@@ -1,5 +1,6 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
+import { LOG_BUFFER_MAX_BYTES } from '../src/logger';
 
 // A child process whose only libuv thread is busy (a long pbkdf2): an asynchronous write to
 // stdout waits behind it. It logs two lines through createLogger(), flushes and exits, as the
@@ -25,6 +26,21 @@ const log = createLogger('info');
 const pad = 'x'.repeat(500);
 for (let i = 0; i < 2000; i++) log.info({ i, pad }, 'filler');
 flushLogger(log, 300).then(() => { log.info('after the flush gave up'); process.exit(0); });
+`;
+
+// A child logging 20 MB while its stdout's reader is paused: the logger keeps at most
+// LOG_BUFFER_MAX_BYTES, drops the rest and, once the reader takes lines again, says how many.
+const SLOW_READER_CHILD = `
+require(process.env.TS_NODE_PATH).register({ transpileOnly: true, project: process.env.TS_PROJECT });
+const { createLogger, flushLogger } = require(process.env.LOGGER_PATH);
+const log = createLogger('info');
+const pad = 'x'.repeat(500);
+for (let i = 0; i < 40000; i++) log.info({ i, pad }, 'filler');
+process.stderr.write('logged\\n');
+process.stdin.once('data', () => {
+  log.info('done');
+  flushLogger(log, 10000).then(() => process.exit(0));
+});
 `;
 
 const childEnv = (): NodeJS.ProcessEnv => ({
@@ -68,4 +84,45 @@ describe('createLogger', () => {
       child.stdout.destroy();
     }
   }, 30_000);
+
+  it('keeps a bounded buffer for a slow stdout reader and counts the lines it dropped', async () => {
+    const child = spawn(process.execPath, ['-e', SLOW_READER_CHILD], {
+      env: childEnv(),
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
+    child.stdout.pause();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const out: Buffer[] = [];
+      const logged = new Promise<void>((resolve) => child.stderr.once('data', () => resolve()));
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      const deadline = new Promise<'timed out'>((resolve) => {
+        timer = setTimeout(() => resolve('timed out'), 40_000);
+      });
+      expect(await Promise.race([logged.then(() => 'logged'), deadline])).toBe('logged');
+      child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+      child.stdout.resume();
+      child.stdin.write('go\n');
+      expect(await Promise.race([exited, deadline])).toBe(0);
+      const lines = Buffer.concat(out)
+        .toString('utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { msg: string; i?: number; droppedLines?: number });
+      const fillers = lines.filter((l) => l.msg === 'filler');
+      const notes = lines.filter((l) => l.droppedLines !== undefined);
+      const lineBytes = Buffer.byteLength(JSON.stringify(lines[0])) + 1;
+      // At most the buffer's worth (plus what the pipe and the reader held) was kept ...
+      expect(fillers.length * lineBytes).toBeLessThan(LOG_BUFFER_MAX_BYTES + 1024 * 1024);
+      // ... and every line is written or counted, once.
+      const counted = notes.reduce((n, l) => n + l.droppedLines!, 0);
+      expect(fillers.length + counted).toBe(40_000);
+      expect(notes[0]!.msg).toBe('log lines dropped: stdout took them too slowly');
+      expect(lines[lines.length - 1]!.msg).toBe('done');
+    } finally {
+      clearTimeout(timer);
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      child.stdout.destroy();
+    }
+  }, 60_000);
 });
