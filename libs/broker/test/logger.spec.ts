@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess, type StdioOptions } from 'node:child_process';
 import { join } from 'node:path';
 import { LOG_BUFFER_MAX_BYTES } from '../src/logger';
 
@@ -50,6 +50,31 @@ const childEnv = (): NodeJS.ProcessEnv => ({
   LOGGER_PATH: join(__dirname, '..', 'src', 'logger.ts'),
 });
 
+/**
+ * Runs `body` against a child running `code` whose stdout nobody reads until `body` resumes it,
+ * with `deadline` resolving 'timed out' after `ms`; kills the child if it is still running.
+ */
+async function withChild(
+  code: string,
+  stdio: StdioOptions,
+  ms: number,
+  body: (child: ChildProcess, deadline: Promise<'timed out'>) => Promise<void>,
+): Promise<void> {
+  const child = spawn(process.execPath, ['-e', code], { env: childEnv(), stdio });
+  child.stdout!.pause();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<'timed out'>((resolve) => {
+    timer = setTimeout(() => resolve('timed out'), ms);
+  });
+  try {
+    await body(child, deadline);
+  } finally {
+    clearTimeout(timer);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    child.stdout!.destroy();
+  }
+}
+
 describe('createLogger', () => {
   it('flushLogger lets lines logged just before process.exit() come out in order', () => {
     const r = spawnSync(process.execPath, ['-e', CHILD], {
@@ -66,44 +91,28 @@ describe('createLogger', () => {
   });
 
   it('a process exits after flushLogger gives up on a stdout nobody reads', async () => {
-    const child = spawn(process.execPath, ['-e', STALLED_CHILD], {
-      env: childEnv(),
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    child.stdout.pause();
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      const code = await new Promise<number | null | 'still running'>((resolve) => {
-        child.once('exit', (c) => resolve(c));
-        timer = setTimeout(() => resolve('still running'), 20_000);
-      });
-      expect(code).toBe(0);
-    } finally {
-      clearTimeout(timer);
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      child.stdout.destroy();
-    }
+    await withChild(
+      STALLED_CHILD,
+      ['ignore', 'pipe', 'inherit'],
+      20_000,
+      async (child, deadline) => {
+        const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+        expect(await Promise.race([exited, deadline])).toBe(0);
+      },
+    );
   }, 30_000);
 
   it('keeps a bounded buffer for a slow stdout reader and counts the lines it dropped', async () => {
-    const child = spawn(process.execPath, ['-e', SLOW_READER_CHILD], {
-      env: childEnv(),
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    child.stdout.pause();
-    let timer: NodeJS.Timeout | undefined;
-    try {
+    await withChild(SLOW_READER_CHILD, 'pipe', 40_000, async (child, deadline) => {
       const out: Buffer[] = [];
-      const logged = new Promise<void>((resolve) => child.stderr.once('data', () => resolve()));
-      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-      const deadline = new Promise<'timed out'>((resolve) => {
-        timer = setTimeout(() => resolve('timed out'), 40_000);
-      });
+      const logged = new Promise<void>((resolve) => child.stderr!.once('data', () => resolve()));
+      // 'close', not 'exit': every line the child wrote has been read by then
+      const closed = new Promise<number | null>((resolve) => child.once('close', resolve));
       expect(await Promise.race([logged.then(() => 'logged'), deadline])).toBe('logged');
-      child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
-      child.stdout.resume();
-      child.stdin.write('go\n');
-      expect(await Promise.race([exited, deadline])).toBe(0);
+      child.stdout!.on('data', (chunk: Buffer) => out.push(chunk));
+      child.stdout!.resume();
+      child.stdin!.write('go\n');
+      expect(await Promise.race([closed, deadline])).toBe(0);
       const lines = Buffer.concat(out)
         .toString('utf8')
         .split('\n')
@@ -119,10 +128,6 @@ describe('createLogger', () => {
       expect(fillers.length + counted).toBe(40_000);
       expect(notes[0]!.msg).toBe('log lines dropped: stdout took them too slowly');
       expect(lines[lines.length - 1]!.msg).toBe('done');
-    } finally {
-      clearTimeout(timer);
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-      child.stdout.destroy();
-    }
+    });
   }, 60_000);
 });
