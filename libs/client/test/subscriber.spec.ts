@@ -20,6 +20,24 @@ async function publisher(): Promise<Publisher> {
   return pub;
 }
 
+/**
+ * Binds `endpoint`, waiting while its port is still taken (bounded): libzmq closes a closed
+ * socket's listener asynchronously, in its I/O thread, so a port freed by `close()` a moment
+ * ago can still say "Address already in use" (about 1 run in 2 without this wait).
+ */
+async function bindWhenFree(socket: Publisher, endpoint: string, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await socket.bind(endpoint);
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'EADDRINUSE' || Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}
+
 const topics = defineTopics({
   'orders.created': topic(msgpackCodec<{ id: number }>()),
   'orders.deleted': topic(jsonCodec<{ id: number }>()),
@@ -173,7 +191,7 @@ describe('Subscriber', () => {
     await sub.ready();
     first.close();
     const second = track(new Publisher({ linger: 0 }));
-    await second.bind(`tcp://127.0.0.1:${port}`);
+    await bindWhenFree(second, `tcp://127.0.0.1:${port}`);
     await waitUntil(() => handshakes === 4, 10000);
     await sub.ready(2000);
   });
