@@ -171,7 +171,7 @@ describe('Subscriber', () => {
     first.close();
     await waitUntil(() => seen.some((s) => s.startsWith('disconnect')), 5000);
     const second = track(new Publisher({ linger: 0 }));
-    await second.bind(`tcp://127.0.0.1:${port}`);
+    await bindWhenFree(second, `tcp://127.0.0.1:${port}`);
     await waitUntil(() => seen.filter((s) => s.startsWith('handshake')).length === 2, 10000);
     await sub.ready(2000);
     expect(new Set(seen.map((s) => s.split(' ')[1]))).toEqual(new Set([endpoint]));
