@@ -83,7 +83,7 @@ export async function produce(
         ? `${elapsedMs} ms (${Math.round(sent / (elapsedMs / 1000))} msg/s)`
         : `${elapsedMs} ms`;
   const notes = [
-    stats.droppedOnClose > 0 ? `${stats.droppedOnClose} not delivered` : '',
+    stats.droppedOnClose > 0 ? `${stats.droppedOnClose} of them still queued, not delivered` : '',
     invalid > 0 ? `${invalid} invalid lines skipped` : '',
     // PUB/SUB has no acknowledgement: what was in flight when a link went down may be gone,
     // and nothing here can count it (the broker's restart log says what it took).
