@@ -28,17 +28,27 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
   let written = 0;
   let dropped = 0;
   let abandoned = false;
+  let reporting = false;
+  let reportDropped = false;
   const waiters = new Set<() => void>();
   stdout.on('drop', (line: string) => {
     requested -= Buffer.byteLength(line);
-    dropped++;
+    if (reporting) reportDropped = true;
+    else dropped++;
   });
   stdout.on('write', (bytes: number) => {
     written += bytes;
     if (dropped > 0) {
       const droppedLines = dropped;
       dropped = 0;
+      // SonicBoom emits 'write' before it takes the written bytes off its buffer, so the
+      // buffer can still be full: the note itself may be dropped. Then the count waits for
+      // the next write instead of being lost.
+      reporting = true;
+      reportDropped = false;
       log.warn({ droppedLines }, 'log lines dropped: stdout took them too slowly');
+      reporting = false;
+      if (reportDropped) dropped += droppedLines;
     }
     if (written >= requested) for (const wake of waiters) wake();
   });

@@ -43,6 +43,22 @@ process.stdin.once('data', () => {
 });
 `;
 
+// Like SLOW_READER_CHILD, but tiny lines then pack the buffer to within a few bytes of its bound,
+// so that the note counting the drops does not fit either when the reader first takes lines.
+const PACKED_CHILD = `
+require(process.env.TS_NODE_PATH).register({ transpileOnly: true, project: process.env.TS_PROJECT });
+const { createLogger, flushLogger } = require(process.env.LOGGER_PATH);
+const log = createLogger('info');
+const pad = 'x'.repeat(500);
+for (let i = 0; i < 20000; i++) log.info({ i, pad }, 'filler');
+for (let i = 0; i < 200; i++) log.info('filler');
+process.stderr.write('logged\\n');
+process.stdin.once('data', () => {
+  log.info('done');
+  flushLogger(log, 10000).then(() => process.exit(0));
+});
+`;
+
 const childEnv = (): NodeJS.ProcessEnv => ({
   ...process.env,
   TS_NODE_PATH: require.resolve('ts-node'),
@@ -128,6 +144,28 @@ describe('createLogger', () => {
       expect(fillers.length + counted).toBe(40_000);
       expect(notes[0]!.msg).toBe('log lines dropped: stdout took them too slowly');
       expect(lines[lines.length - 1]!.msg).toBe('done');
+    });
+  }, 60_000);
+
+  it('counts the dropped lines even when the first note about them is dropped too', async () => {
+    await withChild(PACKED_CHILD, 'pipe', 40_000, async (child, deadline) => {
+      const out: Buffer[] = [];
+      const logged = new Promise<void>((resolve) => child.stderr!.once('data', () => resolve()));
+      const closed = new Promise<number | null>((resolve) => child.once('close', resolve));
+      expect(await Promise.race([logged.then(() => 'logged'), deadline])).toBe('logged');
+      child.stdout!.on('data', (chunk: Buffer) => out.push(chunk));
+      child.stdout!.resume();
+      child.stdin!.write('go\n');
+      expect(await Promise.race([closed, deadline])).toBe(0);
+      const lines = Buffer.concat(out)
+        .toString('utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l) as { msg: string; droppedLines?: number });
+      const fillers = lines.filter((l) => l.msg === 'filler').length;
+      const counted = lines.reduce((n, l) => n + (l.droppedLines ?? 0), 0);
+      expect(fillers).toBeLessThan(20_200);
+      expect(fillers + counted).toBe(20_200);
     });
   }, 60_000);
 });
