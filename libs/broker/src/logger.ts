@@ -70,10 +70,12 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
           resolve();
         };
         const timer = setTimeout(() => {
-          // stdout's reader took nothing for timeoutMs: let go of what is still buffered, or
-          // pino's exit hook would write it synchronously at process.exit() and block for ever.
+          // stdout's reader took nothing for timeoutMs: pino's exit hook must not write what is
+          // still buffered synchronously at process.exit(), or it would block for ever (pino
+          // does the same on EPIPE). Not destroy(): with a write in flight, SonicBoom then
+          // loops on empty writes once the reader comes back, and the process never ends.
           abandoned = true;
-          stdout.destroy();
+          stdout.flushSync = (): void => undefined;
           done();
         }, timeoutMs);
         waiters.add(done);
@@ -85,8 +87,9 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
 /**
  * Resolves once every line `log` (from createLogger, on stdout) has logged so far is written,
  * or after `timeoutMs` when stdout's reader does not take them: an exit must not wait on it for
- * ever. On that timeout the logger lets go of stdout: what it still held is discarded, and it
- * writes nothing more (call this when the process is about to exit). Without the flush, pino
+ * ever. On that timeout the logger lets go of stdout: what it still held is written only if the
+ * reader comes back before the process exits, and it logs nothing more (call this when the
+ * process is about to exit). Without the flush, pino
  * writes what is still buffered at `process.exit()` at once, ahead of a write still waiting for
  * a libuv thread: "broker stopped" came out before the line logged just before it. For a logger
  * with another destination, resolves at once.

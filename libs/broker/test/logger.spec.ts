@@ -28,6 +28,17 @@ for (let i = 0; i < 2000; i++) log.info({ i, pad }, 'filler');
 flushLogger(log, 300).then(() => { log.info('after the flush gave up'); process.exit(0); });
 `;
 
+// Like STALLED_CHILD, but it does not call process.exit() (a library's Broker.stop() resolved):
+// once its reader comes back it must end on its own, not loop on writes for ever.
+const GIVES_UP_AND_GOES_ON_CHILD = `
+require(process.env.TS_NODE_PATH).register({ transpileOnly: true, project: process.env.TS_PROJECT });
+const { createLogger, flushLogger } = require(process.env.LOGGER_PATH);
+const log = createLogger('info');
+const pad = 'x'.repeat(500);
+for (let i = 0; i < 2000; i++) log.info({ i, pad }, 'filler');
+flushLogger(log, 300).then(() => process.stderr.write('gave up\\n'));
+`;
+
 // A child logging 20 MB while its stdout's reader is paused: the logger keeps at most
 // LOG_BUFFER_MAX_BYTES, drops the rest and, once the reader takes lines again, says how many.
 const SLOW_READER_CHILD = `
@@ -113,6 +124,22 @@ describe('createLogger', () => {
       20_000,
       async (child, deadline) => {
         const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+        expect(await Promise.race([exited, deadline])).toBe(0);
+      },
+    );
+  }, 30_000);
+
+  it('a process that goes on after flushLogger gave up ends once its reader comes back', async () => {
+    await withChild(
+      GIVES_UP_AND_GOES_ON_CHILD,
+      ['ignore', 'pipe', 'pipe'],
+      20_000,
+      async (child, deadline) => {
+        const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+        const gaveUp = new Promise<void>((resolve) => child.stderr!.once('data', () => resolve()));
+        expect(await Promise.race([gaveUp.then(() => 'gave up'), deadline])).toBe('gave up');
+        child.stdout!.on('data', () => undefined);
+        child.stdout!.resume();
         expect(await Promise.race([exited, deadline])).toBe(0);
       },
     );
