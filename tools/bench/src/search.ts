@@ -74,7 +74,9 @@ export async function searchRate(
   // confirmations several steps in a row (native mode once failed 1,010k down to 662k).
   let failed = Infinity;
   for (let lowered = 0; lowered <= 8; lowered++) {
-    if (await confirm(lo, options.confirmations)) return { rate: await refine(lo, failed), trials };
+    // A lowered rate has not passed yet: like every rate reported, it passes 1 + confirmations.
+    const passes = lowered === 0 ? options.confirmations : options.confirmations + 1;
+    if (await confirm(lo, passes)) return { rate: await refine(lo, failed), trials };
     failed = lo;
     lo = roundRate(lo * step);
     if (lo < options.minRate) break;

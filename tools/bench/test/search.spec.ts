@@ -45,6 +45,23 @@ describe('searchRate', () => {
     expect(last.every((t) => t.pass && t.rate === rate)).toBe(true);
   });
 
+  it('a lowered rate passes three runs in a row before it is reported', async () => {
+    const runs = new Map<number, number>();
+    // 50k passes once, in the bracketing; 45k (the step down) passes twice and then fails;
+    // everything between them fails; 41k and below always pass.
+    const trial = async (r: number): Promise<boolean> => {
+      const n = (runs.get(r) ?? 0) + 1;
+      runs.set(r, n);
+      if (r === 50_000) return n === 1;
+      if (r === 45_000) return n <= 2;
+      return r < 45_000;
+    };
+    const { rate, trials } = await searchRate(trial, { ...options, start: 50_000 });
+    expect(rate).not.toBeNull();
+    const last = trials.slice(-3);
+    expect(last.every((t) => t.pass && t.rate === rate)).toBe(true);
+  });
+
   it('returns null when nothing passes, in a bounded number of trials', async () => {
     const { rate, trials } = await searchRate(async () => false, options);
     expect(rate).toBeNull();
