@@ -89,10 +89,10 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
  * or after `timeoutMs` when stdout's reader does not take them: an exit must not wait on it for
  * ever. On that timeout the logger lets go of stdout: what it still held is written only if the
  * reader comes back before the process exits, and it logs nothing more (call this when the
- * process is about to exit). Without the flush, pino
- * writes what is still buffered at `process.exit()` at once, ahead of a write still waiting for
- * a libuv thread: "broker stopped" came out before the line logged just before it. For a logger
- * with another destination, resolves at once.
+ * process is about to exit). Without the flush, pino writes what is still buffered at
+ * `process.exit()` at once, ahead of a write still waiting for a libuv thread: "broker stopped"
+ * came out before the line logged just before it. For a logger with another destination,
+ * resolves at once.
  */
 export function flushLogger(log: Logger, timeoutMs = 1000): Promise<void> {
   return flushers.get(log)?.(timeoutMs) ?? Promise.resolve();
