@@ -63,7 +63,8 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
     log,
     (timeoutMs) =>
       new Promise((resolve) => {
-        if (written >= requested) return resolve();
+        // After a timed-out flush there is nothing more to wait for (a second stop, an abort).
+        if (abandoned || written >= requested) return resolve();
         const done = (): void => {
           waiters.delete(done);
           clearTimeout(timer);

@@ -18,14 +18,19 @@ flushLogger(log, 15000).then(() => process.exit(0));
 
 // A child whose stdout is a pipe nobody reads: 1 MB of log lines cannot all be written. Its
 // flush gives up after 300 ms and it exits; without letting go of the buffered lines, pino's
-// exit hook wrote them synchronously and the process never ended.
+// exit hook wrote them synchronously and the process never ended. A second flush after that
+// resolves at once (it used to wait its whole timeout).
 const STALLED_CHILD = `
 require(process.env.TS_NODE_PATH).register({ transpileOnly: true, project: process.env.TS_PROJECT });
 const { createLogger, flushLogger } = require(process.env.LOGGER_PATH);
 const log = createLogger('info');
 const pad = 'x'.repeat(500);
 for (let i = 0; i < 2000; i++) log.info({ i, pad }, 'filler');
-flushLogger(log, 300).then(() => { log.info('after the flush gave up'); process.exit(0); });
+flushLogger(log, 300)
+  .then(() => { log.info('after the flush gave up'); })
+  // a second flush (a second signal's abort) has nothing left to wait for: not its 60 s
+  .then(() => flushLogger(log, 60000))
+  .then(() => process.exit(0));
 `;
 
 // Like STALLED_CHILD, but it does not call process.exit() (a library's Broker.stop() resolved):
