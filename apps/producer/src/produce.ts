@@ -185,10 +185,14 @@ function sleep(ms: number, stop: AbortSignal): Promise<void> {
 const STOPPED = Symbol('stopped');
 
 /**
- * Waits for `promise`, or resolves with STOPPED once `stop` is aborted while it is pending (the
- * promise's later rejection, such as `close()` refusing a waiting send, is then ignored).
+ * Waits for `promise`, or resolves with STOPPED once `stop` is aborted (at once if it already
+ * is); the promise's later rejection, such as `close()` refusing a waiting send, is then ignored.
  */
 function untilStopped<T>(promise: Promise<T>, stop: AbortSignal): Promise<T | typeof STOPPED> {
+  if (stop.aborted) {
+    promise.catch(() => undefined);
+    return Promise.resolve(STOPPED);
+  }
   return new Promise((resolve, reject) => {
     const onAbort = (): void => resolve(STOPPED);
     stop.addEventListener('abort', onAbort, { once: true });
@@ -205,20 +209,9 @@ function untilStopped<T>(promise: Promise<T>, stop: AbortSignal): Promise<T | ty
   });
 }
 
-function abortable<T>(promise: Promise<T>, stop: AbortSignal): Promise<T> {
-  if (stop.aborted) return Promise.reject(new Error('stopped'));
-  return new Promise((resolve, reject) => {
-    const onAbort = (): void => reject(new Error('stopped'));
-    stop.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (v) => {
-        stop.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (err: unknown) => {
-        stop.removeEventListener('abort', onAbort);
-        reject(err as Error);
-      },
-    );
-  });
+/** Like untilStopped, but a stop rejects with "stopped". */
+async function abortable<T>(promise: Promise<T>, stop: AbortSignal): Promise<T> {
+  const result = await untilStopped(promise, stop);
+  if (result === STOPPED) throw new Error('stopped');
+  return result;
 }

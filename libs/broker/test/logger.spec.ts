@@ -44,14 +44,14 @@ for (let i = 0; i < 2000; i++) log.info({ i, pad }, 'filler');
 flushLogger(log, 300).then(() => process.stderr.write('gave up\\n'));
 `;
 
-// A child logging 20 MB while its stdout's reader is paused: the logger keeps at most
-// LOG_BUFFER_MAX_BYTES, drops the rest and, once the reader takes lines again, says how many.
-const SLOW_READER_CHILD = `
+// A child that logs `fill` (a loop of log calls) while its stdout's reader is paused, says
+// 'logged' on stderr, and on a line on stdin logs 'done', flushes and exits.
+const slowReaderChild = (fill: string): string => `
 require(process.env.TS_NODE_PATH).register({ transpileOnly: true, project: process.env.TS_PROJECT });
 const { createLogger, flushLogger } = require(process.env.LOGGER_PATH);
 const log = createLogger('info');
 const pad = 'x'.repeat(500);
-for (let i = 0; i < 40000; i++) log.info({ i, pad }, 'filler');
+${fill}
 process.stderr.write('logged\\n');
 process.stdin.once('data', () => {
   log.info('done');
@@ -59,21 +59,44 @@ process.stdin.once('data', () => {
 });
 `;
 
-// Like SLOW_READER_CHILD, but tiny lines then pack the buffer to within a few bytes of its bound,
-// so that the note counting the drops does not fit either when the reader first takes lines.
-const PACKED_CHILD = `
-require(process.env.TS_NODE_PATH).register({ transpileOnly: true, project: process.env.TS_PROJECT });
-const { createLogger, flushLogger } = require(process.env.LOGGER_PATH);
-const log = createLogger('info');
-const pad = 'x'.repeat(500);
+// 20 MB: the logger keeps at most LOG_BUFFER_MAX_BYTES, drops the rest and, once the reader
+// takes lines again, says how many.
+const SLOW_READER_CHILD = slowReaderChild(
+  `for (let i = 0; i < 40000; i++) log.info({ i, pad }, 'filler');`,
+);
+
+// Then tiny lines pack the buffer to within a few bytes of its bound, so that the note counting
+// the drops does not fit either when the reader first takes lines.
+const PACKED_CHILD = slowReaderChild(`
 for (let i = 0; i < 20000; i++) log.info({ i, pad }, 'filler');
-for (let i = 0; i < 200; i++) log.info('filler');
-process.stderr.write('logged\\n');
-process.stdin.once('data', () => {
-  log.info('done');
-  flushLogger(log, 10000).then(() => process.exit(0));
-});
-`;
+for (let i = 0; i < 200; i++) log.info('filler');`);
+
+interface LogLine {
+  msg: string;
+  i?: number;
+  droppedLines?: number;
+}
+
+/** Waits for the child's 'logged', then reads its stdout to its close after 'go'. */
+async function readAfterGo(
+  child: ChildProcess,
+  deadline: Promise<'timed out'>,
+): Promise<LogLine[]> {
+  const out: Buffer[] = [];
+  const logged = new Promise<void>((resolve) => child.stderr!.once('data', () => resolve()));
+  // 'close', not 'exit': every line the child wrote has been read by then
+  const closed = new Promise<number | null>((resolve) => child.once('close', resolve));
+  expect(await Promise.race([logged.then(() => 'logged'), deadline])).toBe('logged');
+  child.stdout!.on('data', (chunk: Buffer) => out.push(chunk));
+  child.stdout!.resume();
+  child.stdin!.write('go\n');
+  expect(await Promise.race([closed, deadline])).toBe(0);
+  return Buffer.concat(out)
+    .toString('utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as LogLine);
+}
 
 const childEnv = (): NodeJS.ProcessEnv => ({
   ...process.env,
@@ -152,20 +175,7 @@ describe('createLogger', () => {
 
   it('keeps a bounded buffer for a slow stdout reader and counts the lines it dropped', async () => {
     await withChild(SLOW_READER_CHILD, 'pipe', 40_000, async (child, deadline) => {
-      const out: Buffer[] = [];
-      const logged = new Promise<void>((resolve) => child.stderr!.once('data', () => resolve()));
-      // 'close', not 'exit': every line the child wrote has been read by then
-      const closed = new Promise<number | null>((resolve) => child.once('close', resolve));
-      expect(await Promise.race([logged.then(() => 'logged'), deadline])).toBe('logged');
-      child.stdout!.on('data', (chunk: Buffer) => out.push(chunk));
-      child.stdout!.resume();
-      child.stdin!.write('go\n');
-      expect(await Promise.race([closed, deadline])).toBe(0);
-      const lines = Buffer.concat(out)
-        .toString('utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as { msg: string; i?: number; droppedLines?: number });
+      const lines = await readAfterGo(child, deadline);
       const fillers = lines.filter((l) => l.msg === 'filler');
       const notes = lines.filter((l) => l.droppedLines !== undefined);
       const lineBytes = Buffer.byteLength(JSON.stringify(lines[0])) + 1;
@@ -181,19 +191,7 @@ describe('createLogger', () => {
 
   it('counts the dropped lines even when the first note about them is dropped too', async () => {
     await withChild(PACKED_CHILD, 'pipe', 40_000, async (child, deadline) => {
-      const out: Buffer[] = [];
-      const logged = new Promise<void>((resolve) => child.stderr!.once('data', () => resolve()));
-      const closed = new Promise<number | null>((resolve) => child.once('close', resolve));
-      expect(await Promise.race([logged.then(() => 'logged'), deadline])).toBe('logged');
-      child.stdout!.on('data', (chunk: Buffer) => out.push(chunk));
-      child.stdout!.resume();
-      child.stdin!.write('go\n');
-      expect(await Promise.race([closed, deadline])).toBe(0);
-      const lines = Buffer.concat(out)
-        .toString('utf8')
-        .split('\n')
-        .filter(Boolean)
-        .map((l) => JSON.parse(l) as { msg: string; droppedLines?: number });
+      const lines = await readAfterGo(child, deadline);
       const fillers = lines.filter((l) => l.msg === 'filler').length;
       const counted = lines.reduce((n, l) => n + (l.droppedLines ?? 0), 0);
       expect(fillers).toBeLessThan(20_200);
