@@ -328,6 +328,17 @@ export function parseBrokerOptions(
       throw new OptionError(name(key), endpoint, `must differ from ${name(earlier)}`);
     }
   });
+  // Above one I/O thread the broker runs a ZeroMQ context of its own (Broker.start), and an
+  // inproc:// endpoint can be reached only from the context that bound it: nothing in the
+  // process could connect, and libzmq would not say so.
+  const inproc = sockets.find((k) => options[k].startsWith('inproc://'));
+  if (inproc !== undefined && options.ioThreads > 1) {
+    throw new OptionError(
+      name(inproc),
+      options[inproc],
+      `cannot be inproc:// with ${name('ioThreads')} above 1: the broker then runs a ZeroMQ context of its own, which no other socket in the process can reach`,
+    );
+  }
   if (options.queueMaxBytes < options.maxMessageBytes) {
     throw new OptionError(
       name('queueMaxBytes'),

@@ -127,6 +127,10 @@ describe('broker options', () => {
       '--queue-max-bytes: must be at most 9007199254740991 bytes',
     ],
     [
+      { push: 'inproc://work', ioThreads: 2 },
+      '--push: cannot be inproc:// with --io-threads above 1',
+    ],
+    [
       { pushFormat: 'full', publishHwm: 0 },
       '--publish-hwm: must be at least 1 with --push-format full',
     ],
