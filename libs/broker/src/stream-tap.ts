@@ -3,6 +3,12 @@ import { ZmtpFrameReader, zmtpGreeting, zmtpReady, zmtpSubscribeAll } from '@zmq
 import type { ZmtpMessageLimits } from '@zmq-mq/protocol';
 
 /**
+ * One message from the tap: its frames, or, for a message past the tap's limits (bytes or
+ * frames), only its size in bytes: its frames were read and let go, never held together.
+ */
+export type TapItem = Buffer[] | number;
+
+/**
  * The work path's tap in counted mode: an ordinary SUB peer of the fan-out's XPUB, but spoken
  * as ZMTP bytes over a unix stream socket (`ipc://`) instead of through zeromq.js.
  *
@@ -16,12 +22,6 @@ import type { ZmtpMessageLimits } from '@zmq-mq/protocol';
  * The stream ends when the XPUB closes, after its linger has flushed what it held, so the end
  * of the stream is the end of what the ingress took (checked in libs/broker/test).
  */
-/**
- * One message from the tap: its frames, or, for a message past the tap's limits (bytes or
- * frames), only its size in bytes: its frames were read and let go, never held together.
- */
-export type TapItem = Buffer[] | number;
-
 export class StreamTap {
   private readonly socket: Socket;
   private readonly reader: ZmtpFrameReader;

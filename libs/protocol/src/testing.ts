@@ -26,10 +26,13 @@ const topicChar = fc
 
 /** Valid topics: 1..255 UTF-8 bytes, no space or control character, often dotted. */
 export const arbTopic: fc.Arbitrary<string> = fc
-  .array(fc.oneof(fc.constantFrom('.', 'a', 'orders', 'é', '日本', '🚀', '\ufeff', '\u00a0'), topicChar), {
-    minLength: 1,
-    maxLength: 40,
-  })
+  .array(
+    fc.oneof(fc.constantFrom('.', 'a', 'orders', 'é', '日本', '🚀', '\ufeff', '\u00a0'), topicChar),
+    {
+      minLength: 1,
+      maxLength: 40,
+    },
+  )
   .map((parts) => parts.join(''))
   .filter((t) => Buffer.byteLength(t, 'utf8') <= MAX_TOPIC_BYTES);
 
