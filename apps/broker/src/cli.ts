@@ -1,6 +1,8 @@
 import {
   OPTION_NAMES,
   defaultBrokerOptions,
+  formatBytes,
+  formatDuration,
   parseBrokerOptions,
   PUSH_FORMATS,
   PUSH_POLICIES,
@@ -29,7 +31,10 @@ const DESCRIPTIONS: Record<BrokerOptionKey, [string, string]> = {
     'n',
     `work messages held while no worker can take them (default ${d.queueMaxMessages})`,
   ],
-  queueMaxBytes: ['size', `bytes held in the work queue, e.g. 64MiB (default ${d.queueMaxBytes})`],
+  queueMaxBytes: [
+    'size',
+    `bytes held in the work queue, e.g. 128MiB (default ${formatBytes(d.queueMaxBytes)})`,
+  ],
   pushPolicy: [
     'policy',
     `${PUSH_POLICIES.join(' | ')}: what to drop when the queue is full; drop = never queue, as the original design (default ${d.pushPolicy})`,
@@ -48,17 +53,17 @@ const DESCRIPTIONS: Record<BrokerOptionKey, [string, string]> = {
   ],
   maxMessageBytes: [
     'size',
-    `largest frame accepted, and largest message (all frames, at most 16) the work path takes (default ${d.maxMessageBytes})`,
+    `largest frame accepted, and largest message (all frames, at most 16) the work path takes (default ${formatBytes(d.maxMessageBytes)})`,
   ],
   drainTimeoutMs: [
     'duration',
-    `on SIGTERM, SIGINT or SIGHUP, how long to keep delivering queued work, e.g. 5s (default ${d.drainTimeoutMs}ms)`,
+    `on SIGTERM, SIGINT or SIGHUP, how long to keep delivering queued work, e.g. 30s (default ${formatDuration(d.drainTimeoutMs)})`,
   ],
   monitor: ['host:port|off', `HTTP /healthz, /metrics, /stats (default ${monitorDefault})`],
   logLevel: ['level', `${LOG_LEVELS.join(' | ')} (default ${d.logLevel})`],
   dropLogIntervalMs: [
     'duration',
-    `how often drops are summarised in the log, at least 100ms (default ${d.dropLogIntervalMs}ms)`,
+    `how often drops are summarised in the log, at least 100ms (default ${formatDuration(d.dropLogIntervalMs)})`,
   ],
   ioThreads: [
     'n',
@@ -87,7 +92,7 @@ export function parseCli(
 ): CliResult {
   const program = new Command('zmq-mq-broker')
     .description(
-      'zmq-mq broker: ingress SUB -> fan-out PUB + work-queue PUSH. Every flag also reads from its environment variable.',
+      'zmq-mq broker: ingress SUB -> fan-out PUB + work-queue PUSH. Every flag also reads from its environment variable; sizes take KiB, MiB, GiB (1024s) or KB, MB, GB (1000s), durations ms, s or m. Reference: apps/broker/README.md.',
     )
     .helpOption('-h, --help', 'show this help')
     .allowExcessArguments(false)

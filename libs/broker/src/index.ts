@@ -20,6 +20,8 @@ export {
   parseEndpoint,
   parseBytes,
   parseDuration,
+  formatBytes,
+  formatDuration,
   parseMonitor,
   isExposedEndpoint,
 } from './options';

@@ -227,6 +227,33 @@ export function parseDuration(value: unknown, name: string): number {
   return ms;
 }
 
+const BINARY_UNITS: ReadonlyArray<readonly [string, number]> = [
+  ['GiB', 1024 ** 3],
+  ['MiB', 1024 ** 2],
+  ['KiB', 1024],
+];
+
+/**
+ * A byte count as a user writes it: in the largest binary unit that divides it exactly
+ * (`64MiB`, `1536KiB`), or plain bytes (`1000`). `parseBytes` reads it back to the same number.
+ */
+export function formatBytes(bytes: number): string {
+  for (const [unit, size] of BINARY_UNITS) {
+    if (bytes !== 0 && bytes % size === 0) return `${bytes / size}${unit}`;
+  }
+  return String(bytes);
+}
+
+/**
+ * Milliseconds as a user writes them: `1m`, `5s` or `250ms`, in the largest unit that divides
+ * them exactly. `parseDuration` reads it back to the same number.
+ */
+export function formatDuration(ms: number): string {
+  if (ms !== 0 && ms % 60_000 === 0) return `${ms / 60_000}m`;
+  if (ms !== 0 && ms % 1000 === 0) return `${ms / 1000}s`;
+  return `${ms}ms`;
+}
+
 /** Shortest drop-summary interval: a summary at most ten times a second. */
 export const MIN_DROP_LOG_INTERVAL_MS = 100;
 

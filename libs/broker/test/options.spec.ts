@@ -1,6 +1,9 @@
-import { OptionError } from '@zmq-mq/protocol';
+import fc from 'fast-check';
+import { MAX_INT32, OptionError } from '@zmq-mq/protocol';
 import {
   defaultBrokerOptions,
+  formatBytes,
+  formatDuration,
   isExposedEndpoint,
   parseBrokerOptions,
   parseBytes,
@@ -193,5 +196,54 @@ describe('broker options', () => {
     expect(isExposedEndpoint('tcp://localhost:5555')).toBe(false);
     expect(isExposedEndpoint('tcp://[::1]:5555')).toBe(false);
     expect(isExposedEndpoint('ipc:///tmp/x')).toBe(false);
+  });
+});
+
+describe('sizes and durations as users write them', () => {
+  it('prints the defaults the way the docs write them', () => {
+    const d = defaultBrokerOptions();
+    expect(formatBytes(d.queueMaxBytes)).toBe('64MiB');
+    expect(formatBytes(d.maxMessageBytes)).toBe('1MiB');
+    expect(formatDuration(d.drainTimeoutMs)).toBe('5s');
+    expect(formatDuration(d.dropLogIntervalMs)).toBe('10s');
+    expect([formatBytes(1000), formatBytes(1536), formatBytes(3 * 1024 ** 3)]).toEqual([
+      '1000',
+      '1536',
+      '3GiB',
+    ]);
+    expect([formatDuration(0), formatDuration(250), formatDuration(90_000)]).toEqual([
+      '0ms',
+      '250ms',
+      '90s',
+    ]);
+    expect(formatDuration(120_000)).toBe('2m');
+  });
+
+  // Whole units and odd values alike: what the formatter prints, the parser reads back.
+  const anyBytes = fc.oneof(
+    fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+    ...[1024, 1024 ** 2, 1024 ** 3].map((unit) =>
+      fc.integer({ min: 1, max: Math.floor(Number.MAX_SAFE_INTEGER / unit) }).map((k) => k * unit),
+    ),
+  );
+  const anyMs = fc.oneof(
+    fc.integer({ min: 0, max: MAX_INT32 }),
+    ...[1000, 60_000].map((unit) =>
+      fc.integer({ min: 1, max: Math.floor(MAX_INT32 / unit) }).map((k) => k * unit),
+    ),
+  );
+
+  it('parseBytes(formatBytes(n)) is n', () => {
+    fc.assert(
+      fc.property(anyBytes, (n) => parseBytes(formatBytes(n), '--queue-max-bytes') === n),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('parseDuration(formatDuration(ms)) is ms', () => {
+    fc.assert(
+      fc.property(anyMs, (ms) => parseDuration(formatDuration(ms), '--drain-timeout') === ms),
+      { numRuns: 2000 },
+    );
   });
 });
