@@ -10,7 +10,7 @@ import {
 import { Publisher } from 'zeromq';
 import { ClientErrorCode, Subscriber } from '../src';
 import { endpointOf } from '../src/events';
-import { Closer, take, waitUntil } from '../src/testing';
+import { Closer, take, waitFor } from '@zmq-mq/protocol/testing';
 
 // A bound PUB stands in for the broker's publish socket. It keeps sending until the subscriber
 // has its first message (the subscription takes a moment to reach a bound PUB).
@@ -169,10 +169,14 @@ describe('Subscriber', () => {
     }
     await sub.ready();
     first.close();
-    await waitUntil(() => seen.some((s) => s.startsWith('disconnect')), 5000);
+    await waitFor(() => seen.some((s) => s.startsWith('disconnect')), 5000, 'a disconnect');
     const second = track(new Publisher({ linger: 0 }));
     await bindWhenFree(second, `tcp://127.0.0.1:${port}`);
-    await waitUntil(() => seen.filter((s) => s.startsWith('handshake')).length === 2, 10000);
+    await waitFor(
+      () => seen.filter((s) => s.startsWith('handshake')).length === 2,
+      10000,
+      'a second handshake',
+    );
     await sub.ready(2000);
     expect(new Set(seen.map((s) => s.split(' ')[1]))).toEqual(new Set([endpoint]));
   });
@@ -192,7 +196,7 @@ describe('Subscriber', () => {
     first.close();
     const second = track(new Publisher({ linger: 0 }));
     await bindWhenFree(second, `tcp://127.0.0.1:${port}`);
-    await waitUntil(() => handshakes === 4, 10000);
+    await waitFor(() => handshakes === 4, 10000, 'four handshakes');
     await sub.ready(2000);
   });
 
