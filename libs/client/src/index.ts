@@ -27,14 +27,8 @@ export {
   PUSH_FORMATS,
 } from './options';
 
-export type {
-  UntypedTopics,
-  ProducerOptions,
-  SendOptions,
-  ProducerStats,
-  LinkStats,
-  ProducerEvents,
-} from './producer';
+export type { UntypedTopics, ProducerOptions, SendOptions } from './producer-options';
+export type { ProducerStats, LinkStats, ProducerEvents } from './producer';
 export type { SubscriberOptions } from './subscriber';
 export type { WorkerOptions, RunOptions, WorkerStats } from './worker';
 export type { ReceiverOptions, ReceiverStats, DecodeErrorHook } from './receiver';
