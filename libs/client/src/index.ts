@@ -9,6 +9,7 @@ export {
   TimeoutError,
   BusyError,
   HandlerError,
+  WrongSocketTypeError,
   isZmqErrorCode,
 } from './errors';
 export {
@@ -33,4 +34,5 @@ export type { SubscriberOptions } from './subscriber';
 export type { WorkerOptions, RunOptions, WorkerStats } from './worker';
 export type { ReceiverOptions, ReceiverStats, DecodeErrorHook } from './receiver';
 export type { ConnectionEvent, ConnectionEvents } from './events';
+export type { ClientRole } from './errors';
 export type { QueuePolicy, PushFormat } from './options';

@@ -22,6 +22,8 @@ export class Link {
   state: 'down' | 'settling' | 'up' = 'down';
   /** Messages handed to ZeroMQ on this link. */
   sent = 0;
+  /** The peer refused our socket type (likely the wrong port); ZeroMQ does not retry it. */
+  refused = false;
   /** The ZMTP handshake of the current connection is done. */
   private handshake = false;
   /** The peer's subscription arrived on the current connection. */
@@ -52,11 +54,12 @@ export class Link {
       noDrop: true,
     });
     this.socket.verbosity = 'allSubs'; // a reconnection's subscription too, although not new
-    forwardConnectionEvents(this.socket, target, [endpoint], (type) => {
+    forwardConnectionEvents(this.socket, target, [endpoint], 'producer', (type) => {
       if (type === 'handshake') {
         this.handshake = true;
         this.maybeSettle();
       } else if (type === 'disconnect') this.linkDown();
+      else if (type === 'refused') this.refused = true;
     });
     void this.readSubscriptions();
   }

@@ -126,14 +126,20 @@ export class Producer<M extends TopicMap = UntypedTopics> extends EventEmitter<P
   /**
    * Resolves once every endpoint has a usable link: ZMTP handshake done and the broker's
    * subscription received on it (then `readySettleMs`, default 0). Rejects with
-   * `NotReadyError` after `timeoutMs`, or `ClosedError`.
+   * `NotReadyError` after `timeoutMs` (naming the endpoints that refused our socket type, if
+   * any), or `ClosedError`.
    */
   ready(timeoutMs = DEFAULT_READY_TIMEOUT_MS): Promise<void> {
     if (this.closed) return Promise.reject(new ClosedError('producer'));
     if (this.links.every((l) => l.state === 'up')) return RESOLVED;
     return this.readyWaiters.wait(timeoutMs, () => {
-      const missing = this.links.filter((l) => l.state !== 'up').map((l) => l.endpoint);
-      return new NotReadyError(missing, timeoutMs);
+      const missing = this.links.filter((l) => l.state !== 'up');
+      const refused = missing.filter((l) => l.refused).map((l) => l.endpoint);
+      return new NotReadyError(
+        missing.map((l) => l.endpoint),
+        timeoutMs,
+        refused,
+      );
     });
   }
 
