@@ -3,9 +3,8 @@
  * broker and ours (as a process), and Python consumers whose output is parsed back into frames.
  */
 import { Broker, type BrokerOptionsInput } from '@zmq-mq/broker';
-import { waitFor } from '@zmq-mq/protocol/testing';
+import { freeEndpoint, waitFor } from '@zmq-mq/protocol/testing';
 import { appMain } from './paths';
-import { freeEndpoint } from './ports';
 import { startNode, type TestProcess } from './process';
 import { startPython } from './python';
 

@@ -3,9 +3,9 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from '@zmq-mq/protocol/testing';
 import { Pull, Subscriber, XPublisher } from 'zeromq';
 import { appMain } from '../src/paths';
-import { freePort } from '../src/ports';
 import { startNode, TestProcess } from '../src/process';
 
 async function brokerEnv(): Promise<Record<string, string>> {

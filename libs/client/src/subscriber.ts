@@ -46,7 +46,7 @@ function parseSubscriptions<M extends TopicMap>(options: SubscriberOptions<M>): 
       try {
         return make(item);
       } catch (err) {
-        if (err instanceof TopicError) throw new OptionError(option, item, err.message);
+        if (err instanceof TopicError) throw new OptionError(option, item, err.reason);
         throw err;
       }
     });

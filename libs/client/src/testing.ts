@@ -10,5 +10,7 @@ export {
   nextEvent,
   take,
   Closer,
+  freePort,
+  freeEndpoint,
 } from '@zmq-mq/protocol/testing';
 export type { WaitSubject, EventSource } from '@zmq-mq/protocol/testing';

@@ -1,7 +1,7 @@
 /**
- * Test helpers, `@zmq-mq/protocol/testing`: bounded waits for every package's tests, and for
- * packages that speak the wire format a reference model of Python's `bytes.split(b' ', 1)` and
- * fast-check arbitraries for topics and payloads.
+ * Test helpers, `@zmq-mq/protocol/testing`: bounded waits and free loopback ports for every
+ * package's tests; for packages that speak the wire format, a reference model of Python's
+ * `bytes.split(b' ', 1)` and fast-check arbitraries for topics and payloads.
  */
 import fc from 'fast-check';
 import { MAX_TOPIC_BYTES } from './topics';
@@ -15,6 +15,8 @@ export {
   take,
   Closer,
 } from './testing/wait';
+export { freePort, freeEndpoint } from './testing/ports';
+
 export type { WaitSubject, EventSource } from './testing/wait';
 
 /** Python's `frame.split(b' ', 1)`, written naively byte by byte as a reference model. */
