@@ -45,6 +45,8 @@ describe('README: the SDK in 20 lines', () => {
         ZMQMQ_PUBLISH: broker.publish,
         ZMQMQ_PUSH: broker.push,
         npm_config_update_notifier: 'false',
+        // Nx runs tests with FORCE_COLOR set, and console.log colours a number then.
+        FORCE_COLOR: '0',
       },
     });
     expect(await example.waitForExit(30000)).toEqual({ code: 0, signal: null });
