@@ -24,6 +24,7 @@ export default [
             { sourceTag: 'scope:broker', onlyDependOnLibsWithTags: ['scope:shared', 'scope:broker'] },
             { sourceTag: 'scope:producer', onlyDependOnLibsWithTags: ['scope:shared'] },
             { sourceTag: 'scope:consumer', onlyDependOnLibsWithTags: ['scope:shared'] },
+            { sourceTag: 'scope:examples', onlyDependOnLibsWithTags: ['scope:shared'] },
             {
               sourceTag: 'scope:tools',
               onlyDependOnLibsWithTags: ['scope:shared', 'scope:broker'],

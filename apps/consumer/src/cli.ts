@@ -1,6 +1,14 @@
 import { DEFAULT_PUBLISH, DEFAULT_PUSH, PUSH_FORMATS } from '@zmq-mq/client';
 import type { PushFormat } from '@zmq-mq/client';
-import { CODEC_NAMES, exactSubscription, OptionError, prefixSubscription } from '@zmq-mq/protocol';
+import {
+  CODEC_NAMES,
+  exactSubscription,
+  MAX_INT32,
+  OptionError,
+  parseIntegerText,
+  prefixSubscription,
+  TopicError,
+} from '@zmq-mq/protocol';
 import type { CodecName } from '@zmq-mq/protocol';
 import { Command, CommanderError, Option } from 'commander';
 
@@ -19,7 +27,12 @@ export interface ConsumeOptions {
   /** Exit after this many messages. */
   count: number | undefined;
   pushFormat: PushFormat;
+  /** How long to wait for the broker before saying so on stderr (the consumer keeps waiting). */
+  readyTimeoutMs: number;
 }
+
+/** How long the consumer waits for the broker before saying it has no link yet. */
+export const DEFAULT_READY_TIMEOUT_MS = 10_000;
 
 export type CliResult =
   { kind: 'run'; options: ConsumeOptions } | { kind: 'exit'; code: number; output: string };
@@ -53,6 +66,10 @@ export function parseCli(argv: readonly string[]): CliResult {
         ).choices(CODEC_NAMES),
       )
       .option('--raw', 'print frame 0 as it came, one per line, instead of JSON')
+      .option(
+        '--ready-timeout <ms>',
+        `after how long without a link to say so on stderr; it keeps waiting (default ${DEFAULT_READY_TIMEOUT_MS})`,
+      )
       .helpOption('-h, --help', 'show this help')
       .exitOverride()
       .configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
@@ -115,6 +132,7 @@ interface RawOptions {
   topic?: string[];
   exact?: string[];
   pushFormat?: PushFormat;
+  readyTimeout?: string;
 }
 
 // Each value must make a subscription; the protocol's reason becomes the option's.
@@ -127,7 +145,8 @@ function checkSubscriptions(
     try {
       subscription(value);
     } catch (err) {
-      throw new OptionError(option, value, (err as Error).message);
+      if (err instanceof TopicError) throw new OptionError(option, value, err.reason);
+      throw err;
     }
   }
 }
@@ -144,13 +163,7 @@ function toOptions(mode: 'sub' | 'pull', o: RawOptions, fallback: string): Consu
   }
   checkSubscriptions('--topic', o.topic, prefixSubscription);
   checkSubscriptions('--exact', o.exact, exactSubscription);
-  let count: number | undefined;
-  if (o.count !== undefined) {
-    count = Number(o.count);
-    if (!/^\d+$/.test(o.count) || !Number.isSafeInteger(count) || count < 1) {
-      throw new OptionError('--count', o.count, 'must be an integer >= 1');
-    }
-  }
+  const count = parseIntegerText('--count', o.count, 1);
   return {
     mode,
     connect: o.connect ?? [fallback],
@@ -160,5 +173,8 @@ function toOptions(mode: 'sub' | 'pull', o: RawOptions, fallback: string): Consu
     raw: o.raw === true,
     count,
     pushFormat: o.pushFormat ?? 'payload',
+    // A Node timer holds 32 bits: a longer wait would end after 1 ms.
+    readyTimeoutMs:
+      parseIntegerText('--ready-timeout', o.readyTimeout, 0, MAX_INT32) ?? DEFAULT_READY_TIMEOUT_MS,
   };
 }

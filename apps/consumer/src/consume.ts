@@ -1,4 +1,4 @@
-import { Subscriber, Worker } from '@zmq-mq/client';
+import { NotReadyError, Subscriber, Worker, WrongSocketTypeError } from '@zmq-mq/client';
 import { codecByName } from '@zmq-mq/protocol';
 import type { ConsumeOptions } from './cli';
 import { formatEnvelope } from './format';
@@ -12,7 +12,9 @@ const NAME = 'zmq-mq-consume';
 
 /**
  * Prints every message (one JSON line, or frame 0 as it came with --raw) until --count messages
- * or `stop`. Undecodable messages are reported on stderr and skipped. Resolves with exit code 0.
+ * or `stop`. Undecodable messages are reported on stderr and skipped. On stderr too, once each:
+ * an endpoint that refused our socket type (likely the wrong port, naming the right one), and
+ * no link after --ready-timeout (it keeps waiting). Resolves with exit code 0.
  */
 export async function consume(
   options: ConsumeOptions,
@@ -34,14 +36,32 @@ export async function consume(
           onError,
         })
       : new Worker({ connect: options.connect, codec, pushFormat: options.pushFormat, onError });
-  receiver.on('handshake', ({ endpoint }) => io.stderr.write(`${NAME}: connected ${endpoint}\n`));
-  receiver.on('disconnect', ({ endpoint }) =>
-    io.stderr.write(`${NAME}: lost ${endpoint}, reconnecting\n`),
-  );
-  receiver.ready(Number.POSITIVE_INFINITY).then(
-    () => io.stderr.write(`${NAME}: ready (${options.mode} ${options.connect.join(', ')})\n`),
-    () => undefined, // closed first
-  );
+  // A link is lost only once it was up: a connection dropped during its handshake (a peer
+  // that refuses our socket type, or one that is not ZeroMQ) never was.
+  const linked = new Map<string, number>();
+  receiver.on('handshake', ({ endpoint }) => {
+    linked.set(endpoint, (linked.get(endpoint) ?? 0) + 1);
+    io.stderr.write(`${NAME}: connected ${endpoint}\n`);
+  });
+  receiver.on('disconnect', ({ endpoint }) => {
+    const up = linked.get(endpoint) ?? 0;
+    if (up === 0) return;
+    linked.set(endpoint, up - 1);
+    io.stderr.write(`${NAME}: lost ${endpoint}, reconnecting\n`);
+  });
+  // libzmq refuses such a link once and never retries it: said once, naming the right port.
+  receiver.on('handshake-error', ({ error }) => {
+    if (error instanceof WrongSocketTypeError) io.stderr.write(`${NAME}: ${error.message}\n`);
+  });
+  const ready = (): void => {
+    io.stderr.write(`${NAME}: ready (${options.mode} ${options.connect.join(', ')})\n`);
+  };
+  receiver.ready(options.readyTimeoutMs).then(ready, (err: unknown) => {
+    if (!(err instanceof NotReadyError)) return; // closed first
+    const notice = noLinkNotice(err);
+    if (notice !== undefined) io.stderr.write(`${NAME}: ${notice}\n`);
+    receiver.ready(Number.POSITIVE_INFINITY).then(ready, () => undefined);
+  });
   const close = (): void => void receiver.close();
   stop.addEventListener('abort', close, { once: true });
   let printed = 0;
@@ -58,4 +78,14 @@ export async function consume(
     await receiver.close();
   }
   return 0;
+}
+
+/**
+ * What the consumer says once its ready timeout has passed without a link on every endpoint,
+ * if anything: nothing when each endpoint still missing refused our socket type (that was
+ * said when it happened, naming the right port).
+ */
+export function noLinkNotice(err: NotReadyError): string | undefined {
+  if (err.endpoints.every((e) => err.refused.includes(e))) return undefined;
+  return `${err.message} (still waiting)`;
 }

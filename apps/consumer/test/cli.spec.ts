@@ -17,6 +17,7 @@ describe('consumer command line', () => {
       raw: false,
       count: undefined,
       pushFormat: 'payload',
+      readyTimeoutMs: 10000,
     });
     expect(run(['sub', '--topic', 'orders.', '-t', 'audit', '-n', '3', '--raw'])).toMatchObject({
       prefixes: ['orders.', 'audit'],
@@ -47,6 +48,11 @@ describe('consumer command line', () => {
     },
   );
 
+  it('--ready-timeout: how long before it says it has no link yet', () => {
+    expect(run(['sub', '--ready-timeout', '500'])).toMatchObject({ readyTimeoutMs: 500 });
+    expect(run(['pull', '--ready-timeout', '0'])).toMatchObject({ readyTimeoutMs: 0 });
+  });
+
   it('pull: push endpoint, repeated --connect, codec and push format', () => {
     expect(
       run([
@@ -72,9 +78,13 @@ describe('consumer command line', () => {
     [[], /^zmq-mq-consume: a command is required: sub or pull$/],
     [['push'], /^zmq-mq-consume: unknown command 'push'/],
     [['sub', '--count', '0'], /^zmq-mq-consume: --count: must be an integer >= 1 \(got "0"\)$/],
-    [['sub', '--topic', 'a b'], /^zmq-mq-consume: --topic: .*space/],
-    [['sub', '--exact', 'orders '], /^zmq-mq-consume: --exact: .*space/],
-    [['sub', '--exact', ''], /^zmq-mq-consume: --exact: .*must not be empty/],
+    [['sub', '--topic', 'a b'], /^zmq-mq-consume: --topic: [^"]*space[^"]* \(got "a b"\)$/],
+    [['sub', '--exact', 'orders '], /^zmq-mq-consume: --exact: [^"]*space[^"]* \(got "orders "\)$/],
+    [['sub', '--exact', ''], /^zmq-mq-consume: --exact: must not be empty \(got ""\)$/],
+    [
+      ['sub', '--ready-timeout', 'soon'],
+      /^zmq-mq-consume: --ready-timeout: must be an integer 0\.\.2147483647 \(got "soon"\)$/,
+    ],
     [['pull', '--topic', 'a'], /^zmq-mq-consume: unknown option '--topic'/],
     [
       ['pull', '--codec', 'xml'],

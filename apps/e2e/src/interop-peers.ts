@@ -1,11 +1,10 @@
 /**
  * Brokers and Python peers for the interoperability tests: the original design's pyzmq
- * broker and ours (as a process), Python consumers whose output is parsed back into frames,
- * and a bounded wait that beats the slow joiner honestly.
+ * broker and ours (as a process), and Python consumers whose output is parsed back into frames.
  */
 import { Broker, type BrokerOptionsInput } from '@zmq-mq/broker';
+import { freeEndpoint, waitFor } from '@zmq-mq/protocol/testing';
 import { appMain } from './paths';
-import { freeEndpoint } from './ports';
 import { startNode, type TestProcess } from './process';
 import { startPython } from './python';
 
@@ -87,41 +86,6 @@ async function stopProcess(proc: TestProcess): Promise<void> {
   }
 }
 
-/** Polls `done` every 10 ms until it holds; rejects after `timeoutMs` naming `what`. */
-export async function waitUntil(
-  what: string | (() => string),
-  done: () => boolean,
-  timeoutMs = 10000,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!done()) {
-    if (Date.now() > deadline) {
-      const subject = typeof what === 'string' ? what : what();
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${subject}`);
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
-/**
- * Beats the slow joiner: calls `probe(n)` every `intervalMs` (n = 0, 1, …) until `arrived()`
- * holds, so that every later message is known to get through. Bounded by `timeoutMs`.
- */
-export async function probeUntil(
-  probe: (n: number) => Promise<void> | void,
-  arrived: () => boolean,
-  { intervalMs = 20, timeoutMs = 10000 } = {},
-): Promise<number> {
-  const deadline = Date.now() + timeoutMs;
-  let n = 0;
-  while (!arrived()) {
-    if (Date.now() > deadline) throw new Error(`no probe arrived within ${timeoutMs} ms`);
-    await probe(n++);
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
-  }
-  return n;
-}
-
 /** A Python consumer (fixtures/consumer.py) and the messages it printed, as frames. */
 export class PythonConsumer {
   private constructor(readonly proc: TestProcess) {}
@@ -154,8 +118,7 @@ export class PythonConsumer {
   /** Waits until a message satisfies `match`; returns every message up to and including it. */
   async waitFor(match: (frames: Buffer[]) => boolean, timeoutMs = 10000): Promise<Buffer[][]> {
     let upTo: Buffer[][] = [];
-    await waitUntil(
-      () => `a matching message from consumer.py:\n${this.proc.output}`,
+    await waitFor(
       () => {
         const all = this.messages();
         const at = all.findIndex(match);
@@ -163,6 +126,7 @@ export class PythonConsumer {
         return at >= 0;
       },
       timeoutMs,
+      () => `a matching message from consumer.py:\n${this.proc.output}`,
     );
     return upTo;
   }

@@ -1,8 +1,12 @@
 // The three programs as processes: broker, `consume sub`, `consume pull`, then `produce`; the
 // consumers' output is checked message by message. Also the demo mode for a few seconds.
+import { freeEndpoint } from '@zmq-mq/protocol/testing';
 import { startBrokerProcess, type RunningBroker } from '../src/interop-peers';
 import { appMain } from '../src/paths';
-import { startNode, type TestProcess } from '../src/process';
+import { startNode, TestProcess } from '../src/process';
+
+/** `text` as a literal inside a RegExp. */
+const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 interface Line {
   topic: string;
@@ -141,13 +145,15 @@ describe('producer and consumer programs with the broker program', () => {
       '100000000',
       'x',
     ]);
-    // Sending as fast as it can; once the broker is gone, its 10,000-message queue fills at once
-    // and the next send waits for room (queue policy 'wait').
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // Messages flow through the broker once a subscriber has one.
+    const sub = start('consumer', ['sub', '--connect', broker.publish, '--raw', '--count', '1']);
+    expect(await sub.waitForExit()).toEqual({ code: 0, signal: null });
+    // Once the broker is gone, its 10,000-message queue fills before the program next yields to
+    // the event loop (each send resolves at once until it is full), and the next send waits for
+    // room (queue policy 'wait'): by the time the signal is handled, messages are queued.
     await broker.stop();
     broker = undefined;
     await produce.waitForLine(/lost tcp:\/\/127\.0\.0\.1:\d+, reconnecting/, 10000, 'stderr');
-    await new Promise((resolve) => setTimeout(resolve, 500));
     // One signal is enough: the close timeout (5 s) passes, the queue is counted, exit 1.
     expect(await produce.stop('SIGTERM', 9000)).toEqual({ code: 1, signal: null });
     expect(produce.stderrLines.join('\n')).toMatch(
@@ -157,6 +163,79 @@ describe('producer and consumer programs with the broker program', () => {
     expect(produce.stderrLines.join('\n')).toMatch(
       /; the broker link went down 1 time: messages in flight then may be lost$/m,
     );
+  });
+
+  it('consume says once when it has no link after --ready-timeout, and keeps waiting', async () => {
+    const nobody = await freeEndpoint();
+    const sub = start('consumer', ['sub', '--connect', nobody, '--ready-timeout', '300']);
+    const notice = `zmq-mq-consume: no link within 300 ms to ${nobody}; is the broker running? (still waiting)`;
+    await sub.waitForLine(new RegExp(`^${escape(notice)}$`), 10000, 'stderr');
+    expect(await sub.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+    expect(sub.stderrLines.filter((l) => l)).toEqual([notice]);
+  });
+
+  it('consume and produce aimed at the wrong broker port say so, naming the right one', async () => {
+    broker = await startBrokerProcess();
+    const refusal = (endpoint: string, role: string, right: string): RegExp =>
+      new RegExp(
+        `^zmq-mq-(consume|produce): ${escape(endpoint)} refused the handshake: a ${role}'s \\w+ ` +
+          `socket cannot talk to the socket there, so this is likely the wrong port; a ${role} ` +
+          `connects to the broker's ${right} endpoint \\(default tcp://127\\.0\\.0\\.1:\\d+\\)\\. ` +
+          `ZeroMQ does not retry this endpoint\\.$`,
+      );
+    // A subscriber at the ingress (SUB to SUB), a worker at the publish port (PULL to PUB).
+    const sub = start('consumer', ['sub', '--connect', broker.ingress]);
+    const pull = start('consumer', ['pull', '--connect', broker.publish]);
+    await sub.waitForLine(refusal(broker.ingress, 'subscriber', 'publish'), 10000, 'stderr');
+    await pull.waitForLine(refusal(broker.publish, 'worker', 'push'), 10000, 'stderr');
+    // A producer at the publish port (XPUB to PUB): the refusal, then its ready timeout.
+    const produce = start('producer', ['--connect', broker.publish, '--ready-timeout', '500', '1']);
+    expect(await produce.waitForExit()).toEqual({ code: 1, signal: null });
+    expect(produce.stderrLines.filter((l) => l)).toEqual([
+      expect.stringMatching(refusal(broker.publish, 'producer', 'ingress')),
+      `zmq-mq-produce: no link within 500 ms to ${broker.publish}; ${broker.publish} refused this socket type: likely the wrong port`,
+    ]);
+    for (const consumer of [sub, pull]) {
+      expect(await consumer.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+      // said once; never "connected", nor "lost …, reconnecting" for a link that never was
+      expect(consumer.stderrLines.filter((l) => l)).toHaveLength(1);
+    }
+  });
+
+  it('produce - at a terminal: one line saying it reads standard input until Ctrl-D, then what is typed', async () => {
+    broker = await startBrokerProcess();
+    const sub = start('consumer', ['sub', '--connect', broker.publish, '--raw', '--count', '2']);
+    await sub.waitForLine(/^zmq-mq-consume: ready/, 10000, 'stderr');
+    // script(1) runs the program on a pseudo-terminal: its stdin, stdout and stderr are a
+    // terminal, as when a person types; what the test writes is what they type.
+    const command = [process.execPath, appMain('producer'), '--connect', broker.ingress]
+      .concat(['-t', 'typed', '--codec', 'raw', '-'])
+      .join(' ');
+    const tty = new TestProcess('script', ['-qec', command, '/dev/null']);
+    procs.push(tty);
+    const prompt =
+      'zmq-mq-produce: reading messages from standard input, one per line; Ctrl-D ends';
+    await tty.waitForLine(new RegExp(`^${escape(prompt)}\\r?$`), 10000, 'stdout');
+    const promptSeen = Date.now();
+    tty.child.stdin?.write('first line\n');
+    await sub.waitForLine(/^typed first line$/, 10000, 'stdout');
+    // Not a wait for an event but the window being checked: a progress line would be written
+    // once a second, so the run must last past that before input ends.
+    const windowMs = 1300 - (Date.now() - promptSeen);
+    if (windowMs > 0) await new Promise((resolve) => setTimeout(resolve, windowMs));
+    tty.child.stdin?.write('second\n\x04'); // Ctrl-D at the start of a line: end of input
+    expect(await tty.waitForExit()).toEqual({ code: 0, signal: null });
+    expect(await sub.waitForExit()).toEqual({ code: 0, signal: null });
+    expect(sub.stdoutLines.filter((l) => l)).toEqual(['typed first line', 'typed second']);
+    const screen = tty.stdoutLines.map((l) => l.replace(/\r$/, '')).filter((l) => l);
+    // The prompt, the typed lines as the terminal echoes them, the summary; no progress line.
+    expect(screen).toEqual([
+      prompt,
+      'first line',
+      'second',
+      expect.stringMatching(/^zmq-mq-produce: sent 2 messages to tcp:\/\/127\.0\.0\.1:\d+ in /),
+    ]);
+    expect(tty.output).not.toContain(' msg/s\u001b[K');
   });
 
   it('rejects invalid options with exit status 2 and one line naming the option', async () => {

@@ -3,9 +3,9 @@ import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort, waitFor } from '@zmq-mq/protocol/testing';
 import { Pull, Subscriber, XPublisher } from 'zeromq';
 import { appMain } from '../src/paths';
-import { freePort } from '../src/ports';
 import { startNode, TestProcess } from '../src/process';
 
 async function brokerEnv(): Promise<Record<string, string>> {
@@ -100,11 +100,13 @@ describe('the programs as processes (the broker is what npm start runs)', () => 
     pub.connect(env.ZMQMQ_INGRESS!);
     await pub.receive();
     for (let i = 0; i < queued; i++) await pub.send(`jobs pending${i}`);
-    for (let i = 0; i < 100; i++) {
-      const stats = JSON.parse(await httpGet(`http://${env.ZMQMQ_MONITOR}/stats`));
-      if (stats.queue.depth === queued) break;
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const depth = async (): Promise<number> =>
+      (
+        JSON.parse(await httpGet(`http://${env.ZMQMQ_MONITOR}/stats`)) as {
+          queue: { depth: number };
+        }
+      ).queue.depth;
+    await waitFor(async () => (await depth()) === queued, 5000, `${queued} messages queued`);
     return broker;
   }
 

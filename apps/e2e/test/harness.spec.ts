@@ -1,4 +1,4 @@
-import { freeEndpoint, freePort } from '../src/ports';
+import { freeEndpoint, freePort } from '@zmq-mq/protocol/testing';
 import { startNode } from '../src/process';
 import { runPython } from '../src/python';
 

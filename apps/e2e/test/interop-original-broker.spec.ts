@@ -13,13 +13,12 @@ import {
   topic,
 } from '@zmq-mq/protocol';
 import type { Envelope, ZmqMqError } from '@zmq-mq/protocol';
+import { probeUntil, waitFor } from '@zmq-mq/protocol/testing';
 import { D, pythonCodec, type Desc } from '../src/interop-codec';
 import {
   PythonConsumer,
   frames,
-  probeUntil,
   startOriginalBroker,
-  waitUntil,
   type RunningBroker,
 } from '../src/interop-peers';
 import { appMain } from '../src/paths';
@@ -111,9 +110,10 @@ describe('our clients through the original pyzmq broker', () => {
     await producer.send('audit.line', 'sent bare', { metadata: false });
     await producer.send('audit.line', 'end', { id: 'id-end' });
     const isEnd = (e: Envelope<unknown>) => e.meta.id === 'id-end';
-    await waitUntil(
-      'the last message at both ends',
+    await waitFor(
       () => published.some(isEnd) && pushed.some(isEnd),
+      10000,
+      'the last message at both ends',
     );
 
     const withMeta = (
@@ -163,7 +163,7 @@ describe('our clients through the original pyzmq broker', () => {
     ]);
     processes.push(pub);
     await pub.waitForLine(/^ready$/, 10000, 'stdout');
-    await waitUntil('a probe at both ends', () => published.length > 0 && pushed.length > 0);
+    await waitFor(() => published.length > 0 && pushed.length > 0, 10000, 'a probe at both ends');
 
     const [pythonMeta] = pythonCodec('msgpack-encode', [
       D.map({
@@ -186,9 +186,10 @@ describe('our clients through the original pyzmq broker', () => {
     );
     expect(await pub.waitForExit()).toEqual({ code: 0, signal: null });
     const isEnd = (e: Envelope<unknown>) => rawText(e) === '.';
-    await waitUntil(
-      'the last message at both ends',
+    await waitFor(
       () => published.some(isEnd) && pushed.some(isEnd),
+      10000,
+      'the last message at both ends',
     );
 
     const raw = 'application/octet-stream';
@@ -258,9 +259,10 @@ describe('our clients through the original pyzmq broker', () => {
     expect(
       await produce(['--topic', 'interop.bare', '--no-metadata', '--codec', 'raw', 'plain bytes']),
     ).toEqual(ok);
-    await waitUntil(
-      'four messages at each consumer',
+    await waitFor(
       () => lines(sub).length >= 4 && lines(pull).length >= 4,
+      10000,
+      'four messages at each consumer',
     );
     expect(await sub.stop('SIGTERM')).toEqual(ok);
     expect(await pull.stop('SIGTERM')).toEqual(ok);
@@ -312,7 +314,7 @@ describe('our clients through the original pyzmq broker', () => {
     expect(await demo.waitForExit()).toEqual({ code: 0, signal: null });
     // ready() before the first send: not one of the three is lost to the slow joiner.
     const isDemo = (m: Buffer[]) => m[0]?.toString().startsWith('abc ') === true;
-    await waitUntil('three demo messages', () => sub.messages().filter(isDemo).length === 3);
+    await waitFor(() => sub.messages().filter(isDemo).length === 3, 10000, 'three demo messages');
     const demos = sub.messages().filter(isDemo);
     for (const [frame0] of demos) expect(String(frame0)).toMatch(/^abc hello\d+(\.\d+)?$/);
     // Python's msgpack reads our metadata frame.

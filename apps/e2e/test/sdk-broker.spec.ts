@@ -1,7 +1,7 @@
 // The SDK against a real Broker embedded in the test: typed send and receive for each codec,
 // prefix filtering, worker concurrency, ready() against the slow joiner, undecodable messages.
 import { Producer, Subscriber, Worker } from '@zmq-mq/client';
-import { Closer, take, waitUntil } from '@zmq-mq/client/testing';
+import { Closer, take, waitFor } from '@zmq-mq/protocol/testing';
 import { defineTopics, jsonCodec, msgpackCodec, rawCodec, topic } from '@zmq-mq/protocol';
 import { startEmbeddedBroker, type RunningBroker } from '../src/interop-peers';
 
@@ -85,7 +85,7 @@ describe('SDK through an embedded Broker', () => {
     };
     const runs = [a.run(handler, { concurrency: 2 }), b.run(handler, { concurrency: 2 })];
     for (let n = 0; n < 20; n++) await producer.send('audit.line', { text: 'job', n });
-    await waitUntil(() => done.length === 20, 10000);
+    await waitFor(() => done.length === 20, 10000, '20 handled');
     await a.close();
     await b.close();
     await Promise.all(runs);

@@ -1,5 +1,11 @@
 import { DEFAULT_INGRESS } from '@zmq-mq/client';
-import { CODEC_NAMES, MAX_INT32, OptionError, assertTopic } from '@zmq-mq/protocol';
+import {
+  CODEC_NAMES,
+  MAX_INT32,
+  OptionError,
+  parseIntegerText,
+  topicProblem,
+} from '@zmq-mq/protocol';
 import type { CodecName } from '@zmq-mq/protocol';
 import { Command, CommanderError, Option } from 'commander';
 
@@ -31,21 +37,6 @@ const NAME = 'zmq-mq-produce';
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
-}
-
-function integer(
-  option: string,
-  value: string | undefined,
-  min: number,
-  max = Number.MAX_SAFE_INTEGER,
-): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || n < min || n > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `${min}..${max}`;
-    throw new OptionError(option, value, `must be an integer ${range}`);
-  }
-  return n;
 }
 
 /** Parses the command line; bad input gives exit code 2 and one line naming the option. */
@@ -115,14 +106,11 @@ function toOptions(program: Command): ProduceOptions {
   const args = program.args;
   const mode = args.length === 0 ? 'demo' : args.length === 1 && args[0] === '-' ? 'stdin' : 'args';
   if (mode === 'args' && args.includes('-')) {
-    throw new OptionError('message', '-', '"-" (standard input) must be the only message argument');
+    throw new OptionError('message', '-', 'standard input must be the only message argument');
   }
   const topic = o.topic ?? DEMO_TOPIC;
-  try {
-    assertTopic(topic);
-  } catch (err) {
-    throw new OptionError('--topic', topic, (err as Error).message);
-  }
+  const problem = topicProblem(topic);
+  if (problem !== undefined) throw new OptionError('--topic', topic, problem);
   for (const ep of o.connect ?? []) {
     if (!/^(tcp|ipc|inproc|ws|wss):\/\/\S+$/.test(ep)) {
       throw new OptionError(
@@ -135,9 +123,9 @@ function toOptions(program: Command): ProduceOptions {
   if (o.interval !== undefined && o.rate !== undefined) {
     throw new OptionError('--rate', o.rate, 'cannot be combined with --interval');
   }
-  const rate = integer('--rate', o.rate, 1);
+  const rate = parseIntegerText('--rate', o.rate, 1);
   // A Node timer holds 32 bits: a longer pause would end after 1 ms.
-  const interval = integer('--interval', o.interval, 0, MAX_INT32);
+  const interval = parseIntegerText('--interval', o.interval, 0, MAX_INT32);
   // The demo sends bytes, so that frame 0 is exactly the original's "abc hello<time>".
   const codec = o.codec ?? (mode === 'demo' ? 'raw' : 'json');
   const messages = mode === 'args' ? args : [];
@@ -149,7 +137,7 @@ function toOptions(program: Command): ProduceOptions {
         throw new OptionError(
           `message ${i + 1}`,
           m,
-          `is not JSON text (${(err as Error).message}); use --codec raw for plain text`,
+          `is not JSON text (${jsonProblem(err as Error)}); use --codec raw for plain text`,
         );
       }
     });
@@ -160,11 +148,20 @@ function toOptions(program: Command): ProduceOptions {
     messages,
     connect: o.connect ?? [DEFAULT_INGRESS],
     codec,
-    count: integer('--count', o.count, 0),
+    count: parseIntegerText('--count', o.count, 0),
     intervalMs:
       rate !== undefined ? 1000 / rate : (interval ?? (mode === 'demo' ? DEMO_INTERVAL_MS : 0)),
     verbose: o.verbose === true || mode === 'demo',
     metadata: o.metadata,
-    readyTimeoutMs: integer('--ready-timeout', o.readyTimeout, 0) ?? DEFAULT_READY_TIMEOUT_MS,
+    readyTimeoutMs:
+      parseIntegerText('--ready-timeout', o.readyTimeout, 0) ?? DEFAULT_READY_TIMEOUT_MS,
   };
+}
+
+/**
+ * JSON.parse's reason without the text it quotes (`Unexpected token 'o', "notjson" is not valid
+ * JSON`): the option error quotes the value itself, once.
+ */
+function jsonProblem(err: Error): string {
+  return err.message.replace(/, ".*"(\.\.\.)? is not valid JSON$/s, '');
 }

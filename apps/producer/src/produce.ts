@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import { Producer } from '@zmq-mq/client';
+import { Producer, WrongSocketTypeError } from '@zmq-mq/client';
 import { codecByName } from '@zmq-mq/protocol';
 import type { ProduceOptions } from './cli';
 
@@ -7,7 +7,7 @@ import type { ProduceOptions } from './cli';
 export interface ProduceIo {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WritableStream & { isTTY?: boolean };
-  stdin: NodeJS.ReadableStream;
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean };
 }
 
 interface Outgoing {
@@ -40,6 +40,10 @@ export async function produce(
     linksLost++;
     io.stderr.write(`${NAME}: lost ${endpoint}, reconnecting\n`);
   });
+  // libzmq refuses such a link once and never retries it: said once, naming the right port.
+  producer.on('handshake-error', ({ error }) => {
+    if (error instanceof WrongSocketTypeError) io.stderr.write(`${NAME}: ${error.message}\n`);
+  });
   try {
     await abortable(producer.ready(options.readyTimeoutMs), stop);
   } catch (err) {
@@ -51,7 +55,16 @@ export async function produce(
   const started = Date.now();
   let sent = 0;
   let invalid = 0;
-  const progress = startProgress(io, options, () => sent, started);
+  const terminal = terminalOutput({
+    mode: options.mode,
+    verbose: options.verbose,
+    stdinIsTTY: io.stdin.isTTY === true,
+    stderrIsTTY: io.stderr.isTTY === true,
+  });
+  if (terminal.stdinPrompt) {
+    io.stderr.write(`${NAME}: reading messages from standard input, one per line; Ctrl-D ends\n`);
+  }
+  const progress = terminal.progress ? startProgress(io, () => sent, started) : NO_PROGRESS;
   try {
     const source =
       options.mode === 'stdin'
@@ -147,14 +160,34 @@ function toBody(text: string, options: ProduceOptions): unknown {
   return options.codec === 'raw' ? Buffer.from(text, 'utf8') : JSON.parse(text);
 }
 
-/** On a terminal, a progress line on stderr once the run lasts more than a second. */
-function startProgress(
-  io: ProduceIo,
-  options: ProduceOptions,
-  sent: () => number,
-  started: number,
-): { stop(): void } {
-  if (io.stderr.isTTY !== true || options.verbose) return { stop: () => undefined };
+/** What the program writes for a person at a terminal. */
+export interface TerminalOutput {
+  /** One line on stderr saying standard input is read until Ctrl-D. */
+  stdinPrompt: boolean;
+  /** A progress line on stderr, rewritten in place once a second. */
+  progress: boolean;
+}
+
+/**
+ * Decides the terminal output from where the streams go: a prompt when the messages are typed
+ * (stdin mode, stdin a terminal), and a progress line when stderr is a terminal, unless every
+ * message is printed (--verbose, the demo) or the user is typing on the same terminal (the
+ * line would be rewritten under what they type).
+ */
+export function terminalOutput(at: {
+  mode: ProduceOptions['mode'];
+  verbose: boolean;
+  stdinIsTTY: boolean;
+  stderrIsTTY: boolean;
+}): TerminalOutput {
+  const typing = at.mode === 'stdin' && at.stdinIsTTY;
+  return { stdinPrompt: typing, progress: at.stderrIsTTY && !at.verbose && !typing };
+}
+
+const NO_PROGRESS = { stop: () => undefined };
+
+/** A progress line on stderr once the run lasts more than a second. */
+function startProgress(io: ProduceIo, sent: () => number, started: number): { stop(): void } {
   let shown = false;
   const timer = setInterval(() => {
     const seconds = (Date.now() - started) / 1000;

@@ -66,11 +66,14 @@ describe('producer command line', () => {
       /^zmq-mq-produce: --rate: cannot be combined with --interval/,
     ],
     [['--codec', 'yaml'], /^zmq-mq-produce: option '--codec <codec>' argument 'yaml' is invalid/],
-    [['-t', 'a b', '1'], /^zmq-mq-produce: --topic: invalid topic "a b"/],
-    [['-t', 'a', 'not json'], /^zmq-mq-produce: message 1: is not JSON text/],
+    [['-t', 'a b', '1'], /^zmq-mq-produce: --topic: must not contain a space.* \(got "a b"\)$/],
+    [
+      ['-t', 'a', 'not json'],
+      /^zmq-mq-produce: message 1: is not JSON text \(Unexpected token 'o'\); use --codec raw .* \(got "not json"\)$/,
+    ],
     [['-c', 'localhost:5555'], /^zmq-mq-produce: --connect: must be a ZeroMQ endpoint/],
     [['--bogus'], /^zmq-mq-produce: unknown option '--bogus'/],
-    [['a', '-'], /^zmq-mq-produce: message: "-" \(standard input\) must be the only/],
+    [['a', '-'], /^zmq-mq-produce: message: standard input must be the only .* \(got "-"\)$/],
   ])('rejects %j with exit status 2 and one line naming the option', (argv, message) => {
     const r = parseCli(argv);
     expect(r.kind).toBe('exit');
@@ -78,6 +81,21 @@ describe('producer command line', () => {
     expect(r.code).toBe(2);
     expect(r.output).toMatch(message);
     expect(r.output.trim().split('\n')).toHaveLength(1);
+  });
+
+  it.each([
+    [['--count', 'x'], 'x'],
+    [['-t', 'a b', '1'], 'a b'],
+    [['-t', 'bad\ttopic', '1'], 'bad\ttopic'],
+    [['-t', 'a', 'notjson'], 'notjson'],
+    [['-t', 'a', `x${'y'.repeat(60)}`], `x${'y'.repeat(60)}`],
+    [['-c', 'nowhere', '1'], 'nowhere'],
+    [['a', '-'], '-'],
+  ])('quotes the bad value of %j once', (argv, value) => {
+    const r = parseCli(argv);
+    expect(r).toMatchObject({ kind: 'exit', code: 2 });
+    const output = r.kind === 'exit' ? r.output : '';
+    expect(output.split(JSON.stringify(value)).length - 1).toBe(1);
   });
 
   it('prints help with exit status 0', () => {

@@ -1,5 +1,9 @@
+import { waitFor } from '@zmq-mq/protocol/testing';
 import { Pull, Subscriber, XPublisher, type Socket } from 'zeromq';
 import { Broker, type BrokerOptionsInput } from '../src';
+
+// The repository's one bounded wait, re-exported for the broker's tests that import it from here.
+export { waitFor } from '@zmq-mq/protocol/testing';
 
 export const PROBE_TOPIC = '__probe';
 
@@ -167,17 +171,4 @@ export async function receiveWork(pull: Pull): Promise<Buffer[]> {
     if (!/^(__probe )?__probe:/.test(frames[0]!.toString())) return frames;
   }
   throw new Error('only probes received');
-}
-
-/** Polls `predicate` every 10 ms until true; throws after `timeoutMs`. */
-export async function waitFor(
-  predicate: () => boolean,
-  timeoutMs = 5000,
-  what = 'condition',
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
 }

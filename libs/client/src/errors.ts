@@ -3,6 +3,7 @@
  * `err.code` across the whole product. Each code is documented in libs/client/README.md.
  */
 import { ZmqMqError } from '@zmq-mq/protocol';
+import { DEFAULT_INGRESS, DEFAULT_PUBLISH, DEFAULT_PUSH } from './options';
 
 export const ClientErrorCode = {
   QueueFull: 'ZMQMQ_ERR_QUEUE_FULL',
@@ -11,6 +12,7 @@ export const ClientErrorCode = {
   Timeout: 'ZMQMQ_ERR_TIMEOUT',
   Busy: 'ZMQMQ_ERR_BUSY',
   Handler: 'ZMQMQ_ERR_HANDLER',
+  WrongSocketType: 'ZMQMQ_ERR_WRONG_SOCKET_TYPE',
 } as const;
 
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
@@ -37,19 +39,82 @@ export class ClosedError extends ZmqMqError {
   }
 }
 
-/** `ready()` gave up: some endpoints had no working link within the timeout. */
+/**
+ * `ready()` gave up: some endpoints had no working link within the timeout. `refused` lists
+ * those of them whose peer refused our socket type (`WrongSocketTypeError`): there the broker
+ * runs, but on another port.
+ */
 export class NotReadyError extends ZmqMqError {
   readonly endpoints: readonly string[];
   readonly timeoutMs: number;
+  readonly refused: readonly string[];
 
-  constructor(endpoints: readonly string[], timeoutMs: number) {
+  constructor(endpoints: readonly string[], timeoutMs: number, refused: readonly string[] = []) {
+    const why =
+      refused.length === 0
+        ? 'is the broker running?'
+        : `${refused.join(', ')} refused this socket type: likely the wrong port`;
     super(
       ClientErrorCode.NotReady,
-      `no link within ${timeoutMs} ms to ${endpoints.join(', ')}; is the broker running?`,
+      `no link within ${timeoutMs} ms to ${endpoints.join(', ')}; ${why}`,
     );
     this.name = 'NotReadyError';
     this.endpoints = endpoints;
     this.timeoutMs = timeoutMs;
+    this.refused = refused;
+  }
+}
+
+/** Which SDK class a socket belongs to. */
+export type ClientRole = 'producer' | 'subscriber' | 'worker';
+
+/** The broker's three endpoints: what each is called, its default, and who connects to it. */
+const BROKER_ENDPOINTS = [
+  { name: 'ingress', endpoint: DEFAULT_INGRESS, role: 'producer', socketType: 'XPUB' },
+  { name: 'publish', endpoint: DEFAULT_PUBLISH, role: 'subscriber', socketType: 'SUB' },
+  { name: 'push', endpoint: DEFAULT_PUSH, role: 'worker', socketType: 'PULL' },
+] as const;
+
+const portOf = (endpoint: string): string | undefined => /:(\d+)$/.exec(endpoint)?.[1];
+
+/**
+ * The peer at `endpoint` took the connection, then refused the ZMTP handshake because our socket
+ * type cannot talk to its own (a subscriber aimed at the broker's ingress, a producer at its
+ * publish port, …). libzmq reports this only as a disconnect before any handshake, and never
+ * retries such an endpoint. The message names the broker endpoint this role should use.
+ */
+export class WrongSocketTypeError extends ZmqMqError {
+  readonly endpoint: string;
+  readonly role: ClientRole;
+  /** The broker endpoint this role connects to: `ingress`, `publish` or `push`. */
+  readonly expected: 'ingress' | 'publish' | 'push';
+
+  constructor(endpoint: string, role: ClientRole) {
+    const right = BROKER_ENDPOINTS.find(
+      (e) => e.role === role,
+    ) as (typeof BROKER_ENDPOINTS)[number];
+    const port = portOf(endpoint);
+    // A broker default port tells which endpoint this is, and the user's host with the right
+    // default port is then the likely fix.
+    const found = BROKER_ENDPOINTS.find((e) => e !== right && portOf(e.endpoint) === port);
+    const where =
+      found === undefined
+        ? ''
+        : ` (${port} is the broker's default ${found.name} port, for ${found.role}s)`;
+    const fix =
+      found === undefined || port === undefined
+        ? `default ${right.endpoint}`
+        : `${endpoint.slice(0, -port.length)}${portOf(right.endpoint)}`;
+    super(
+      ClientErrorCode.WrongSocketType,
+      `${endpoint} refused the handshake: a ${role}'s ${right.socketType} socket cannot talk to ` +
+        `the socket there, so this is likely the wrong port${where}; a ${role} connects to the ` +
+        `broker's ${right.name} endpoint (${fix}). ZeroMQ does not retry this endpoint.`,
+    );
+    this.name = 'WrongSocketTypeError';
+    this.endpoint = endpoint;
+    this.role = role;
+    this.expected = right.name;
   }
 }
 

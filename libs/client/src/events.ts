@@ -4,6 +4,8 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { Event, Socket } from 'zeromq';
+import { WrongSocketTypeError } from './errors';
+import type { ClientRole } from './errors';
 
 /** Which endpoint an event is about (the address as given to `connect`). */
 export interface ConnectionEvent {
@@ -20,15 +22,21 @@ export interface ConnectionEvents {
   disconnect: [ConnectionEvent];
   /** A (re)connection attempt is scheduled in `intervalMs`. */
   retry: [ConnectionEvent & { readonly intervalMs: number }];
-  /** The handshake failed (protocol mismatch, authentication, …). */
+  /**
+   * The handshake failed (protocol mismatch, authentication, …). A peer that refused our socket
+   * type gives a `WrongSocketTypeError`: likely the wrong port, and ZeroMQ does not retry it.
+   */
   'handshake-error': [ConnectionEvent & { readonly error: Error }];
 }
 
 /** The EventEmitter side of a class emitting `ConnectionEvents` (and maybe more). */
 type Emitter = Pick<EventEmitter<ConnectionEvents>, 'emit'>;
 
-/** Internal hook: the raw zeromq event type and its endpoint, after it was re-emitted. */
-export type SocketEventHook = (type: Event['type'], endpoint: string) => void;
+/**
+ * Internal hook: the raw zeromq event type and its endpoint, after it was re-emitted;
+ * `refused` after the `disconnect` of a connection whose peer refused our socket type.
+ */
+export type SocketEventHook = (type: Event['type'] | 'refused', endpoint: string) => void;
 
 /**
  * Which of `endpoints` (as given to `connect`) a monitor event's address is about. libzmq
@@ -49,6 +57,12 @@ export function endpointOf(address: string, endpoints: readonly string[]): strin
  * the event is about: one of `endpoints`, as given to `connect` (see endpointOf). The loop
  * ends when the socket closes.
  *
+ * A connection that drops after `connect` with neither `handshake` nor a handshake error
+ * between is one whose peer refused our socket type: libzmq 4.3 checks the peer's type in the
+ * handshake and, when they cannot talk, drops the connection without a handshake-failure event
+ * and never reconnects. That is re-emitted as `handshake-error` with a `WrongSocketTypeError`
+ * naming the broker endpoint `role` should use.
+ *
  * It reads the observer with `receive()` rather than zeromq's `events.on()`: that emitter is set
  * up once per process on the native prototype and breaks when a module registry is reloaded
  * (Jest runs several test files in one process).
@@ -57,16 +71,25 @@ export function forwardConnectionEvents(
   socket: Socket,
   target: Emitter,
   endpoints: readonly string[],
+  role: ClientRole,
   hook?: SocketEventHook,
 ): void {
   const observer = socket.events;
+  /** Endpoints whose current connection has not yet finished or failed its handshake. */
+  const handshaking = new Set<string>();
   const dispatch = (event: Event): void => {
     if (!('address' in event)) return;
     const endpoint = endpointOf(event.address, endpoints);
     const at: ConnectionEvent = { endpoint };
     switch (event.type) {
       case 'connect':
+        handshaking.add(endpoint);
+        target.emit(event.type, at);
+        break;
       case 'handshake':
+        handshaking.delete(endpoint);
+        target.emit(event.type, at);
+        break;
       case 'disconnect':
         target.emit(event.type, at);
         break;
@@ -76,12 +99,17 @@ export function forwardConnectionEvents(
       case 'handshake:error:protocol':
       case 'handshake:error:auth':
       case 'handshake:error:other':
+        handshaking.delete(endpoint);
         target.emit('handshake-error', { ...at, error: event.error });
         break;
       default:
         break;
     }
     hook?.(event.type, endpoint);
+    if (event.type === 'disconnect' && handshaking.delete(endpoint) && !socket.closed) {
+      target.emit('handshake-error', { ...at, error: new WrongSocketTypeError(endpoint, role) });
+      hook?.('refused', endpoint);
+    }
   };
   void (async () => {
     while (!observer.closed) {

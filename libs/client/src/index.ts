@@ -9,6 +9,7 @@ export {
   TimeoutError,
   BusyError,
   HandlerError,
+  WrongSocketTypeError,
   isZmqErrorCode,
 } from './errors';
 export {
@@ -27,16 +28,11 @@ export {
   PUSH_FORMATS,
 } from './options';
 
-export type {
-  UntypedTopics,
-  ProducerOptions,
-  SendOptions,
-  ProducerStats,
-  LinkStats,
-  ProducerEvents,
-} from './producer';
+export type { UntypedTopics, ProducerOptions, SendOptions } from './producer-options';
+export type { ProducerStats, LinkStats, ProducerEvents } from './producer';
 export type { SubscriberOptions } from './subscriber';
 export type { WorkerOptions, RunOptions, WorkerStats } from './worker';
 export type { ReceiverOptions, ReceiverStats, DecodeErrorHook } from './receiver';
 export type { ConnectionEvent, ConnectionEvents } from './events';
+export type { ClientRole } from './errors';
 export type { QueuePolicy, PushFormat } from './options';

@@ -1,65 +1,15 @@
 import { EventEmitter } from 'node:events';
-import { encodeEnvelope, encodeTyped, MAX_INT32 } from '@zmq-mq/protocol';
-import type {
-  BodyOf,
-  Codec,
-  CodecName,
-  SendMeta,
-  TopicMap,
-  TopicOf,
-  TopicSpec,
-} from '@zmq-mq/protocol';
-import { XPublisher } from 'zeromq';
+import { encodeEnvelope, encodeTyped } from '@zmq-mq/protocol';
+import type { BodyOf, Codec, TopicMap, TopicOf } from '@zmq-mq/protocol';
 import { ClosedError, isZmqErrorCode, NotReadyError, QueueFullError, TimeoutError } from './errors';
 import type { ConnectionEvent, ConnectionEvents } from './events';
-import { forwardConnectionEvents } from './events';
 import { connectAll, Waiters } from './links';
-import {
-  DEFAULT_CLOSE_TIMEOUT_MS,
-  DEFAULT_INGRESS,
-  DEFAULT_LINGER_MS,
-  DEFAULT_QUEUE_MAX_MESSAGES,
-  DEFAULT_READY_TIMEOUT_MS,
-  DEFAULT_SEND_HWM,
-  parseChoice,
-  parseCodec,
-  parseEndpoints,
-  parseInteger,
-  QUEUE_POLICIES,
-} from './options';
+import { DEFAULT_READY_TIMEOUT_MS } from './options';
 import type { QueuePolicy } from './options';
+import { Link } from './producer-link';
+import { parseProducerOptions } from './producer-options';
+import type { ProducerOptions, SendOptions, UntypedTopics } from './producer-options';
 import { FrameQueue } from './queue';
-
-/** The topic map of an untyped client: any valid topic, bodies encoded by the default codec. */
-export type UntypedTopics = Record<string, TopicSpec<unknown>>;
-
-export interface ProducerOptions<M extends TopicMap> {
-  /** Broker ingress endpoint(s); default `tcp://127.0.0.1:5555`. With several, messages are spread. */
-  connect?: string | readonly string[];
-  /** Topic map: `send()` is typed by it and encodes with each topic's codec. */
-  topics?: M;
-  /** Codec of an untyped producer (no `topics`): `json` (default), `msgpack`, `raw` or a Codec. */
-  codec?: CodecName | Codec<unknown>;
-  /** Attach the metadata frame (default true); false sends bare `topic SP payload` frames. */
-  metadata?: boolean;
-  /** Messages held locally while no link can take them (default 10 000). */
-  queueMaxMessages?: number;
-  /** When the queue is full: `'error'` rejects with `QueueFullError` (default), `'drop'` counts and drops the new message, `'wait'` resolves once it fits. */
-  queuePolicy?: QueuePolicy;
-  /** ZeroMQ send high-water mark per link, in messages (default 1000). */
-  sendHighWaterMark?: number;
-  /** Extra pause between the broker's subscription reaching a link and its use, in ms (default 0). */
-  readySettleMs?: number;
-  /** How long `close()` waits for the queue to drain, in ms (default 5000). */
-  closeTimeoutMs?: number;
-  /** ZeroMQ linger on close, in ms (default 1000). */
-  lingerMs?: number;
-}
-
-/** Per-message options: metadata (`id`, `timestamp`, `headers`) and whether to attach it. */
-export interface SendOptions extends SendMeta {
-  metadata?: boolean;
-}
 
 export interface LinkStats {
   readonly endpoint: string;
@@ -98,25 +48,6 @@ const PUMP_BURST = 512;
 /** How long a link that answered EAGAIN (high-water mark) is skipped, in ms. */
 const BLOCKED_RETRY_MS = 1;
 
-/** The producer's default `readySettleMs`: none, the subscription itself is the signal. */
-const DEFAULT_PRODUCER_SETTLE_MS = 0;
-
-class Link {
-  state: 'down' | 'settling' | 'up' = 'down';
-  /** The ZMTP handshake of the current connection is done. */
-  handshake = false;
-  /** The peer's subscription arrived on the current connection. */
-  subscribed = false;
-  sent = 0;
-  blockedUntil = 0;
-  timer: NodeJS.Timeout | undefined;
-
-  constructor(
-    readonly endpoint: string,
-    readonly socket: XPublisher,
-  ) {}
-}
-
 interface Waiting {
   frames: Buffer[];
   resolve: () => void;
@@ -136,7 +67,6 @@ export class Producer<M extends TopicMap = UntypedTopics> extends EventEmitter<P
   private readonly metadata: boolean;
   private readonly queueMax: number;
   private readonly policy: QueuePolicy;
-  private readonly settleMs: number;
   private readonly closeTimeoutMs: number;
   private readonly queue = new FrameQueue();
   private readonly waiting: Waiting[] = [];
@@ -155,56 +85,20 @@ export class Producer<M extends TopicMap = UntypedTopics> extends EventEmitter<P
 
   constructor(options: ProducerOptions<M> = {}) {
     super();
-    const endpoints = parseEndpoints('connect', options.connect, DEFAULT_INGRESS);
+    const settings = parseProducerOptions(options);
     this.topics = options.topics;
-    this.codec = parseCodec('codec', options.codec, 'json');
-    this.metadata = options.metadata ?? true;
-    this.queueMax = parseInteger(
-      'queueMaxMessages',
-      options.queueMaxMessages,
-      DEFAULT_QUEUE_MAX_MESSAGES,
-      1,
-    );
-    this.policy = parseChoice('queuePolicy', options.queuePolicy, QUEUE_POLICIES, 'error');
-    this.settleMs = parseInteger(
-      'readySettleMs',
-      options.readySettleMs,
-      DEFAULT_PRODUCER_SETTLE_MS,
-      0,
-      MAX_INT32,
-    );
-    this.closeTimeoutMs = parseInteger(
-      'closeTimeoutMs',
-      options.closeTimeoutMs,
-      DEFAULT_CLOSE_TIMEOUT_MS,
-      0,
-      MAX_INT32,
-    );
-    const linger = parseInteger('lingerMs', options.lingerMs, DEFAULT_LINGER_MS, 0, MAX_INT32);
-    const sendHighWaterMark = parseInteger(
-      'sendHighWaterMark',
-      options.sendHighWaterMark,
-      DEFAULT_SEND_HWM,
-      0,
-      MAX_INT32,
-    );
-    // An XPUB, not a PUB: a PUB drops silently what it sends before the broker's subscription
-    // has reached it (the slow joiner); an XPUB hands us that subscription, so a link is used
-    // only once it will deliver. sendTimeout 0: every send is handed to libzmq synchronously and
-    // never stays pending, so the one-pending-send rule holds; noDrop: a full link answers
-    // EAGAIN instead of dropping.
-    this.links = connectAll(endpoints, (endpoint) => {
-      const socket = new XPublisher({ linger, sendHighWaterMark, sendTimeout: 0, noDrop: true });
-      socket.verbosity = 'allSubs'; // a reconnection's subscription too, although not new
-      const link = new Link(endpoint, socket);
-      forwardConnectionEvents(socket, this, [endpoint], (type) => {
-        if (type === 'handshake') {
-          link.handshake = true;
-          this.maybeSettle(link);
-        } else if (type === 'disconnect') this.linkDown(link);
-      });
-      void this.readSubscriptions(link);
-      return { socket, link };
+    this.codec = settings.codec;
+    this.metadata = settings.metadata;
+    this.queueMax = settings.queueMax;
+    this.policy = settings.policy;
+    this.closeTimeoutMs = settings.closeTimeoutMs;
+    const listener = {
+      up: (link: Link) => this.linkUp(link),
+      down: (link: Link, wasUp: boolean) => this.linkDown(link, wasUp),
+    };
+    this.links = connectAll(settings.endpoints, (endpoint) => {
+      const link = new Link(endpoint, settings.link, this, listener);
+      return { socket: link.socket, link };
     });
   }
 
@@ -232,14 +126,20 @@ export class Producer<M extends TopicMap = UntypedTopics> extends EventEmitter<P
   /**
    * Resolves once every endpoint has a usable link: ZMTP handshake done and the broker's
    * subscription received on it (then `readySettleMs`, default 0). Rejects with
-   * `NotReadyError` after `timeoutMs`, or `ClosedError`.
+   * `NotReadyError` after `timeoutMs` (naming the endpoints that refused our socket type, if
+   * any), or `ClosedError`.
    */
   ready(timeoutMs = DEFAULT_READY_TIMEOUT_MS): Promise<void> {
     if (this.closed) return Promise.reject(new ClosedError('producer'));
     if (this.links.every((l) => l.state === 'up')) return RESOLVED;
     return this.readyWaiters.wait(timeoutMs, () => {
-      const missing = this.links.filter((l) => l.state !== 'up').map((l) => l.endpoint);
-      return new NotReadyError(missing, timeoutMs);
+      const missing = this.links.filter((l) => l.state !== 'up');
+      const refused = missing.filter((l) => l.refused).map((l) => l.endpoint);
+      return new NotReadyError(
+        missing.map((l) => l.endpoint),
+        timeoutMs,
+        refused,
+      );
     });
   }
 
@@ -310,7 +210,7 @@ export class Producer<M extends TopicMap = UntypedTopics> extends EventEmitter<P
           if (link.socket.closed) break;
           if (isZmqErrorCode(err, 'EAGAIN')) {
             this.blocked++;
-            link.blockedUntil = Date.now() + BLOCKED_RETRY_MS;
+            link.block(BLOCKED_RETRY_MS);
             continue;
           }
           this.failed++; // not a full link: this message cannot go (e.g. too large)
@@ -334,13 +234,10 @@ export class Producer<M extends TopicMap = UntypedTopics> extends EventEmitter<P
 
   private nextLink(): Link | undefined {
     const n = this.links.length;
+    const now = Date.now();
     for (let i = 0; i < n; i++) {
       const link = this.links[(this.cursor + i) % n] as Link;
-      if (link.state !== 'up') continue;
-      if (link.blockedUntil !== 0) {
-        if (link.blockedUntil > Date.now()) continue;
-        link.blockedUntil = 0;
-      }
+      if (!link.available(now)) continue;
       this.cursor = (this.cursor + i + 1) % n;
       return link;
     }
@@ -360,46 +257,13 @@ export class Producer<M extends TopicMap = UntypedTopics> extends EventEmitter<P
     return this.queue.length === 0 && this.waiting.length === 0;
   }
 
-  // Reads what the XPUB hands up: the peer's subscriptions (first byte 1) and unsubscriptions
-  // (first byte 0). The broker's ingress subscribes to everything once per connection.
-  private async readSubscriptions(link: Link): Promise<void> {
-    while (!link.socket.closed) {
-      let frame: Buffer | undefined;
-      try {
-        [frame] = await link.socket.receive();
-      } catch {
-        return; // the socket was closed
-      }
-      if (frame !== undefined && frame[0] === 1) {
-        link.subscribed = true;
-        this.maybeSettle(link);
-      }
-    }
+  private linkUp(link: Link): void {
+    this.emit('up', { endpoint: link.endpoint });
+    if (this.links.every((l) => l.state === 'up')) this.readyWaiters.resolveAll();
+    if (!this.pumping && this.queue.length > 0) void this.pump();
   }
 
-  // A link is used once both its handshake event and the peer's subscription arrived (in either
-  // order: the monitor and the socket are read separately).
-  private maybeSettle(link: Link): void {
-    if (!link.handshake || !link.subscribed || link.state !== 'down') return;
-    if (link.socket.closed) return; // a closing producer still brings links up to drain its queue
-    clearTimeout(link.timer);
-    link.state = 'settling';
-    link.timer = setTimeout(() => {
-      link.timer = undefined;
-      link.state = 'up';
-      this.emit('up', { endpoint: link.endpoint });
-      if (this.links.every((l) => l.state === 'up')) this.readyWaiters.resolveAll();
-      if (!this.pumping && this.queue.length > 0) void this.pump();
-    }, this.settleMs);
-  }
-
-  private linkDown(link: Link): void {
-    clearTimeout(link.timer);
-    link.timer = undefined;
-    const wasUp = link.state === 'up';
-    link.state = 'down';
-    link.handshake = false;
-    link.subscribed = false;
+  private linkDown(link: Link, wasUp: boolean): void {
     if (wasUp) this.emit('down', { endpoint: link.endpoint });
   }
 
@@ -412,11 +276,7 @@ export class Producer<M extends TopicMap = UntypedTopics> extends EventEmitter<P
       // what is left is counted below
     }
     this.droppedOnClose += this.queue.clear();
-    for (const link of this.links) {
-      clearTimeout(link.timer);
-      link.state = 'down';
-      link.socket.close();
-    }
+    for (const link of this.links) link.close();
     this.readyWaiters.rejectAll(new ClosedError('producer'));
     this.flushWaiters.rejectAll(new ClosedError('producer'));
   }

@@ -3,6 +3,7 @@ import { MAX_INT32 } from '@zmq-mq/protocol';
 import type { Envelope, TopicMap } from '@zmq-mq/protocol';
 import type { Pull, Subscriber as ZmqSubscriber } from 'zeromq';
 import { BusyError, ClosedError, NotReadyError } from './errors';
+import type { ClientRole } from './errors';
 import type { ConnectionEvents } from './events';
 import { forwardConnectionEvents } from './events';
 import { connectSocket, Waiters } from './links';
@@ -97,13 +98,15 @@ export abstract class Receiver<E extends Envelope<unknown>>
    * (`tcp://localhost:P` and `tcp://127.0.0.1:P`) come back from a reconnection under one name.
    */
   private readonly links = new Map<string, number>();
+  /** Endpoints whose peer refused our socket type (likely the wrong port). */
+  private readonly refused = new Set<string>();
   private readonly readyWaiters = new Waiters();
   private readonly settleMs: number;
   private settleTimer: NodeJS.Timeout | undefined;
   private settled = false;
 
   protected constructor(
-    private readonly what: string,
+    private readonly what: ClientRole,
     protected readonly socket: ZmqSubscriber | Pull,
     private readonly endpoints: readonly string[],
     private readonly decode: (frames: Buffer[]) => E,
@@ -112,7 +115,7 @@ export abstract class Receiver<E extends Envelope<unknown>>
   ) {
     super();
     this.settleMs = settleMs;
-    forwardConnectionEvents(socket, this, endpoints, (type, address) => {
+    forwardConnectionEvents(socket, this, endpoints, what, (type, address) => {
       if (type === 'handshake') {
         this.links.set(address, (this.links.get(address) ?? 0) + 1);
         let up = 0;
@@ -123,7 +126,7 @@ export abstract class Receiver<E extends Envelope<unknown>>
         if (up > 0) this.links.set(address, up - 1);
         clearTimeout(this.settleTimer);
         this.settled = false;
-      }
+      } else if (type === 'refused') this.refused.add(address);
     });
     connectSocket(socket, endpoints);
   }
@@ -173,12 +176,23 @@ export abstract class Receiver<E extends Envelope<unknown>>
 
   /**
    * Resolves once every endpoint has completed its handshake, plus `readySettleMs` for our
-   * subscription to reach the broker. Rejects with `NotReadyError` after `timeoutMs`.
+   * subscription to reach the broker. Rejects with `NotReadyError` after `timeoutMs` (naming
+   * the endpoints that refused our socket type, if any).
    */
   ready(timeoutMs = DEFAULT_READY_TIMEOUT_MS): Promise<void> {
     if (this.closed) return Promise.reject(new ClosedError(this.what));
     if (this.settled) return Promise.resolve();
-    return this.readyWaiters.wait(timeoutMs, () => new NotReadyError(this.endpoints, timeoutMs));
+    return this.readyWaiters.wait(timeoutMs, () => {
+      // Two endpoints that resolve to one address count under one name: if no endpoint looks
+      // missing, all are named.
+      const missing = this.endpoints.filter((e) => (this.links.get(e) ?? 0) === 0);
+      const named = missing.length > 0 ? missing : this.endpoints;
+      return new NotReadyError(
+        named,
+        timeoutMs,
+        named.filter((e) => this.refused.has(e)),
+      );
+    });
   }
 
   stats(): ReceiverStats {

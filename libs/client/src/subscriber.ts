@@ -9,7 +9,7 @@ import {
 import type { Codec, CodecName, EnvelopeOf, TopicMap } from '@zmq-mq/protocol';
 import { Subscriber as ZmqSubscriber } from 'zeromq';
 import { DEFAULT_PUBLISH, parseCodec, parseEndpoints } from './options';
-import type { UntypedTopics } from './producer';
+import type { UntypedTopics } from './producer-options';
 import { receiverSettings, Receiver } from './receiver';
 import type { ReceiverOptions } from './receiver';
 
@@ -46,7 +46,7 @@ function parseSubscriptions<M extends TopicMap>(options: SubscriberOptions<M>): 
       try {
         return make(item);
       } catch (err) {
-        if (err instanceof TopicError) throw new OptionError(option, item, err.message);
+        if (err instanceof TopicError) throw new OptionError(option, item, err.reason);
         throw err;
       }
     });

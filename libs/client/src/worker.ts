@@ -12,7 +12,7 @@ import {
   PUSH_FORMATS,
 } from './options';
 import type { PushFormat } from './options';
-import type { UntypedTopics } from './producer';
+import type { UntypedTopics } from './producer-options';
 import { receiverSettings, Receiver } from './receiver';
 import type { ReceiverOptions, ReceiverStats } from './receiver';
 

@@ -30,6 +30,7 @@ describe('client errors', () => {
       'NotReadyError',
       'QueueFullError',
       'TimeoutError',
+      'WrongSocketTypeError',
     ]);
     const full = new QueueFullError(5);
     expect(full).toMatchObject({

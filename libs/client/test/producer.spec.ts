@@ -11,7 +11,7 @@ import {
 } from '@zmq-mq/protocol';
 import { XSubscriber, Subscriber as ZmqSubscriber } from 'zeromq';
 import { ClientErrorCode, Producer } from '../src';
-import { Closer, take, waitUntil } from '../src/testing';
+import { Closer, take, waitFor } from '@zmq-mq/protocol/testing';
 
 // A bound SUB subscribed to everything stands in for the broker's ingress. Like the broker, it
 // must be reading: a bound SUB sends its subscription to a connecting PUB only once it has
@@ -159,10 +159,14 @@ describe('Producer', () => {
     }
     await producer.ready();
     sub.close();
-    await waitUntil(() => seen.includes('down true'));
+    await waitFor(() => seen.includes('down true'), 5000, 'the link going down');
     const again = track(await ingressAt(endpoint));
     const got = take(again, 1, 10000); // reading, as the broker always is
-    await waitUntil(() => seen.filter((s) => s === 'up true').length === 2, 10000);
+    await waitFor(
+      () => seen.filter((s) => s === 'up true').length === 2,
+      10000,
+      'the link up again',
+    );
     expect(seen.slice(0, 5)).toEqual([
       'connect true',
       'handshake true',
@@ -191,7 +195,7 @@ describe('Producer', () => {
     const count = 400; // 25 MB: more than the TCP buffers hold, so the link fills up
     for (let i = 0; i < count; i++) await producer.send('t', `${i} ${body}`);
     await first;
-    await waitUntil(() => producer.stats().blocked > 0, 10000);
+    await waitFor(() => producer.stats().blocked > 0, 10000, 'a blocked send');
     const rest = await take(sub, count - 1, 15000);
     const ids = rest.map((f) =>
       Number((decodeEnvelope(f, { codec: json }).body as string).split(' ')[0]),

@@ -2,7 +2,7 @@ import { defineTopics, encodeTyped, jsonCodec, payloadOf, topic } from '@zmq-mq/
 import { Push } from 'zeromq';
 import { ClientErrorCode, Worker } from '../src';
 import type { HandlerError } from '../src';
-import { Closer, take, waitUntil } from '../src/testing';
+import { Closer, take, waitFor } from '@zmq-mq/protocol/testing';
 
 // A bound PUSH stands in for the broker's push socket; it strips the topic as the broker does.
 async function pusher(): Promise<Push> {
@@ -68,7 +68,7 @@ describe('Worker', () => {
       { concurrency: 3, onHandlerError: (e) => failures.push(e) },
     );
     for (let i = 0; i < 12; i++) await push.send(workItem(i));
-    await waitUntil(() => done.length + failures.length === 12, 10000);
+    await waitFor(() => done.length + failures.length === 12, 10000, '12 handled');
     await worker.close();
     await run;
     expect(peak).toBe(3);
@@ -110,11 +110,12 @@ describe('Worker', () => {
         await push.send(workItem(i));
         await push.send([Buffer.from('not json'), workItem(0)[1]!]); // undecodable
       }
-      await waitUntil(
+      await waitFor(
         () => worker.stats().delivered === 6 && worker.stats().undecodable === 6,
         10000,
+        '6 delivered and 6 undecodable',
       );
-      await waitUntil(() => worker.stats().handlerErrors === 3, 10000);
+      await waitFor(() => worker.stats().handlerErrors === 3, 10000, '3 handler errors');
       await worker.close();
       await run; // resolves: every slot was given back
       expect(done).toEqual([0, 2, 4]);

@@ -34,11 +34,14 @@ export class ZmqMqError extends Error {
 /** A topic that breaks the rules: 1..255 UTF-8 bytes, no space, no control character. */
 export class TopicError extends ZmqMqError {
   readonly topic: string;
+  /** What is wrong, without the topic (for a message that quotes the value elsewhere). */
+  readonly reason: string;
 
   constructor(topic: string, reason: string) {
     super(ErrorCode.InvalidTopic, `invalid topic ${JSON.stringify(topic)}: ${reason}`);
     this.name = 'TopicError';
     this.topic = topic;
+    this.reason = reason;
   }
 }
 

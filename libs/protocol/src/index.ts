@@ -14,6 +14,7 @@ export {
 } from './errors';
 export { needsIpv6 } from './endpoint';
 export { MAX_INT32 } from './limits';
+export { parseIntegerText } from './integer-text';
 export { SEPARATOR, asBuffer, encodeFrame, splitFrame, payloadOf, parseFrame } from './frame';
 export {
   MAX_TOPIC_BYTES,

@@ -1,9 +1,23 @@
 /**
- * Test helpers for packages that speak the wire format: a reference model of Python's
+ * Test helpers, `@zmq-mq/protocol/testing`: bounded waits and free loopback ports for every
+ * package's tests; for packages that speak the wire format, a reference model of Python's
  * `bytes.split(b' ', 1)` and fast-check arbitraries for topics and payloads.
  */
 import fc from 'fast-check';
 import { MAX_TOPIC_BYTES } from './topics';
+
+export {
+  DEFAULT_WAIT_MS,
+  waitFor,
+  withTimeout,
+  probeUntil,
+  nextEvent,
+  take,
+  Closer,
+} from './testing/wait';
+export { freePort, freeEndpoint } from './testing/ports';
+
+export type { WaitSubject, EventSource } from './testing/wait';
 
 /** Python's `frame.split(b' ', 1)`, written naively byte by byte as a reference model. */
 export function pythonSplit(frame: Uint8Array): Uint8Array[] {

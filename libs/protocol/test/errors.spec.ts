@@ -25,6 +25,7 @@ describe('errors', () => {
     expect(err.name).toBe('TopicError');
     expect(err.code).toBe(ErrorCode.InvalidTopic);
     expect(err.topic).toBe('a b');
+    expect(err.reason).toBe('must not contain a space');
     expect(isZmqMqError(err, ErrorCode.InvalidTopic)).toBe(true);
     expect(isZmqMqError(new Error('x'))).toBe(false);
   });

@@ -1,6 +1,9 @@
 import { createServer } from 'node:net';
 
-/** A TCP port on 127.0.0.1 that was free a moment ago (for programs that take a port flag). */
+/**
+ * A TCP port on 127.0.0.1 that was free a moment ago: for programs that take a port flag, and
+ * for an endpoint where nothing listens. Prefer `tcp://127.0.0.1:*` where a socket binds.
+ */
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
