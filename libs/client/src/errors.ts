@@ -11,6 +11,8 @@ export const ClientErrorCode = {
   Timeout: 'ZMQMQ_ERR_TIMEOUT',
   Busy: 'ZMQMQ_ERR_BUSY',
   Handler: 'ZMQMQ_ERR_HANDLER',
+  Nacked: 'ZMQMQ_ERR_NACKED',
+  Broker: 'ZMQMQ_ERR_BROKER',
 } as const;
 
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
@@ -88,6 +90,51 @@ export class HandlerError extends ZmqMqError {
     this.name = 'HandlerError';
     this.topic = topic;
     this.messageId = messageId;
+  }
+}
+
+/**
+ * The broker refused a confirmed send (a NACK on the reliable port). `reason` is the broker's
+ * code (`queue-full`, `too-large`, `no-queue`, `invalid-topic`, `store-error`,
+ * `shutting-down`, or one added later); `queue` and `limit` say which queue and limit refused it.
+ */
+export class NackError extends ZmqMqError {
+  readonly reason: string;
+  readonly messageId: string;
+  readonly queue: string | undefined;
+  readonly limit: number | undefined;
+
+  constructor(entry: {
+    id: string;
+    code: string;
+    message: string;
+    queue?: string | undefined;
+    limit?: number | undefined;
+  }) {
+    super(ClientErrorCode.Nacked, `message ${entry.id} refused (${entry.code}): ${entry.message}`);
+    this.name = 'NackError';
+    this.reason = entry.code;
+    this.messageId = entry.id;
+    this.queue = entry.queue;
+    this.limit = entry.limit;
+  }
+}
+
+/**
+ * The broker answered a reliable-port command with ERROR: `reason` is its code
+ * (`unknown-queue`, `bad-request`, …), `command` the command it refused, `queue` the queue.
+ */
+export class BrokerError extends ZmqMqError {
+  readonly reason: string;
+  readonly command: string | undefined;
+  readonly queue: string | undefined;
+
+  constructor(body: { code: string; message: string; command?: string; queue?: string }) {
+    super(ClientErrorCode.Broker, `broker refused ${body.command ?? 'a command'}: ${body.message}`);
+    this.name = 'BrokerError';
+    this.reason = body.code;
+    this.command = body.command;
+    this.queue = body.queue;
   }
 }
 

@@ -1,6 +1,8 @@
 export { Producer } from './producer';
 export { Subscriber } from './subscriber';
 export { Worker } from './worker';
+export { ConfirmingProducer } from './confirming-producer';
+export { QueueWorker } from './queue-worker';
 export {
   ClientErrorCode,
   QueueFullError,
@@ -9,6 +11,8 @@ export {
   TimeoutError,
   BusyError,
   HandlerError,
+  NackError,
+  BrokerError,
   isZmqErrorCode,
 } from './errors';
 export {
@@ -26,6 +30,18 @@ export {
   QUEUE_POLICIES,
   PUSH_FORMATS,
 } from './options';
+export {
+  DEFAULT_RELIABLE,
+  DEFAULT_CONFIRM_WINDOW,
+  DEFAULT_CONFIRM_TIMEOUT_MS,
+  DEFAULT_PUBLISH_BATCH,
+  DEFAULT_PUBLISH_BATCH_BYTES,
+  DEFAULT_ACK_FLUSH_MS,
+  DEFAULT_ACK_BATCH,
+  DEFAULT_CREDIT,
+  DEFAULT_BACKOFF,
+  backoffDelay,
+} from './reliable-options';
 
 export type {
   UntypedTopics,
@@ -40,3 +56,17 @@ export type { WorkerOptions, RunOptions, WorkerStats } from './worker';
 export type { ReceiverOptions, ReceiverStats, DecodeErrorHook } from './receiver';
 export type { ConnectionEvent, ConnectionEvents } from './events';
 export type { QueuePolicy, PushFormat } from './options';
+export type {
+  ConfirmingProducerOptions,
+  ConfirmingProducerStats,
+  ConfirmingProducerEvents,
+} from './confirming-producer';
+export type {
+  QueueWorkerOptions,
+  QueueRunOptions,
+  QueueWorkerStats,
+  QueueWorkerEvents,
+} from './queue-worker-options';
+export type { QueueDelivery, DeliveryControl } from './queue-delivery';
+export type { ReliableOptions, BackoffOptions } from './reliable-options';
+export type { ReliableEvents, SessionInfo, ReconnectReason } from './reliable-link';

@@ -1,6 +1,7 @@
 /**
  * Test helpers for code that uses the SDK: read a bounded number of items from an async
- * iterable with a deadline, and wait for a condition with a deadline.
+ * iterable with a deadline, wait for a condition with a deadline, and a stand-in for the
+ * broker's reliable port.
  */
 
 /**
@@ -62,3 +63,12 @@ export class Closer {
     for (const item of this.items.splice(0).reverse()) await item.close();
   }
 }
+
+export { StandInBroker } from './stand-in-broker';
+export type {
+  PublishVerdict,
+  StandInOptions,
+  StandInQueue,
+  StoredMessage,
+  Received,
+} from './stand-in-broker';

@@ -81,6 +81,7 @@ export {
   MAX_CREDIT,
   MAX_PREFIXES,
   MAX_TEXT_BYTES,
+  isQueueName,
 } from './reliable-checks';
 export {
   COMMAND_FRAMES,

@@ -144,9 +144,14 @@ export function checkTag(command: string, field: FieldName, value: unknown): num
   return value;
 }
 
+/** True for a queue name: 1..64 characters of [A-Za-z0-9._-]. */
+export function isQueueName(value: unknown): value is string {
+  return typeof value === 'string' && QUEUE_NAME.test(value);
+}
+
 /** A queue name: 1..64 characters of [A-Za-z0-9._-]. */
 export function checkQueue(command: string, field: FieldName, value: unknown): string {
-  if (typeof value !== 'string' || !QUEUE_NAME.test(value)) {
+  if (!isQueueName(value)) {
     return badField(command, field, 'must be a queue name of 1..64 [A-Za-z0-9._-]', value);
   }
   return value;
