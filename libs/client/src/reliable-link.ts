@@ -155,7 +155,9 @@ export class ReliableLink {
       if (type === 'handshake') {
         this.connected = true;
         this.lastHeard = Date.now();
-      } else if (type === 'disconnect') {
+      } else if (type === 'disconnect' && this.connected) {
+        // Only a link that was up: a peer that fails the handshake is left to ZeroMQ's own
+        // reconnection and its backoff, instead of a new socket at once, again and again.
         this.replace('disconnect');
       }
     });
