@@ -3,7 +3,7 @@
  * `err.code` across the whole product. Each code is documented in libs/client/README.md.
  */
 import { ZmqMqError } from '@zmq-mq/protocol';
-import { DEFAULT_INGRESS, DEFAULT_PUBLISH, DEFAULT_PUSH } from './options';
+import { DEFAULT_INGRESS, DEFAULT_PUBLISH, DEFAULT_PUSH, DEFAULT_RELIABLE } from './options';
 
 export const ClientErrorCode = {
   QueueFull: 'ZMQMQ_ERR_QUEUE_FULL',
@@ -13,6 +13,8 @@ export const ClientErrorCode = {
   Busy: 'ZMQMQ_ERR_BUSY',
   Handler: 'ZMQMQ_ERR_HANDLER',
   WrongSocketType: 'ZMQMQ_ERR_WRONG_SOCKET_TYPE',
+  Nacked: 'ZMQMQ_ERR_NACKED',
+  Broker: 'ZMQMQ_ERR_BROKER',
 } as const;
 
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
@@ -66,13 +68,14 @@ export class NotReadyError extends ZmqMqError {
 }
 
 /** Which SDK class a socket belongs to. */
-export type ClientRole = 'producer' | 'subscriber' | 'worker';
+export type ClientRole = 'producer' | 'subscriber' | 'worker' | 'reliable client';
 
-/** The broker's three endpoints: what each is called, its default, and who connects to it. */
+/** The broker's endpoints: what each is called, its default, and who connects to it. */
 const BROKER_ENDPOINTS = [
   { name: 'ingress', endpoint: DEFAULT_INGRESS, role: 'producer', socketType: 'XPUB' },
   { name: 'publish', endpoint: DEFAULT_PUBLISH, role: 'subscriber', socketType: 'SUB' },
   { name: 'push', endpoint: DEFAULT_PUSH, role: 'worker', socketType: 'PULL' },
+  { name: 'reliable', endpoint: DEFAULT_RELIABLE, role: 'reliable client', socketType: 'DEALER' },
 ] as const;
 
 const portOf = (endpoint: string): string | undefined => /:(\d+)$/.exec(endpoint)?.[1];
@@ -86,8 +89,8 @@ const portOf = (endpoint: string): string | undefined => /:(\d+)$/.exec(endpoint
 export class WrongSocketTypeError extends ZmqMqError {
   readonly endpoint: string;
   readonly role: ClientRole;
-  /** The broker endpoint this role connects to: `ingress`, `publish` or `push`. */
-  readonly expected: 'ingress' | 'publish' | 'push';
+  /** The broker endpoint this role connects to: `ingress`, `publish`, `push` or `reliable`. */
+  readonly expected: 'ingress' | 'publish' | 'push' | 'reliable';
 
   constructor(endpoint: string, role: ClientRole) {
     const right = BROKER_ENDPOINTS.find(
@@ -153,6 +156,51 @@ export class HandlerError extends ZmqMqError {
     this.name = 'HandlerError';
     this.topic = topic;
     this.messageId = messageId;
+  }
+}
+
+/**
+ * The broker refused a confirmed send (a NACK on the reliable port). `reason` is the broker's
+ * code (`queue-full`, `too-large`, `no-queue`, `invalid-topic`, `store-error`,
+ * `shutting-down`, or one added later); `queue` and `limit` say which queue and limit refused it.
+ */
+export class NackError extends ZmqMqError {
+  readonly reason: string;
+  readonly messageId: string;
+  readonly queue: string | undefined;
+  readonly limit: number | undefined;
+
+  constructor(entry: {
+    id: string;
+    code: string;
+    message: string;
+    queue?: string | undefined;
+    limit?: number | undefined;
+  }) {
+    super(ClientErrorCode.Nacked, `message ${entry.id} refused (${entry.code}): ${entry.message}`);
+    this.name = 'NackError';
+    this.reason = entry.code;
+    this.messageId = entry.id;
+    this.queue = entry.queue;
+    this.limit = entry.limit;
+  }
+}
+
+/**
+ * The broker answered a reliable-port command with ERROR: `reason` is its code
+ * (`unknown-queue`, `bad-request`, …), `command` the command it refused, `queue` the queue.
+ */
+export class BrokerError extends ZmqMqError {
+  readonly reason: string;
+  readonly command: string | undefined;
+  readonly queue: string | undefined;
+
+  constructor(body: { code: string; message: string; command?: string; queue?: string }) {
+    super(ClientErrorCode.Broker, `broker refused ${body.command ?? 'a command'}: ${body.message}`);
+    this.name = 'BrokerError';
+    this.reason = body.code;
+    this.command = body.command;
+    this.queue = body.queue;
   }
 }
 

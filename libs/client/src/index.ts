@@ -1,6 +1,8 @@
 export { Producer } from './producer';
 export { Subscriber } from './subscriber';
 export { Worker } from './worker';
+export { ConfirmingProducer } from './confirming-producer';
+export { QueueWorker } from './queue-worker';
 export {
   ClientErrorCode,
   QueueFullError,
@@ -10,6 +12,8 @@ export {
   BusyError,
   HandlerError,
   WrongSocketTypeError,
+  NackError,
+  BrokerError,
   isZmqErrorCode,
 } from './errors';
 export {
@@ -24,9 +28,21 @@ export {
   DEFAULT_SEND_HWM,
   DEFAULT_RECEIVE_HWM,
   DEFAULT_CONCURRENCY,
+  DEFAULT_RELIABLE,
   QUEUE_POLICIES,
   PUSH_FORMATS,
 } from './options';
+export {
+  DEFAULT_CONFIRM_WINDOW,
+  DEFAULT_CONFIRM_TIMEOUT_MS,
+  DEFAULT_PUBLISH_BATCH,
+  DEFAULT_PUBLISH_BATCH_BYTES,
+  DEFAULT_ACK_FLUSH_MS,
+  DEFAULT_ACK_BATCH,
+  DEFAULT_CREDIT,
+  DEFAULT_BACKOFF,
+  backoffDelay,
+} from './reliable-options';
 
 export type { UntypedTopics, ProducerOptions, SendOptions } from './producer-options';
 export type { ProducerStats, LinkStats, ProducerEvents } from './producer';
@@ -36,3 +52,17 @@ export type { ReceiverOptions, ReceiverStats, DecodeErrorHook } from './receiver
 export type { ConnectionEvent, ConnectionEvents } from './events';
 export type { ClientRole } from './errors';
 export type { QueuePolicy, PushFormat } from './options';
+export type {
+  ConfirmingProducerOptions,
+  ConfirmingProducerStats,
+  ConfirmingProducerEvents,
+} from './confirming-producer';
+export type {
+  QueueWorkerOptions,
+  QueueRunOptions,
+  QueueWorkerStats,
+  QueueWorkerEvents,
+} from './queue-worker-options';
+export type { QueueDelivery, DeliveryControl } from './queue-delivery';
+export type { ReliableOptions, BackoffOptions } from './reliable-options';
+export type { ReliableEvents, SessionInfo, ReconnectReason } from './reliable-link';

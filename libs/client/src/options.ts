@@ -9,6 +9,8 @@ import type { Codec, CodecName } from '@zmq-mq/protocol';
 export const DEFAULT_INGRESS = 'tcp://127.0.0.1:5555';
 export const DEFAULT_PUBLISH = 'tcp://127.0.0.1:5556';
 export const DEFAULT_PUSH = 'tcp://127.0.0.1:5557';
+/** The broker's reliable port: confirmed publishes and durable queues. */
+export const DEFAULT_RELIABLE = 'tcp://127.0.0.1:5558';
 
 /** Messages the Producer holds while no broker link can take them. */
 export const DEFAULT_QUEUE_MAX_MESSAGES = 10_000;

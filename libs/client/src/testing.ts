@@ -14,3 +14,12 @@ export {
   freeEndpoint,
 } from '@zmq-mq/protocol/testing';
 export type { WaitSubject, EventSource } from '@zmq-mq/protocol/testing';
+
+export { StandInBroker } from './stand-in-broker';
+export type {
+  PublishVerdict,
+  StandInOptions,
+  StandInQueue,
+  StoredMessage,
+  Received,
+} from './stand-in-broker';

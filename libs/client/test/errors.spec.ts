@@ -24,9 +24,11 @@ describe('client errors', () => {
         typeof v === 'function' && (v as { prototype: unknown }).prototype instanceof ZmqMqError,
     );
     expect(classes.map(([name]) => name).sort()).toEqual([
+      'BrokerError',
       'BusyError',
       'ClosedError',
       'HandlerError',
+      'NackError',
       'NotReadyError',
       'QueueFullError',
       'TimeoutError',

@@ -16,6 +16,7 @@ export const ErrorCode = {
   Validation: 'ZMQMQ_ERR_VALIDATION',
   MessageTooLarge: 'ZMQMQ_ERR_MESSAGE_TOO_LARGE',
   InvalidOption: 'ZMQMQ_ERR_INVALID_OPTION',
+  Protocol: 'ZMQMQ_ERR_PROTOCOL',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -165,7 +166,48 @@ export class OptionError extends ZmqMqError {
   }
 }
 
-function formatValue(value: unknown): string {
+/**
+ * What is wrong with a reliable-port command: a name that is no command of its direction, a
+ * frame count that does not match the body, a body that is not msgpack (or not the command's
+ * shape), a field with a bad value, or a list or count past the protocol's limits.
+ */
+export type ProtocolErrorKind =
+  'unknown-command' | 'bad-frame-count' | 'bad-body' | 'bad-field' | 'too-large';
+
+/** A reliable-port command that breaks the protocol (libs/protocol/README.md, "Reliable port"). */
+export class ProtocolError extends ZmqMqError {
+  readonly kind: ProtocolErrorKind;
+  /** The command's name, when frame 0 named one. */
+  readonly command: string | undefined;
+  /** For `bad-field` and `too-large`: the field, as `msgs[2].nframes` or `credit`. */
+  readonly field: string | undefined;
+  /**
+   * For `bad-body` and `bad-frame-count`: true when the input ends early (the body is a prefix
+   * of valid msgpack, or fewer frames came than the body announces), false when it is corrupt.
+   */
+  readonly truncated: boolean;
+
+  constructor(
+    kind: ProtocolErrorKind,
+    command: string | undefined,
+    detail: string,
+    options?: { field?: string; truncated?: boolean; cause?: unknown },
+  ) {
+    super(
+      ErrorCode.Protocol,
+      `reliable protocol: ${command === undefined ? '' : `${command}: `}${detail}`,
+      options,
+    );
+    this.name = 'ProtocolError';
+    this.kind = kind;
+    this.command = command;
+    this.field = options?.field;
+    this.truncated = options?.truncated ?? false;
+  }
+}
+
+/** A value as an error message shows it: strings quoted, bigints with `n`, the rest as JSON. */
+export function formatValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);
   if (typeof value === 'bigint') return `${value}n`;
   try {

@@ -10,6 +10,7 @@ export {
   ValidationError,
   MessageTooLargeError,
   OptionError,
+  ProtocolError,
   isZmqMqError,
 } from './errors';
 export { needsIpv6 } from './endpoint';
@@ -64,10 +65,73 @@ export {
   zmtpSubscribeAll,
 } from './zmtp';
 export { topic, defineTopics, encodeTyped, decodeTyped } from './typed-topics';
+export {
+  RELIABLE_VERSION,
+  DEFAULT_HEARTBEAT_MS,
+  HEARTBEAT_LIVENESS,
+  CLIENT_COMMANDS,
+  BROKER_COMMANDS,
+  NACK_CODES,
+  ERROR_CODES,
+  OVERFLOW_POLICIES,
+} from './reliable';
+export {
+  MAX_ENTRIES,
+  MAX_MESSAGE_FRAMES,
+  MAX_ID_BYTES,
+  MAX_CREDIT,
+  MAX_PREFIXES,
+  MAX_TEXT_BYTES,
+  isQueueName,
+} from './reliable-checks';
+export {
+  COMMAND_FRAMES,
+  encodeHello,
+  encodePublish,
+  encodeDeclare,
+  encodeConsume,
+  encodeCancel,
+  encodeAck,
+  encodeNak,
+  encodeTerm,
+  encodeProgress,
+  encodeHeartbeat,
+  encodeBye,
+  encodeWelcome,
+  encodeConfirm,
+  encodeNack,
+  encodeDeliver,
+  encodeDeclared,
+  encodeConsuming,
+  encodeCancelled,
+  encodeError,
+  errorReplyFor,
+} from './reliable-encode';
+export { decodeClientCommand, decodeBrokerCommand } from './reliable-decode';
 
-export type { FrameErrorKind, CodecErrorReason } from './errors';
+export type { FrameErrorKind, CodecErrorReason, ProtocolErrorKind } from './errors';
 export type { SplitFrame } from './frame';
 export type { ZmtpSocketType } from './zmtp';
 export type { Codec, CodecName } from './codec';
 export type { Meta, Envelope, SendMeta, DecodeOptions } from './envelope';
 export type { TopicSpec, TopicMap, BodyOf, TopicOf, EnvelopeOf, FrameSource } from './typed-topics';
+export type {
+  ClientCommandName,
+  BrokerCommandName,
+  NackCode,
+  ErrorReplyCode,
+  OverflowPolicy,
+  HelloBody,
+  WelcomeBody,
+  QueueDeclaration,
+  DeclaredQueue,
+  ConsumeBody,
+  ConsumingBody,
+  NakEntry,
+  TermEntry,
+  NackEntry,
+  DeliverItem,
+  ErrorBody,
+  ClientCommand,
+  BrokerCommand,
+} from './reliable';

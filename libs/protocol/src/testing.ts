@@ -1,8 +1,11 @@
 /**
  * Test helpers, `@zmq-mq/protocol/testing`: bounded waits and free loopback ports for every
  * package's tests; for packages that speak the wire format, a reference model of Python's
- * `bytes.split(b' ', 1)` and fast-check arbitraries for topics and payloads.
+ * `bytes.split(b' ', 1)`, fast-check arbitraries for topics and payloads, and the README's
+ * reliable-port examples.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import { MAX_TOPIC_BYTES } from './topics';
 
@@ -68,3 +71,46 @@ function hasProtoKey(v: unknown): boolean {
 export const arbJsonBody: fc.Arbitrary<fc.JsonValue> = fc
   .jsonValue()
   .filter((v) => !hasProtoKey(v));
+
+/** One example of the README's "Reliable port" section. */
+export interface ReliableExample {
+  command: string;
+  /** The body as a Python literal, as the README shows it. */
+  python: string;
+  /** The same body as a JavaScript value. */
+  value: unknown;
+  /** The body's bytes, hex without spaces. */
+  hex: string;
+  /** The frames after the body (message frames), as text. */
+  extraFrames: string[];
+}
+
+/** The examples between the README's `reliable-examples` markers. */
+export function readmeExamples(): ReliableExample[] {
+  const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+  const block = /<!-- reliable-examples: start -->([\s\S]*?)<!-- reliable-examples: end -->/.exec(
+    readme,
+  )?.[1];
+  if (block === undefined) throw new Error('README has no reliable-examples block');
+  const examples: ReliableExample[] = [];
+  const lines = block.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const head = /^([A-Z]+)\s+frames\s+(.*)$/.exec(lines[i] as string);
+    if (head === null) continue;
+    const python = /^\s+body\s+(.*)$/.exec(lines[i + 1] ?? '')?.[1];
+    const hex = /^\s+hex\s+(.*)$/.exec(lines[i + 2] ?? '')?.[1];
+    if (python === undefined || hex === undefined) throw new Error(`incomplete example ${head[1]}`);
+    const json = python.replace(/\bTrue\b/g, 'true').replace(/\bFalse\b/g, 'false');
+    examples.push({
+      command: head[1] as string,
+      python,
+      value: JSON.parse(json.replace(/\bNone\b/g, 'null')),
+      hex: hex.replace(/ /g, ''),
+      extraFrames: (head[2] as string)
+        .split(', ')
+        .slice(2)
+        .map((f) => f.replace(/^b(['"])(.*)\1$/, '$2')),
+    });
+  }
+  return examples;
+}
