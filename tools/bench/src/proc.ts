@@ -14,6 +14,13 @@ export function parseStatTicks(stat: string): number {
   return utime + stime;
 }
 
+/** The parent process id, from the text of /proc/<pid>/stat (field 4). */
+export function parseStatParent(stat: string): number {
+  const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  if (!Number.isInteger(ppid)) throw new Error('unreadable /proc stat line');
+  return ppid;
+}
+
 /** A `Vm…:  N kB` field of /proc/<pid>/status in bytes, or NaN when absent. */
 export function parseStatusBytes(status: string, field: string): number {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status);

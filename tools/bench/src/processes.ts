@@ -172,10 +172,16 @@ export class ProcessGroup {
     return this.track(new Child(name, proc));
   }
 
-  /** Any program (brokers). */
-  spawn(name: string, command: string, args: string[], scheduling?: Scheduling): Child {
+  /** Any program (brokers); `env` replaces the environment it inherits. */
+  spawn(
+    name: string,
+    command: string,
+    args: string[],
+    scheduling?: Scheduling,
+    env?: NodeJS.ProcessEnv,
+  ): Child {
     const run = launch(command, args, scheduling);
-    const proc = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     return this.track(new Child(name, proc));
   }
 
