@@ -358,7 +358,10 @@ async function main(): Promise<void> {
     memoryTable(mem),
     profileTable(profiles),
     reliable ? reliableTables(reliable) : '',
-  ].join('\n');
+  ]
+    .join('\n')
+    // Sections that did not run leave empty lines behind.
+    .replace(/\n{3,}/g, '\n\n');
   const results = { meta, saturation: sat, rateSearch: rates, memory: mem, profiles, reliable };
   writeFileSync(join(outDir, `${options.name}.json`), JSON.stringify(results, null, 2) + '\n');
   writeFileSync(join(outDir, `${options.name}.md`), markdown + '\n');

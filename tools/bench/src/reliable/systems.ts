@@ -164,7 +164,7 @@ const jetstreamSystem: ReliableSystem = {
   id: 'jetstream',
   drivers: ['jetstream-publish', 'jetstream-core'],
   durability:
-    'PubAck once the message is written to the stream’s block file, not fsync’d: nats-server 2.9 syncs its files on a 2-minute timer (`sync_interval` arrived in 2.10); a power loss can lose up to that much confirmed data',
+    'PubAck once the message is written to the stream’s block file, before any fsync: nats-server 2.9 fsyncs on a timer, not per publish, so a power loss can lose messages it confirmed (checked with strace: tools/bench/README.md)',
   available: (log) => ensurePackage('nats-server', NATS_SERVER, log),
   async start(group, driver, dir, prefetch) {
     const dataDir = join(dir, 'jetstream');
@@ -220,7 +220,7 @@ const rabbitmq: ReliableSystem = {
   id: 'rabbitmq',
   drivers: ['rabbitmq'],
   durability:
-    'quorum queue: confirm after the Raft WAL holding the message is fdatasync’d (the WAL batches writes: group commit)',
+    'quorum queue: confirm once the Raft WAL holding the message is fdatasync’d, one fdatasync for a batch of writes (group commit; checked with strace: tools/bench/README.md)',
   available: (log) =>
     ensurePackage('rabbitmq-server', RABBITMQ_SERVER, log) ??
     (existsSync(EPMD) ? null : `${EPMD} missing (package erlang-base)`),
