@@ -87,6 +87,7 @@ describe('AckCounter', () => {
       identity('rabbitmq', 'rabbitmq', 'r'),
       [done(99), done(1)],
       report,
+      true,
       server,
     );
     expect(r.latencyUs.p50).toBeCloseTo(1000, -1);
@@ -108,6 +109,7 @@ describe('cellResult', () => {
     identity('zmq-mq', 'zmq-mq', 'z'),
     [done(1000, 10), done(500)],
     counter.report(),
+    true,
     server,
   );
 
@@ -146,6 +148,7 @@ function cell(
     unconfirmed: 0,
     delivered: 1000 - lost,
     lost,
+    drainedFully: true,
     duplicates: 0,
     redelivered: 0,
     ackedPerSec,
@@ -165,7 +168,7 @@ describe('reliableTables', () => {
     cell('zmq-mq', 'zmq-mq', 'ours', 120_000),
     cell('jetstream', 'jetstream-publish', 'js documented', 20_000),
     cell('jetstream', 'jetstream-core', 'js fastest', 60_000),
-    cell('rabbitmq', 'rabbitmq', 'rabbit', 30_000, 3),
+    { ...cell('rabbitmq', 'rabbitmq', 'rabbit', 30_000, 3), drainedFully: false },
   ];
   const run: ReliableRun = {
     windowMs: 2000,
@@ -196,7 +199,7 @@ describe('reliableTables', () => {
   });
 
   it('marks loss, and lists durability, skipped systems and failed runs', () => {
-    expect(row('rabbit')).toContain('| **3** |');
+    expect(row('rabbit')).toContain('| **3** (unacked when the drain gave up) |');
     expect(md).toContain('- rabbitmq: fdatasync first.');
     expect(md).toContain('Skipped jetstream: nats-server is not installed.');
     expect(md).toContain('Failed rabbitmq, 1024 B payload, 4 producers: boom.');

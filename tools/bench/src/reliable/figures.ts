@@ -48,6 +48,8 @@ export interface ReliableCellResult extends CellIdentity {
   delivered: number;
   /** Published, not refused, and never delivered (sequence gaps): must be 0. */
   lost: number;
+  /** Every message not refused was acked before the drain ended (else `lost` may be a backlog). */
+  drainedFully: boolean;
   duplicates: number;
   redelivered: number;
   /** Distinct measured messages acked per second, from the first measured ack to the last. */
@@ -75,6 +77,7 @@ export function cellResult(
   cell: CellIdentity,
   done: ReliableProducerDone[],
   report: ReliableConsumerReport,
+  drainedFully: boolean,
   server: ServerReadings,
 ): ReliableCellResult {
   // A message the system refused was never stored: not a gap if it never arrives.
@@ -95,6 +98,7 @@ export function cellResult(
     unconfirmed: done.reduce((n, d) => n + d.unconfirmed, 0),
     delivered: count.delivered,
     lost: count.lost,
+    drainedFully,
     duplicates: count.duplicates,
     redelivered: report.redelivered,
     ackedPerSec: ackSeconds > 0 ? count.delivered / ackSeconds : 0,

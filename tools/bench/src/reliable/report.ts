@@ -25,7 +25,8 @@ function latency(c: ReliableCellResult): string {
 
 /** Loss as sequence gaps: a count, marked when it is not 0. */
 function lost(c: ReliableCellResult): string {
-  return c.lost === 0 ? '0' : `**${num(c.lost)}**`;
+  if (c.lost === 0) return '0';
+  return `**${num(c.lost)}**${c.drainedFully ? '' : ' (unacked when the drain gave up)'}`;
 }
 
 function cellTable(cells: ReliableCellResult[]): string {

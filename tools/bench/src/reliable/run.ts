@@ -41,7 +41,7 @@ export interface ReliableRun {
 
 function describe(c: ReliableCellResult): string {
   const lat = c.latencyUs;
-  return `acked ${Math.round(c.ackedPerSec)} msg/s, confirmed ${Math.round(c.confirmedPerSec)} msg/s, p50/p99 ${lat.p50.toFixed(0)}/${lat.p99.toFixed(0)} µs, server ${c.cpuUsPerMsg?.toFixed(1) ?? '—'} µs/msg, RSS ${c.peakRssMb.toFixed(0)} MB, disk ${c.disk.bytesPerMessage?.toFixed(0) ?? '—'} B/msg, lost ${c.lost}, dup ${c.duplicates}, producers ${c.harnessCpuSeconds.producers.toFixed(2)} s CPU, consumer ${c.harnessCpuSeconds.consumer.toFixed(2)} s${c.errors ? `, CLIENT ERRORS ${c.errors}` : ''}`;
+  return `acked ${Math.round(c.ackedPerSec)} msg/s, confirmed ${Math.round(c.confirmedPerSec)} msg/s, p50/p99 ${lat.p50.toFixed(0)}/${lat.p99.toFixed(0)} µs, server ${c.cpuUsPerMsg?.toFixed(1) ?? '—'} µs/msg, RSS ${c.peakRssMb.toFixed(0)} MB, disk ${c.disk.bytesPerMessage?.toFixed(0) ?? '—'} B/msg, lost ${c.lost}${c.drainedFully ? '' : ' (the drain gave up: a backlog, or loss)'}, dup ${c.duplicates}, producers ${c.harnessCpuSeconds.producers.toFixed(2)} s CPU, consumer ${c.harnessCpuSeconds.consumer.toFixed(2)} s${c.errors ? `, CLIENT ERRORS ${c.errors}` : ''}`;
 }
 
 export async function runReliable(

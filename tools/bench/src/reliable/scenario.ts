@@ -38,9 +38,13 @@ export interface CellSpec {
 
 const READY_TIMEOUT_MS = 30_000;
 const IPC_TIMEOUT_MS = 10_000;
-/** The drain ends when every confirmed message is acked, or nothing moved for this long. */
-const DRAIN_STALL_MS = 3000;
-const DRAIN_MAX_MS = 30_000;
+/**
+ * The drain ends when every message not refused is acked, or nothing moved for this long. A
+ * consumer slower than the producers leaves a backlog behind the window: it drains at the
+ * consumer's pace, bounded by DRAIN_MAX_MS.
+ */
+const DRAIN_STALL_MS = 5000;
+const DRAIN_MAX_MS = 120_000;
 const DISK_SAMPLE_MS = 500;
 
 type ProducerProgress = Extract<FromReliableProducer, { type: 'progress' }>;
@@ -94,20 +98,24 @@ async function consumerProgress(consumer: Child): Promise<ConsumerProgress> {
   return consumer.ask<ConsumerProgress>({ type: 'progress' }, IPC_TIMEOUT_MS);
 }
 
-/** Waits until the consumer acked `expected` measured messages, or stalls (both bounded). */
-async function drain(consumer: Child, expected: number): Promise<void> {
+/**
+ * Waits until the consumer acked `expected` measured messages (true), or stalls or runs out of
+ * time (false).
+ */
+async function drain(consumer: Child, expected: number): Promise<boolean> {
   const deadline = Date.now() + DRAIN_MAX_MS;
   let last = -1;
   let movedAt = Date.now();
   while (Date.now() < deadline) {
     const { measured } = await consumerProgress(consumer);
-    if (measured >= expected) return;
+    if (measured >= expected) return true;
     if (measured !== last) {
       last = measured;
       movedAt = Date.now();
-    } else if (Date.now() - movedAt >= DRAIN_STALL_MS) return;
+    } else if (Date.now() - movedAt >= DRAIN_STALL_MS) return false;
     await sleep(100);
   }
+  return false;
 }
 
 function waitAll<T extends { type: string }>(
@@ -164,7 +172,7 @@ export async function runCell(group: ProcessGroup, spec: CellSpec): Promise<Reli
     const harnessBefore = { producers: cpuOf(producers), consumer: cpuOf([consumer]) };
     const ackedBefore = (await consumerProgress(consumer)).acked;
     const done = await waitAll<ReliableProducerDone>(producers, 'done', spec.windowMs + 60_000);
-    await drain(
+    const drainedFully = await drain(
       consumer,
       done.reduce((n, d) => n + d.sent - d.nacked, 0),
     );
@@ -190,7 +198,7 @@ export async function runCell(group: ProcessGroup, spec: CellSpec): Promise<Reli
       confirmWindow: spec.confirmWindow,
       prefetch: spec.prefetch,
     };
-    return cellResult(identity, done, report, {
+    return cellResult(identity, done, report, drainedFully, {
       cpuSeconds: cpu,
       ackedInCpuWindow: ackedAfter - ackedBefore,
       peakRssBytes,
