@@ -27,9 +27,7 @@ function done(sent: number, nacked = 0): ReliableProducerDone {
     confirmed: sent - nacked,
     nacked,
     unconfirmed: 0,
-    startNs: 1000 * MS,
-    endNs: 3000 * MS,
-    lastConfirmNs: 3000 * MS,
+    windowConfirmed: sent - nacked,
     errors: 0,
   };
 }
@@ -60,6 +58,7 @@ describe('AckCounter', () => {
   it('is ready once every producer has a probe acked, and times measured messages at their ack', () => {
     let ready = 0;
     const counter = new AckCounter(2, () => ready++);
+    counter.window = { startNs: 10 * MS, endNs: 60 * MS };
     deliver(counter, 0, 0, 0);
     counter.ackedAt(1 * MS);
     expect(ready).toBe(0);
@@ -83,6 +82,8 @@ describe('AckCounter', () => {
       3, 104, 1, 1,
     ]);
     expect([report.firstNs, report.lastNs]).toEqual([11 * MS, 60 * MS]);
+    // Inside [10 ms, 60 ms): the 99 acked at 11 ms; not the probes before, nor the acks at 60 ms.
+    expect(report.windowAcked).toBe(99);
     const r = cellResult(
       identity('rabbitmq', 'rabbitmq', 'r'),
       [done(99), done(1)],
@@ -99,6 +100,7 @@ describe('AckCounter', () => {
 
 describe('cellResult', () => {
   const counter = new AckCounter(2, () => undefined);
+  counter.window = { startNs: 1000 * MS, endNs: 3000 * MS };
   // Producer 0 sent 1000, 10 refused, 5 of the rest never acked; producer 1 sent 500, all acked.
   for (let seq = 1; seq <= 985; seq++) deliver(counter, 0, seq, 1000 * MS);
   counter.ackedAt(1500 * MS);
@@ -119,9 +121,10 @@ describe('cellResult', () => {
     ]);
   });
 
-  it('rates acks from the first measured ack to the last, confirms from the first publish', () => {
-    expect(r.ackedPerSec).toBeCloseTo(1485);
-    expect(r.confirmedPerSec).toBeCloseTo(745);
+  it('rates acks and confirms inside the measured window over its length', () => {
+    expect(r.windowMs).toBe(2000);
+    expect(r.ackedPerSec).toBeCloseTo(1485 / 2);
+    expect(r.confirmedPerSec).toBeCloseTo(1490 / 2);
   });
 
   it('divides server CPU by the messages acked while it was counted, disk growth by those stored', () => {

@@ -5,7 +5,7 @@ import { Histogram } from '../histogram';
 import { PROBE_SEQ, headerOffset, nowNs } from '../payload';
 import { SequenceTracker } from '../sequence';
 import type { DeliverySink } from './links';
-import type { ReliableConsumerReport } from './messages';
+import type { MeasuredWindow, ReliableConsumerReport } from './messages';
 
 /** Deliveries received and not yet acked, as parallel arrays (no object per message). */
 class Pending {
@@ -39,6 +39,9 @@ export class AckCounter implements DeliverySink {
   errors = 0;
   firstNs = 0;
   lastNs = 0;
+  /** Acks inside the measured window (probes included, duplicates not). */
+  windowAcked = 0;
+  window: MeasuredWindow = { startNs: Infinity, endNs: Infinity };
 
   constructor(
     private readonly producers: number,
@@ -62,12 +65,14 @@ export class AckCounter implements DeliverySink {
 
   ackedAt(now: number): void {
     const p = this.pending;
+    const inWindow = now >= this.window.startNs && now < this.window.endNs;
     for (let i = 0; i < p.length; i++) {
       this.ackCount++;
       const producer = p.producer[i] as number;
       const seq = p.seq[i] as number;
       if (seq === PROBE_SEQ) {
         this.probes++;
+        if (inWindow) this.windowAcked++;
         if (this.seen.size < this.producers) {
           this.seen.add(producer);
           if (this.seen.size === this.producers) this.onReady();
@@ -75,6 +80,7 @@ export class AckCounter implements DeliverySink {
         continue;
       }
       if (!this.tracker.record(producer, seq)) continue;
+      if (inWindow) this.windowAcked++;
       this.latency.record(now - (p.sentNs[i] as number));
       this.measured++;
       this.bytes += p.bytes[i] as number;
@@ -107,6 +113,7 @@ export class AckCounter implements DeliverySink {
       acked: this.ackCount,
       redelivered: this.redelivered,
       errors: this.errors,
+      windowAcked: this.windowAcked,
     };
   }
 }

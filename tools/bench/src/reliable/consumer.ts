@@ -18,6 +18,7 @@ async function main(): Promise<void> {
     if (m.type === 'progress')
       tell({ type: 'progress', acked: counter.ackCount, measured: counter.measured });
     else if (m.type === 'report') tell({ type: 'report', report: counter.report() });
+    else if (m.type === 'window') counter.window = { startNs: m.startNs, endNs: m.endNs };
     else exit = true;
   });
   process.on('disconnect', () => process.exit(0));

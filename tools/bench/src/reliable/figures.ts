@@ -52,9 +52,12 @@ export interface ReliableCellResult extends CellIdentity {
   drainedFully: boolean;
   duplicates: number;
   redelivered: number;
-  /** Distinct measured messages acked per second, from the first measured ack to the last. */
+  /**
+   * Messages acked per second inside the measured window (warm-up probes acked then count: a
+   * backlog worked off is work): the end-to-end rate, whichever side is slower.
+   */
   ackedPerSec: number;
-  /** Measured confirms per second, from the first measured publish to the last confirm. */
+  /** Confirms per second inside the measured window. */
   confirmedPerSec: number;
   /** Publish-to-ack latency, µs. */
   latencyUs: LatencyUs;
@@ -85,11 +88,8 @@ export function cellResult(
   const count = pathCount(expected, report.distinct, report.duplicates, report.reordered);
   const hist = Histogram.fromSparse(report.latency);
   const us = (q: number): number => hist.quantile(q) / 1000;
-  const ackSeconds = (report.lastNs - report.firstNs) / 1e9;
+  const windowSeconds = cell.windowMs / 1000;
   const confirmed = done.reduce((n, d) => n + d.confirmed, 0);
-  const firstSend = Math.min(...done.map((d) => d.startNs));
-  const lastConfirm = Math.max(...done.map((d) => d.lastConfirmNs));
-  const confirmSeconds = (lastConfirm - firstSend) / 1e9;
   return {
     ...cell,
     sent: done.reduce((n, d) => n + d.sent, 0),
@@ -101,8 +101,8 @@ export function cellResult(
     drainedFully,
     duplicates: count.duplicates,
     redelivered: report.redelivered,
-    ackedPerSec: ackSeconds > 0 ? count.delivered / ackSeconds : 0,
-    confirmedPerSec: confirmSeconds > 0 ? confirmed / confirmSeconds : 0,
+    ackedPerSec: report.windowAcked / windowSeconds,
+    confirmedPerSec: done.reduce((n, d) => n + d.windowConfirmed, 0) / windowSeconds,
     latencyUs: { p50: us(0.5), p99: us(0.99), p999: us(0.999), max: hist.max / 1000 },
     serverCpuSeconds: server.cpuSeconds,
     cpuUsPerMsg:

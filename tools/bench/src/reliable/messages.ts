@@ -44,15 +44,17 @@ export interface ReliableConsumerConfig {
   prefetch: number;
 }
 
+/**
+ * The measured window, `[startNs, endNs)` on the monotonic clock every process of this machine
+ * shares (payload.ts: nowNs). Before it, probes are sent (producers) and acked the same way.
+ */
+export interface MeasuredWindow {
+  startNs: number;
+  endNs: number;
+}
+
 export type ToReliableProducer =
-  | {
-      type: 'go';
-      /** Measured messages for this long, after `warmupMs` of probes sent the same way. */
-      durationMs: number;
-      warmupMs: number;
-    }
-  | { type: 'progress' }
-  | { type: 'exit' };
+  ({ type: 'go' } & MeasuredWindow) | { type: 'progress' } | { type: 'exit' };
 
 export interface ReliableProducerDone {
   type: 'done';
@@ -64,10 +66,8 @@ export interface ReliableProducerDone {
   nacked: number;
   /** Measured messages neither confirmed nor refused when the producer stopped waiting. */
   unconfirmed: number;
-  /** Monotonic ns: the first measured send, the end of the sending, the last measured confirm. */
-  startNs: number;
-  endNs: number;
-  lastConfirmNs: number;
+  /** Confirms (probes included) that arrived inside the measured window. */
+  windowConfirmed: number;
   /** Errors the client library reported (a failed publish, a closed connection). */
   errors: number;
 }
@@ -88,9 +88,15 @@ export interface ReliableConsumerReport extends ConsumerReport {
   redelivered: number;
   /** Errors the client library reported. */
   errors: number;
+  /** Acks (probes included, duplicates not) handed to the client inside the measured window. */
+  windowAcked: number;
 }
 
-export type ToReliableConsumer = { type: 'progress' } | { type: 'report' } | { type: 'exit' };
+export type ToReliableConsumer =
+  | ({ type: 'window' } & MeasuredWindow)
+  | { type: 'progress' }
+  | { type: 'report' }
+  | { type: 'exit' };
 
 export type FromReliableConsumer =
   | { type: 'connected' }

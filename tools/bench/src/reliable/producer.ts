@@ -8,7 +8,7 @@ import { PROBE_SEQ, nowNs, writeHeader } from '../payload';
 import { openPublisher } from './links';
 import type { ConfirmSink, PublishLink } from './links';
 import { tell } from './messages';
-import type { ReliableProducerConfig, ToReliableProducer } from './messages';
+import type { MeasuredWindow, ReliableProducerConfig, ToReliableProducer } from './messages';
 import { Signal } from './signal';
 
 /** Messages published per turn of the event loop at most (one PUBLISH batch for zmq-mq). */
@@ -26,21 +26,25 @@ class Counts {
   confirmed = 0;
   nacked = 0;
   errors = 0;
-  lastConfirmNs = 0;
+  /** Confirms inside the measured window. */
+  windowConfirmed = 0;
+  window: MeasuredWindow = { startNs: Infinity, endNs: Infinity };
   readonly room = new Signal();
 
-  constructor(private readonly window: number) {}
+  constructor(private readonly confirmWindow: number) {}
 
   settle(token: number, ok: boolean): void {
     this.inflight--;
-    if (ok) this.confirmedTotal++;
-    if (token !== PROBE_SEQ) {
-      if (ok) {
-        this.confirmed++;
-        this.lastConfirmNs = nowNs();
-      } else this.nacked++;
+    if (ok) {
+      this.confirmedTotal++;
+      const t = nowNs();
+      if (t >= this.window.startNs && t < this.window.endNs) this.windowConfirmed++;
     }
-    if (this.inflight < this.window) this.room.wake();
+    if (token !== PROBE_SEQ) {
+      if (ok) this.confirmed++;
+      else this.nacked++;
+    }
+    if (this.inflight < this.confirmWindow) this.room.wake();
   }
 
   error(err: unknown): void {
@@ -68,11 +72,10 @@ async function main(): Promise<void> {
 
   const size = config.payloadBytes;
   let seq = 0;
-  let startNs = Number.MAX_SAFE_INTEGER;
-  /** Publishes one message stamped now: a probe before startNs, else the next number. */
+  /** Publishes one message stamped now: a probe before the window, else the next number. */
   const publishOne = (): void => {
     const t = nowNs();
-    const s = t < startNs ? PROBE_SEQ : seq + 1;
+    const s = t < counts.window.startNs ? PROBE_SEQ : seq + 1;
     const payload = Buffer.alloc(size, 0x2e);
     writeHeader(payload, 0, config.id, s, t);
     link.publish(payload, s);
@@ -90,11 +93,10 @@ async function main(): Promise<void> {
     await sleep(PROBE_INTERVAL_MS);
   }
   if (go) {
-    const { durationMs, warmupMs } = go as Extract<ToReliableProducer, { type: 'go' }>;
-    startNs = nowNs() + warmupMs * 1e6;
-    const endNs = startNs + durationMs * 1e6;
+    const { startNs, endNs } = go as MeasuredWindow;
+    counts.window = { startNs, endNs };
     // A system that stops confirming holds the loop no longer than the window.
-    const windowOver = sleep(warmupMs + durationMs);
+    const windowOver = sleep(Math.max(0, (endNs - nowNs()) / 1e6));
     while (!exit && nowNs() < endNs) {
       const room = Math.min(BATCH, config.confirmWindow - counts.inflight);
       if (room <= 0) {
@@ -109,7 +111,6 @@ async function main(): Promise<void> {
       link.flush();
       await yieldToLoop();
     }
-    const stoppedNs = nowNs();
     const waitUntil = Date.now() + CONFIRM_WAIT_MS;
     while (counts.inflight > 0 && !exit && Date.now() < waitUntil)
       await Promise.race([counts.room.wait(), sleep(100)]);
@@ -119,9 +120,7 @@ async function main(): Promise<void> {
       confirmed: counts.confirmed,
       nacked: counts.nacked,
       unconfirmed: seq - counts.confirmed - counts.nacked,
-      startNs,
-      endNs: stoppedNs,
-      lastConfirmNs: counts.lastConfirmNs,
+      windowConfirmed: counts.windowConfirmed,
       errors: counts.errors,
     });
   }

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { benchScript } from '../paths';
+import { nowNs } from '../payload';
 import { cpuSeconds } from '../proc';
 import type { Child, ProcessGroup } from '../processes';
 import { WARMUP_MS } from '../scenario';
@@ -69,7 +70,8 @@ class DiskSampler {
     );
     const stored = progress.reduce((n, p) => n + p.confirmedTotal, 0);
     const bytes = diskBytes(this.dir);
-    if (bytes > this.peak.bytes) this.peak = { bytes, stored };
+    // The latest of equal peaks: a store that stays the same size holds more messages by then.
+    if (bytes >= this.peak.bytes) this.peak = { bytes, stored };
   }
 
   private async run(): Promise<void> {
@@ -164,10 +166,12 @@ export async function runCell(group: ProcessGroup, spec: CellSpec): Promise<Reli
     disk = new DiskSampler(server.dataDir, producers);
     const cpuOf = (children: Child[]): number =>
       children.reduce((t, c) => t + cpuSeconds(c.pid), 0);
-    for (const p of producers)
-      p.send({ type: 'go', durationMs: spec.windowMs, warmupMs: WARMUP_MS });
+    const startNs = nowNs() + WARMUP_MS * 1e6;
+    const window = { startNs, endNs: startNs + spec.windowMs * 1e6 };
+    consumer.send({ type: 'window', ...window });
+    for (const p of producers) p.send({ type: 'go', ...window });
     // Server CPU is counted from the end of the warm-up, per message acked from then on.
-    await sleep(WARMUP_MS);
+    await sleep(Math.max(0, (startNs - nowNs()) / 1e6));
     const cpuBefore = treeCpu(server.pid);
     const harnessBefore = { producers: cpuOf(producers), consumer: cpuOf([consumer]) };
     const ackedBefore = (await consumerProgress(consumer)).acked;
