@@ -67,6 +67,15 @@ export async function runReliable(
     return why === null;
   });
   const tmpRoot = mkdtempSync(join(tmpdir(), 'zmq-mq-bench-reliable-'));
+  // Also on Ctrl-C (the bench exits from its signal handler, its processes killed first).
+  const removeTmp = (): void => {
+    try {
+      rmSync(tmpRoot, { recursive: true, force: true, maxRetries: 3 });
+    } catch (err) {
+      log(`could not remove ${tmpRoot}: ${(err as Error).message}`);
+    }
+  };
+  process.once('exit', removeTmp);
   try {
     for (const payloadBytes of options.payloads) {
       for (const producers of options.producers) {
@@ -104,7 +113,8 @@ export async function runReliable(
       }
     }
   } finally {
-    rmSync(tmpRoot, { recursive: true, force: true });
+    process.removeListener('exit', removeTmp);
+    removeTmp();
   }
   return run;
 }

@@ -15,7 +15,7 @@ import type { Child, ProcessGroup } from '../processes';
 import { ensurePackage } from './install';
 import { JS_CONSUMER, QUEUE } from './messages';
 import type { DriverId, SystemId, Target } from './messages';
-import { processTree } from './tree';
+import { processTree } from '../proc';
 import * as wire from './zmq-mq-protocol';
 import { Dealer } from 'zeromq';
 

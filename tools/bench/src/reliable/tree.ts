@@ -1,32 +1,9 @@
 // A server as the kernel sees it: the processes under the one the benchmark started (RabbitMQ
 // is a shell script whose child runs the Erlang VM, with helpers of its own), their CPU time
 // and peak memory, and the bytes its data directory takes on disk.
-import { readFileSync, readdirSync, lstatSync } from 'node:fs';
+import { readdirSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
-import { cpuSeconds, memory, parseStatParent } from '../proc';
-
-/** `root` and every process descended from it, now. */
-export function processTree(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirSync('/proc')) {
-    const pid = Number(entry);
-    if (!Number.isInteger(pid) || pid === root) continue;
-    let ppid: number;
-    try {
-      ppid = parseStatParent(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-    } catch {
-      continue; // gone meanwhile
-    }
-    children.set(ppid, [...(children.get(ppid) ?? []), pid]);
-  }
-  const out: number[] = [];
-  const todo = [root];
-  for (let pid = todo.pop(); pid !== undefined; pid = todo.pop()) {
-    out.push(pid);
-    todo.push(...(children.get(pid) ?? []));
-  }
-  return out;
-}
+import { cpuSeconds, memory, processTree } from '../proc';
 
 /** CPU seconds of each process of the tree (a process gone meanwhile is left out). */
 export function treeCpu(root: number): Map<number, number> {
