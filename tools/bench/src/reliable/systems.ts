@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AckPolicy, RetentionPolicy, StorageType, jetstreamManager } from '@nats-io/jetstream';
 import { connect as natsConnect } from '@nats-io/transport-node';
 import { connect as amqpConnect } from 'amqplib';
+import { Dealer } from 'zeromq';
 import { SOCKET_FLAGS, ourBrokerHelp } from '../brokers';
 import { BROKER_MAIN } from '../paths';
 import type { Child, ProcessGroup } from '../processes';
@@ -17,7 +18,6 @@ import { JS_CONSUMER, QUEUE } from './messages';
 import type { DriverId, SystemId, Target } from './messages';
 import { processTree } from '../proc';
 import * as wire from './zmq-mq-protocol';
-import { Dealer } from 'zeromq';
 
 export const NATS_SERVER = '/usr/sbin/nats-server';
 export const RABBITMQ_SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
