@@ -84,7 +84,8 @@ async function startProcess(
   return { endpoints, child, stop: () => child.stop('SIGTERM', 5000) };
 }
 
-const SOCKET_FLAGS = ['--ingress', ANY, '--publish', ANY, '--push', ANY];
+/** Our broker's best-effort sockets, each on an ephemeral loopback port. */
+export const SOCKET_FLAGS = ['--ingress', ANY, '--publish', ANY, '--push', ANY];
 
 function ourBroker(id: 'ours' | 'ours-native', pushFormat: 'payload' | 'full'): BrokerKind {
   return {

@@ -18,6 +18,9 @@ import { hotFunctions } from './profile';
 import type { CpuProfile, HotFunction } from './profile';
 import { medianRun, rateTables, saturationTables } from './report';
 import type { RateSearchResult } from './report';
+import { reliableTables } from './reliable/report';
+import { runReliable } from './reliable/run';
+import type { ReliableRun } from './reliable/run';
 import { runScenario } from './scenario';
 import type { PathResult, ScenarioResult } from './scenario';
 import { searchRate } from './search';
@@ -286,7 +289,8 @@ async function main(): Promise<void> {
   }
   const buildProblem = options.build ? buildBroker() : null;
   const skipped: Record<string, string> = {};
-  const brokers = options.brokers.filter((id) => {
+  // --reliable runs its own systems: the best-effort brokers are not looked at.
+  const brokers = (options.reliable ? [] : options.brokers).filter((id) => {
     const why = id.startsWith('ours') && buildProblem ? buildProblem : unavailable(id);
     if (why) {
       skipped[id] = why;
@@ -311,6 +315,20 @@ async function main(): Promise<void> {
   if (fifo) rates.push(...(await rateSearch(options, brokers, sat, 'fifo')));
   const mem = options.memory ? await memoryTests(options, brokers) : [];
   const profiles = options.profile ? await profileOurs(options, brokers, outDir) : {};
+  const reliable: ReliableRun | null = options.reliable
+    ? await runReliable(
+        group,
+        {
+          systems: options.systems,
+          payloads: options.payloads,
+          producers: options.producers,
+          windowMs: options.windowMs,
+          confirmWindow: options.confirmWindow,
+          prefetch: options.prefetch,
+        },
+        log,
+      )
+    : null;
   const speedAtEnd = checkSpeed('end');
   const command = `npm run bench --${process.argv
     .slice(2)
@@ -339,13 +357,18 @@ async function main(): Promise<void> {
     rateTables(rates),
     memoryTable(mem),
     profileTable(profiles),
-  ].join('\n');
-  const results = { meta, saturation: sat, rateSearch: rates, memory: mem, profiles };
+    reliable ? reliableTables(reliable) : '',
+  ]
+    .join('\n')
+    // Sections that did not run leave empty lines behind.
+    .replace(/\n{3,}/g, '\n\n');
+  const results = { meta, saturation: sat, rateSearch: rates, memory: mem, profiles, reliable };
   writeFileSync(join(outDir, `${options.name}.json`), JSON.stringify(results, null, 2) + '\n');
   writeFileSync(join(outDir, `${options.name}.md`), markdown + '\n');
   const caption = `${command} — ${meta.date}, ${meta.cpus}, commit ${meta.commit}`;
-  writeFileSync(join(outDir, `${options.name}.svg`), renderChart(sat, rates, caption));
-  log(`wrote ${join(options.outDir, options.name)}.{json,md,svg}`);
+  const chart = sat.length + rates.length > 0;
+  if (chart) writeFileSync(join(outDir, `${options.name}.svg`), renderChart(sat, rates, caption));
+  log(`wrote ${join(options.outDir, options.name)}.{json,md${chart ? ',svg' : ''}}`);
   console.log(markdown);
 }
 

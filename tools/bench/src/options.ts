@@ -4,6 +4,8 @@ import { BROKER_IDS } from './brokers';
 import type { BrokerId } from './brokers';
 import type { Meter } from './messages';
 import type { Scheduling } from './processes';
+import { SYSTEM_IDS } from './reliable/messages';
+import type { SystemId } from './reliable/messages';
 
 export interface BenchOptions {
   quick: boolean;
@@ -32,6 +34,14 @@ export interface BenchOptions {
   memoryRatePerSec: number;
   memoryQueueBytes: number;
   profile: boolean;
+  /** Only the durable-queue benchmark (tools/bench/src/reliable/), nothing else. */
+  reliable: boolean;
+  /** The systems of the durable-queue benchmark. */
+  systems: SystemId[];
+  /** Durable queues: unconfirmed publishes per producer at most. */
+  confirmWindow: number;
+  /** Durable queues: unacked deliveries the consumer holds at most (prefetch, credit). */
+  prefetch: number;
   /** Only the machine speed check (tools/bench/src/speed-check.ts), then exit. */
   speedCheckOnly: boolean;
   build: boolean;
@@ -65,8 +75,15 @@ export const USAGE = `usage: npm run bench -- [flags]
   --profile               run our broker once under saturation with --cpu-prof, list top functions
   --no-build              do not rebuild the broker and the bench first
   --speed-check           only time the machine speed check (a register loop and a memory loop)
+  --reliable              only the durable-queue benchmark: confirmed publish + acked consume at
+                          saturation, ours against NATS JetStream and RabbitMQ (installed with
+                          apt-get when missing, as root); payloads 100,1024 and 1,4 producers
+                          (--quick: 100 B, 1 producer)
+  --systems LIST          with --reliable: comma list of ${SYSTEM_IDS.join(', ')} (default: all)
+  --confirm-window N      with --reliable: unconfirmed publishes per producer (default 1000)
+  --prefetch N            with --reliable: unacked deliveries per consumer (default 1000)
   --out DIR               results directory (default bench-results)
-  --name NAME             result file name (default: quick or full)
+  --name NAME             result file name (default: quick or full; reliable or reliable-quick)
   --help`;
 
 function list(value: string | undefined, fallback: number[]): number[] {
@@ -98,6 +115,12 @@ function meterOf(value: string | undefined): Meter {
   throw new Error(`--meter must be zmtp or zeromq, got ${value}`);
 }
 
+/** Result files: bench-results/<name>.{json,md,svg}. */
+function defaultName(quick: boolean, reliable: boolean): string {
+  if (reliable) return quick ? 'reliable-quick' : 'reliable';
+  return quick ? 'quick' : 'full';
+}
+
 export function parseOptions(argv: string[]): BenchOptions {
   const { values } = parseArgs({
     args: argv,
@@ -124,6 +147,10 @@ export function parseOptions(argv: string[]): BenchOptions {
       'memory-queue-bytes': { type: 'string' },
       profile: { type: 'boolean', default: false },
       'speed-check': { type: 'boolean', default: false },
+      reliable: { type: 'boolean', default: false },
+      systems: { type: 'string' },
+      'confirm-window': { type: 'string' },
+      prefetch: { type: 'string' },
       'no-build': { type: 'boolean', default: false },
       out: { type: 'string' },
       name: { type: 'string' },
@@ -131,6 +158,13 @@ export function parseOptions(argv: string[]): BenchOptions {
     },
   });
   const quick = values.quick === true;
+  const reliable = values.reliable === true;
+  for (const flag of ['systems', 'confirm-window', 'prefetch'] as const)
+    if (!reliable && values[flag] !== undefined) throw new Error(`--${flag} needs --reliable`);
+  const systems = (values.systems?.split(',').map((s) => s.trim()) ?? [
+    ...SYSTEM_IDS,
+  ]) as SystemId[];
+  for (const s of systems) if (!SYSTEM_IDS.includes(s)) throw new Error(`unknown system "${s}"`);
   const brokers = (values.brokers?.split(',').map((s) => s.trim()) ?? [
     ...BROKER_IDS,
   ]) as BrokerId[];
@@ -138,7 +172,7 @@ export function parseOptions(argv: string[]): BenchOptions {
   return {
     quick,
     brokers,
-    payloads: list(values.payloads, quick ? [100] : [100, 1024, 16384]),
+    payloads: list(values.payloads, quick ? [100] : reliable ? [100, 1024] : [100, 1024, 16384]),
     producers: list(values.producers, quick ? [1] : [1, 4]),
     windowMs: positive('window', values.window, quick ? 2000 : 3000),
     fixedRate: values.rate === undefined ? null : positive('rate', values.rate, 1),
@@ -146,22 +180,26 @@ export function parseOptions(argv: string[]): BenchOptions {
     scheduling: schedulingOf(values.sched, values.rate !== undefined),
     fifoSearch: values['no-fifo'] !== true,
     meter: meterOf(values.meter),
-    saturation: values['no-saturation'] !== true,
-    rateSearch: values['no-rate-search'] !== true && !quick,
+    saturation: values['no-saturation'] !== true && !reliable,
+    rateSearch: values['no-rate-search'] !== true && !quick && !reliable,
     rateMatrix: values['rate-matrix'] === true,
     confirmations: Math.floor(positive('confirmations', values.confirmations, 2)),
     halfRuns: Math.max(1, Math.floor(positive('half-runs', values['half-runs'], 3))),
-    memory: values['no-memory'] !== true && !quick,
+    memory: values['no-memory'] !== true && !quick && !reliable,
     memoryMessages: Math.floor(positive('memory-messages', values['memory-messages'], 1_000_000)),
     memoryRatePerSec: positive('memory-rate', values['memory-rate'], 100_000),
     memoryQueueBytes: Math.floor(
       positive('memory-queue-bytes', values['memory-queue-bytes'], 128 * 1024 * 1024),
     ),
-    profile: values.profile === true,
+    profile: values.profile === true && !reliable,
+    reliable,
+    systems,
+    confirmWindow: Math.floor(positive('confirm-window', values['confirm-window'], 1000)),
+    prefetch: Math.floor(positive('prefetch', values.prefetch, 1000)),
     speedCheckOnly: values['speed-check'] === true,
     build: values['no-build'] !== true,
     outDir: values.out ?? 'bench-results',
-    name: values.name ?? (quick ? 'quick' : 'full'),
+    name: values.name ?? defaultName(quick, reliable),
     help: values.help === true,
   };
 }

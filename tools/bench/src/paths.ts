@@ -10,6 +10,8 @@ export const LIBZMQ_PROXY_PY = join(REPO_ROOT, 'tools', 'bench', 'python', 'libz
 /** The Python with pyzmq (Debian's); the `python3` on PATH may lack it. */
 export const PYTHON = '/usr/bin/python3';
 
-export function benchScript(name: 'producer' | 'consumer' | 'forwarder'): string {
+export function benchScript(
+  name: 'producer' | 'consumer' | 'forwarder' | 'reliable-producer' | 'reliable-consumer',
+): string {
   return join(BENCH_DIST, `${name}.js`);
 }

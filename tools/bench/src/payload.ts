@@ -48,7 +48,18 @@ export function stampInto(
   sentNs: number,
 ): void {
   template.copy(buf, offset);
-  const at = offset + PREFIX.length;
+  writeHeader(buf, offset + PREFIX.length, producer, seq, sentNs);
+}
+
+/** Writes the header (magic, producer, seq, send time) at `at`: a payload without the topic. */
+export function writeHeader(
+  buf: Buffer,
+  at: number,
+  producer: number,
+  seq: number,
+  sentNs: number,
+): void {
+  buf[at] = MAGIC;
   buf.writeUInt32LE(producer, at + 1);
   buf.writeUInt32LE(seq, at + 5);
   buf.writeDoubleLE(sentNs, at + 9);

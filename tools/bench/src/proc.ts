@@ -1,6 +1,6 @@
 // What the kernel says about the broker process: CPU time and peak memory, from /proc.
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 
 /** utime + stime in clock ticks, from the text of /proc/<pid>/stat. */
 export function parseStatTicks(stat: string): number {
@@ -12,6 +12,13 @@ export function parseStatTicks(stat: string): number {
   if (!Number.isFinite(utime) || !Number.isFinite(stime))
     throw new Error('unreadable /proc stat line');
   return utime + stime;
+}
+
+/** The parent process id, from the text of /proc/<pid>/stat (field 4). */
+export function parseStatParent(stat: string): number {
+  const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  if (!Number.isInteger(ppid)) throw new Error('unreadable /proc stat line');
+  return ppid;
 }
 
 /** A `Vm…:  N kB` field of /proc/<pid>/status in bytes, or NaN when absent. */
@@ -44,4 +51,27 @@ export function cpuSeconds(pid: number): number {
 export function memory(pid: number): { peakRss: number; rss: number } {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   return { peakRss: parseStatusBytes(status, 'VmHWM'), rss: parseStatusBytes(status, 'VmRSS') };
+}
+
+/** `root` and every process descended from it, now. */
+export function processTree(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirSync('/proc')) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === root) continue;
+    let ppid: number;
+    try {
+      ppid = parseStatParent(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+    } catch {
+      continue; // gone meanwhile
+    }
+    children.set(ppid, [...(children.get(ppid) ?? []), pid]);
+  }
+  const out: number[] = [];
+  const todo = [root];
+  for (let pid = todo.pop(); pid !== undefined; pid = todo.pop()) {
+    out.push(pid);
+    todo.push(...(children.get(pid) ?? []));
+  }
+  return out;
 }

@@ -4,6 +4,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { appendFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { processTree } from './proc';
 
 const KEEP_LINES = 200;
 /** Development aid: when set, every child's output lines are also appended to DIR/<name>.log. */
@@ -172,10 +173,16 @@ export class ProcessGroup {
     return this.track(new Child(name, proc));
   }
 
-  /** Any program (brokers). */
-  spawn(name: string, command: string, args: string[], scheduling?: Scheduling): Child {
+  /** Any program (brokers); `env` replaces the environment it inherits. */
+  spawn(
+    name: string,
+    command: string,
+    args: string[],
+    scheduling?: Scheduling,
+    env?: NodeJS.ProcessEnv,
+  ): Child {
     const run = launch(command, args, scheduling);
-    const proc = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     return this.track(new Child(name, proc));
   }
 
@@ -190,8 +197,20 @@ export class ProcessGroup {
     await Promise.all([...this.children].map((c) => c.stop('SIGTERM', graceMs)));
   }
 
-  /** Last resort, synchronous: for process 'exit' and signal handlers. */
+  /**
+   * Last resort, synchronous: for process 'exit' and signal handlers. Kills each child's
+   * descendants too (RabbitMQ's script runs the Erlang VM as its child).
+   */
   killAll(): void {
-    for (const c of this.children) if (c.running) c.proc.kill('SIGKILL');
+    for (const c of this.children) {
+      if (!c.running) continue;
+      for (const pid of processTree(c.pid).reverse()) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone meanwhile
+        }
+      }
+    }
   }
 }

@@ -35,7 +35,8 @@ export function medianRun(runs: ScenarioResult[]): ScenarioResult | null {
 
 export const BASELINE = 'plain';
 
-function num(n: number | null | undefined, digits = 0): string {
+/** A number for a table: grouped thousands, `digits` decimals, — when missing. */
+export function num(n: number | null | undefined, digits = 0): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return '—';
   return n.toLocaleString('en-US', {
     maximumFractionDigits: digits,
@@ -54,7 +55,8 @@ export function ratio(a: number | null | undefined, b: number | null | undefined
   return `${(a / b).toFixed(2)}x`;
 }
 
-function table(header: string[], rows: string[][]): string {
+/** A markdown table. */
+export function table(header: string[], rows: string[][]): string {
   const line = (cells: string[]): string => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map(line)].join('\n');
 }
