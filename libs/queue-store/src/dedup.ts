@@ -13,14 +13,17 @@ export class DedupIndex {
     return this.expiry.size;
   }
 
-  /** True when `id` was added and has not expired at `now`. */
+  /** True when `id` was added and has not expired at `now` (an expired id is forgotten). */
   has(id: string, now: number): boolean {
     const at = this.expiry.get(id);
-    return at !== undefined && at > now;
+    if (at === undefined) return false;
+    if (at > now) return true;
+    this.expiry.delete(id);
+    return false;
   }
 
+  /** Remembers an id that `has` just said is not there. */
   add(id: string, expiresAt: number): void {
-    this.expiry.delete(id);
     this.expiry.set(id, expiresAt);
     if (this.expiry.size > this.maxIds) {
       const first = this.expiry.keys().next();

@@ -28,6 +28,7 @@ import type {
   QueueStats,
   QueueStore,
   ReadyListener,
+  StoredMessage,
 } from './types';
 
 /** Engine-wide figures (for monitoring and the benchmark). */
@@ -52,6 +53,7 @@ interface OpenChunk<R> {
   q: QueueState;
   chunk: Chunk;
   records: R[];
+  messages: StoredMessage[];
 }
 
 class Turn<R> {
@@ -72,6 +74,8 @@ class Turn<R> {
 type Lifecycle = 'new' | 'opening' | 'open' | 'closing' | 'closed';
 
 const MAX_TERM_REASON = 1000;
+/** Placeholder of a leased message still to be read back from the journal. */
+const UNREAD: StoredMessage = { frames: [], topic: '', id: '', publishedAt: 0 };
 
 export class EngineStore<R> implements QueueStore {
   protected readonly options: ResolvedStoreOptions;
@@ -80,7 +84,6 @@ export class EngineStore<R> implements QueueStore {
   private nextQid = 1;
   private readonly listeners: ReadyListener[] = [];
   private dedup: DedupIndex;
-  private readonly pendingIds = new Map<string, Turn<R>>();
   private turn: Turn<R> | undefined;
   private sealTimer: NodeJS.Immediate | undefined;
   private readonly dirtyChunks = new Map<Chunk, QueueState>();
@@ -94,6 +97,8 @@ export class EngineStore<R> implements QueueStore {
   private opening: Promise<void> | undefined;
   private failure: unknown = undefined;
   private failed = false;
+  /** Frame bytes of the records chunks keep in memory. */
+  private cached = 0;
   private readonly figures = {
     turns: 0,
     appendTurns: 0,
@@ -223,7 +228,6 @@ export class EngineStore<R> implements QueueStore {
     const now = Date.now();
     const t = this.currentTurn();
     t.waited = true;
-    const waits = new Set<Turn<R>>([t]);
     const results: AppendResult[] = new Array(batch.length);
     for (let i = 0; i < batch.length; i++) {
       const req = batch[i] as AppendRequest;
@@ -234,9 +238,9 @@ export class EngineStore<R> implements QueueStore {
       }
       const dedupId = req.dedupId;
       if (dedupId !== undefined && dedupId !== '' && this.dedup.has(dedupId, now)) {
+        // Confirmed with this turn: the original is in this turn or an earlier one, and a
+        // flush of this turn's transaction covers every earlier transaction.
         for (const q of targets) q.counters.duplicates++;
-        const original = this.pendingIds.get(dedupId);
-        if (original !== undefined) waits.add(original);
         results[i] = { status: 'duplicate' };
         continue;
       }
@@ -250,18 +254,16 @@ export class EngineStore<R> implements QueueStore {
       const seqs: number[] = [];
       for (const q of targets) {
         if (q.def.overflow === 'drop-oldest') this.makeRoom(q, bytes);
-        seqs.push(this.addMessage(t, q, record, bytes, req.message.publishedAt));
+        seqs.push(this.addMessage(t, q, record, req.message, bytes));
         q.counters.appended++;
       }
       if (dedupId !== undefined && dedupId !== '') {
         this.dedup.add(dedupId, now + this.options.dedupWindowMs);
-        this.pendingIds.set(dedupId, t);
         t.dedupIds.push(dedupId);
       }
       results[i] = { status: 'stored', seqs };
     }
-    const done = waits.size === 1 ? t.done : Promise.all([...waits].map((w) => w.done));
-    return done.then(() => results);
+    return t.done.then(() => results);
   }
 
   /** The queues of a request, or the rejection when one is unknown. */
@@ -342,23 +344,26 @@ export class EngineStore<R> implements QueueStore {
     t: Turn<R>,
     q: QueueState,
     record: R,
+    message: StoredMessage,
     bytes: number,
-    publishedAt: number,
   ): number {
     let open = t.open.get(q);
-    if (open === undefined) {
+    if (open === undefined || open.chunk.bytes + bytes > this.options.chunkBytes) {
       const chunk = new Chunk(q.nextSeq);
       q.chunks.push(chunk);
-      open = { q, chunk, records: [] };
+      open = { q, chunk, records: [], messages: [] };
       t.open.set(q, open);
       t.chunks.push(open);
     }
     const seq = q.nextSeq++;
     const chunk = open.chunk;
-    const e = new Entry(q, chunk, chunk.entries.length, seq, bytes, publishedAt);
+    const e = new Entry(q, chunk, chunk.entries.length, seq, bytes, message.publishedAt);
     chunk.entries.push(e);
     chunk.live++;
+    chunk.unleased++;
+    chunk.bytes += bytes;
     open.records.push(record);
+    open.messages.push(message);
     q.fresh.push(e);
     q.count++;
     q.bytes += bytes;
@@ -391,7 +396,7 @@ export class EngineStore<R> implements QueueStore {
     }
     let wrote = false;
     if (t !== undefined) {
-      for (const { q, chunk, records } of t.chunks) {
+      for (const { q, chunk, records, messages } of t.chunks) {
         if (chunk.live === 0) {
           if (!chunk.removed) q.removeChunk(chunk);
           continue;
@@ -406,6 +411,10 @@ export class EngineStore<R> implements QueueStore {
         }
         this.journal.putChunk(q.qid, chunk.firstSeq, records, bytes, publishedAt);
         chunk.written = true;
+        if (this.cached + chunk.bytes <= this.options.cacheBytes) {
+          chunk.messages = messages;
+          this.cached += chunk.bytes;
+        }
         chunk.states = settled ? chunk.buildStates() : new Uint8Array(chunk.entries.length);
         if (settled) this.journal.putStates(q.qid, chunk.firstSeq, chunk.states);
         this.figures.writtenMessages += chunk.entries.length;
@@ -448,7 +457,6 @@ export class EngineStore<R> implements QueueStore {
       if (seq > q.visibleSeq) q.visibleSeq = seq;
       this.markReady(q);
     }
-    for (const id of t.dedupIds) if (this.pendingIds.get(id) === t) this.pendingIds.delete(id);
     t.resolve();
   }
 
@@ -470,6 +478,7 @@ export class EngineStore<R> implements QueueStore {
       const q = this.queueOf(queue);
       const now = Date.now();
       const out: Delivery[] = [];
+      const unread: Delivery[] = [];
       const maxAge = q.def.maxAgeMs;
       while (out.length < max) {
         let e = q.peekReturned();
@@ -483,8 +492,11 @@ export class EngineStore<R> implements QueueStore {
           this.kill(e, 'expired');
           continue;
         }
-        out.push(this.startLease(q, e, ackWaitMs, now));
+        const d = this.startLease(q, e, ackWaitMs, now);
+        out.push(d);
+        if (d.message === UNREAD) unread.push(d);
       }
+      if (unread.length > 0) this.readBack(q, unread);
       if (out.length > 0) this.leaseAlarm.arm(now + ackWaitMs);
       return Promise.resolve(out);
     } catch (err) {
@@ -492,7 +504,26 @@ export class EngineStore<R> implements QueueStore {
     }
   }
 
+  /** Fills in messages not in the cache, reading each chunk once. */
+  private readBack(q: QueueState, ds: Delivery[]): void {
+    let i = 0;
+    while (i < ds.length) {
+      const chunk = (ds[i]?.handle as Entry).chunk;
+      const run: Delivery[] = [];
+      while (i < ds.length && (ds[i]?.handle as Entry).chunk === chunk)
+        run.push(ds[i++] as Delivery);
+      const messages = this.journal.readMessages(
+        q.qid,
+        chunk.firstSeq,
+        run.map((d) => (d.handle as Entry).index),
+      );
+      run.forEach((d, k) => (d.message = messages[k] as StoredMessage));
+    }
+  }
+
   private startLease(q: QueueState, e: Entry, ackWaitMs: number, now: number): Delivery {
+    const message = e.chunk.messages?.[e.index] ?? UNREAD;
+    if (e.attempts === 0) this.leasedOnce(e.chunk);
     this.detach(e);
     e.state = EntryState.Leased;
     e.attempts++;
@@ -507,9 +538,21 @@ export class EngineStore<R> implements QueueStore {
       queue: q.def.name,
       seq: e.seq,
       attempt: e.attempts,
-      message: this.journal.readMessage(q.qid, e.chunk.firstSeq, e.index),
+      message,
       handle: e,
     };
+  }
+
+  /** One more message of the chunk was leased (or dropped) for the first time. */
+  private leasedOnce(chunk: Chunk): void {
+    chunk.unleased--;
+    if (chunk.unleased === 0) this.uncache(chunk);
+  }
+
+  private uncache(chunk: Chunk): void {
+    if (chunk.messages === undefined) return;
+    chunk.messages = undefined;
+    this.cached -= chunk.bytes;
   }
 
   private joinGroup(q: QueueState, e: Entry, ackWaitMs: number): void {
@@ -682,6 +725,7 @@ export class EngineStore<R> implements QueueStore {
 
   /** Removes the message from its queue for good (ack, drop, dead letter). */
   private settle(e: Entry): void {
+    if (e.attempts === 0 && e.state !== EntryState.Settled) this.leasedOnce(e.chunk);
     this.detach(e);
     e.state = EntryState.Settled;
     const q = e.queue;
@@ -692,6 +736,7 @@ export class EngineStore<R> implements QueueStore {
     chunk.live--;
     if (chunk.live === 0) {
       q.removeChunk(chunk);
+      this.uncache(chunk);
       this.dirtyChunks.delete(chunk);
       if (chunk.written) this.journal.deleteChunk(q.qid, chunk.firstSeq);
     } else {
@@ -714,7 +759,11 @@ export class EngineStore<R> implements QueueStore {
       q.counters.deadDropped++;
     } else {
       const deadAt = Date.now();
-      const record = this.journal.readRecord(q.qid, e.chunk.firstSeq, e.index);
+      const cached = e.chunk.messages?.[e.index];
+      const record =
+        cached === undefined
+          ? this.journal.readRecord(q.qid, e.chunk.firstSeq, e.index)
+          : this.journal.encode(cached);
       this.journal.putDead(q.qid, e.seq, record, {
         reason,
         attempts: e.attempts,
@@ -816,7 +865,7 @@ export class EngineStore<R> implements QueueStore {
       q.dead.delete(seq);
       this.journal.deleteDead(q.qid, seq);
       if (d === undefined) continue;
-      this.addMessage(t, q, d.record, meta.bytes, d.message.publishedAt);
+      this.addMessage(t, q, d.record, d.message, meta.bytes);
       q.counters.replayed++;
       n++;
     }
@@ -864,12 +913,12 @@ export class EngineStore<R> implements QueueStore {
   private rebuild(loaded: LoadedState): void {
     this.queues.clear();
     this.byQid.clear();
-    this.pendingIds.clear();
     this.dirtyChunks.clear();
     this.readyQueues.clear();
     this.failed = false;
     this.failure = undefined;
     this.dedup = new DedupIndex(this.options.dedupMaxIds);
+    this.cached = 0;
     while (this.delays.pop() !== undefined);
     this.nextQid = 1;
     for (const lq of loaded.queues) {
@@ -901,6 +950,7 @@ export class EngineStore<R> implements QueueStore {
         q.count++;
         q.bytes += e.bytes;
         if (st === 0) {
+          chunk.unleased++;
           q.fresh.push(e);
         } else {
           // Delivered before the restart and not acked: back to the queue, the attempt counts on.

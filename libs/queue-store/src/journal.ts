@@ -79,7 +79,8 @@ export interface Journal<R> {
   ): void;
   putStates(qid: number, firstSeq: number, states: Uint8Array): void;
   deleteChunk(qid: number, firstSeq: number): void;
-  readMessage(qid: number, firstSeq: number, index: number): StoredMessage;
+  /** Messages of one chunk, read back from storage. */
+  readMessages(qid: number, firstSeq: number, indexes: number[]): StoredMessage[];
   readRecord(qid: number, firstSeq: number, index: number): R;
   putDead(
     qid: number,
@@ -105,14 +106,10 @@ interface MemoryDead {
 
 const key = (qid: number, n: number): string => `${qid}:${n}`;
 
-function copyMessage(m: StoredMessage): StoredMessage {
-  return { frames: [...m.frames], topic: m.topic, id: m.id, publishedAt: m.publishedAt };
-}
-
 /**
  * Keeps everything in Maps of this object: nothing on disk. Its contents outlive a
- * close/open of the store that uses it (a restart without a crash, for tests); frames are
- * kept by reference, so callers must not change a Buffer after appending it.
+ * close/open of the store that uses it (a restart without a crash, for tests). Messages are
+ * kept and handed out by reference (the StoredMessage contract: read-only once appended).
  */
 export class MemoryJournal implements Journal<StoredMessage> {
   private readonly queues = new Map<number, LoadedQueue>();
@@ -155,7 +152,7 @@ export class MemoryJournal implements Journal<StoredMessage> {
   }
 
   encode(message: StoredMessage): StoredMessage {
-    return copyMessage(message);
+    return message;
   }
 
   putQueue(qid: number, def: QueueDefinition, nextSeq: number): void {
@@ -175,8 +172,8 @@ export class MemoryJournal implements Journal<StoredMessage> {
     this.states.delete(key(qid, firstSeq));
   }
 
-  readMessage(qid: number, firstSeq: number, index: number): StoredMessage {
-    return copyMessage(this.readRecord(qid, firstSeq, index));
+  readMessages(qid: number, firstSeq: number, indexes: number[]): StoredMessage[] {
+    return indexes.map((i) => this.readRecord(qid, firstSeq, i));
   }
 
   readRecord(qid: number, firstSeq: number, index: number): StoredMessage {
@@ -198,7 +195,7 @@ export class MemoryJournal implements Journal<StoredMessage> {
     const d = this.dead.get(key(qid, seq))?.dead;
     if (d === undefined) return undefined;
     return {
-      message: copyMessage(d.record),
+      message: d.record,
       record: d.record,
       reason: d.reason,
       attempts: d.attempts,

@@ -155,10 +155,13 @@ export class LmdbJournal implements Journal<Buffer> {
     this.track(this.leases.remove([qid, firstSeq]));
   }
 
-  readMessage(qid: number, firstSeq: number, index: number): StoredMessage {
+  readMessages(qid: number, firstSeq: number, indexes: number[]): StoredMessage[] {
     const where = `chunk ${qid}:${firstSeq}`;
-    const { record, publishedAt } = chunkRecord(this.chunk(qid, firstSeq), index, where);
-    return decodeRecord(record, publishedAt, where);
+    const buf = this.chunk(qid, firstSeq);
+    return indexes.map((i) => {
+      const { record, publishedAt } = chunkRecord(buf, i, where);
+      return decodeRecord(record, publishedAt, where);
+    });
   }
 
   readRecord(qid: number, firstSeq: number, index: number): Buffer {

@@ -12,6 +12,10 @@ export interface StoreOptions {
   dedupMaxIds?: number;
   /** Period (ms) of the housekeeping timer: dedup pruning and the maxAgeMs sweep. */
   maintenanceIntervalMs?: number;
+  /** Frame bytes of one queue's messages written under one key (a chunk); a bigger turn makes several chunks. */
+  chunkBytes?: number;
+  /** Frame bytes of appended messages kept in memory until their first lease (saves reading them back). */
+  cacheBytes?: number;
 }
 
 export interface ResolvedStoreOptions {
@@ -19,6 +23,8 @@ export interface ResolvedStoreOptions {
   dedupWindowMs: number;
   dedupMaxIds: number;
   maintenanceIntervalMs: number;
+  chunkBytes: number;
+  cacheBytes: number;
 }
 
 export const DEFAULT_MAX_DELIVERIES = 5;
@@ -30,6 +36,10 @@ export const DEFAULT_DEDUP_WINDOW_MS = 120_000;
 export const DEFAULT_DEDUP_MAX_IDS = 10_000_000;
 /** In ms. */
 export const DEFAULT_MAINTENANCE_INTERVAL_MS = 1_000;
+/** 64 KiB. */
+export const DEFAULT_CHUNK_BYTES = 64 * 1024;
+/** 64 MiB. */
+export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
 
 function int(
   input: Record<string, unknown>,
@@ -60,5 +70,7 @@ export function parseStoreOptions(input: StoreOptions = {}): ResolvedStoreOption
       1,
       2 ** 31 - 1,
     ),
+    chunkBytes: int(rec, 'chunkBytes', DEFAULT_CHUNK_BYTES, 1, 2 ** 30),
+    cacheBytes: int(rec, 'cacheBytes', DEFAULT_CACHE_BYTES, 0, Number.MAX_SAFE_INTEGER),
   };
 }

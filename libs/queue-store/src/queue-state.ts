@@ -5,7 +5,7 @@
 import type { QueueDefinition } from './definition';
 import { SETTLED } from './journal';
 import { Deque, MinHeap } from './structures';
-import type { QueueCounters } from './types';
+import type { QueueCounters, StoredMessage } from './types';
 
 /** Where a live message is. */
 export const EntryState = {
@@ -45,6 +45,12 @@ export class Chunk {
   states: Uint8Array | undefined = undefined;
   written = false;
   removed = false;
+  /** Frame bytes of its messages. */
+  bytes = 0;
+  /** Messages never leased yet. */
+  unleased = 0;
+  /** The messages as appended, kept until each was leased once (a cache: no read back). */
+  messages: StoredMessage[] | undefined = undefined;
 
   constructor(readonly firstSeq: number) {}
 

@@ -5,7 +5,10 @@
  */
 import type { QueueDefinition, QueueDefinitionInput, QueueLimit } from './definition';
 
-/** A message as a queue holds it. */
+/**
+ * A message as a queue holds it. Read-only once appended: a store may keep the object and
+ * its Buffers and hand the same object out in deliveries (of every queue it went to).
+ */
 export interface StoredMessage {
   /** The message as published: frame 0 `topic SP payload`, then the optional metadata frame, ... */
   frames: Buffer[];
