@@ -1,17 +1,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { LmdbStore, type QueueStore } from '../src';
+import { LmdbStore, type LmdbStoreOptions, type QueueStore } from '../src';
 import { storeConformance } from '../src/testing';
 
 const dirs: string[] = [];
-const paths = new WeakMap<QueueStore, string>();
-const engine = new WeakMap<QueueStore, object>();
+const settings = new WeakMap<QueueStore, LmdbStoreOptions>();
 
-function lmdb(path: string, opts: object): LmdbStore {
-  const store = new LmdbStore({ path, ...opts });
-  paths.set(store, path);
-  engine.set(store, opts);
+function lmdb(options: LmdbStoreOptions): LmdbStore {
+  const store = new LmdbStore(options);
+  settings.set(store, options);
   return store;
 }
 
@@ -19,18 +17,25 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-for (const overlappingSync of [true, false]) {
+const variants: Array<[string, Partial<LmdbStoreOptions>]> = [
+  ['overlappingSync', { overlappingSync: true }],
+  ['without overlappingSync', { overlappingSync: false }],
+  // Every lease reads back from disk; a turn's messages spread over many chunks.
+  ['no cache, 100-byte chunks', { cacheBytes: 0, chunkBytes: 100 }],
+];
+
+for (const [label, extra] of variants) {
   storeConformance(
-    `LmdbStore overlappingSync=${overlappingSync}`,
+    `LmdbStore ${label}`,
     (opts) => {
-      const dir = mkdtempSync(join(tmpdir(), 'zmq-mq-store-'));
-      dirs.push(dir);
-      return lmdb(dir, { ...opts, overlappingSync });
+      const path = mkdtempSync(join(tmpdir(), 'zmq-mq-store-'));
+      dirs.push(path);
+      return lmdb({ ...opts, ...extra, path });
     },
     {
       reopen: async (store) => {
         await store.close();
-        const next = lmdb(paths.get(store) as string, engine.get(store) as object);
+        const next = lmdb(settings.get(store) as LmdbStoreOptions);
         await next.open();
         return next;
       },
