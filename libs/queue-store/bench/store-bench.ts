@@ -4,10 +4,12 @@
  *
  * usage: node libs/queue-store/bench/run.mjs [--messages N] [--sizes 100,1024]
  *        [--batch 100] [--window 64] [--store lmdb|memory|both] [--overlapping true|false|both]
+ *        [--dedup true|false]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { LmdbStore, MemoryStore, type AppendRequest, type QueueStore } from '../src';
 
 interface Args {
@@ -17,6 +19,7 @@ interface Args {
   window: number;
   stores: string[];
   overlapping: boolean[];
+  dedup: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -33,8 +36,11 @@ function parseArgs(argv: string[]): Args {
     window: Number(get('window', '64')),
     stores: store === 'both' ? ['memory', 'lmdb'] : [store],
     overlapping: overlapping === 'both' ? [true, false] : [overlapping === 'true'],
+    dedup: get('dedup', 'true') === 'true',
   };
 }
+
+let withDedup = true;
 
 function requests(n: number, size: number, from: number): AppendRequest[] {
   const topic = 'orders.created';
@@ -50,7 +56,7 @@ function requests(n: number, size: number, from: number): AppendRequest[] {
         publishedAt: Date.now(),
       },
       queues: ['bench'],
-      dedupId: id,
+      dedupId: withDedup ? id : undefined,
     });
   }
   return out;
@@ -59,6 +65,8 @@ function requests(n: number, size: number, from: number): AppendRequest[] {
 interface Result {
   seconds: number;
   cpuSeconds: number;
+  /** Time the main thread (the event loop) was busy. */
+  mainSeconds: number;
   confirmed: number;
   acked: number;
 }
@@ -89,6 +97,7 @@ async function flow(
     store.onReady(() => drain());
   });
   const cpu0 = process.cpuUsage();
+  const elu0 = performance.eventLoopUtilization();
   const t0 = process.hrtime.bigint();
   while (sent < total) {
     while (inflight < window && sent < total) {
@@ -107,7 +116,14 @@ async function flow(
   await done;
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
-  return { seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, confirmed, acked };
+  const elu = performance.eventLoopUtilization(elu0);
+  return {
+    seconds,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    mainSeconds: elu.active / 1e3,
+    confirmed,
+    acked,
+  };
 }
 
 async function footprint(path: string, size: number, n: number): Promise<string> {
@@ -133,8 +149,9 @@ const mb = (b: number): string => `${(b / 1024 / 1024).toFixed(1)} MiB`;
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  withDedup = args.dedup;
   console.log(
-    `queue-store bench: ${args.messages} messages, append calls of ${args.batch} with dedup ids, ` +
+    `queue-store bench: ${args.messages} messages, append calls of ${args.batch} ${withDedup ? 'with' : 'without'} dedup ids, ` +
       `${args.window} calls in flight, lease 1000 + ack per ready turn`,
   );
   for (const size of args.sizes) {
@@ -159,7 +176,8 @@ async function main(): Promise<void> {
         const e = store.engineStats();
         let line =
           `${size} B ${label}: ${Math.round(rate)} msg/s appended+leased+acked, ` +
-          `${((r.seconds * 1e6) / r.acked).toFixed(2)} us/msg wall, ${((r.cpuSeconds * 1e6) / r.acked).toFixed(2)} us/msg CPU; ` +
+          `${((r.seconds * 1e6) / r.acked).toFixed(2)} us/msg wall, ${((r.cpuSeconds * 1e6) / r.acked).toFixed(2)} us/msg CPU ` +
+          `(main thread busy ${((r.mainSeconds * 1e6) / r.acked).toFixed(2)}); ` +
           `${e.appendTurns} append turns (${(r.confirmed / e.appendTurns).toFixed(0)} msgs each)`;
         if (store instanceof LmdbStore) {
           const m = store.metrics();

@@ -71,6 +71,25 @@ class Turn<R> {
   });
 }
 
+/** A delivery of this engine; its entry is private (not serialized, not spread). */
+class EngineDelivery implements Delivery {
+  readonly #entry: Entry;
+
+  constructor(
+    readonly queue: string,
+    readonly seq: number,
+    readonly attempt: number,
+    public message: StoredMessage,
+    entry: Entry,
+  ) {
+    this.#entry = entry;
+  }
+
+  get handle(): Entry {
+    return this.#entry;
+  }
+}
+
 type Lifecycle = 'new' | 'opening' | 'open' | 'closing' | 'closed';
 
 const MAX_TERM_REASON = 1000;
@@ -534,13 +553,7 @@ export class EngineStore<R> implements QueueStore {
     q.counters.delivered++;
     if (e.attempts > 1) q.counters.redelivered++;
     this.setState(q, e, e.attempts);
-    return {
-      queue: q.def.name,
-      seq: e.seq,
-      attempt: e.attempts,
-      message,
-      handle: e,
-    };
+    return new EngineDelivery(q.def.name, e.seq, e.attempts, message, e);
   }
 
   /** One more message of the chunk was leased (or dropped) for the first time. */

@@ -41,6 +41,22 @@ describe('EngineStore', () => {
     await store.close();
   });
 
+  it('keeps its handle out of a serialized delivery', async () => {
+    const store = new EngineStore(new MemoryJournal());
+    await store.open();
+    await store.declare({ name: 'q', prefixes: [''] });
+    await store.append(batch(0, 1, 3));
+    const [d] = await store.lease('q', 1, 1000);
+    expect(Object.keys(JSON.parse(JSON.stringify(d)))).toEqual([
+      'queue',
+      'seq',
+      'attempt',
+      'message',
+    ]);
+    expect(d?.handle).toBeDefined();
+    await store.close();
+  });
+
   it('counts group commits: one durability wait per turn of appends', async () => {
     const store = new EngineStore(new MemoryJournal());
     await store.open();
