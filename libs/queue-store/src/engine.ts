@@ -204,6 +204,7 @@ export class EngineStore<R> implements QueueStore {
       this.byQid.set(q.qid, q);
     } else {
       q.def = def;
+      this.trimDead(q);
     }
     this.journal.putQueue(q.qid, def, q.nextSeq);
     await this.durable('declare');

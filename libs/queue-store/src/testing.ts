@@ -671,6 +671,14 @@ export function storeConformance(
           expect(more).toBeGreaterThan(must(seqs[5]));
         });
 
+        it('finishes appends still in flight when closed', async () => {
+          let store = await withQueue();
+          const pending = store.append([{ message: testMessage(1), queues: ['q'] }]);
+          store = await restart(store);
+          expect((await pending)[0]?.status).toBe('stored');
+          expect(store.stats('q').messages).toBe(1);
+        });
+
         it('redelivers a delayed nak at once after a restart, attempt counted on', async () => {
           let store = await withQueue();
           await put(store, 1, 1);
