@@ -114,6 +114,7 @@ export class EngineStore<R> implements QueueStore {
   private readyScheduled = false;
   private lifecycle: Lifecycle = 'new';
   private opening: Promise<void> | undefined;
+  private closing: Promise<void> | undefined;
   private failure: unknown = undefined;
   private failed = false;
   /** Frame bytes of the records chunks keep in memory. */
@@ -157,7 +158,13 @@ export class EngineStore<R> implements QueueStore {
     return this.opening;
   }
 
-  async close(): Promise<void> {
+  close(): Promise<void> {
+    if (this.lifecycle === 'closing' && this.closing !== undefined) return this.closing;
+    this.closing = this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
     if (this.lifecycle === 'opening') await this.opening?.catch(() => undefined);
     if (this.lifecycle !== 'open') return;
     this.lifecycle = 'closing';

@@ -292,7 +292,7 @@ export function storeConformance(
 
       it('refuses every operation once closed', async () => {
         const store = await withQueue();
-        await store.close();
+        await Promise.all([store.close(), store.close()]);
         await store.close();
         await expect(
           store.append([{ message: testMessage(1), queues: ['q'] }]),
