@@ -42,19 +42,24 @@ function parseArgs(argv: string[]): Args {
 
 let withDedup = true;
 
-function requests(n: number, size: number, from: number): AppendRequest[] {
+const frameCache = new Map<number, Buffer>();
+
+/** Requests for messages n = from..from+count-1; all share one frame (read-only once appended). */
+function requests(count: number, size: number, from: number): AppendRequest[] {
   const topic = 'orders.created';
-  const payload = Buffer.alloc(Math.max(0, size - topic.length - 1), 0x61);
+  let frame = frameCache.get(size);
+  if (frame === undefined) {
+    frame = Buffer.concat([
+      Buffer.from(`${topic} `),
+      Buffer.alloc(Math.max(0, size - topic.length - 1), 0x61),
+    ]);
+    frameCache.set(size, frame);
+  }
   const out: AppendRequest[] = [];
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < count; i++) {
     const id = `id-${from + i}`;
     out.push({
-      message: {
-        frames: [Buffer.concat([Buffer.from(`${topic} `), payload])],
-        topic,
-        id,
-        publishedAt: Date.now(),
-      },
+      message: { frames: [frame], topic, id, publishedAt: Date.now() },
       queues: ['bench'],
       dedupId: withDedup ? id : undefined,
     });
