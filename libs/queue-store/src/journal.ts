@@ -61,8 +61,8 @@ export interface JournalDead<R> {
 
 /**
  * A storage back end. Writes are issued synchronously and become durable together;
- * `durable()` resolves when every write issued before the call is durable. A failed write
- * is reported through the `onFailure` callback the journal was made with.
+ * `durable()` resolves when every write issued before the call is durable and rejects
+ * when one of them failed (a journal may also report such a failure as it happens).
  * `R` is the encoded form of a message, made once per message by `encode`.
  */
 export interface Journal<R> {
