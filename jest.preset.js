@@ -15,6 +15,8 @@ module.exports = {
     '^@zmq-mq/broker$': path.join(root, 'libs/broker/src/index.ts'),
     '^@zmq-mq/client$': path.join(root, 'libs/client/src/index.ts'),
     '^@zmq-mq/client/testing$': path.join(root, 'libs/client/src/testing.ts'),
+    '^@zmq-mq/queue-store$': path.join(root, 'libs/queue-store/src/index.ts'),
+    '^@zmq-mq/queue-store/testing$': path.join(root, 'libs/queue-store/src/testing.ts'),
   },
   testMatch: ['**/?(*.)+(spec|test).ts'],
   reporters: ['default', path.join(root, 'tools/scripts/jest-summary-reporter.js')],

@@ -1,0 +1,5 @@
+export default {
+  displayName: 'queue-store',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};
