@@ -1,4 +1,5 @@
-export { Broker, MAX_MESSAGE_FRAMES } from './broker';
+export { Broker } from './broker';
+export { MAX_MESSAGE_FRAMES } from './work-path';
 export {
   DEFAULT_INGRESS,
   DEFAULT_PUBLISH,
@@ -28,7 +29,10 @@ export { DROP_REASONS, MALFORMED_KINDS } from './stats';
 export { BrokerErrorCode, BindError, BrokerStateError, isZmqError } from './errors';
 export { createLogger, flushLogger } from './logger';
 
-export type { BrokerEndpoints, StopReport, BrokerStatsSnapshot } from './broker';
+export type { StopReport } from './broker';
+export type { BrokerEndpoints } from './sockets';
+export type { BrokerStatsSnapshot } from './stats-snapshot';
+export type { BrokerMode } from './forwarding';
 export type {
   BrokerOptions,
   BrokerOptionsInput,
@@ -39,5 +43,5 @@ export type {
   MonitorAddress,
 } from './options';
 export type { WorkMessage, OfferResult } from './work-queue';
-export type { DropReason, MalformedKind } from './stats';
+export type { DropReason, MalformedKind, PeerRole } from './stats';
 export type { Logger } from './logger';
