@@ -1,7 +1,6 @@
 import { isUtf8 } from 'node:buffer';
-import { MAX_TOPIC_BYTES, SEPARATOR } from '@zmq-mq/protocol';
+import { isZmqError, MAX_TOPIC_BYTES, SEPARATOR } from '@zmq-mq/protocol';
 import type { Push } from 'zeromq';
-import { isZmqError } from './errors';
 import type { PathsHost } from './forwarding';
 import type { Logger } from './logger';
 import type { PushPolicy } from './options';

@@ -12,7 +12,17 @@ export {
   OptionError,
   isZmqMqError,
 } from './errors';
-export { needsIpv6 } from './endpoint';
+export {
+  DEFAULT_INGRESS,
+  DEFAULT_PUBLISH,
+  DEFAULT_PUSH,
+  parseBindEndpoint,
+  parseConnectEndpoints,
+  needsIpv6,
+} from './endpoint';
+export { PUSH_FORMATS } from './push-format';
+export { parseInteger, parseChoice } from './option-values';
+export { isZmqError } from './zmq-error';
 export { MAX_INT32 } from './limits';
 export { SEPARATOR, asBuffer, encodeFrame, splitFrame, payloadOf, parseFrame } from './frame';
 export {
@@ -65,6 +75,8 @@ export {
 export { topic, defineTopics, encodeTyped, decodeTyped } from './typed-topics';
 
 export type { FrameErrorKind, CodecErrorReason } from './errors';
+export type { PushFormat } from './push-format';
+export type { IntegerRange } from './option-values';
 export type { SplitFrame } from './frame';
 export type { ZmtpSocketType } from './zmtp';
 export type { Codec, CodecName } from './codec';

@@ -3,7 +3,19 @@
  * `bytes.split(b' ', 1)` and fast-check arbitraries for topics and payloads.
  */
 import fc from 'fast-check';
+import { OptionError } from './errors';
 import { MAX_TOPIC_BYTES } from './topics';
+
+/** The message of the OptionError that `fn` throws; throws if it throws nothing or another error. */
+export function optionProblem(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof OptionError) return err.message;
+    throw new Error(`expected an OptionError, got ${String(err)}`, { cause: err });
+  }
+  throw new Error('expected an OptionError, nothing was thrown');
+}
 
 /** Python's `frame.split(b' ', 1)`, written naively byte by byte as a reference model. */
 export function pythonSplit(frame: Uint8Array): Uint8Array[] {
