@@ -23,6 +23,7 @@ export {
 export { PUSH_FORMATS } from './push-format';
 export { parseInteger, parseChoice } from './option-values';
 export { isZmqError } from './zmq-error';
+export { STOP_SIGNAL_WINDOW_MS, handleStopSignals, signalExitCode } from './stop-signals';
 export { MAX_INT32 } from './limits';
 export { SEPARATOR, asBuffer, encodeFrame, splitFrame, payloadOf, parseFrame } from './frame';
 export {
@@ -77,6 +78,7 @@ export { topic, defineTopics, encodeTyped, decodeTyped } from './typed-topics';
 export type { FrameErrorKind, CodecErrorReason } from './errors';
 export type { PushFormat } from './push-format';
 export type { IntegerRange } from './option-values';
+export type { StopRequests, SignalSource, StopSignalOptions } from './stop-signals';
 export type { SplitFrame } from './frame';
 export type { ZmtpSocketType } from './zmtp';
 export type { Codec, CodecName } from './codec';
