@@ -1,7 +1,6 @@
-import { Broker, BindError } from '@zmq-mq/broker';
+import { Broker, BindError, createLogger } from '@zmq-mq/broker';
+import { handleStopSignals, signalExitCode, STOP_SIGNAL_WINDOW_MS } from '@zmq-mq/protocol';
 import { parseCli } from './cli';
-
-const SIGNAL_NUMBERS: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
 
 async function main(): Promise<void> {
   const cli = parseCli(process.argv.slice(2), process.env);
@@ -9,37 +8,43 @@ async function main(): Promise<void> {
     (cli.code === 0 ? process.stdout : process.stderr).write(cli.output.trimEnd() + '\n');
     process.exit(cli.code);
   }
-  const broker = new Broker(cli.options);
-  let stopping = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      process.stderr.write(`zmq-mq-broker: second ${signal}, exiting at once\n`);
-      const code = 128 + (SIGNAL_NUMBERS[signal] ?? 1);
-      // The proxy threads must end first: process.exit() waits for libzmq, which waits for them.
-      // abort() also counts what the work queue held as `shutdown` drops and logs the summary.
-      broker.abort().then(
-        () => process.exit(code),
-        (err: unknown) => {
-          process.stderr.write(`zmq-mq-broker: error while aborting: ${String(err)}\n`);
-          process.exit(code);
-        },
-      );
-      return;
-    }
-    stopping = true;
-    broker.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        process.stderr.write(`zmq-mq-broker: error while stopping: ${String(err)}\n`);
-        process.exit(1);
-      },
-    );
-  };
+  const log = createLogger(cli.options.logLevel);
+  const broker = new Broker(cli.options, { logger: log });
   // SIGHUP (the terminal closed, or a supervisor's stop) stops gracefully too: by default it
   // would kill the process at once, with no drain and no counts.
-  process.on('SIGHUP', onSignal);
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  handleStopSignals(
+    {
+      stop: () => {
+        broker.stop().then(
+          () => process.exit(0),
+          (err: unknown) => {
+            process.stderr.write(`zmq-mq-broker: error while stopping: ${String(err)}\n`);
+            process.exit(1);
+          },
+        );
+      },
+      exitNow: (signal) => {
+        process.stderr.write(`zmq-mq-broker: second ${signal}, exiting at once\n`);
+        const code = signalExitCode(signal);
+        // The proxy threads must end first: process.exit() waits for libzmq, which waits for
+        // them. abort() also counts what the work queue held as `shutdown` drops and logs the
+        // summary.
+        broker.abort().then(
+          () => process.exit(code),
+          (err: unknown) => {
+            process.stderr.write(`zmq-mq-broker: error while aborting: ${String(err)}\n`);
+            process.exit(code);
+          },
+        );
+      },
+      repeated: (signal, afterMs) =>
+        log.debug(
+          { signal, afterMs, windowMs: STOP_SIGNAL_WINDOW_MS },
+          'stop signal repeated within the window: the same request, still stopping',
+        ),
+    },
+    { signals: ['SIGHUP', 'SIGINT', 'SIGTERM'] },
+  );
   try {
     await broker.start();
   } catch (err) {

@@ -1,4 +1,4 @@
-import { OptionError } from '@zmq-mq/protocol';
+import { handleStopSignals, OptionError, signalExitCode } from '@zmq-mq/protocol';
 import { parseCli } from './cli';
 import { consume } from './consume';
 
@@ -9,12 +9,14 @@ async function main(): Promise<void> {
     process.exit(cli.code);
   }
   const stop = new AbortController();
-  const onSignal = (): void => {
-    if (stop.signal.aborted) process.exit(130); // a second signal: at once
-    stop.abort();
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
+  // One Ctrl-C under npm arrives twice (see handleStopSignals): one stop; a later signal exits.
+  handleStopSignals(
+    {
+      stop: () => stop.abort(),
+      exitNow: (signal) => process.exit(signalExitCode(signal)),
+    },
+    { signals: ['SIGINT', 'SIGTERM'] },
+  );
   process.exitCode = await consume(cli.options, process, stop.signal);
 }
 

@@ -9,17 +9,21 @@ export class TestProcess {
   private readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   private waiters: Array<() => void> = [];
   private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
+  private readonly detached: boolean;
 
   constructor(
     command: string,
     args: readonly string[],
-    options: { env?: NodeJS.ProcessEnv; cwd?: string; stdin?: string } = {},
+    options: { env?: NodeJS.ProcessEnv; cwd?: string; stdin?: string; detached?: boolean } = {},
   ) {
     this.child = spawn(command, args, {
       cwd: options.cwd ?? REPO_ROOT,
       env: { ...process.env, ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
+      // A process group of its own (setsid), as a terminal gives the command it runs.
+      detached: options.detached === true,
     });
+    this.detached = options.detached === true;
     this.collect(this.child.stdout, this.stdoutLines);
     this.collect(this.child.stderr, this.stderrLines);
     if (options.stdin !== undefined) this.child.stdin?.end(options.stdin);
@@ -139,9 +143,26 @@ export class TestProcess {
     return this.waitForExit(timeoutMs);
   }
 
-  /** For afterEach: make sure nothing outlives the test. */
+  /**
+   * Sends `signal` to every process of the group (started with `detached`), as Ctrl-C in a
+   * terminal does to the foreground group: a wrapper such as npm and the program it runs.
+   */
+  signalGroup(signal: NodeJS.Signals): void {
+    if (!this.detached || this.child.pid === undefined) throw new Error('not a process group');
+    process.kill(-this.child.pid, signal);
+  }
+
+  /** For afterEach: make sure nothing outlives the test (the whole group, when detached). */
   kill(): void {
-    if (this.exitInfo === undefined) this.child.kill('SIGKILL');
+    if (this.detached && this.child.pid !== undefined) {
+      try {
+        process.kill(-this.child.pid, 'SIGKILL');
+      } catch {
+        // the group has ended
+      }
+    } else if (this.exitInfo === undefined) {
+      this.child.kill('SIGKILL');
+    }
   }
 }
 

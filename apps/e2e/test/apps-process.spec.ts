@@ -1,11 +1,12 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { STOP_SIGNAL_WINDOW_MS } from '@zmq-mq/protocol';
 import { freePort, waitFor } from '@zmq-mq/protocol/testing';
 import { Pull, Subscriber, XPublisher } from 'zeromq';
-import { appMain } from '../src/paths';
+import { APPS, appMain, type AppName } from '../src/paths';
 import { startNode, TestProcess } from '../src/process';
 
 async function brokerEnv(): Promise<Record<string, string>> {
@@ -17,6 +18,8 @@ async function brokerEnv(): Promise<Record<string, string>> {
     ZMQMQ_MONITOR: `127.0.0.1:${m}`,
   };
 }
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function httpGet(url: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -87,22 +90,37 @@ describe('the programs as processes (the broker is what npm start runs)', () => 
     expect(broker.stdoutLines.some((l) => l.includes('"msg":"broker stopped"'))).toBe(true);
   });
 
-  // A broker with `queued` messages waiting in its work queue (no worker connected).
-  async function brokerWithQueue(drainTimeout: string, queued: number): Promise<TestProcess> {
-    const env: Record<string, string> = {
-      ...(await brokerEnv()),
+  // A broker with `queued` messages waiting in its work queue (no worker connected), started
+  // by `launch` (node by default) with `env`. It binds ports the system picks (no port can be
+  // taken in between), and `env` is given the endpoints it bound.
+  async function brokerWithQueue(
+    drainTimeout: string,
+    queued: number,
+    env: Record<string, string> = {},
+    launch: (env: Record<string, string>) => TestProcess = (e) => start([], e),
+  ): Promise<TestProcess> {
+    const broker = launch({
+      ...env,
+      ZMQMQ_INGRESS: 'tcp://127.0.0.1:*',
+      ZMQMQ_PUBLISH: 'tcp://127.0.0.1:*',
+      ZMQMQ_PUSH: 'tcp://127.0.0.1:*',
+      ZMQMQ_MONITOR: '127.0.0.1:0',
       ZMQMQ_DRAIN_TIMEOUT: drainTimeout,
-    };
-    const broker = start([], env);
-    await broker.waitForLine(/"msg":"broker started"/);
+    });
+    const started = JSON.parse(await broker.waitForLine(/"msg":"broker started"/));
+    Object.assign(env, {
+      ZMQMQ_INGRESS: started.ingress,
+      ZMQMQ_PUBLISH: started.publish,
+      ZMQMQ_PUSH: started.push,
+    });
     const pub = new XPublisher({ linger: 0, receiveTimeout: 5000 });
     sockets.push(pub);
-    pub.connect(env.ZMQMQ_INGRESS!);
+    pub.connect(started.ingress);
     await pub.receive();
     for (let i = 0; i < queued; i++) await pub.send(`jobs pending${i}`);
     const depth = async (): Promise<number> =>
       (
-        JSON.parse(await httpGet(`http://${env.ZMQMQ_MONITOR}/stats`)) as {
+        JSON.parse(await httpGet(`${started.monitor}/stats`)) as {
           queue: { depth: number };
         }
       ).queue.depth;
@@ -126,12 +144,15 @@ describe('the programs as processes (the broker is what npm start runs)', () => 
   });
 
   it.each(['SIGINT', 'SIGTERM'] as const)(
-    'exits at once with a second signal (%s) while draining, counting the queued work it discards',
+    'exits at once with a second signal (%s) past the window while draining, counting the queued work it discards',
     async (second) => {
       // No worker: the queued messages would make the drain last 60 s.
       const broker = await brokerWithQueue('60s', 3);
       broker.child.kill('SIGTERM');
       await broker.waitForLine(/broker stopping/);
+      // The broker logged that line on taking the first signal: past the window from now, a
+      // signal is a second request, not the same one delivered twice.
+      await sleep(STOP_SIGNAL_WINDOW_MS + 1);
       const t0 = Date.now();
       const code = second === 'SIGINT' ? 130 : 143;
       expect(await broker.stop(second, 5000)).toEqual({ code, signal: null });
@@ -151,6 +172,112 @@ describe('the programs as processes (the broker is what npm start runs)', () => 
       });
     },
   );
+
+  // `npm run <app>` as the repository's `npm start` runs it (`exec node dist/apps/<app>/main.js`,
+  // without the build), in a process group of its own: npm and the program, as a terminal's
+  // foreground group. npm 11 forwards the SIGINT and SIGTERM it gets to the program.
+  const npmRun = (app: AppName, args: string[], env: Record<string, string>): TestProcess => {
+    const p = new TestProcess('npm', ['run', '--silent', app, '--', ...args], {
+      cwd: npmDir,
+      env,
+      detached: true,
+    });
+    procs.push(p);
+    return p;
+  };
+  let npmDir = '';
+  beforeAll(() => {
+    npmDir = mkdtempSync(join(tmpdir(), 'zmqmq-npm-'));
+    const scripts = Object.fromEntries(APPS.map((app) => [app, `exec node "${appMain(app)}"`]));
+    writeFileSync(join(npmDir, 'package.json'), JSON.stringify({ name: 'npm-run', scripts }));
+  });
+  afterAll(() => rmSync(npmDir, { recursive: true, force: true }));
+  const jsonLines = (p: TestProcess): Array<Record<string, unknown>> =>
+    p.stdoutLines.filter((l) => l.startsWith('{')).map((l) => JSON.parse(l));
+
+  // Every queued message reaches a worker that connects during the drain, and the broker
+  // exits 0 with a drained report.
+  async function expectDrainedByLateWorker(
+    broker: TestProcess,
+    env: Record<string, string>,
+    queued: number,
+  ): Promise<void> {
+    const worker = new Pull({ linger: 0, receiveTimeout: 10000 });
+    sockets.push(worker);
+    worker.connect(env.ZMQMQ_PUSH!);
+    const got: string[] = [];
+    for (let i = 0; i < queued; i++) got.push((await worker.receive())[0]!.toString());
+    expect(got).toEqual(Array.from({ length: queued }, (_, i) => `pending${i}`));
+    expect(await broker.waitForExit(20000)).toEqual({ code: 0, signal: null });
+    const last = jsonLines(broker).at(-1);
+    expect(last).toMatchObject({
+      msg: 'broker stopped',
+      received: queued,
+      pushed: queued,
+      drained: queued,
+      undelivered: 0,
+      dropped: 0,
+    });
+    expect(last).not.toHaveProperty('aborted');
+  }
+
+  it('takes a second signal within the window as the same request: it drains, logged at debug', async () => {
+    const env: Record<string, string> = { ZMQMQ_LOG_LEVEL: 'debug' };
+    const broker = await brokerWithQueue('30s', 3, env);
+    broker.child.kill('SIGINT');
+    await broker.waitForLine(/broker stopping/);
+    broker.child.kill('SIGINT'); // as npm forwards it, milliseconds after the terminal's
+    const repeat = JSON.parse(await broker.waitForLine(/the same request/));
+    expect(repeat).toMatchObject({ level: 20, signal: 'SIGINT', windowMs: STOP_SIGNAL_WINDOW_MS });
+    expect(repeat.afterMs).toBeLessThanOrEqual(STOP_SIGNAL_WINDOW_MS);
+    await expectDrainedByLateWorker(broker, env, 3);
+  });
+
+  // The real thing. The kernel merges a signal into the same one still pending, so npm's
+  // forwarded copy reaches the program as a second signal in some runs only (measured: 5 of 8
+  // with a plain child, 2 of 4 here with the broker): the test above is the one that always
+  // sends two.
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    'drains on one %s to the process group of npm run (npm forwards it too), and exits 0',
+    async (signal) => {
+      const env: Record<string, string> = {};
+      const broker = await brokerWithQueue('30s', 3, env, (e) => npmRun('broker', [], e));
+      broker.signalGroup(signal); // Ctrl-C (SIGINT) or kill -TERM -- -PGID
+      await broker.waitForLine(/broker stopping/);
+      await expectDrainedByLateWorker(broker, env, 3);
+    },
+  );
+
+  it('under npm run, a second Ctrl-C past the window exits at once: npm reports 130', async () => {
+    const broker = await brokerWithQueue('60s', 2, {}, (e) => npmRun('broker', [], e));
+    broker.signalGroup('SIGINT');
+    await broker.waitForLine(/broker stopping/);
+    await sleep(STOP_SIGNAL_WINDOW_MS + 1); // see the test of a second signal above
+    broker.signalGroup('SIGINT');
+    expect(await broker.waitForExit(5000)).toEqual({ code: 130, signal: null });
+    expect(jsonLines(broker).at(-1)).toMatchObject({
+      msg: 'broker stopped',
+      aborted: true,
+      undelivered: 2,
+    });
+  });
+
+  it('stops the producer and the consumer on one Ctrl-C to the group of npm run: exit 0', async () => {
+    const env = await brokerEnv();
+    const broker = start([], env);
+    await broker.waitForLine(/"msg":"broker started"/);
+    const consume = npmRun('consumer', ['sub', '-c', env.ZMQMQ_PUBLISH!], {});
+    await consume.waitForLine(/^zmq-mq-consume: ready/);
+    const produce = npmRun('producer', ['-c', env.ZMQMQ_INGRESS!, '--interval', '20'], {});
+    await produce.waitForLine(/^sending abc hello/);
+    await consume.waitForLine(/abc/, 10000, 'stdout');
+    for (const p of [produce, consume]) p.signalGroup('SIGINT');
+    for (const p of [produce, consume]) {
+      expect(await p.waitForExit()).toEqual({ code: 0, signal: null });
+    }
+    expect(produce.stderrLines.join('\n')).toMatch(/zmq-mq-produce: sent \d+ messages? to /);
+    expect(await broker.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+  });
 
   it('exits 2 with one line naming a bad option, and 1 when a port is taken', async () => {
     const bad = start(['--queue-max-messages', 'many'], {});

@@ -2,24 +2,37 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  Proxy,
-  Subscriber,
-  XPublisher,
-  type Context,
-  type Publisher,
-  type XSubscriber,
-} from 'zeromq';
-import type { ZmtpMessageLimits } from '@zmq-mq/protocol';
+import { Proxy, Subscriber, XPublisher, XSubscriber } from 'zeromq';
 import { endProxy } from './end-proxy';
+import {
+  proxyFailed,
+  type ForwardingPaths,
+  type OutputSockets,
+  type PathsHost,
+} from './forwarding';
+import type { BrokerOptions } from './options';
+import { ingressOptions, type ZmqContext } from './sockets';
 import { StreamTap } from './stream-tap';
+import { MAX_MESSAGE_FRAMES, WorkPath } from './work-path';
+import type { WorkQueue } from './work-queue';
 
 /**
- * Messages each hop holds (per pipe, each side). 1000, libzmq's default: against 10,000, the
- * same saturation rates for 100 B and 1 KiB, and for 16 KiB messages a third of the memory
- * (libs/broker/README.md, "Session 6").
+ * Messages each hop holds (per pipe, each side). 1000, libzmq's default. Measured against
+ * 10,000 in three interleaved rounds of the saturation benchmark (libs/broker/README.md, "Where
+ * the time goes"): the same rates for 100 B and 1 KiB messages, and a flood of 16 KiB messages
+ * from 4 producers peaked at 175-177 MB of RSS instead of 778-801 MB.
  */
 const HOP_HWM = 1000;
+
+/** On stop, the fan-out relay gets this long to publish what it holds (ms). */
+const FAN_OUT_FLUSH_MS = 50;
+
+/**
+ * On stop, how long past the XPUB's linger (`tapFlushMs`) the tap may take to be read to its end
+ * (ms): the linger ends the stream, and what the socket buffer still holds is then read in
+ * milliseconds.
+ */
+const TAP_READ_GRACE_MS = 1000;
 
 /** How long start() waits for the relay's and the tap's subscriptions to reach the XPUB (ms). */
 const SUBSCRIBE_TIMEOUT_MS = 5000;
@@ -52,7 +65,10 @@ export const TAP_FLUSH_MIN_MS = 1000;
  * Measured (libs/broker/README.md, "Where the time goes"): the fan-out no longer queues behind
  * JavaScript, and JavaScript reads the tap a chunk at a time and makes one send per message.
  */
-export class CountedPaths {
+export class CountedPaths implements ForwardingPaths {
+  readonly mode = 'counted';
+  /** An XSUB: its subscriptions are the relay's and the tap's, read off the XPUB by start(). */
+  readonly ingress: XSubscriber;
   /** What the JavaScript work path reads: every ingress message, all frames, in order. */
   tap: StreamTap | undefined;
   private readonly fan: XPublisher;
@@ -62,6 +78,7 @@ export class CountedPaths {
   private inbound: Proxy | undefined;
   private outbound: Proxy | undefined;
   private runs: Array<Promise<void>> = [];
+  private work: WorkPath | undefined;
   /**
    * How long the closed XPUB may take to hand the tap what it still holds (its linger): the
    * drain timeout, but never less than TAP_FLUSH_MIN_MS.
@@ -69,11 +86,17 @@ export class CountedPaths {
   readonly tapFlushMs: number;
 
   /**
-   * `drainTimeoutMs`: the broker's drain timeout (see `tapFlushMs`);
-   * `zmq.context`: the ingress's and publisher's context (inproc needs one context).
+   * `queue`: the broker's work queue, which the work path fills and drains;
+   * `zmq.context`: the context of every socket of the broker (inproc needs one context).
    */
-  constructor(drainTimeoutMs: number, zmq: { context?: Context } = {}) {
-    this.tapFlushMs = Math.max(drainTimeoutMs, TAP_FLUSH_MIN_MS);
+  constructor(
+    private readonly options: BrokerOptions,
+    private readonly host: PathsHost,
+    private readonly queue: WorkQueue,
+    zmq: ZmqContext = {},
+  ) {
+    this.ingress = new XSubscriber(ingressOptions(options, zmq));
+    this.tapFlushMs = Math.max(options.drainTimeoutMs, TAP_FLUSH_MIN_MS);
     this.fan = new XPublisher({
       ...zmq,
       linger: this.tapFlushMs,
@@ -88,21 +111,22 @@ export class CountedPaths {
   }
 
   /**
-   * Connects the hops and starts both proxies; `onFailure` is told if one ends with an error.
-   * `tapLimits`: a message past them reaches the work path as its size only (StreamTap).
+   * Connects the hops, starts both proxies and the work path's loop. A proxy that ends with an
+   * error is reported to the host (`proxyFailed`). A message past --max-message-bytes or
+   * MAX_MESSAGE_FRAMES reaches the work path as its size only (StreamTap).
    */
-  async start(
-    ingress: XSubscriber,
-    publisher: Publisher,
-    onFailure: (path: 'ingress' | 'fan-out', err: unknown) => void,
-    tapLimits: ZmtpMessageLimits = {},
-  ): Promise<void> {
+  async start(outputs: OutputSockets): Promise<void> {
+    const { ingress, host } = this;
+    const { publisher, pusher } = outputs;
     this.tapDir = mkdtempSync(join(tmpdir(), 'zmqmq-tap-'));
     const tapPath = join(this.tapDir, 'tap');
     await this.fan.bind(this.endpoint);
     await this.fan.bind(`ipc://${tapPath}`);
     this.relay.connect(this.endpoint);
-    this.tap = new StreamTap(tapPath, tapLimits);
+    this.tap = new StreamTap(tapPath, {
+      maxBytes: this.options.maxMessageBytes,
+      maxFrames: MAX_MESSAGE_FRAMES,
+    });
     for (let subscribed = 0; subscribed < 2; subscribed++) {
       let subscription: Buffer[];
       try {
@@ -123,35 +147,46 @@ export class CountedPaths {
     this.inbound = new Proxy(ingress, this.fan);
     this.outbound = new Proxy(this.relay, publisher);
     this.runs = [
-      this.inbound.run().catch((err: unknown) => onFailure('ingress', err)),
-      this.outbound.run().catch((err: unknown) => onFailure('fan-out', err)),
+      this.inbound.run().catch((err: unknown) => proxyFailed(host, 'ingress', err)),
+      this.outbound.run().catch((err: unknown) => proxyFailed(host, 'fan-out', err)),
     ];
+    const o = this.options;
+    this.work = new WorkPath(host, this.queue, pusher, o.pushPolicy, o.drainTimeoutMs);
+    this.work.run(this.tap);
   }
 
   /**
-   * Stops taking ingress: the first proxy ends and closes the ingress and the XPUB. What the
-   * XPUB already handed on stays readable in the relay's pipe, and its linger (`tapFlushMs`)
-   * writes the rest to the tap, whose stream then ends.
+   * Stops taking ingress, reads the tap to its end (every message taken is counted and offered
+   * to the work path), stops the fan-out, and with `graceful` gives the work path the drain
+   * timeout to deliver its queue; resolves with what was left undelivered.
    */
-  async stopIngress(): Promise<void> {
-    if (this.inbound === undefined) return;
-    endProxy(this.inbound); // abort() may have ended it already
-    await this.runs[0];
+  async stop(graceful: boolean): Promise<number> {
+    const ingressStopping = Date.now();
+    await this.stopIngress();
+    await this.untilTapRead(ingressStopping);
+    const fanOutStopped = this.stopFanOut(graceful ? FAN_OUT_FLUSH_MS : 0);
+    await this.work?.loop;
+    let undelivered = 0;
+    if (graceful && this.work) {
+      await this.work.waitForDrain(this.options.drainTimeoutMs);
+      undelivered = await this.work.end();
+    }
+    await fanOutStopped;
+    return undelivered;
   }
 
-  /** After `flushMs` for the relay to publish what it holds, stops the fan-out proxy. */
-  async stop(flushMs: number): Promise<void> {
-    if (this.outbound === undefined) return;
-    await new Promise((resolve) => setTimeout(resolve, flushMs));
-    endProxy(this.outbound); // abort() may have ended it already
-    await this.runs[1];
-  }
-
-  /** Ends both proxies at once, nothing flushed (an exit cannot wait for a running proxy). */
-  async abort(): Promise<void> {
+  /**
+   * Ends both proxies at once, nothing flushed (an exit cannot wait for a running proxy), and
+   * counts what the work queue holds. Messages the tap had not read yet never reached
+   * JavaScript and are not counted.
+   */
+  async abort(): Promise<number> {
+    this.work?.stopDelivery();
     this.tap?.destroy(); // or the XPUB's linger would hold the exit
     for (const proxy of [this.inbound, this.outbound]) endProxy(proxy);
     await Promise.all(this.runs);
+    await this.work?.loop; // the tap is destroyed: what it had cut into messages is still counted
+    return (await this.work?.end()) ?? 0;
   }
 
   /** Closes what no running proxy owns any more, and removes the tap's directory. */
@@ -159,6 +194,62 @@ export class CountedPaths {
     this.tap?.destroy();
     for (const socket of [this.fan, this.relay]) if (!socket.closed) socket.close();
     this.removeTapDir();
+  }
+
+  /**
+   * Stops taking ingress: the first proxy ends and closes the ingress and the XPUB. What the
+   * XPUB already handed on stays readable in the relay's pipe, and its linger (`tapFlushMs`)
+   * writes the rest to the tap, whose stream then ends.
+   */
+  private async stopIngress(): Promise<void> {
+    if (this.inbound === undefined) return;
+    endProxy(this.inbound); // abort() may have ended it already
+    await this.runs[0];
+  }
+
+  /**
+   * Once the ingress is closed, the tap's stream ends after the last message the ingress took
+   * (see StreamTap): the XPUB's linger (`tapFlushMs`: the drain timeout, never under a second)
+   * hands the tap what it still holds, and every message read is counted and offered to the
+   * work path before the drain timeout starts. A short drain timeout does not shorten this: the
+   * relay has already published those messages, so the work path must get them or count them.
+   * Bounded all the same; what is left unread after the bound never reached JavaScript and
+   * cannot be counted, which is logged.
+   */
+  private async untilTapRead(ingressStopping: number): Promise<void> {
+    const receiving = this.work?.loop;
+    if (receiving === undefined) return; // never started
+    const { log, counters } = this.host;
+    const boundMs = this.tapFlushMs + TAP_READ_GRACE_MS;
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), boundMs);
+    });
+    const outcome = await Promise.race([receiving, timeout]);
+    clearTimeout(timer);
+    const tookMs = Date.now() - ingressStopping;
+    if (outcome === 'timeout') {
+      this.tap?.destroy();
+      await receiving; // what the tap had already cut into messages is still counted
+      log.warn(
+        { waitedMs: boundMs, received: counters.received },
+        'work path tap not read to its end in time: what libzmq and the socket buffer still held for it is lost, and how many messages that was cannot be known (they never reached JavaScript)',
+      );
+    } else if (tookMs >= this.tapFlushMs) {
+      // The stream may have ended because the XPUB's linger ran out, not because it was empty.
+      log.warn(
+        { tapFlushMs: this.tapFlushMs, tookMs, received: counters.received },
+        "work path tap ended only as the fan-out's linger ran out: messages the fan-out still held for the work path may be lost, uncounted",
+      );
+    }
+  }
+
+  /** After `flushMs` for the relay to publish what it holds, stops the fan-out proxy. */
+  private async stopFanOut(flushMs: number): Promise<void> {
+    if (this.outbound === undefined) return;
+    await new Promise((resolve) => setTimeout(resolve, flushMs));
+    endProxy(this.outbound); // abort() may have ended it already
+    await this.runs[1];
   }
 
   private removeTapDir(): void {

@@ -29,13 +29,3 @@ export class BrokerStateError extends ZmqMqError {
     this.name = 'BrokerStateError';
   }
 }
-
-/** True for a zeromq error with this errno code (EAGAIN, EBUSY, ETERM…). */
-export function isZmqError(err: unknown, code: string): boolean {
-  return (
-    typeof err === 'object' &&
-    err !== null &&
-    'code' in err &&
-    (err as { code: unknown }).code === code
-  );
-}

@@ -1,8 +1,14 @@
-export { Broker, MAX_MESSAGE_FRAMES } from './broker';
+export { Broker } from './broker';
+export { MAX_MESSAGE_FRAMES } from './work-path';
+// Shared with the SDK, defined in @zmq-mq/protocol; exported here too, as they always were.
 export {
   DEFAULT_INGRESS,
   DEFAULT_PUBLISH,
   DEFAULT_PUSH,
+  PUSH_FORMATS,
+  isZmqError,
+} from '@zmq-mq/protocol';
+export {
   DEFAULT_QUEUE_MAX_MESSAGES,
   DEFAULT_QUEUE_MAX_BYTES,
   DEFAULT_PUBLISH_HWM,
@@ -12,7 +18,6 @@ export {
   DEFAULT_MONITOR,
   DEFAULT_DROP_LOG_INTERVAL_MS,
   PUSH_POLICIES,
-  PUSH_FORMATS,
   LOG_LEVELS,
   OPTION_NAMES,
   defaultBrokerOptions,
@@ -27,10 +32,13 @@ export {
 } from './options';
 export { WorkQueue, messageBytes } from './work-queue';
 export { DROP_REASONS, MALFORMED_KINDS } from './stats';
-export { BrokerErrorCode, BindError, BrokerStateError, isZmqError } from './errors';
+export { BrokerErrorCode, BindError, BrokerStateError } from './errors';
 export { createLogger, flushLogger } from './logger';
 
-export type { BrokerEndpoints, StopReport, BrokerStatsSnapshot } from './broker';
+export type { StopReport } from './broker';
+export type { BrokerEndpoints } from './sockets';
+export type { BrokerStatsSnapshot } from './stats-snapshot';
+export type { BrokerMode } from './forwarding';
 export type {
   BrokerOptions,
   BrokerOptionsInput,
@@ -41,5 +49,5 @@ export type {
   MonitorAddress,
 } from './options';
 export type { WorkMessage, OfferResult } from './work-queue';
-export type { DropReason, MalformedKind } from './stats';
+export type { DropReason, MalformedKind, PeerRole } from './stats';
 export type { Logger } from './logger';

@@ -1,11 +1,18 @@
-import { MAX_INT32, OptionError } from '@zmq-mq/protocol';
+import {
+  DEFAULT_INGRESS,
+  DEFAULT_PUBLISH,
+  DEFAULT_PUSH,
+  MAX_INT32,
+  OptionError,
+  parseBindEndpoint,
+  parseChoice,
+  parseInteger,
+  PUSH_FORMATS,
+  type IntegerRange,
+  type PushFormat,
+} from '@zmq-mq/protocol';
 
-/** Where producers connect their PUB sockets. */
-export const DEFAULT_INGRESS = 'tcp://127.0.0.1:5555';
-/** Where subscribers connect their SUB sockets. */
-export const DEFAULT_PUBLISH = 'tcp://127.0.0.1:5556';
-/** Where workers connect their PULL sockets. */
-export const DEFAULT_PUSH = 'tcp://127.0.0.1:5557';
+export type { PushFormat };
 /** Work messages held while no worker can take them (count). */
 export const DEFAULT_QUEUE_MAX_MESSAGES = 100_000;
 /** Work messages held while no worker can take them (bytes of all frames): 64 MiB. */
@@ -38,14 +45,6 @@ export const MAX_IO_THREADS = 64;
  */
 export type PushPolicy = 'drop-newest' | 'drop-oldest' | 'drop';
 export const PUSH_POLICIES: readonly PushPolicy[] = ['drop-newest', 'drop-oldest', 'drop'];
-
-/**
- * What workers receive: `payload` (frame 0 replaced by its payload, the original design) or
- * `full` (frames unchanged, topic included: the native mode, where no JavaScript touches a
- * message and the SDK Worker strips the topic itself).
- */
-export type PushFormat = 'payload' | 'full';
-export const PUSH_FORMATS: readonly PushFormat[] = ['payload', 'full'];
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 export const LOG_LEVELS: readonly LogLevel[] = [
@@ -133,29 +132,19 @@ export function defaultBrokerOptions(): BrokerOptions {
   return { ...DEFAULTS, monitor: DEFAULTS.monitor && { ...DEFAULTS.monitor } };
 }
 
-const HWM_RANGE = `a whole number 0..${MAX_INT32} (0 means unlimited)`;
+/** A count from a flag, an environment variable (text) or code: a whole number min..max. */
+function wholeNumber(min: number, max: number, note = ''): IntegerRange {
+  return { text: true, min, max, what: `a whole number ${min}..${max}${note}` };
+}
 
-const ENDPOINT = /^(tcp|ipc|inproc):\/\/(.+)$/;
-const TCP_ADDRESS = /^(\[[0-9a-fA-F:.]+\]|[^:[\]\s]+):(\d{1,5}|\*)$/;
+const HWM = wholeNumber(0, MAX_INT32, ' (0 means unlimited)');
 
-/** Checks a ZeroMQ endpoint (`tcp://host:port` with port or `*`, `ipc://path`, `inproc://name`). */
+/**
+ * Checks an endpoint to bind (`tcp://host:port` with port or `*`, `ipc://path`, `inproc://name`):
+ * `parseBindEndpoint` of @zmq-mq/protocol, with the value first as in the broker's other parsers.
+ */
 export function parseEndpoint(value: unknown, name: string): string {
-  if (typeof value !== 'string' || value.trim() === '') {
-    throw new OptionError(name, value, 'must be a ZeroMQ endpoint such as tcp://127.0.0.1:5555');
-  }
-  const m = ENDPOINT.exec(value);
-  if (!m) {
-    throw new OptionError(name, value, 'must start with tcp://, ipc:// or inproc://');
-  }
-  if (m[1] === 'tcp') {
-    const addr = TCP_ADDRESS.exec(m[2] as string);
-    if (!addr) throw new OptionError(name, value, 'a tcp endpoint must be tcp://host:port');
-    const port = addr[2] as string;
-    if (port !== '*' && Number(port) > 65535) {
-      throw new OptionError(name, value, 'the port must be 0..65535 or *');
-    }
-  }
-  return value;
+  return parseBindEndpoint(name, value);
 }
 
 const LOOPBACK_HOST = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\]|::1)$/;
@@ -164,24 +153,6 @@ const LOOPBACK_HOST = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\]|::1)$/;
 export function isExposedEndpoint(endpoint: string): boolean {
   const m = /^tcp:\/\/(.+):[^:]+$/.exec(endpoint);
   return m !== null && !LOOPBACK_HOST.test(m[1] as string);
-}
-
-function parseInteger(
-  value: unknown,
-  name: string,
-  min: number,
-  what: string,
-  max = Number.MAX_SAFE_INTEGER,
-): number {
-  const n =
-    typeof value === 'number'
-      ? value
-      : typeof value === 'string' && /^\s*-?\d+\s*$/.test(value)
-        ? Number(value)
-        : NaN;
-  if (!Number.isSafeInteger(n) || n < min || n > max)
-    throw new OptionError(name, value, `must be ${what}`);
-  return n;
 }
 
 const BYTE_UNITS: Record<string, number> = {
@@ -201,7 +172,7 @@ const BYTE_UNITS: Record<string, number> = {
 /** A byte size: a whole number, optionally with a unit (`64MiB`, `512k`, `1GB`). */
 export function parseBytes(value: unknown, name: string, min = 1): number {
   if (typeof value === 'number')
-    return parseInteger(value, name, min, `a whole number of bytes >= ${min}`);
+    return parseInteger(name, value, { min, what: `a whole number of bytes >= ${min}` });
   const m = typeof value === 'string' ? /^\s*(\d+)\s*([a-zA-Z]*)\s*$/.exec(value) : null;
   const unit = m ? BYTE_UNITS[(m[2] as string).toLowerCase()] : undefined;
   if (!m || unit === undefined) {
@@ -211,13 +182,13 @@ export function parseBytes(value: unknown, name: string, min = 1): number {
   if (!Number.isSafeInteger(bytes)) {
     throw new OptionError(name, value, `must be at most ${Number.MAX_SAFE_INTEGER} bytes`);
   }
-  return parseInteger(bytes, name, min, `at least ${min} bytes`);
+  return parseInteger(name, bytes, { min, what: `at least ${min} bytes` });
 }
 
 /** A duration: milliseconds as a number, or a string with a unit (`5s`, `500ms`, `1m`). */
 export function parseDuration(value: unknown, name: string): number {
   const what = `a whole number of milliseconds 0..${MAX_INT32} (about 24.8 days)`;
-  if (typeof value === 'number') return parseInteger(value, name, 0, what, MAX_INT32);
+  if (typeof value === 'number') return parseInteger(name, value, { min: 0, max: MAX_INT32, what });
   const m = typeof value === 'string' ? /^\s*(\d+(?:\.\d+)?)\s*(ms|s|m)?\s*$/.exec(value) : null;
   if (!m) throw new OptionError(name, value, 'must be a duration such as 5000, 500ms, 5s or 1m');
   const factor = m[2] === 's' ? 1000 : m[2] === 'm' ? 60_000 : 1;
@@ -291,12 +262,6 @@ export function parseMonitor(value: unknown, name: string): MonitorAddress | nul
   return { host: (m[1] as string).replace(/^\[|\]$/g, ''), port: Number(m[2]) };
 }
 
-function parseChoice<T extends string>(value: unknown, name: string, choices: readonly T[]): T {
-  if (typeof value === 'string' && (choices as readonly string[]).includes(value))
-    return value as T;
-  throw new OptionError(name, value, `must be one of ${choices.join(', ')}`);
-}
-
 /**
  * Validates every option and fills in defaults. Throws `OptionError` naming the first bad
  * option as the user wrote it (`names` maps an option to its flag or environment variable;
@@ -316,34 +281,26 @@ export function parseBrokerOptions(
     input[k] === undefined ? DEFAULTS[k] : input[k];
 
   const options: BrokerOptions = {
-    ingress: parseEndpoint(get('ingress'), name('ingress')),
-    publish: parseEndpoint(get('publish'), name('publish')),
-    push: parseEndpoint(get('push'), name('push')),
+    ingress: parseBindEndpoint(name('ingress'), get('ingress')),
+    publish: parseBindEndpoint(name('publish'), get('publish')),
+    push: parseBindEndpoint(name('push'), get('push')),
     queueMaxMessages: parseInteger(
-      get('queueMaxMessages'),
       name('queueMaxMessages'),
-      1,
-      `a whole number 1..${MAX_INT32}`,
-      MAX_INT32,
+      get('queueMaxMessages'),
+      wholeNumber(1, MAX_INT32),
     ),
     queueMaxBytes: parseBytes(get('queueMaxBytes'), name('queueMaxBytes')),
-    pushPolicy: parseChoice(get('pushPolicy'), name('pushPolicy'), PUSH_POLICIES),
-    pushFormat: parseChoice(get('pushFormat'), name('pushFormat'), PUSH_FORMATS),
-    publishHwm: parseInteger(get('publishHwm'), name('publishHwm'), 0, HWM_RANGE, MAX_INT32),
-    ingressHwm: parseInteger(get('ingressHwm'), name('ingressHwm'), 0, HWM_RANGE, MAX_INT32),
+    pushPolicy: parseChoice(name('pushPolicy'), get('pushPolicy'), PUSH_POLICIES),
+    pushFormat: parseChoice(name('pushFormat'), get('pushFormat'), PUSH_FORMATS),
+    publishHwm: parseInteger(name('publishHwm'), get('publishHwm'), HWM),
+    ingressHwm: parseInteger(name('ingressHwm'), get('ingressHwm'), HWM),
     maxMessageBytes: parseBytes(get('maxMessageBytes'), name('maxMessageBytes')),
     drainTimeoutMs: parseDuration(get('drainTimeoutMs'), name('drainTimeoutMs')),
     monitor:
       input.monitor === undefined ? DEFAULTS.monitor : parseMonitor(input.monitor, name('monitor')),
-    logLevel: parseChoice(get('logLevel'), name('logLevel'), LOG_LEVELS),
+    logLevel: parseChoice(name('logLevel'), get('logLevel'), LOG_LEVELS),
     dropLogIntervalMs: parseDropLogInterval(get('dropLogIntervalMs'), name('dropLogIntervalMs')),
-    ioThreads: parseInteger(
-      get('ioThreads'),
-      name('ioThreads'),
-      1,
-      `a whole number 1..${MAX_IO_THREADS}`,
-      MAX_IO_THREADS,
-    ),
+    ioThreads: parseInteger(name('ioThreads'), get('ioThreads'), wholeNumber(1, MAX_IO_THREADS)),
   };
   // Port * and port 0 both ask for an ephemeral port: such endpoints never collide.
   const sockets = ['ingress', 'publish', 'push'] as const;

@@ -191,7 +191,7 @@ describe('Broker with bad input, metrics and shutdown', () => {
     const ep = await b.start();
     try {
       expect((await get(`${ep.monitor}/healthz`)).status).toBe(200);
-      (b as unknown as { counted: { tap: { destroy(): void } } }).counted.tap.destroy();
+      (b as unknown as { paths: { tap: { destroy(): void } } }).paths.tap.destroy();
       await waitFor(() => errors.length > 0, 5000, 'error logged');
       expect(errors).toEqual(['work path tap failed; no longer forwarding to workers']);
       expect(await get(`${ep.monitor}/healthz`)).toMatchObject({

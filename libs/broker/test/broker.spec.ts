@@ -263,7 +263,8 @@ describe('Broker', () => {
     async (pushFormat) => {
       const b = await broker({ ingressHwm: 37, pushFormat });
       // Read back from libzmq (zmq_getsockopt), not from the options: 37 only if it was set.
-      const { ingress } = b as unknown as { ingress: { receiveHighWaterMark: number } };
+      const { ingress } = (b as unknown as { paths: { ingress: { receiveHighWaterMark: number } } })
+        .paths;
       expect(ingress.receiveHighWaterMark).toBe(37);
       const ep = b.endpoints!;
       const w = sockets.worker(ep.push);

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { MAX_INT32, OptionError } from '@zmq-mq/protocol';
+import { MAX_INT32 } from '@zmq-mq/protocol';
 import {
   defaultBrokerOptions,
   formatBytes,
@@ -11,16 +11,7 @@ import {
   parseEndpoint,
   parseMonitor,
 } from '../src';
-
-function problem(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(OptionError);
-    return (err as Error).message;
-  }
-  throw new Error('no error');
-}
+import { optionProblem } from '@zmq-mq/protocol/testing';
 
 describe('broker options', () => {
   it('defaults to the original design endpoints on loopback, bounded', () => {
@@ -142,7 +133,7 @@ describe('broker options', () => {
       '--queue-max-bytes: must be at least --max-message-bytes',
     ],
   ])('rejects %j with a clear message', (input, message) => {
-    expect(problem(() => parseBrokerOptions(input))).toContain(message);
+    expect(optionProblem(() => parseBrokerOptions(input))).toContain(message);
   });
 
   it('names each option as the user gave it, in messages that involve two', () => {
@@ -153,23 +144,27 @@ describe('broker options', () => {
       maxMessageBytes: 'ZMQMQ_MAX_MESSAGE_BYTES',
     };
     expect(
-      problem(() =>
+      optionProblem(() =>
         parseBrokerOptions({ ingress: 'ipc:///tmp/a', publish: 'ipc:///tmp/a' }, names),
       ),
     ).toMatch(/^ZMQMQ_PUBLISH: must differ from ZMQMQ_INGRESS /);
     expect(
-      problem(() => parseBrokerOptions({ queueMaxBytes: '1MiB', maxMessageBytes: '2MiB' }, names)),
+      optionProblem(() =>
+        parseBrokerOptions({ queueMaxBytes: '1MiB', maxMessageBytes: '2MiB' }, names),
+      ),
     ).toMatch(/^ZMQMQ_QUEUE_MAX_BYTES: must be at least ZMQMQ_MAX_MESSAGE_BYTES \(2097152\)/);
   });
 
   it('names the environment variable when the value came from there', () => {
     expect(
-      problem(() => parseBrokerOptions({ pushPolicy: 'x' }, { pushPolicy: 'ZMQMQ_PUSH_POLICY' })),
+      optionProblem(() =>
+        parseBrokerOptions({ pushPolicy: 'x' }, { pushPolicy: 'ZMQMQ_PUSH_POLICY' }),
+      ),
     ).toMatch(/^ZMQMQ_PUSH_POLICY: /);
   });
 
   it('rejects unknown option names from code', () => {
-    expect(problem(() => parseBrokerOptions({ bogus: 1 } as never))).toContain(
+    expect(optionProblem(() => parseBrokerOptions({ bogus: 1 } as never))).toContain(
       'bogus: is not a broker option',
     );
   });

@@ -205,6 +205,4 @@ export class BrokerError extends ZmqMqError {
 }
 
 /** True when `err` is an error from zeromq with this errno `code` (`EAGAIN`, `EBUSY`, `ETERM`…). */
-export function isZmqErrorCode(err: unknown, code: string): boolean {
-  return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
-}
+export { isZmqError as isZmqErrorCode } from '@zmq-mq/protocol';

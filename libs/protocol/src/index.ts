@@ -13,7 +13,19 @@ export {
   ProtocolError,
   isZmqMqError,
 } from './errors';
-export { needsIpv6 } from './endpoint';
+export {
+  DEFAULT_INGRESS,
+  DEFAULT_PUBLISH,
+  DEFAULT_PUSH,
+  DEFAULT_RELIABLE,
+  parseBindEndpoint,
+  parseConnectEndpoints,
+  needsIpv6,
+} from './endpoint';
+export { PUSH_FORMATS } from './push-format';
+export { parseInteger, parseChoice } from './option-values';
+export { isZmqError } from './zmq-error';
+export { STOP_SIGNAL_WINDOW_MS, handleStopSignals, signalExitCode } from './stop-signals';
 export { MAX_INT32 } from './limits';
 export { parseIntegerText } from './integer-text';
 export { SEPARATOR, asBuffer, encodeFrame, splitFrame, payloadOf, parseFrame } from './frame';
@@ -110,6 +122,9 @@ export {
 export { decodeClientCommand, decodeBrokerCommand } from './reliable-decode';
 
 export type { FrameErrorKind, CodecErrorReason, ProtocolErrorKind } from './errors';
+export type { PushFormat } from './push-format';
+export type { IntegerRange } from './option-values';
+export type { StopRequests, SignalSource, StopSignalOptions } from './stop-signals';
 export type { SplitFrame } from './frame';
 export type { ZmtpSocketType } from './zmtp';
 export type { Codec, CodecName } from './codec';

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
+import { OptionError } from './errors';
 import { MAX_TOPIC_BYTES } from './topics';
 
 export {
@@ -21,6 +22,17 @@ export {
 export { freePort, freeEndpoint } from './testing/ports';
 
 export type { WaitSubject, EventSource } from './testing/wait';
+
+/** The message of the OptionError that `fn` throws; throws if it throws nothing or another error. */
+export function optionProblem(fn: () => unknown): string {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof OptionError) return err.message;
+    throw new Error(`expected an OptionError, got ${String(err)}`, { cause: err });
+  }
+  throw new Error('expected an OptionError, nothing was thrown');
+}
 
 /** Python's `frame.split(b' ', 1)`, written naively byte by byte as a reference model. */
 export function pythonSplit(frame: Uint8Array): Uint8Array[] {

@@ -1,0 +1,78 @@
+import type { BrokerMode } from './forwarding';
+import type { BrokerOptions } from './options';
+import type { BrokerEndpoints } from './sockets';
+import type { BrokerStats, DropReason, MalformedKind, PeerRole } from './stats';
+import type { WorkQueue } from './work-queue';
+
+/** The JSON served at `/stats` and returned by `stats()`. */
+export interface BrokerStatsSnapshot {
+  /** In `native` mode no JavaScript sees a message: the message counters stay at zero. */
+  mode: BrokerMode;
+  uptimeMs: number;
+  endpoints: BrokerEndpoints | undefined;
+  received: { messages: number; bytes: number };
+  published: { messages: number; bytes: number };
+  pushed: { messages: number; bytes: number };
+  queue: {
+    depth: number;
+    bytes: number;
+    peakDepth: number;
+    peakBytes: number;
+    maxMessages: number;
+    maxBytes: number;
+    policy: BrokerOptions['pushPolicy'];
+    /** Work messages that have waited in the queue since start (not sent at once). */
+    queuedTotal: number;
+  };
+  dropped: Record<DropReason, number> & { total: number };
+  malformed: Record<MalformedKind, number>;
+  peers: Record<PeerRole, number>;
+}
+
+/** What a snapshot reads. */
+export interface SnapshotSources {
+  mode: BrokerMode;
+  counters: BrokerStats;
+  queue: WorkQueue;
+  endpoints: BrokerEndpoints | undefined;
+  policy: BrokerOptions['pushPolicy'];
+}
+
+/** Every counter, copied: later counting does not change the snapshot. */
+export function statsSnapshot(from: SnapshotSources): BrokerStatsSnapshot {
+  const s = from.counters;
+  const queue = from.queue;
+  return {
+    mode: from.mode,
+    uptimeMs: Date.now() - s.startedAt,
+    endpoints: from.endpoints,
+    received: { messages: s.received, bytes: s.receivedBytes },
+    published: { messages: s.published, bytes: s.publishedBytes },
+    pushed: { messages: s.pushed, bytes: s.pushedBytes },
+    queue: {
+      depth: queue.length,
+      bytes: queue.bytes,
+      peakDepth: queue.peakLength,
+      peakBytes: queue.peakBytes,
+      maxMessages: queue.maxMessages,
+      maxBytes: queue.maxBytes,
+      policy: from.policy,
+      queuedTotal: s.queued,
+    },
+    dropped: { ...s.dropped, total: s.totalDropped() },
+    malformed: { ...s.malformed },
+    peers: { ...s.peers },
+  };
+}
+
+/** The totals of the final `broker stopped` line. */
+export function stopSummary(s: BrokerStats, queue: WorkQueue): Record<string, number> {
+  return {
+    received: s.received,
+    published: s.published,
+    pushed: s.pushed,
+    queued: s.queued,
+    peakQueueDepth: queue.peakLength,
+    dropped: s.totalDropped(),
+  };
+}
