@@ -1,4 +1,4 @@
-// Shared Jest settings for every project (see each project's jest.config.ts).
+// Shared Jest settings for every project (see each project's jest.config.js).
 const path = require('node:path');
 
 const root = __dirname;

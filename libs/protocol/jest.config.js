@@ -1,5 +1,5 @@
-export default {
-  displayName: 'client',
+module.exports = {
+  displayName: 'protocol',
   preset: '../../jest.preset.js',
   rootDir: '.',
 };
