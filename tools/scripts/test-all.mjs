@@ -1,9 +1,13 @@
-// `npm test`: typecheck, lint and every project's tests through Nx, then one closing line
-// with the workspace's test counts. Exits non-zero if any step failed or any test was skipped.
+// `npm test`: the prerequisites from outside npm (prerequisites.mjs: installed with apt-get as
+// root), then typecheck, lint and every project's tests through Nx, then one closing line with
+// the workspace's test counts. Exits non-zero if any step failed or any test was skipped.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensurePrerequisites } from './prerequisites.mjs';
+
+if (!ensurePrerequisites()) process.exit(1);
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const resultsDir = join(root, 'tmp', 'test-results');
