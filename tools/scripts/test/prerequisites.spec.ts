@@ -1,12 +1,19 @@
 // The prerequisite checker of `npm test`, run as a real node process with its own table:
 // as root with a fake apt-get first on PATH (it records its arguments and "installs" by
 // leaving a marker that the table's check looks for), and as a user that is not root.
-import { spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { mkdirSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { runProcess } from './run-process';
 
 const CHECKER = join(__dirname, '..', 'prerequisites.mjs');
 const NOBODY = 65534;
@@ -18,7 +25,7 @@ interface Prerequisite {
   why: string;
 }
 
-interface Run {
+interface CheckerRun {
   code: number | null;
   lines: string[];
 }
@@ -69,7 +76,7 @@ function needs(name: string, debian: string[], looksFor = debian): Prerequisite 
   };
 }
 
-function runChecker(table: Prerequisite[], as: 'root' | 'not root'): Promise<Run> {
+async function runChecker(table: Prerequisite[], as: 'root' | 'not root'): Promise<CheckerRun> {
   const isRoot = process.getuid?.() === 0;
   let command = process.execPath;
   let args = [join(dir, 'check.mjs')];
@@ -86,18 +93,8 @@ function runChecker(table: Prerequisite[], as: 'root' | 'not root'): Promise<Run
     PATH: `${join(dir, 'bin')}:${process.env['PATH'] ?? ''}`,
     PREREQUISITES_TABLE: JSON.stringify(table),
   };
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, ...ids, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, lines: output.split('\n').filter(Boolean) });
-    });
-  });
+  const run = await runProcess(command, args, { env, ...ids });
+  return { code: run.code, lines: run.output.split('\n').filter(Boolean) };
 }
 
 function aptCalls(): string[] {
