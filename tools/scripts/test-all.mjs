@@ -24,7 +24,7 @@ function run(args) {
 const extra = process.argv.slice(2);
 let status = run(['run-many', '-t', 'typecheck', 'lint', '--outputStyle=static', ...extra]);
 if (status === 0) {
-  status = run(['run-many', '-t', 'test', '--outputStyle=static', '--skipNxCache', ...extra]);
+  status = run(['run-many', '-t', 'test', '--outputStyle=static', ...extra]);
 }
 
 let passed = 0;

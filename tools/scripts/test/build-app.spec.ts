@@ -47,17 +47,17 @@ describe('build-app', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const PARALLEL = 4;
+  const PARALLEL = 3;
   const usage = /^Usage: zmq-mq-consume/m;
 
-  it('four builds started at once into one empty folder each run the bundle', async () => {
+  it('three builds started at once into one empty folder each run the bundle', async () => {
     const runs = await Promise.all(Array.from({ length: PARALLEL }, () => buildThenRun(outdir)));
     for (const run of runs) {
       expect(run).toEqual({ code: 0, output: expect.stringMatching(usage) });
     }
   });
 
-  it('four rebuilds at once leave no moment without a runnable main.js', async () => {
+  it('three rebuilds at once leave no moment without a runnable main.js', async () => {
     writeFileSync(join(outdir, '.build-inputs.json'), '{}\n'); // every input now counts as changed
     let building = true;
     const builds = Promise.all(
