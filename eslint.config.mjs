@@ -1,4 +1,5 @@
 import nx from '@nx/eslint-plugin';
+import * as jsoncParser from 'jsonc-eslint-parser';
 
 export default [
   ...nx.configs['flat/base'],
@@ -21,7 +22,10 @@ export default [
             { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'type:e2e', onlyDependOnLibsWithTags: ['type:lib'] },
             { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
-            { sourceTag: 'scope:broker', onlyDependOnLibsWithTags: ['scope:shared', 'scope:broker'] },
+            {
+              sourceTag: 'scope:broker',
+              onlyDependOnLibsWithTags: ['scope:shared', 'scope:broker'],
+            },
             { sourceTag: 'scope:producer', onlyDependOnLibsWithTags: ['scope:shared'] },
             { sourceTag: 'scope:consumer', onlyDependOnLibsWithTags: ['scope:shared'] },
             { sourceTag: 'scope:examples', onlyDependOnLibsWithTags: ['scope:shared'] },
@@ -39,6 +43,30 @@ export default [
       '@typescript-eslint/no-unused-vars': [
         'error',
         { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
+    },
+  },
+  {
+    // Each library's package.json lists exactly the packages its src/ imports. Tests and the
+    // test-support entry (src/testing.ts, `@zmq-mq/<lib>/testing`) use the root's devDependencies.
+    // The libraries have no build of their own (apps bundle their sources), so the files counted
+    // are those of the typecheck target, less those.
+    files: ['**/package.json'],
+    languageOptions: { parser: jsoncParser },
+    rules: {
+      '@nx/dependency-checks': [
+        'error',
+        {
+          buildTargets: ['typecheck'],
+          ignoredFiles: [
+            '{projectRoot}/test/**/*',
+            '{projectRoot}/src/testing.ts',
+            '{projectRoot}/jest.config.js',
+          ],
+          checkMissingDependencies: true,
+          checkObsoleteDependencies: true,
+          checkVersionMismatches: true,
+        },
       ],
     },
   },

@@ -1,4 +1,4 @@
-// Shared Jest settings for every project (see each project's jest.config.ts).
+// Shared Jest settings for every project (see each project's jest.config.js).
 const path = require('node:path');
 
 const root = __dirname;
@@ -6,7 +6,7 @@ const root = __dirname;
 module.exports = {
   testEnvironment: 'node',
   transform: {
-    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json', diagnostics: false }],
+    '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.spec.json', diagnostics: false }],
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
   moduleNameMapper: {
@@ -16,7 +16,7 @@ module.exports = {
     '^@zmq-mq/client$': path.join(root, 'libs/client/src/index.ts'),
     '^@zmq-mq/client/testing$': path.join(root, 'libs/client/src/testing.ts'),
     '^@zmq-mq/queue-store$': path.join(root, 'libs/queue-store/src/index.ts'),
-    '^@zmq-mq/queue-store/testing$': path.join(root, 'libs/queue-store/src/testing.ts'),
+    '^@zmq-mq/queue-store/testing$': path.join(root, 'libs/queue-store/testing/conformance.ts'),
   },
   testMatch: ['**/?(*.)+(spec|test).ts'],
   reporters: ['default', path.join(root, 'tools/scripts/jest-summary-reporter.js')],

@@ -1,9 +1,15 @@
-// `npm test`: typecheck, lint and every project's tests through Nx, then one closing line
-// with the workspace's test counts. Exits non-zero if any step failed or any test was skipped.
+// `npm test`: the prerequisites from outside npm (prerequisites.mjs: installed with apt-get as
+// root), then typecheck, lint and the apps' builds through Nx, then every project's tests (one
+// project at a time, with no build beside them: e2e's builds are cached by then), then one
+// closing line with the workspace's test counts. Exits non-zero if any step failed or any test
+// was skipped.
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ensurePrerequisites } from './prerequisites.mjs';
+
+if (!ensurePrerequisites()) process.exit(1);
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const resultsDir = join(root, 'tmp', 'test-results');
@@ -18,9 +24,17 @@ function run(args) {
 }
 
 const extra = process.argv.slice(2);
-let status = run(['run-many', '-t', 'typecheck', 'lint', '--outputStyle=static', ...extra]);
+let status = run([
+  'run-many',
+  '-t',
+  'typecheck',
+  'lint',
+  'build',
+  '--outputStyle=static',
+  ...extra,
+]);
 if (status === 0) {
-  status = run(['run-many', '-t', 'test', '--outputStyle=static', '--skipNxCache', ...extra]);
+  status = run(['run-many', '-t', 'test', '--outputStyle=static', ...extra]);
 }
 
 let passed = 0;

@@ -1,15 +1,15 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
-import { APPS, REPO_ROOT } from './paths';
+import { APPS, appMain } from './paths';
 
-/** Builds every app once, as `npx nx build <app>` would, so tests run the deployable bundles. */
+/**
+ * The tests run the apps' deployable bundles, which their Nx `build` targets make before e2e's
+ * tests start (e2e's `test` target depends on them). Run directly by Jest, say which is missing.
+ */
 export default function globalSetup(): void {
-  for (const app of APPS) {
-    if (!existsSync(join(REPO_ROOT, 'apps', app, 'src', 'main.ts'))) continue;
-    execFileSync(process.execPath, [join(REPO_ROOT, 'tools/scripts/build-app.mjs'), app], {
-      cwd: REPO_ROOT,
-      stdio: 'pipe',
-    });
+  const missing = APPS.filter((app) => !existsSync(appMain(app)));
+  if (missing.length > 0) {
+    throw new Error(
+      `e2e: ${missing.map((app) => appMain(app)).join(', ')} not built; run \`npx nx test e2e\`, which builds the apps first`,
+    );
   }
 }

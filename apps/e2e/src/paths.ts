@@ -2,7 +2,7 @@ import { join } from 'node:path';
 
 export const REPO_ROOT = join(__dirname, '..', '..', '..');
 
-/** The deployable apps, built by the global setup into dist/apps/<app>. */
+/** The deployable apps, built into dist/apps/<app> by their Nx build targets before the tests. */
 export const APPS = ['broker', 'producer', 'consumer'] as const;
 export type AppName = (typeof APPS)[number];
 

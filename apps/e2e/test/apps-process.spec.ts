@@ -297,20 +297,16 @@ describe('the programs as processes (the broker is what npm start runs)', () => 
   });
 
   it.each(['broker', 'producer', 'consumer'] as const)(
-    'deploys %s alone: the built folder runs after npm install --omit=dev with no repo around it',
+    'deploys %s alone: the built folder runs after npm ci --omit=dev (its pruned lockfile) with no repo around it',
     async (app) => {
       const dir = mkdtempSync(join(tmpdir(), `zmqmq-deploy-${app}-`));
       try {
         cpSync(join(appMain(app), '..'), dir, { recursive: true });
-        execFileSync(
-          'npm',
-          ['install', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline'],
-          {
-            cwd: dir,
-            stdio: 'pipe',
-            timeout: 120000,
-          },
-        );
+        execFileSync('npm', ['ci', '--omit=dev', '--no-audit', '--no-fund', '--prefer-offline'], {
+          cwd: dir,
+          stdio: 'pipe',
+          timeout: 120000,
+        });
         if (app === 'broker') {
           const broker = start([], await brokerEnv(), join(dir, 'main.js'));
           await broker.waitForLine(/"msg":"broker started"/);

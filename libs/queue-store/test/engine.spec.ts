@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EngineStore, LmdbStore, StoreErrorCode, type AppendRequest } from '../src';
 import { MemoryJournal } from '../src/journal';
-import { testMessage } from '../src/testing';
+import { testMessage } from '../testing/conformance';
 
 /** A memory journal whose writes stop reaching the disk. */
 class FailingJournal extends MemoryJournal {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LmdbStore, type LmdbStoreOptions, type QueueStore } from '../src';
-import { storeConformance } from '../src/testing';
+import { storeConformance } from '../testing/conformance';
 
 const dirs: string[] = [];
 const settings = new WeakMap<QueueStore, LmdbStoreOptions>();

@@ -1,5 +1,5 @@
 import { MemoryStore, type StoreOptions } from '../src';
-import { storeConformance } from '../src/testing';
+import { storeConformance } from '../testing/conformance';
 
 const variants: Array<[string, StoreOptions]> = [
   ['', {}],

@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LmdbStore, MemoryStore, type Delivery, type QueueStore } from '../src';
-import { testMessage } from '../src/testing';
+import { testMessage } from '../testing/conformance';
 
 type Op =
   | { op: 'append'; ids: number[] }

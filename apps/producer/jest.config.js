@@ -1,5 +1,5 @@
-export default {
-  displayName: 'consumer',
+module.exports = {
+  displayName: 'producer',
   preset: '../../jest.preset.js',
   rootDir: '.',
 };

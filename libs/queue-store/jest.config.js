@@ -1,5 +1,5 @@
-export default {
-  displayName: 'client',
+module.exports = {
+  displayName: 'queue-store',
   preset: '../../jest.preset.js',
   rootDir: '.',
 };

@@ -1,4 +1,4 @@
-export default {
+module.exports = {
   displayName: 'protocol',
   preset: '../../jest.preset.js',
   rootDir: '.',

@@ -1,5 +1,5 @@
 // The broker program as a process: flags, environment, signals, exit codes, the built bundle.
-export default {
+module.exports = {
   displayName: 'broker',
   preset: '../../jest.preset.js',
   rootDir: '.',

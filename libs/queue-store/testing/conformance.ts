@@ -7,9 +7,9 @@
  * Restart tests run only when `reopen` is given: it closes the store and returns a store
  * opened over the same data. Nothing here assumes a particular engine.
  */
-import { StoreErrorCode } from './errors';
-import type { QueueDefinitionInput } from './definition';
-import type { AppendResult, Delivery, QueueStore, StoredMessage } from './types';
+import { StoreErrorCode } from '../src/errors';
+import type { QueueDefinitionInput } from '../src/definition';
+import type { AppendResult, Delivery, QueueStore, StoredMessage } from '../src/types';
 
 /** Options the suite asks a factory for; a store maps them to its own settings. */
 export interface ConformanceStoreOptions {

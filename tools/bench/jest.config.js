@@ -1,5 +1,5 @@
 // Behaviour tests of the benchmark's pure logic (statistics, loss counting, rendering); no timing.
-export default {
+module.exports = {
   displayName: 'bench',
   preset: '../../jest.preset.js',
   rootDir: '.',

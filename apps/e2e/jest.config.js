@@ -1,5 +1,5 @@
 // End-to-end tests: real processes (built apps), real sockets on 127.0.0.1, Python peers.
-export default {
+module.exports = {
   displayName: 'e2e',
   preset: '../../jest.preset.js',
   rootDir: '.',

@@ -1,5 +1,5 @@
-export default {
-  displayName: 'queue-store',
+module.exports = {
+  displayName: 'client',
   preset: '../../jest.preset.js',
   rootDir: '.',
 };

@@ -1,5 +1,5 @@
-export default {
-  displayName: 'producer',
+module.exports = {
+  displayName: 'consumer',
   preset: '../../jest.preset.js',
   rootDir: '.',
 };

@@ -1,4 +1,4 @@
-export default {
+module.exports = {
   displayName: 'broker-lib',
   preset: '../../jest.preset.js',
   rootDir: '.',
