@@ -3,6 +3,7 @@ import {
   CODEC_NAMES,
   MAX_INT32,
   OptionError,
+  parseConnectEndpoints,
   parseIntegerText,
   topicProblem,
 } from '@zmq-mq/protocol';
@@ -111,15 +112,8 @@ function toOptions(program: Command): ProduceOptions {
   const topic = o.topic ?? DEMO_TOPIC;
   const problem = topicProblem(topic);
   if (problem !== undefined) throw new OptionError('--topic', topic, problem);
-  for (const ep of o.connect ?? []) {
-    if (!/^(tcp|ipc|inproc|ws|wss):\/\/\S+$/.test(ep)) {
-      throw new OptionError(
-        '--connect',
-        ep,
-        'must be a ZeroMQ endpoint such as tcp://127.0.0.1:5555',
-      );
-    }
-  }
+  // The SDK's own rules, named as the user wrote them (the SDK would say `connect:`).
+  if (o.connect !== undefined) parseConnectEndpoints('--connect', o.connect, DEFAULT_INGRESS);
   if (o.interval !== undefined && o.rate !== undefined) {
     throw new OptionError('--rate', o.rate, 'cannot be combined with --interval');
   }

@@ -23,11 +23,11 @@ export {
   needsIpv6,
 } from './endpoint';
 export { PUSH_FORMATS } from './push-format';
-export { parseInteger, parseChoice } from './option-values';
+export { parseInteger, parseIntegerText, parseChoice } from './option-values';
 export { isZmqError } from './zmq-error';
 export { STOP_SIGNAL_WINDOW_MS, handleStopSignals, signalExitCode } from './stop-signals';
 export { MAX_INT32 } from './limits';
-export { parseIntegerText } from './integer-text';
+
 export { SEPARATOR, asBuffer, encodeFrame, splitFrame, payloadOf, parseFrame } from './frame';
 export {
   MAX_TOPIC_BYTES,
