@@ -143,6 +143,7 @@ export class Dashboard {
               broker: this.info(),
               history: this.sampler.history(),
               peers: this.sources.peers.list(),
+              stats: this.sources.stats(),
             }),
           ),
       },

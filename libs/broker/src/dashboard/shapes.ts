@@ -9,6 +9,14 @@ import type { BrokerEndpoints } from '../sockets';
 import type { BrokerStatsSnapshot } from '../stats-snapshot';
 import type { DropReason } from '../stats';
 
+export { DROP_REASONS } from '../stats';
+// The broker's own shapes the dashboard serves as they are.
+export type { PeerEntry, PeerListing, RolePeers } from '../peer-registry';
+export type { BrokerStatsSnapshot } from '../stats-snapshot';
+export type { BrokerEndpoints } from '../sockets';
+export type { BrokerMode } from '../forwarding';
+export type { DropReason } from '../stats';
+
 /** The monitor's paths the page reads. */
 export const DASHBOARD_PATHS = {
   /** The page (HTML); its scripts and styles are under `/assets/`. */
@@ -29,7 +37,7 @@ export const DASHBOARD_PATHS = {
 
 /** The server-sent events of `/events` and what each one's `data` holds (JSON). */
 export interface DashboardEvents {
-  /** First, on every connection: the broker, its history and its peers. */
+  /** First, on every connection: the broker, its history, its peers and its counters. */
   hello: DashboardHello;
   /** Every second: the newest sample and every counter. */
   tick: DashboardTick;
@@ -41,6 +49,7 @@ export interface DashboardHello {
   broker: BrokerInfo;
   history: FlowHistory;
   peers: PeerListing;
+  stats: BrokerStatsSnapshot;
 }
 
 export interface DashboardTick {
