@@ -64,7 +64,14 @@ export class RateChart {
         legend: { live: false },
         cursor: { drag: { x: false, y: false } },
         scales: {
-          x: { time: true, range: (_u, _min, max) => [max - this.windowSeconds, max] },
+          x: {
+            time: true,
+            // Before the first sample there is no max: the window ends now.
+            range: (_u, _min, max) => {
+              const end = Number.isFinite(max) && max > 0 ? max : Date.now() / 1000;
+              return [end - this.windowSeconds, end];
+            },
+          },
           y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] },
         },
         axes: [
