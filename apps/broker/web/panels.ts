@@ -112,7 +112,16 @@ const ROLES = [
   { role: 'workers', label: 'Workers', port: 'push' },
 ] as const;
 
-function rolePeers(label: string, port: string, peers: RolePeers, now: number): HTMLElement {
+/** The broker's endpoints, from its last `BrokerInfo`: a role's port before any peer came. */
+let endpoints: BrokerInfo['endpoints'];
+
+function rolePeers(
+  label: string,
+  port: 'ingress' | 'publish' | 'push',
+  peers: RolePeers,
+  now: number,
+): HTMLElement {
+  const endpoint = peers.endpoint ?? endpoints?.[port];
   const rows = peers.peers.map((p) => [
     p.address ?? '(address not known)',
     h('time', { datetime: new Date(p.since).toISOString() }, formatTime(p.since)),
@@ -126,7 +135,7 @@ function rolePeers(label: string, port: string, peers: RolePeers, now: number): 
       {},
       `${label} `,
       h('span', { class: 'count' }, formatCount(peers.connected)),
-      h('span', { class: 'endpoint' }, ` on ${port}${peers.endpoint ? ` ${peers.endpoint}` : ''}`),
+      h('span', { class: 'endpoint' }, ` on ${port}${endpoint ? ` ${endpoint}` : ''}`),
     ),
     rows.length > 0 ? table(['address', 'since', 'for'], rows) : h('p', { class: 'empty' }, 'none'),
     peers.unlisted > 0
@@ -160,6 +169,7 @@ function definitions(entries: Array<[string, string]>): HTMLElement {
 
 /** What does not change while a broker runs: version, endpoints, options. */
 export function renderBroker(info: BrokerInfo): void {
+  endpoints = info.endpoints;
   setText(byId('summary'), `${info.version} · ${info.mode} mode`);
   fill(
     byId('broker-facts'),
@@ -170,12 +180,12 @@ export function renderBroker(info: BrokerInfo): void {
       ['process', `pid ${info.pid}, Node.js ${info.node}, libzmq ${info.libzmq}`],
     ]),
   );
-  const endpoints = Object.entries(info.endpoints ?? {});
+  const bound = Object.entries(info.endpoints ?? {});
   fill(
     byId('broker-endpoints'),
     table(
       ['socket', 'endpoint'],
-      endpoints.map(([k, v]) => [k, String(v)]),
+      bound.map(([k, v]) => [k, String(v)]),
     ),
   );
   fill(
