@@ -43,6 +43,10 @@ const queues = new QueuesPanel();
 let instance: string | undefined;
 let disconnectedAt: number | undefined;
 
+function disconnectedText(since: number): string {
+  return `disconnected since ${formatTime(since)} (${formatDuration(Date.now() - since)}), reconnecting…`;
+}
+
 function showState(state: LinkState): void {
   const status = byId('status');
   status.dataset['state'] = state.kind;
@@ -52,7 +56,7 @@ function showState(state: LinkState): void {
     disconnectedAt = undefined;
   } else if (state.kind === 'disconnected') {
     disconnectedAt = state.since;
-    setText(status, `disconnected at ${formatTime(state.since)}, reconnecting…`);
+    setText(status, disconnectedText(state.since));
   } else {
     setText(status, 'connecting…');
   }
@@ -64,13 +68,13 @@ new LiveLink({
     const restarted = instance !== undefined && instance !== data.broker.instance;
     instance = data.broker.instance;
     const notice = byId('notice');
-    notice.hidden = !restarted && disconnectedAt === undefined;
-    setText(
-      notice,
-      restarted
-        ? `The broker restarted at ${formatTime(data.broker.startedAt)}: its counters start again from zero.`
-        : 'Reconnected to the same broker.',
-    );
+    if (restarted) {
+      notice.hidden = false;
+      setText(
+        notice,
+        `The broker restarted at ${formatTime(data.broker.startedAt)}: its counters start again from zero.`,
+      );
+    }
     const samples = data.history.samples;
     flowChart.reset(samples.map(flowPoint));
     dropChart.reset(samples.map(dropPoint));
@@ -95,10 +99,5 @@ new LiveLink({
 
 // While disconnected, say for how long.
 window.setInterval(() => {
-  if (disconnectedAt !== undefined) {
-    setText(
-      byId('status'),
-      `disconnected for ${formatDuration(Date.now() - disconnectedAt)}, reconnecting…`,
-    );
-  }
+  if (disconnectedAt !== undefined) setText(byId('status'), disconnectedText(disconnectedAt));
 }, 1000);

@@ -19,8 +19,8 @@ export interface PeerEntry {
 
 /** The peers of one role (one bound socket). */
 export interface RolePeers {
-  /** The broker endpoint they connect to, once one has connected (what socket events name). */
-  endpoint: string | undefined;
+  /** The broker endpoint they connect to (what socket events name); null until one connected. */
+  endpoint: string | null;
   /** Connected now (the `peers` counter). */
   connected: number;
   /** Those remembered one by one, in the order they connected. */
@@ -129,7 +129,7 @@ export class PeerRegistry {
     const roles = {} as Record<PeerRole, RolePeers>;
     for (const [role, s] of this.roles) {
       roles[role] = {
-        endpoint: s.endpoint,
+        endpoint: s.endpoint ?? null,
         connected: this.counts[role],
         peers: s.peers.map((p) => ({ ...p })),
         unlisted: s.unlisted,
