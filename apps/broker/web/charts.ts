@@ -25,14 +25,13 @@ function compact(n: number): string {
   return `${+n.toFixed(1)}`;
 }
 
-/** Time ticks as clock times: `14:05`, or `14:05:30` when ticks are less than a minute apart. */
+/** Time ticks as clock times, `14:05`: ticks are whole minutes apart (MINUTE_STEPS). */
 function clockTicks(ticks: number[]): string[] {
-  const step = ticks.length > 1 ? (ticks[1] as number) - (ticks[0] as number) : 60;
-  return ticks.map((t) => {
-    const time = formatTime(t * 1000);
-    return step >= 60 ? time.slice(0, 5) : time;
-  });
+  return ticks.map((t) => formatTime(t * 1000).slice(0, 5));
 }
+
+/** Steps between time ticks (s): a minute or more, as the width allows. */
+const MINUTE_STEPS = [60, 120, 300, 600];
 
 const HEIGHT = 170;
 
@@ -75,7 +74,7 @@ export class RateChart {
           y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.1)] },
         },
         axes: [
-          { ...axis, space: 70, values: (_u, ticks) => clockTicks(ticks) },
+          { ...axis, space: 50, incrs: MINUTE_STEPS, values: (_u, ticks) => clockTicks(ticks) },
           { ...axis, size: 48, values: (_u, ticks) => ticks.map(compact) },
         ],
         series: [
