@@ -13,6 +13,7 @@ module.exports = {
     '^@zmq-mq/protocol$': path.join(root, 'libs/protocol/src/index.ts'),
     '^@zmq-mq/protocol/testing$': path.join(root, 'libs/protocol/src/testing.ts'),
     '^@zmq-mq/broker$': path.join(root, 'libs/broker/src/index.ts'),
+    '^@zmq-mq/broker/dashboard$': path.join(root, 'libs/broker/src/dashboard/shapes.ts'),
     '^@zmq-mq/client$': path.join(root, 'libs/client/src/index.ts'),
     '^@zmq-mq/client/testing$': path.join(root, 'libs/client/src/testing.ts'),
     '^@zmq-mq/queue-store$': path.join(root, 'libs/queue-store/src/index.ts'),
