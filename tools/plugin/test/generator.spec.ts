@@ -53,10 +53,9 @@ describe('nx g @zmq-mq/tools:service', () => {
       expect(readJson(tree, 'apps/orders-audit/project.json')).toMatchObject({
         name: 'orders-audit',
         tags: ['type:app', 'scope:service'],
-        implicitDependencies: ['broker'],
         targets: {
           build: { options: { command: 'node tools/scripts/build-app.mjs orders-audit' } },
-          test: { dependsOn: ['build', '^build'] },
+          test: { dependsOn: ['build', '^build', { projects: ['broker'], target: 'build' }] },
         },
       });
       expect(read('src/main.ts')).toContain(`(process.env.${variable} ?? ${fallback}).split(',')`);
