@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { examples } from '@zmq-mq/contracts';
 import { startBrokerProcess, type RunningBroker } from '../src/interop-peers';
+import { REPO_ROOT } from '../src/paths';
 import { packLibraries, PACKED_LIBS, runIn, workspaceVersion, type Packed } from '../src/outside';
 
 const FIXTURES = join(__dirname, '..', 'fixtures', 'outside');
@@ -131,6 +132,12 @@ describe('the packed libraries, outside the repository', () => {
     broker = await startBrokerProcess();
     const args = [program, broker.ingress, broker.publish, broker.push];
     expect(await runIn(dir, process.execPath, args)).toEqual(printed);
+  });
+
+  it('is the minimal program libs/client/README.md shows', () => {
+    const readme = readFileSync(join(REPO_ROOT, 'libs', 'client', 'README.md'), 'utf8');
+    const blocks = [...readme.matchAll(/^```js\n([\s\S]*?)^```$/gm)].map(([, code]) => code);
+    expect(blocks).toContain(readFileSync(join(FIXTURES, 'program.mjs'), 'utf8'));
   });
 
   it('gives import and require one copy of each class', async () => {
