@@ -12,6 +12,7 @@ import {
   mkdtempSync,
   rmSync,
   symlinkSync,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -134,6 +135,22 @@ describe('nx g @zmq-mq/tools:service, in a scratch copy of the workspace', () =>
       await run(scratch, 'npx', ['nx', 'sync:check'], 2 * MINUTE);
     },
     10 * MINUTE,
+  );
+
+  it(
+    'tags each service so that the module-boundary rule keeps it off the broker engine',
+    async () => {
+      const file = join(scratch, 'apps', 'svc-audit', 'src', 'engine.ts');
+      writeFileSync(file, "export { Broker } from '@zmq-mq/broker';\n");
+      try {
+        await expect(run(scratch, 'npx', ['eslint', file], MINUTE)).rejects.toThrow(
+          /A project tagged with "scope:service" can only depend on libs tagged with "scope:shared"/,
+        );
+      } finally {
+        rmSync(file);
+      }
+    },
+    2 * MINUTE,
   );
 
   /** The service's deploy folder, copied out of the workspace and installed there alone. */
