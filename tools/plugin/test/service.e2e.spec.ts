@@ -106,6 +106,8 @@ describe('nx g @zmq-mq/tools:service, in a scratch copy of the workspace', () =>
   it(
     'lints, tests, builds and type-checks each generated service right away, in sync',
     async () => {
+      // Run without a terminal, Nx refuses to run tasks in a workspace whose TypeScript project
+      // references are out of sync: the run passing shows the generated files are in sync.
       const projects = SERVICES.map((s) => s.name).join(',');
       const output = await run(
         scratch,
@@ -132,7 +134,6 @@ describe('nx g @zmq-mq/tools:service, in a scratch copy of the workspace', () =>
           new RegExp(`build-app: dist/apps/${name}/main.js with dependencies msgpackr, zeromq`),
         );
       }
-      await run(scratch, 'npx', ['nx', 'sync:check'], 2 * MINUTE);
     },
     10 * MINUTE,
   );
