@@ -12,10 +12,7 @@ function workspace(): Tree {
   return tree;
 }
 
-/**
- * The files `generate` writes in apps/ and the root tsconfig.json (formatFiles also writes the
- * empty workspace's own configuration, which a real workspace already has formatted).
- */
+/** The files `generate` writes in apps/, and the root tsconfig.json. */
 async function written(tree: Tree, generate: () => Promise<unknown>): Promise<string[]> {
   await generate();
   return tree
@@ -26,6 +23,16 @@ async function written(tree: Tree, generate: () => Promise<unknown>): Promise<st
 }
 
 describe('nx g @zmq-mq/tools:service', () => {
+  // formatFiles cannot load a formatter inside Jest; the scratch-workspace test formats for real.
+  const skipFormat = process.env.NX_SKIP_FORMAT;
+  beforeAll(() => {
+    process.env.NX_SKIP_FORMAT = 'true';
+  });
+  afterAll(() => {
+    if (skipFormat === undefined) delete process.env.NX_SKIP_FORMAT;
+    else process.env.NX_SKIP_FORMAT = skipFormat;
+  });
+
   it.each([
     ['producer', 'ZMQMQ_INGRESS', 'DEFAULT_INGRESS'],
     ['subscriber', 'ZMQMQ_PUBLISH', 'DEFAULT_PUBLISH'],
