@@ -16,6 +16,7 @@ module.exports = {
     '^@zmq-mq/broker/dashboard$': path.join(root, 'libs/broker/src/dashboard/shapes.ts'),
     '^@zmq-mq/client$': path.join(root, 'libs/client/src/index.ts'),
     '^@zmq-mq/client/testing$': path.join(root, 'libs/client/src/testing.ts'),
+    '^@zmq-mq/contracts$': path.join(root, 'libs/contracts/src/index.ts'),
     '^@zmq-mq/queue-store$': path.join(root, 'libs/queue-store/src/index.ts'),
     '^@zmq-mq/queue-store/testing$': path.join(root, 'libs/queue-store/testing/conformance.ts'),
   },

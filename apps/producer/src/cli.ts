@@ -1,4 +1,5 @@
 import { DEFAULT_INGRESS } from '@zmq-mq/client';
+import { DEMO_INTERVAL_MS, DEMO_TOPIC } from '@zmq-mq/contracts';
 import {
   CODEC_NAMES,
   MAX_INT32,
@@ -10,9 +11,8 @@ import {
 import type { CodecName } from '@zmq-mq/protocol';
 import { Command, CommanderError, Option } from 'commander';
 
-/** The demo of the original design: topic `abc`, one message per second. */
-export const DEMO_TOPIC = 'abc';
-export const DEMO_INTERVAL_MS = 1000;
+/** The demo of the original design, declared in the team contracts: topic `abc`, once a second. */
+export { DEMO_INTERVAL_MS, DEMO_TOPIC };
 export const DEFAULT_READY_TIMEOUT_MS = 10_000;
 
 export interface ProduceOptions {

@@ -8,6 +8,7 @@ export {
   UnknownCodecError,
   UnknownTopicError,
   ValidationError,
+  SchemaVersionError,
   MessageTooLargeError,
   OptionError,
   ProtocolError,
@@ -76,7 +77,14 @@ export {
   zmtpReady,
   zmtpSubscribeAll,
 } from './zmtp';
-export { topic, defineTopics, encodeTyped, decodeTyped } from './typed-topics';
+export {
+  topic,
+  defineTopics,
+  knownVersions,
+  topicsWithPrefix,
+  encodeTyped,
+  decodeTyped,
+} from './typed-topics';
 export {
   RELIABLE_VERSION,
   DEFAULT_HEARTBEAT_MS,
@@ -128,8 +136,17 @@ export type { StopRequests, SignalSource, StopSignalOptions } from './stop-signa
 export type { SplitFrame } from './frame';
 export type { ZmtpSocketType } from './zmtp';
 export type { Codec, CodecName } from './codec';
-export type { Meta, Envelope, SendMeta, DecodeOptions } from './envelope';
-export type { TopicSpec, TopicMap, BodyOf, TopicOf, EnvelopeOf, FrameSource } from './typed-topics';
+export type { Meta, Envelope, SendMeta, EnvelopeMeta, DecodeOptions } from './envelope';
+export type {
+  TopicSpec,
+  TopicOptions,
+  TopicMap,
+  TopicsWithPrefix,
+  BodyOf,
+  TopicOf,
+  EnvelopeOf,
+  FrameSource,
+} from './typed-topics';
 export type {
   ClientCommandName,
   BrokerCommandName,
