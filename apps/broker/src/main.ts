@@ -32,16 +32,19 @@ async function main(): Promise<void> {
   });
   // SIGHUP (the terminal closed, or a supervisor's stop) stops gracefully too: by default it
   // would kill the process at once, with no drain and no counts.
-  handleStopSignals(
+  const signals = handleStopSignals(
     {
       stop: () => {
-        broker.stop().then(
-          () => process.exit(0),
-          (err: unknown) => {
-            process.stderr.write(`zmq-mq-broker: error while stopping: ${String(err)}\n`);
-            process.exit(1);
-          },
-        );
+        broker
+          .stop()
+          .then(() => signals.beforeExit())
+          .then(
+            () => process.exit(0),
+            (err: unknown) => {
+              process.stderr.write(`zmq-mq-broker: error while stopping: ${String(err)}\n`);
+              process.exit(1);
+            },
+          );
       },
       exitNow: (signal) => {
         process.stderr.write(`zmq-mq-broker: second ${signal}, exiting at once\n`);

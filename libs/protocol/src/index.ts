@@ -132,7 +132,7 @@ export { decodeClientCommand, decodeBrokerCommand } from './reliable-decode';
 export type { FrameErrorKind, CodecErrorReason, ProtocolErrorKind } from './errors';
 export type { PushFormat } from './push-format';
 export type { IntegerRange } from './option-values';
-export type { StopRequests, SignalSource, StopSignalOptions } from './stop-signals';
+export type { StopRequests, SignalSource, StopSignalOptions, StopSignals } from './stop-signals';
 export type { SplitFrame } from './frame';
 export type { ZmtpSocketType } from './zmtp';
 export type { Codec, CodecName } from './codec';
