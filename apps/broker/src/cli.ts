@@ -127,21 +127,8 @@ export function parseCli(
       : `${OPTION_NAMES[key].flag} <${arg}>`;
     program.addOption(new Option(flag, `${text} [env ${OPTION_NAMES[key].env}]`));
   }
-  try {
-    program.parse(argv, { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help') {
-        return { kind: 'exit', code: 0, output: program.helpInformation() };
-      }
-      return {
-        kind: 'exit',
-        code: 2,
-        output: `zmq-mq-broker: ${err.message.replace(/^error: /, '')}`,
-      };
-    }
-    throw err;
-  }
+  const stop = parseOrExit(program, argv, 'zmq-mq-broker');
+  if (stop !== undefined) return stop;
   const input: BrokerOptionsInput = {};
   const names: Partial<Record<BrokerOptionKey, string>> = {};
   const values = program.opts<Record<string, string | boolean | undefined>>();
@@ -176,20 +163,28 @@ function parseKeygen(argv: readonly string[]): CliResult {
     .allowExcessArguments(false)
     .exitOverride()
     .configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
+  const stop = parseOrExit(program, argv, 'zmq-mq-broker keygen');
+  if (stop !== undefined) return stop;
+  return { kind: 'keygen', out: program.opts<{ out: string }>().out };
+}
+
+/**
+ * Parses `argv` with `program`: undefined when it may run, else the exit its flags ask for
+ * (help: 0; a commander error: 2 with one line starting with `name`).
+ */
+function parseOrExit(
+  program: Command,
+  argv: readonly string[],
+  name: string,
+): CliResult | undefined {
   try {
     program.parse(argv, { from: 'user' });
+    return undefined;
   } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help') {
-        return { kind: 'exit', code: 0, output: program.helpInformation() };
-      }
-      return {
-        kind: 'exit',
-        code: 2,
-        output: `zmq-mq-broker keygen: ${err.message.replace(/^error: /, '')}`,
-      };
+    if (!(err instanceof CommanderError)) throw err;
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help') {
+      return { kind: 'exit', code: 0, output: program.helpInformation() };
     }
-    throw err;
+    return { kind: 'exit', code: 2, output: `${name}: ${err.message.replace(/^error: /, '')}` };
   }
-  return { kind: 'keygen', out: program.opts<{ out: string }>().out };
 }
