@@ -4,7 +4,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { Event, Socket } from 'zeromq';
-import { WrongSocketTypeError } from './errors';
+import { HandshakeError, WrongSocketTypeError } from './errors';
 import type { ClientRole } from './errors';
 
 /** Which endpoint an event is about (the address as given to `connect`). */
@@ -23,8 +23,9 @@ export interface ConnectionEvents {
   /** A (re)connection attempt is scheduled in `intervalMs`. */
   retry: [ConnectionEvent & { readonly intervalMs: number }];
   /**
-   * The handshake failed (protocol mismatch, authentication, …). A peer that refused our socket
-   * type gives a `WrongSocketTypeError`: likely the wrong port, and ZeroMQ does not retry it.
+   * The handshake failed: a `HandshakeError` naming the likely cause (a key the broker refused,
+   * CURVE on one side only, a wrong server key). A peer that refused our socket type gives a
+   * `WrongSocketTypeError`: likely the wrong port, and ZeroMQ does not retry it.
    */
   'handshake-error': [ConnectionEvent & { readonly error: Error }];
 }
@@ -34,9 +35,54 @@ type Emitter = Pick<EventEmitter<ConnectionEvents>, 'emit'>;
 
 /**
  * Internal hook: the raw zeromq event type and its endpoint, after it was re-emitted;
- * `refused` after the `disconnect` of a connection whose peer refused our socket type.
+ * `refused` after the `disconnect` of a connection whose peer refused our socket type. A
+ * handshake failure comes with the `HandshakeError` emitted.
  */
-export type SocketEventHook = (type: Event['type'] | 'refused', endpoint: string) => void;
+export type SocketEventHook = (
+  type: Event['type'] | 'refused',
+  endpoint: string,
+  error?: HandshakeError,
+) => void;
+
+/** Peers that hang up mid-handshake show as these in `handshake:error:other`. */
+const HUNG_UP = new Set(['EPIPE', 'ECONNRESET']);
+
+/**
+ * The `HandshakeError` of a failed handshake event: what it most likely means for a client that
+ * runs CURVE (`curve`) or not. An authentication failure is a refused key; a mechanism mismatch
+ * is CURVE on one side only; a peer that hangs up mid-handshake is, for a CURVE client, most
+ * likely a wrong server key (the broker cannot open its hello), and for a plain one a CURVE
+ * broker that saw the mismatch first.
+ */
+export function handshakeError(
+  event: Extract<Event, { type: `handshake:error:${string}` }>,
+  endpoint: string,
+  role: ClientRole,
+  curve: boolean,
+): HandshakeError {
+  const cause = event.error;
+  if (event.type === 'handshake:error:auth') {
+    return new HandshakeError(endpoint, role, 'key-refused', { cause });
+  }
+  const code = (cause as { code?: string }).code ?? '';
+  if (event.type === 'handshake:error:protocol') {
+    if (code === 'ERR_ZMTP_MECHANISM_MISMATCH') {
+      return new HandshakeError(endpoint, role, curve ? 'no-curve' : 'needs-curve', { cause });
+    }
+    return new HandshakeError(endpoint, role, 'protocol', { cause, detail: code });
+  }
+  if (HUNG_UP.has(code)) {
+    return new HandshakeError(endpoint, role, curve ? 'server-key' : 'needs-curve', {
+      cause,
+      retried: true,
+    });
+  }
+  return new HandshakeError(endpoint, role, 'protocol', {
+    cause,
+    detail: cause.message,
+    retried: true,
+  });
+}
 
 /**
  * Which of `endpoints` (as given to `connect`) a monitor event's address is about. libzmq
@@ -75,6 +121,7 @@ export function forwardConnectionEvents(
   hook?: SocketEventHook,
 ): void {
   const observer = socket.events;
+  const curve = socket.securityMechanism === 'curve';
   /** Endpoints whose current connection has not yet finished or failed its handshake. */
   const handshaking = new Set<string>();
   const dispatch = (event: Event): void => {
@@ -98,10 +145,13 @@ export function forwardConnectionEvents(
         break;
       case 'handshake:error:protocol':
       case 'handshake:error:auth':
-      case 'handshake:error:other':
+      case 'handshake:error:other': {
         handshaking.delete(endpoint);
-        target.emit('handshake-error', { ...at, error: event.error });
-        break;
+        const error = handshakeError(event, endpoint, role, curve);
+        target.emit('handshake-error', { ...at, error });
+        hook?.(event.type, endpoint, error);
+        return;
+      }
       default:
         break;
     }
