@@ -8,6 +8,7 @@ import {
   KeyError,
   OptionError,
   readKeyPairFile,
+  readPublicKeyFile,
 } from '@zmq-mq/protocol';
 
 /** The options that encrypt a client's link and authenticate it to a CURVE broker. */
@@ -89,4 +90,42 @@ export function parseCurveOptions(options: CurveOptions): CurveSocketOptions {
     curvePublicKey: pair.publicKey,
     curveSecretKey: pair.secretKey,
   };
+}
+
+/**
+ * The CURVE options of a program's flags: `--server-key FILE` (the broker's `.pub`, or any key
+ * list: its first key) and `--key FILE` (this client's `.key`), both or neither. Each file is
+ * read now; a problem throws `OptionError` naming the flag as `names` spells it.
+ */
+export function curveOptionsFromFiles(
+  serverKeyFile: string | undefined,
+  keyFile: string | undefined,
+  names: { serverKey: string; key: string } = { serverKey: '--server-key', key: '--key' },
+): CurveOptions {
+  if (serverKeyFile === undefined && keyFile === undefined) return {};
+  if (serverKeyFile === undefined) {
+    throw new OptionError(
+      names.key,
+      keyFile,
+      `needs ${names.serverKey} too (the broker's .pub file)`,
+    );
+  }
+  if (keyFile === undefined) {
+    throw new OptionError(
+      names.serverKey,
+      serverKeyFile,
+      `needs ${names.key} too (this client's .key file)`,
+    );
+  }
+  const read = <T>(name: string, file: string, fn: (path: string) => T): T => {
+    try {
+      return fn(file);
+    } catch (err) {
+      if (!(err instanceof KeyError)) throw err;
+      throw new OptionError(name, file, err.message.replace(`${file}: `, ''));
+    }
+  };
+  const serverKey = read(names.serverKey, serverKeyFile, readPublicKeyFile).key;
+  read(names.key, keyFile, readKeyPairFile);
+  return { serverKey, keyFile };
 }

@@ -173,3 +173,23 @@ export function forwardConnectionEvents(
     }
   })();
 }
+
+/**
+ * For programs that print handshake failures: returns a `handshake-error`'s message the first
+ * time its endpoint fails that way (a `HandshakeError`'s `failure`, or a wrong socket type),
+ * undefined after; ZeroMQ retries some failures every 100 ms or so.
+ */
+export function firstHandshakeErrors(): (error: Error) => string | undefined {
+  const said = new Set<string>();
+  return (error) => {
+    const key =
+      error instanceof HandshakeError
+        ? `${error.endpoint} ${error.failure}`
+        : error instanceof WrongSocketTypeError
+          ? `${error.endpoint} wrong-socket-type`
+          : error.message;
+    if (said.has(key)) return undefined;
+    said.add(key);
+    return error.message;
+  };
+}

@@ -33,6 +33,8 @@ export {
   QUEUE_POLICIES,
   PUSH_FORMATS,
 } from './options';
+export { curveOptionsFromFiles } from './curve-options';
+export { firstHandshakeErrors } from './events';
 export {
   DEFAULT_CONFIRM_WINDOW,
   DEFAULT_CONFIRM_TIMEOUT_MS,
