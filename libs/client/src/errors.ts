@@ -88,15 +88,17 @@ export class NotReadyError extends ZmqMqError {
  * What a failed handshake most likely means:
  * - `key-refused`: the broker refused this client's public key (not on its role's allowlist,
  *   or removed from it); ZeroMQ does not retry;
- * - `needs-curve`: the broker runs CURVE and this client does not (no `serverKey`), or hung up
- *   on this plain-text client during the handshake;
+ * - `needs-curve`: the broker runs CURVE and this client does not (no `serverKey`);
  * - `no-curve`: this client runs CURVE and the broker does not;
  * - `server-key`: the broker hung up during the CURVE handshake: most likely `serverKey` is not
  *   this broker's public key; ZeroMQ retries;
+ * - `hung-up`: the peer hung up on this plain-text client during the handshake: a CURVE broker
+ *   that saw the mismatch first does, and so does a socket of the wrong type (the wrong port);
+ *   ZeroMQ retries, and the next attempt usually says which;
  * - `protocol`: another ZMTP protocol error.
  */
 export type HandshakeFailure =
-  'key-refused' | 'needs-curve' | 'no-curve' | 'server-key' | 'protocol';
+  'key-refused' | 'needs-curve' | 'no-curve' | 'server-key' | 'hung-up' | 'protocol';
 
 /** The allowlist flag a broker checks each role's key against. */
 const ALLOWLIST_OF: Readonly<Record<ClientRole, string>> = {
@@ -128,10 +130,11 @@ export class HandshakeError extends ZmqMqError {
       'key-refused': `${endpoint} refused this ${role}'s key: its public key is not on the broker's allowlist for this port (${ALLOWLIST_OF[role]}), or was removed from it`,
       'needs-curve': `${endpoint} runs CURVE and this ${role} does not: give it serverKey (the broker's public key) and its own key pair (keyFile), its public key on the broker's ${ALLOWLIST_OF[role]} list`,
       'no-curve': `${endpoint} does not run CURVE but this ${role} does (serverKey): start the broker with --curve-secret-key-file, or drop this client's CURVE options`,
-      'server-key': `${endpoint} hung up during the CURVE handshake: most likely serverKey is not this broker's public key, or the broker does not run CURVE`,
+      'server-key': `${endpoint} hung up during the CURVE handshake: most likely serverKey is not this broker's public key (else the broker runs without CURVE, or this is not the ${role}'s port)`,
+      'hung-up': `${endpoint} hung up during the handshake: the broker may run CURVE (then this ${role} needs serverKey and a key pair), or this may not be the ${role}'s port`,
       protocol: `the handshake with ${endpoint} failed: ${options.detail ?? 'a ZMTP protocol error'}`,
     };
-    const retried = options.retried ?? failure === 'server-key';
+    const retried = options.retried ?? (failure === 'server-key' || failure === 'hung-up');
     super(
       ClientErrorCode.Handshake,
       `${texts[failure]}. ZeroMQ ${retried ? 'keeps retrying' : 'does not retry this endpoint'}.`,

@@ -51,8 +51,8 @@ const HUNG_UP = new Set(['EPIPE', 'ECONNRESET']);
  * The `HandshakeError` of a failed handshake event: what it most likely means for a client that
  * runs CURVE (`curve`) or not. An authentication failure is a refused key; a mechanism mismatch
  * is CURVE on one side only; a peer that hangs up mid-handshake is, for a CURVE client, most
- * likely a wrong server key (the broker cannot open its hello), and for a plain one a CURVE
- * broker that saw the mismatch first.
+ * likely a wrong server key (the broker cannot open its hello), and for a plain one either a
+ * CURVE broker that saw the mismatch first or a socket of the wrong type (`hung-up`).
  */
 export function handshakeError(
   event: Extract<Event, { type: `handshake:error:${string}` }>,
@@ -72,7 +72,7 @@ export function handshakeError(
     return new HandshakeError(endpoint, role, 'protocol', { cause, detail: code });
   }
   if (HUNG_UP.has(code)) {
-    return new HandshakeError(endpoint, role, curve ? 'server-key' : 'needs-curve', {
+    return new HandshakeError(endpoint, role, curve ? 'server-key' : 'hung-up', {
       cause,
       retried: true,
     });
@@ -177,11 +177,13 @@ export function forwardConnectionEvents(
 /**
  * For programs that print handshake failures: returns a `handshake-error`'s message the first
  * time its endpoint fails that way (a `HandshakeError`'s `failure`, or a wrong socket type),
- * undefined after; ZeroMQ retries some failures every 100 ms or so.
+ * undefined after (ZeroMQ retries some failures every 100 ms or so), and undefined for a
+ * `hung-up`, which says nothing sure: the next attempt's failure does.
  */
 export function firstHandshakeErrors(): (error: Error) => string | undefined {
   const said = new Set<string>();
   return (error) => {
+    if (error instanceof HandshakeError && error.failure === 'hung-up') return undefined;
     const key =
       error instanceof HandshakeError
         ? `${error.endpoint} ${error.failure}`

@@ -12,6 +12,7 @@ import { Context, Publisher, Push, Router, XSubscriber, type Socket } from 'zero
 import {
   ClientErrorCode,
   ConfirmingProducer,
+  firstHandshakeErrors,
   HandshakeError,
   QueueWorker,
   NotReadyError,
@@ -136,6 +137,18 @@ async function curveServer<T extends Socket>(
   await socket.bind('tcp://127.0.0.1:*');
   return socket;
 }
+
+describe('firstHandshakeErrors', () => {
+  it('says each failure of an endpoint once, and a bare hang-up never', () => {
+    const first = firstHandshakeErrors();
+    const refused = new HandshakeError('tcp://h:1', 'worker', 'key-refused');
+    expect(first(refused)).toBe(refused.message);
+    expect(first(new HandshakeError('tcp://h:1', 'worker', 'key-refused'))).toBeUndefined();
+    expect(first(new HandshakeError('tcp://h:2', 'worker', 'key-refused'))).toMatch(/h:2/);
+    expect(first(new HandshakeError('tcp://h:1', 'worker', 'hung-up'))).toBeUndefined();
+    expect(new HandshakeError('tcp://h:1', 'worker', 'hung-up').retried).toBe(true);
+  });
+});
 
 describe('SDK clients with CURVE', () => {
   const closer = new Closer();
