@@ -124,7 +124,10 @@ describe('consumer command line', () => {
     it.each([
       [['--server-key', 'BROKER'], /^zmq-mq-consume: --server-key: needs --key too/],
       [['--key', 'ME'], /^zmq-mq-consume: --key: needs --server-key too/],
-      [['--server-key', 'ME', '--key', 'ME'], /^zmq-mq-consume: --server-key: line 5: "metadata" a CURVE key is/],
+      [
+        ['--server-key', 'ME', '--key', 'ME'],
+        /^zmq-mq-consume: --server-key: line 5: "metadata" a CURVE key is/,
+      ],
       [
         ['--server-key', 'BROKER', '--key', 'BROKERPUB'],
         /^zmq-mq-consume: --key: has no secret-key line/,

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort, waitFor } from '@zmq-mq/protocol/testing';
 import { PythonConsumer, frames } from '../src/interop-peers';
-import { appMain, REPO_ROOT } from '../src/paths';
+import { appMain, PYTHON, REPO_ROOT } from '../src/paths';
 import { startNode, TestProcess } from '../src/process';
 import { startPython } from '../src/python';
 
@@ -210,6 +210,28 @@ describe('a CURVE broker program', () => {
       10000,
       'the stranger refused at the publish port',
     );
+  });
+
+  it("docs/security.md's pyzmq subscriber runs as written", async () => {
+    const b = await broker();
+    const guide = readFileSync(join(REPO_ROOT, 'docs', 'security.md'), 'utf8');
+    const snippet = /```python\n(# subscriber\.py[\s\S]*?)```/.exec(guide)?.[1];
+    expect(snippet).toBeDefined();
+    const code = (snippet as string)
+      .replace("'keys/audit.key'", JSON.stringify(key('subscriber')))
+      .replace("'keys/broker.pub'", JSON.stringify(pub('broker')))
+      .replace("'tcp://broker.internal:5556'", `'${b.publish}'`);
+    expect(code).not.toMatch(/keys\/|broker\.internal/); // every placeholder was swapped
+    const subscriber = new TestProcess(PYTHON, ['-u', '-c', code]);
+    procs.push(subscriber);
+    // The subscriber's subscription may come after the first messages: send until one arrives.
+    const produce = start('producer', [
+      ...['--connect', b.ingress, '--topic', 'orders.created', '--count', '200'],
+      ...['--interval', '50', '{"id":8}', ...client('producer')],
+    ]);
+    await subscriber.waitForLine(/^Got: /, 15000, 'stdout');
+    expect(subscriber.stdoutLines[0]).toMatch(/^Got: \[b'orders\.created \{"id":8\}', b'/);
+    produce.kill();
   });
 
   it('a key file that is not one stops the broker with status 2 and one line', async () => {

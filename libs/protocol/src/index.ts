@@ -153,13 +153,7 @@ export { decodeClientCommand, decodeBrokerCommand } from './reliable-decode';
 
 export type { FrameErrorKind, CodecErrorReason, ProtocolErrorKind } from './errors';
 export type { PushFormat } from './push-format';
-export type {
-  CurveKeyPair,
-  KeyList,
-  KeyListEntry,
-  KeyListProblem,
-  KeyPairFile,
-} from './curve';
+export type { CurveKeyPair, KeyList, KeyListEntry, KeyListProblem, KeyPairFile } from './curve';
 export type { KeyPairFileRead, WrittenKeyPair } from './curve-files';
 export type { IntegerRange } from './option-values';
 export type { StopRequests, SignalSource, StopSignalOptions } from './stop-signals';
