@@ -56,6 +56,28 @@ describe('a CURVE broker', () => {
     expect(security.allowlists.workers).toMatchObject({ keys: 1, problems: [], generation: 1 });
   });
 
+  it('takes a message of exactly --max-message-bytes: the limit is the message, not its sealed frame', async () => {
+    const b = await startBroker({ ...ring.brokerOptions(), maxMessageBytes: 1024 });
+    const pub = sockets.track(
+      new XPublisher({
+        linger: 0,
+        receiveTimeout: 5000,
+        noDrop: true,
+        ...ring.socket(ring.producer),
+      }),
+    );
+    pub.connect(b.endpoints!.ingress);
+    const sub = sockets.track(
+      new Subscriber({ linger: 0, receiveTimeout: 5000, ...ring.socket(ring.subscriber) }),
+    );
+    sub.connect(b.endpoints!.publish);
+    sub.subscribe('');
+    await warmUp(b, pub, [sub]);
+    const full = Buffer.concat([Buffer.from('big '), Buffer.alloc(1020, 0x61)]);
+    await pub.send(full);
+    expect((await sub.receive())[0]).toEqual(full);
+  });
+
   it('refuses a key of another role, an unknown key, plain text and a wrong server key, counted by port and reason', async () => {
     const b = await startBroker(ring.brokerOptions());
     const { ingress, publish, push } = b.endpoints!;
