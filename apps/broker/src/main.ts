@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Broker, BindError, createLogger, loadDashboardPage } from '@zmq-mq/broker';
-import { handleStopSignals, signalExitCode, STOP_SIGNAL_WINDOW_MS } from '@zmq-mq/protocol';
+import { Broker, BindError, createLogger, loadDashboardPage, TokenFileError } from '@zmq-mq/broker';
+import {
+  handleStopSignals,
+  KeyError,
+  signalExitCode,
+  STOP_SIGNAL_WINDOW_MS,
+  writeKeyPairFiles,
+} from '@zmq-mq/protocol';
 import { parseCli } from './cli';
 
 /** The version in the deploy folder's package.json, beside this bundle. */
@@ -21,6 +27,19 @@ async function main(): Promise<void> {
   if (cli.kind === 'exit') {
     (cli.code === 0 ? process.stdout : process.stderr).write(cli.output.trimEnd() + '\n');
     process.exit(cli.code);
+  }
+  if (cli.kind === 'keygen') {
+    try {
+      const pair = writeKeyPairFiles(cli.out);
+      process.stdout.write(
+        `wrote ${pair.secretPath} (secret, mode 0600) and ${pair.publicPath}\npublic key ${pair.publicKey} ${pair.name}\n`,
+      );
+      process.exit(0);
+    } catch (err) {
+      if (!(err instanceof KeyError)) throw err;
+      process.stderr.write(`zmq-mq-broker keygen: ${err.message}\n`);
+      process.exit(1);
+    }
   }
   const log = createLogger(cli.options.logLevel);
   // The dashboard page the build put beside this bundle (web/), read only with a monitor.
@@ -68,9 +87,18 @@ async function main(): Promise<void> {
     },
     { signals: ['SIGHUP', 'SIGINT', 'SIGTERM'] },
   );
+  // The allowlists are read again when their files change; SIGUSR2 asks for it where a
+  // filesystem does not tell (NFS, say).
+  process.on('SIGUSR2', () => broker.reloadAllowlists());
   try {
     await broker.start();
   } catch (err) {
+    // A key, allowlist or token file that cannot be used is a configuration error, as a bad
+    // flag is: exit 2, one line naming the file.
+    if (err instanceof KeyError || err instanceof TokenFileError) {
+      process.stderr.write(`zmq-mq-broker: ${err.message}\n`);
+      process.exit(2);
+    }
     process.stderr.write(
       `zmq-mq-broker: ${err instanceof BindError ? err.message : String(err)}\n`,
     );

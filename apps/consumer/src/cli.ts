@@ -1,5 +1,5 @@
-import { DEFAULT_PUBLISH, DEFAULT_PUSH, PUSH_FORMATS } from '@zmq-mq/client';
-import type { PushFormat } from '@zmq-mq/client';
+import { curveOptionsFromFiles, DEFAULT_PUBLISH, DEFAULT_PUSH, PUSH_FORMATS } from '@zmq-mq/client';
+import type { CurveOptions, PushFormat } from '@zmq-mq/client';
 import {
   CODEC_NAMES,
   exactSubscription,
@@ -30,6 +30,8 @@ export interface ConsumeOptions {
   pushFormat: PushFormat;
   /** How long to wait for the broker before saying so on stderr (the consumer keeps waiting). */
   readyTimeoutMs: number;
+  /** `serverKey` and `keyFile` from --server-key and --key; empty for plain text. */
+  curve: CurveOptions;
 }
 
 /** How long the consumer waits for the broker before saying it has no link yet. */
@@ -70,6 +72,11 @@ export function parseCli(argv: readonly string[]): CliResult {
       .option(
         '--ready-timeout <ms>',
         `after how long without a link to say so on stderr; it keeps waiting (default ${DEFAULT_READY_TIMEOUT_MS})`,
+      )
+      .option('--server-key <file>', "the broker's public key file (its .pub): CURVE encryption")
+      .option(
+        '--key <file>',
+        "this client's key pair file (NAME.key from keygen), with --server-key",
       )
       .helpOption('-h, --help', 'show this help')
       .exitOverride()
@@ -134,6 +141,8 @@ interface RawOptions {
   exact?: string[];
   pushFormat?: PushFormat;
   readyTimeout?: string;
+  serverKey?: string;
+  key?: string;
 }
 
 // Each value must make a subscription; the protocol's reason becomes the option's.
@@ -170,5 +179,6 @@ function toOptions(mode: 'sub' | 'pull', o: RawOptions, fallback: string): Consu
     // A Node timer holds 32 bits: a longer wait would end after 1 ms.
     readyTimeoutMs:
       parseIntegerText('--ready-timeout', o.readyTimeout, 0, MAX_INT32) ?? DEFAULT_READY_TIMEOUT_MS,
+    curve: curveOptionsFromFiles(o.serverKey, o.key),
   };
 }

@@ -1,4 +1,4 @@
-import { NotReadyError, Subscriber, Worker, WrongSocketTypeError } from '@zmq-mq/client';
+import { firstHandshakeErrors, NotReadyError, Subscriber, Worker } from '@zmq-mq/client';
 import { codecByName } from '@zmq-mq/protocol';
 import type { ConsumeOptions } from './cli';
 import { formatEnvelope } from './format';
@@ -34,8 +34,15 @@ export async function consume(
           exact: options.exact,
           codec,
           onError,
+          ...options.curve,
         })
-      : new Worker({ connect: options.connect, codec, pushFormat: options.pushFormat, onError });
+      : new Worker({
+          connect: options.connect,
+          codec,
+          pushFormat: options.pushFormat,
+          onError,
+          ...options.curve,
+        });
   // A link is lost only once it was up: a connection dropped during its handshake (a peer
   // that refuses our socket type, or one that is not ZeroMQ) never was.
   const linked = new Map<string, number>();
@@ -49,9 +56,11 @@ export async function consume(
     linked.set(endpoint, up - 1);
     io.stderr.write(`${NAME}: lost ${endpoint}, reconnecting\n`);
   });
-  // libzmq refuses such a link once and never retries it: said once, naming the right port.
+  // A wrong port, a refused key, CURVE on one side only: said once each, naming the fix.
+  const firstTime = firstHandshakeErrors();
   receiver.on('handshake-error', ({ error }) => {
-    if (error instanceof WrongSocketTypeError) io.stderr.write(`${NAME}: ${error.message}\n`);
+    const line = firstTime(error);
+    if (line !== undefined) io.stderr.write(`${NAME}: ${line}\n`);
   });
   const ready = (): void => {
     io.stderr.write(`${NAME}: ready (${options.mode} ${options.connect.join(', ')})\n`);
@@ -82,10 +91,12 @@ export async function consume(
 
 /**
  * What the consumer says once its ready timeout has passed without a link on every endpoint,
- * if anything: nothing when each endpoint still missing refused our socket type (that was
- * said when it happened, naming the right port).
+ * if anything: nothing when each endpoint still missing refused our socket type or failed a
+ * handshake that ZeroMQ does not retry (that was said when it happened, naming the fix).
  */
 export function noLinkNotice(err: NotReadyError): string | undefined {
-  if (err.endpoints.every((e) => err.refused.includes(e))) return undefined;
+  const said = (e: string): boolean =>
+    err.refused.includes(e) || err.handshakes.some((h) => h.endpoint === e && !h.retried);
+  if (err.endpoints.every(said)) return undefined;
   return `${err.message} (still waiting)`;
 }

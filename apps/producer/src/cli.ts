@@ -1,4 +1,5 @@
-import { DEFAULT_INGRESS } from '@zmq-mq/client';
+import { curveOptionsFromFiles, DEFAULT_INGRESS } from '@zmq-mq/client';
+import type { CurveOptions } from '@zmq-mq/client';
 import { DEMO_INTERVAL_MS, DEMO_TOPIC } from '@zmq-mq/contracts';
 import {
   CODEC_NAMES,
@@ -29,6 +30,8 @@ export interface ProduceOptions {
   verbose: boolean;
   metadata: boolean;
   readyTimeoutMs: number;
+  /** `serverKey` and `keyFile` from --server-key and --key; empty for plain text. */
+  curve: CurveOptions;
 }
 
 export type CliResult =
@@ -68,6 +71,11 @@ export function parseCli(argv: readonly string[]): CliResult {
       `how long to wait for the broker (default ${DEFAULT_READY_TIMEOUT_MS})`,
     )
     .option('-v, --verbose', 'print every message sent')
+    .option('--server-key <file>', "the broker's public key file (its .pub): CURVE encryption")
+    .option(
+      '--key <file>',
+      "this producer's key pair file (NAME.key from keygen), with --server-key",
+    )
     .helpOption('-h, --help', 'show this help')
     .exitOverride()
     .configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
@@ -103,6 +111,8 @@ function toOptions(program: Command): ProduceOptions {
     metadata: boolean;
     readyTimeout?: string;
     verbose?: boolean;
+    serverKey?: string;
+    key?: string;
   }>();
   const args = program.args;
   const mode = args.length === 0 ? 'demo' : args.length === 1 && args[0] === '-' ? 'stdin' : 'args';
@@ -149,6 +159,7 @@ function toOptions(program: Command): ProduceOptions {
     metadata: o.metadata,
     readyTimeoutMs:
       parseIntegerText('--ready-timeout', o.readyTimeout, 0) ?? DEFAULT_READY_TIMEOUT_MS,
+    curve: curveOptionsFromFiles(o.serverKey, o.key),
   };
 }
 

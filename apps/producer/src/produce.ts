@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import { Producer, WrongSocketTypeError } from '@zmq-mq/client';
+import { firstHandshakeErrors, Producer } from '@zmq-mq/client';
 import { codecByName } from '@zmq-mq/protocol';
 import type { ProduceOptions } from './cli';
 
@@ -34,15 +34,18 @@ export async function produce(
     codec: codecByName(options.codec),
     metadata: options.metadata,
     queuePolicy: 'wait',
+    ...options.curve,
   });
   let linksLost = 0;
   producer.on('down', ({ endpoint }) => {
     linksLost++;
     io.stderr.write(`${NAME}: lost ${endpoint}, reconnecting\n`);
   });
-  // libzmq refuses such a link once and never retries it: said once, naming the right port.
+  // A wrong port, a refused key, CURVE on one side only: said once each, naming the fix.
+  const firstTime = firstHandshakeErrors();
   producer.on('handshake-error', ({ error }) => {
-    if (error instanceof WrongSocketTypeError) io.stderr.write(`${NAME}: ${error.message}\n`);
+    const line = firstTime(error);
+    if (line !== undefined) io.stderr.write(`${NAME}: ${line}\n`);
   });
   try {
     await abortable(producer.ready(options.readyTimeoutMs), stop);

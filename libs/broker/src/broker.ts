@@ -9,12 +9,15 @@ import { BrokerStateError } from './errors';
 import type { BrokerMode, BrokerState, ForwardingPaths, PathsHost } from './forwarding';
 import { createLogger, flushLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
-import { coreRoutes, Monitor } from './monitor';
+import { coreRoutes, Monitor, type MonitorLimits } from './monitor';
 import { NativePaths } from './native-paths';
 import { parseBrokerOptions, type BrokerOptions, type BrokerOptionsInput } from './options';
 import { procNetTcp } from './peer-addresses';
 import { PeerEvents } from './peer-events';
 import { PeerRegistry } from './peer-registry';
+import { BrokerSecurity } from './security/broker-security';
+import { MonitorAuth, readMonitorToken } from './security/monitor-auth';
+import { registerSecurityMetrics } from './security/security-metrics';
 import {
   brokerContext,
   PEERS_OF,
@@ -34,6 +37,8 @@ export interface BrokerDeps {
   version?: string;
   /** The dashboard page the monitor serves at `/` (`loadDashboardPage`). */
   dashboardPage?: DashboardPage;
+  /** The monitor's bounds, where not MONITOR_LIMITS (tests shorten its timeouts). */
+  monitorLimits?: Partial<MonitorLimits>;
 }
 
 /** The broker's clock tick: the work queue's clock and the dashboard's sample (ms). */
@@ -69,6 +74,9 @@ export class Broker {
   private readonly queue: WorkQueue;
   private readonly peers: PeerRegistry;
   private readonly peerEvents: PeerEvents;
+  private security: BrokerSecurity | undefined;
+  /** Monitor requests refused for want of the token. */
+  private monitorUnauthorized = 0;
   private readonly drops: DropLog;
   private readonly deps: BrokerDeps;
   private readonly instance = randomUUID();
@@ -103,7 +111,12 @@ export class Broker {
     this.peers = new PeerRegistry(this.counters.peers, {
       table: this.options.monitor === null ? undefined : procNetTcp,
     });
-    this.peerEvents = new PeerEvents(log, this.peers, running);
+    this.peerEvents = new PeerEvents(
+      log,
+      this.peers,
+      running,
+      (socket, event) => this.security?.observe(socket, event) === true,
+    );
     this.drops = new DropLog(log, this.counters, this.queue);
     this.host = {
       log,
@@ -144,7 +157,12 @@ export class Broker {
     this.state = 'starting';
     const o = this.options;
     try {
+      // Key files first: a bad one stops the broker before anything binds (KeyError).
+      const security = new BrokerSecurity(o, this.log);
+      this.security = security;
+      const token = o.monitorTokenFile === null ? null : readMonitorToken(o.monitorTokenFile);
       const zmq = brokerContext(o);
+      await security.start(zmq.context);
       const paths =
         this.mode === 'native'
           ? new NativePaths(o, this.host, zmq)
@@ -155,7 +173,10 @@ export class Broker {
       this.sockets.push({ role: 'publish', socket: publisher, endpoint: o.publish });
       const pusher = pushSocket(zmq);
       this.sockets.push({ role: 'push', socket: pusher, endpoint: o.push });
-      for (const { role, socket } of this.sockets) this.peerEvents.watch(socket, PEERS_OF[role]);
+      for (const bound of this.sockets) {
+        security.secure(bound);
+        this.peerEvents.watch(bound.socket, PEERS_OF[bound.role]);
+      }
       const bound: Partial<BrokerEndpoints> = {};
       for (const { role, socket, endpoint } of this.sockets) {
         bound[role] = await bindSocket(socket, role, endpoint, this.peerEvents);
@@ -167,6 +188,11 @@ export class Broker {
           bytes: () => this.queue.bytes,
           oldestAgeSeconds: () => this.queue.oldestAgeMs() / 1000,
         });
+        registerSecurityMetrics(
+          registry,
+          () => security.snapshot(),
+          () => this.monitorUnauthorized,
+        );
         const health = (): 'ok' | 'stopping' | 'failed' => {
           if (this.state !== 'running') return 'stopping';
           return this.failedPath === undefined ? 'ok' : 'failed';
@@ -189,10 +215,15 @@ export class Broker {
           peers: this.peers,
           page: this.deps.dashboardPage,
         });
-        this.monitor = new Monitor(o.monitor, [
-          ...coreRoutes({ registry, stats, health }),
-          ...this.dashboard.routes(),
-        ]);
+        this.monitor = new Monitor(
+          o.monitor,
+          [...coreRoutes({ registry, stats, health }), ...this.dashboard.routes()],
+          {
+            auth: new MonitorAuth(token),
+            unauthorized: () => this.monitorUnauthorized++,
+            ...(this.deps.monitorLimits === undefined ? {} : { limits: this.deps.monitorLimits }),
+          },
+        );
         endpoints.monitor = await this.monitor.start();
       }
       this.bound = endpoints;
@@ -205,7 +236,8 @@ export class Broker {
     this.state = 'running';
     this.drops.start(o.dropLogIntervalMs);
     this.ticker = setInterval(() => this.tick(), TICK_MS).unref();
-    warnIfExposed(this.log, this.bound);
+    // With CURVE every port is encrypted and every client authenticated: nothing to warn of.
+    if (!this.security?.curve) warnIfExposed(this.log, this.bound);
     this.log.info(
       {
         ...this.bound,
@@ -232,13 +264,23 @@ export class Broker {
 
   /** A snapshot of every counter, as served at `/stats`. */
   stats(): BrokerStatsSnapshot {
-    return statsSnapshot({
+    const snapshot = statsSnapshot({
       mode: this.mode,
       counters: this.counters,
       queue: this.queue,
       endpoints: this.bound,
       policy: this.options.pushPolicy,
     });
+    if (this.security !== undefined) snapshot.security = this.security.snapshot();
+    return snapshot;
+  }
+
+  /**
+   * Reads every allowlist again now (they are also read again whenever their files change): a
+   * key removed is refused at its next connection. The broker program does this on SIGUSR2.
+   */
+  reloadAllowlists(): void {
+    this.security?.reload();
   }
 
   /**
@@ -329,5 +371,7 @@ export class Broker {
     this.dashboard?.close();
     await this.monitor?.stop();
     await this.peerEvents.ended();
+    // After every socket it guards has closed: a handshake in flight gets its answer.
+    await this.security?.close();
   }
 }

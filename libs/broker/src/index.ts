@@ -29,10 +29,16 @@ export {
   formatDuration,
   parseMonitor,
   isExposedEndpoint,
+  isExposedHost,
+  BOOLEAN_OPTIONS,
 } from './options';
+export { MONITOR_LIMITS } from './monitor';
+export { KEY_ROLES, PORT_ROLES, zapDomainOf } from './security/broker-security';
+export { REFUSAL_REASONS } from './security/refusals';
+export { MIN_TOKEN_CHARS, MONITOR_COOKIE, SESSION_MAX_AGE_S } from './security/monitor-auth';
 export { WorkQueue, messageBytes } from './work-queue';
 export { DROP_REASONS, MALFORMED_KINDS } from './stats';
-export { BrokerErrorCode, BindError, BrokerStateError } from './errors';
+export { BrokerErrorCode, BindError, BrokerStateError, TokenFileError } from './errors';
 export { createLogger, flushLogger } from './logger';
 export { loadDashboardPage } from './dashboard/page-files';
 export { DASHBOARD_PATHS, queuePaths } from './dashboard/shapes';
@@ -57,7 +63,10 @@ export type {
   PurgeResponse,
 } from './dashboard/shapes';
 export type { PeerEntry, PeerListing, RolePeers } from './peer-registry';
-export type { BrokerEndpoints } from './sockets';
+export type { BrokerEndpoints, SocketRole } from './sockets';
+export type { MonitorLimits, RouteAccess } from './monitor';
+export type { AllowlistView, KeyRole, SecuritySnapshot } from './security/broker-security';
+export type { RefusalReason } from './security/refusals';
 export type { BrokerStatsSnapshot } from './stats-snapshot';
 export type { BrokerMode } from './forwarding';
 export type {

@@ -2,6 +2,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Registry } from 'prom-client';
 import { BindError } from './errors';
 import type { MonitorAddress } from './options';
+import { MonitorAuth, sendLoginPage } from './security/monitor-auth';
+
+/**
+ * Who may call a route. `open`: anyone when the monitor has no token, else the token's holder
+ * (the default). `token`: the token's holder only, even on a monitor without one (then nobody).
+ * `public`: anyone, always (the login form). On any other route a method other than GET and
+ * HEAD always needs the token: a mutating route (replay, purge) is `token` by its methods.
+ */
+export type RouteAccess = 'public' | 'open' | 'token';
 
 /** One path the monitor serves. */
 export interface MonitorRoute {
@@ -9,7 +18,48 @@ export interface MonitorRoute {
   path: string;
   /** Methods it answers; default GET and HEAD (HEAD answers as GET, without the body). */
   methods?: readonly string[];
+  /** Who may call it (default `open`; see RouteAccess). */
+  access?: RouteAccess;
   handle(req: IncomingMessage, res: ServerResponse, url: URL): void;
+}
+
+/** The bounds every monitor request is served under. */
+export interface MonitorLimits {
+  /** Most connections open at once; past it a new one is closed as soon as it is accepted. */
+  maxConnections: number;
+  /** A request's headers must be in within this long (ms). */
+  headersTimeoutMs: number;
+  /** A whole request must be in within this long (ms). */
+  requestTimeoutMs: number;
+  /** A connection with nothing moving either way is closed after this long (ms). */
+  idleTimeoutMs: number;
+  /** Largest request head (request line and headers, bytes); past it 431. */
+  maxHeaderBytes: number;
+  /** Largest request body a `content-length` may announce (bytes); past it 413. */
+  maxBodyBytes: number;
+}
+
+/**
+ * A few people and a scraper need a handful of connections and small requests; the bounds
+ * keep slow or idle HTTP clients from holding the descriptors and memory the broker needs.
+ */
+export const MONITOR_LIMITS: Readonly<MonitorLimits> = {
+  maxConnections: 32,
+  headersTimeoutMs: 5000,
+  requestTimeoutMs: 10_000,
+  idleTimeoutMs: 30_000,
+  maxHeaderBytes: 8 * 1024,
+  maxBodyBytes: 64 * 1024,
+};
+
+/** What a monitor is run with besides its address and routes. */
+export interface MonitorOptions {
+  /** The token check (MonitorAuth); default: no token. */
+  auth?: MonitorAuth;
+  /** Bounds other than MONITOR_LIMITS (tests shorten the timeouts). */
+  limits?: Partial<MonitorLimits>;
+  /** A request was refused for want of the token (401, 403). */
+  unauthorized?: () => void;
 }
 
 export interface MonitorSources {
@@ -51,17 +101,38 @@ export function coreRoutes(sources: MonitorSources): MonitorRoute[] {
 
 const DEFAULT_METHODS: readonly string[] = ['GET', 'HEAD'];
 
-/** The monitor HTTP endpoint: a table of routes (`coreRoutes`, and those a feature adds). */
+/** Methods that only read: any other needs the token. */
+const READ_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD']);
+
+/**
+ * The monitor HTTP endpoint: a table of routes (`coreRoutes`, and those a feature adds), each
+ * with the access it allows (RouteAccess), all under MONITOR_LIMITS. With a token, `/login`
+ * is a form that trades it for a session cookie (MonitorAuth).
+ */
 export class Monitor {
   private server: Server | undefined;
   private readonly exact = new Map<string, MonitorRoute>();
   private readonly prefixes: MonitorRoute[] = [];
+  private readonly auth: MonitorAuth;
+  private readonly limits: MonitorLimits;
 
   constructor(
     private readonly address: MonitorAddress,
     routes: readonly MonitorRoute[],
+    private readonly options: MonitorOptions = {},
   ) {
-    for (const route of routes) {
+    this.auth = options.auth ?? new MonitorAuth(null);
+    this.limits = { ...MONITOR_LIMITS, ...options.limits };
+    const login: MonitorRoute = {
+      path: '/login',
+      methods: ['GET', 'HEAD', 'POST'],
+      access: 'public',
+      handle: (req, res) => {
+        if (req.method === 'POST') this.auth.login(req, res, () => options.unauthorized?.());
+        else sendLoginPage(res, 200);
+      },
+    };
+    for (const route of [...routes, login]) {
       if (route.path.endsWith('/*')) this.prefixes.push(route);
       else this.exact.set(route.path, route);
     }
@@ -81,25 +152,79 @@ export class Monitor {
       res.writeHead(400, { 'content-type': 'text/plain' }).end('bad request\n');
       return;
     }
+    if (Number(req.headers['content-length'] ?? 0) > this.limits.maxBodyBytes) {
+      res
+        .writeHead(413, { 'content-type': 'text/plain', connection: 'close' })
+        .end(`the body is larger than ${this.limits.maxBodyBytes} bytes\n`);
+      return;
+    }
     const route = this.route(url.pathname);
     if (route === undefined) {
       const paths = [...this.exact.keys()].join(', ');
       res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: try ${paths}\n`);
       return;
     }
+    const method = req.method ?? 'GET';
     const methods = route.methods ?? DEFAULT_METHODS;
-    if (!methods.includes(req.method ?? 'GET')) {
+    if (!methods.includes(method)) {
       res.writeHead(405, { allow: methods.join(', ') }).end();
       return;
     }
+    if (!this.allowed(route, method, req, res)) return;
     route.handle(req, res, url);
+  }
+
+  /** Whether `req` may call `route` with `method`; if not, answers 401 or 403. */
+  private allowed(
+    route: MonitorRoute,
+    method: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): boolean {
+    const declared = route.access ?? 'open';
+    const access = declared === 'public' || READ_METHODS.has(method) ? declared : 'token';
+    if (access === 'public' || (access === 'open' && !this.auth.required)) return true;
+    const result = this.auth.check(req);
+    if (result === 'ok') return true;
+    this.options.unauthorized?.();
+    if (result === 'no-token') {
+      res
+        .writeHead(403, { 'content-type': 'text/plain' })
+        .end(
+          'this monitor has no token (--monitor-token-file): what changes the broker, or shows messages, is off\n',
+        );
+    } else if (method === 'GET' && (req.headers.accept ?? '').includes('text/html')) {
+      sendLoginPage(res, 401, result === 'wrong' ? 'Wrong or expired token.' : '');
+    } else {
+      res
+        .writeHead(401, {
+          'content-type': 'text/plain',
+          'www-authenticate': 'Bearer realm="zmq-mq monitor"',
+        })
+        .end(
+          `${result === 'wrong' ? 'wrong token' : 'this monitor asks for its token'}: Authorization: Bearer TOKEN\n`,
+        );
+    }
+    return false;
   }
 
   /** Listens; resolves with the URL (the real port when 0 was asked). */
   async start(): Promise<string> {
-    const server = createServer((req, res) => this.handle(req, res));
+    const limits = this.limits;
+    const server = createServer(
+      {
+        maxHeaderSize: limits.maxHeaderBytes,
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        // Node checks the two timeouts this often (its default: every 30 s).
+        connectionsCheckingInterval: Math.min(500, limits.headersTimeoutMs),
+      },
+      (req, res) => this.handle(req, res),
+    );
     this.server = server;
     server.keepAliveTimeout = 1000;
+    server.maxConnections = limits.maxConnections;
+    server.setTimeout(limits.idleTimeoutMs);
     await new Promise<void>((resolve, reject) => {
       server.once('error', (cause) =>
         reject(new BindError('monitor', `${this.address.host}:${this.address.port}`, { cause })),

@@ -11,6 +11,7 @@ import {
   type IntegerRange,
   type PushFormat,
 } from '@zmq-mq/protocol';
+import { checkSecurityOptions } from './security/security-options';
 
 export type { PushFormat };
 /** Work messages held while no worker can take them (count). */
@@ -81,6 +82,18 @@ export interface BrokerOptions {
   dropLogIntervalMs: number;
   /** libzmq I/O threads for this broker's sockets (more than 1: a context of its own). */
   ioThreads: number;
+  /** The broker's CURVE secret key file (`NAME.key`): CURVE on every port; null: plain text. */
+  curveSecretKeyFile: string | null;
+  /** Public keys allowed to produce (ingress), one a line (docs/security.md); null: none. */
+  allowProducers: string | null;
+  /** Public keys allowed to subscribe (publish port); null: none. */
+  allowSubscribers: string | null;
+  /** Public keys allowed to take work (push port); null: none. */
+  allowWorkers: string | null;
+  /** Bind beyond loopback without CURVE all the same (plain text, a warning at start). */
+  insecure: boolean;
+  /** The monitor's bearer token, in a file; required for a monitor beyond loopback. */
+  monitorTokenFile: string | null;
 }
 
 export type BrokerOptionKey = keyof BrokerOptions;
@@ -107,7 +120,16 @@ export const OPTION_NAMES: Record<BrokerOptionKey, { flag: string; env: string }
   logLevel: { flag: '--log-level', env: 'ZMQMQ_LOG_LEVEL' },
   dropLogIntervalMs: { flag: '--drop-log-interval', env: 'ZMQMQ_DROP_LOG_INTERVAL' },
   ioThreads: { flag: '--io-threads', env: 'ZMQMQ_IO_THREADS' },
+  curveSecretKeyFile: { flag: '--curve-secret-key-file', env: 'ZMQMQ_CURVE_SECRET_KEY_FILE' },
+  allowProducers: { flag: '--allow-producers', env: 'ZMQMQ_ALLOW_PRODUCERS' },
+  allowSubscribers: { flag: '--allow-subscribers', env: 'ZMQMQ_ALLOW_SUBSCRIBERS' },
+  allowWorkers: { flag: '--allow-workers', env: 'ZMQMQ_ALLOW_WORKERS' },
+  insecure: { flag: '--insecure', env: 'ZMQMQ_INSECURE' },
+  monitorTokenFile: { flag: '--monitor-token-file', env: 'ZMQMQ_MONITOR_TOKEN_FILE' },
 };
+
+/** Options that are on or off: a flag without a value (`true`, `1`, `false`, `0` from a variable). */
+export const BOOLEAN_OPTIONS: ReadonlySet<BrokerOptionKey> = new Set(['insecure']);
 
 const DEFAULTS: BrokerOptions = {
   ingress: DEFAULT_INGRESS,
@@ -125,6 +147,12 @@ const DEFAULTS: BrokerOptions = {
   logLevel: 'info',
   dropLogIntervalMs: DEFAULT_DROP_LOG_INTERVAL_MS,
   ioThreads: DEFAULT_IO_THREADS,
+  curveSecretKeyFile: null,
+  allowProducers: null,
+  allowSubscribers: null,
+  allowWorkers: null,
+  insecure: false,
+  monitorTokenFile: null,
 };
 
 /** The defaults, as `npm start` runs them. */
@@ -147,12 +175,35 @@ export function parseEndpoint(value: unknown, name: string): string {
   return parseBindEndpoint(name, value);
 }
 
+/** The options of the sockets the broker binds, in bind order. */
+export const BOUND_ENDPOINT_OPTIONS = ['ingress', 'publish', 'push'] as const;
+
 const LOOPBACK_HOST = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\]|::1)$/;
 
 /** True when a tcp endpoint is reachable beyond this machine (ipc and inproc are local). */
 export function isExposedEndpoint(endpoint: string): boolean {
   const m = /^tcp:\/\/(.+):[^:]+$/.exec(endpoint);
-  return m !== null && !LOOPBACK_HOST.test(m[1] as string);
+  return m !== null && isExposedHost(m[1] as string);
+}
+
+/** True when a host to listen on is not a loopback address (`0.0.0.0` and `::` included). */
+export function isExposedHost(host: string): boolean {
+  return !LOOPBACK_HOST.test(host);
+}
+
+/** A file path option: a non-empty string, or null (none). */
+function parseFile(value: unknown, name: string): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string' && value.trim() !== '') return value;
+  throw new OptionError(name, value, 'must be the path of a file');
+}
+
+/** An on/off option: a boolean, or `true`, `1`, `false`, `0` (from an environment variable). */
+function parseSwitch(value: unknown, name: string): boolean {
+  if (typeof value === 'boolean') return value;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new OptionError(name, value, 'must be true, 1, false or 0');
 }
 
 const BYTE_UNITS: Record<string, number> = {
@@ -301,9 +352,15 @@ export function parseBrokerOptions(
     logLevel: parseChoice(name('logLevel'), get('logLevel'), LOG_LEVELS),
     dropLogIntervalMs: parseDropLogInterval(get('dropLogIntervalMs'), name('dropLogIntervalMs')),
     ioThreads: parseInteger(name('ioThreads'), get('ioThreads'), wholeNumber(1, MAX_IO_THREADS)),
+    curveSecretKeyFile: parseFile(get('curveSecretKeyFile'), name('curveSecretKeyFile')),
+    allowProducers: parseFile(get('allowProducers'), name('allowProducers')),
+    allowSubscribers: parseFile(get('allowSubscribers'), name('allowSubscribers')),
+    allowWorkers: parseFile(get('allowWorkers'), name('allowWorkers')),
+    insecure: parseSwitch(get('insecure'), name('insecure')),
+    monitorTokenFile: parseFile(get('monitorTokenFile'), name('monitorTokenFile')),
   };
   // Port * and port 0 both ask for an ephemeral port: such endpoints never collide.
-  const sockets = ['ingress', 'publish', 'push'] as const;
+  const sockets = BOUND_ENDPOINT_OPTIONS;
   sockets.forEach((key, i) => {
     const endpoint = options[key];
     if (/^tcp:\/\/.+:(\*|0)$/.test(endpoint)) return;
@@ -312,17 +369,28 @@ export function parseBrokerOptions(
       throw new OptionError(name(key), endpoint, `must differ from ${name(earlier)}`);
     }
   });
-  // Above one I/O thread the broker runs a ZeroMQ context of its own (Broker.start), and an
-  // inproc:// endpoint can be reached only from the context that bound it: nothing in the
-  // process could connect, and libzmq would not say so.
+  // Above one I/O thread, or with CURVE, the broker runs a ZeroMQ context of its own
+  // (brokerContext), and an inproc:// endpoint can be reached only from the context that bound
+  // it: nothing in the process could connect, and libzmq would not say so.
   const inproc = sockets.find((k) => options[k].startsWith('inproc://'));
-  if (inproc !== undefined && options.ioThreads > 1) {
+  const ownContext =
+    options.ioThreads > 1
+      ? `${name('ioThreads')} above 1`
+      : options.curveSecretKeyFile !== null
+        ? name('curveSecretKeyFile')
+        : undefined;
+  if (inproc !== undefined && ownContext !== undefined) {
     throw new OptionError(
       name(inproc),
       options[inproc],
-      `cannot be inproc:// with ${name('ioThreads')} above 1: the broker then runs a ZeroMQ context of its own, which no other socket in the process can reach`,
+      `cannot be inproc:// with ${ownContext}: the broker then runs a ZeroMQ context of its own, which no other socket in the process can reach`,
     );
   }
+  checkSecurityOptions(options, name, {
+    endpoints: BOUND_ENDPOINT_OPTIONS,
+    isExposedEndpoint,
+    isExposedHost,
+  });
   if (options.queueMaxBytes < options.maxMessageBytes) {
     throw new OptionError(
       name('queueMaxBytes'),

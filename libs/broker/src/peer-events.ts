@@ -1,4 +1,4 @@
-import type { Socket } from 'zeromq';
+import type { Event, Socket } from 'zeromq';
 import type { Logger } from './logger';
 import type { PeerRegistry } from './peer-registry';
 import type { PeerRole } from './stats';
@@ -19,11 +19,17 @@ export class PeerEvents {
   private readonly loops: Promise<void>[] = [];
   private readonly bindErrors = new Map<Socket, Error>();
 
-  /** `running`: whether the broker runs (a loop that ends with an error then is logged). */
+  /**
+   * `running`: whether the broker runs (a loop that ends with an error then is logged);
+   * `observe`: sees every event of every watched socket first; true when it counted and logged
+   * the event itself (the broker's security does so for refused handshakes, at a bounded rate),
+   * which is then not logged here as well.
+   */
   constructor(
     private readonly log: Logger,
     private readonly peers: PeerRegistry,
     private readonly running: () => boolean,
+    private readonly observe?: (socket: Socket, event: Event) => boolean,
   ) {}
 
   /** Starts reading `socket`'s events; its peers count as `role`. */
@@ -32,6 +38,7 @@ export class PeerEvents {
     const loop = async (): Promise<void> => {
       try {
         for await (const event of socket.events) {
+          const counted = this.observe?.(socket, event) === true;
           if (event.type === 'accept') {
             const connected = this.peers.connected(role, event.address);
             this.log.info({ role: label, address: event.address, connected }, `${label} connected`);
@@ -44,8 +51,8 @@ export class PeerEvents {
           } else if (event.type === 'bind:error') {
             this.bindErrors.set(socket, event.error);
           } else if (
-            event.type === 'handshake:error:protocol' ||
-            event.type === 'handshake:error:other'
+            !counted &&
+            (event.type === 'handshake:error:protocol' || event.type === 'handshake:error:other')
           ) {
             this.log.warn(
               { role: label, address: event.address, event: event.type },

@@ -38,9 +38,14 @@ export const CLOSE_LINGER_MS = 1000;
 /** Socket options every socket of one broker takes: its context. */
 export type ZmqContext = { context?: Context };
 
-/** More than one I/O thread needs a context of the broker's own; one is the shared default. */
+/**
+ * More than one I/O thread needs a context of the broker's own, and so does CURVE (its ZAP
+ * handler binds a fixed inproc endpoint: one per context, and none that another part of the
+ * process may reach); otherwise the shared default.
+ */
 export function brokerContext(o: BrokerOptions): ZmqContext {
-  return o.ioThreads > 1 ? { context: new Context({ ioThreads: o.ioThreads }) } : {};
+  const own = o.ioThreads > 1 || o.curveSecretKeyFile !== null;
+  return own ? { context: new Context({ ioThreads: o.ioThreads }) } : {};
 }
 
 /** Options of the ingress socket, whichever type the mode makes it. */

@@ -1,5 +1,6 @@
 import type { BrokerMode } from './forwarding';
 import type { BrokerOptions } from './options';
+import type { SecuritySnapshot } from './security/broker-security';
 import type { BrokerEndpoints } from './sockets';
 import type { BrokerStats, DropReason, MalformedKind, PeerRole } from './stats';
 import type { WorkQueue } from './work-queue';
@@ -29,6 +30,8 @@ export interface BrokerStatsSnapshot {
   dropped: Record<DropReason, number> & { total: number };
   malformed: Record<MalformedKind, number>;
   peers: Record<PeerRole, number>;
+  /** CURVE, the allowlists, and refused handshakes by port and reason (a started broker). */
+  security?: SecuritySnapshot;
 }
 
 /** What a snapshot reads. */

@@ -14,6 +14,7 @@ import {
 } from '@zmq-mq/protocol';
 import type { BrokerCommand, ProtocolError } from '@zmq-mq/protocol';
 import { Dealer } from 'zeromq';
+import { NotReadyError, type HandshakeError } from './errors';
 import type { ConnectionEvent, ConnectionEvents } from './events';
 import { forwardConnectionEvents } from './events';
 import { connectSocket, Waiters } from './links';
@@ -84,6 +85,8 @@ export class ReliableLink {
   epoch: string | undefined;
   heartbeatMs: number;
   maxMessageBytes = Number.POSITIVE_INFINITY;
+  /** The last handshake failure, until the next handshake. */
+  failure: HandshakeError | undefined;
   private counts = { reconnects: 0, undecodable: 0, droppedOnReconnect: 0 };
 
   constructor(
@@ -111,6 +114,16 @@ export class ReliableLink {
   ready(timeoutMs: number, onTimeout: () => Error): Promise<void> {
     if (this.welcomed) return Promise.resolve();
     return this.welcomeWaiters.wait(timeoutMs, onTimeout);
+  }
+
+  /** What `ready()` rejects with after `timeoutMs`: no WELCOME, and the last handshake failure. */
+  notReady(timeoutMs: number): NotReadyError {
+    return new NotReadyError(
+      [this.endpoint],
+      timeoutMs,
+      [],
+      this.failure === undefined ? [] : [this.failure],
+    );
   }
 
   counters(): LinkCounters {
@@ -150,17 +163,25 @@ export class ReliableLink {
         ...(this.settings.name === undefined ? {} : { name: this.settings.name }),
       }),
     );
-    forwardConnectionEvents(socket, this.emitter, [this.settings.endpoint], 'reliable client', (type) => {
-      if (socket !== this.socket) return;
-      if (type === 'handshake') {
-        this.connected = true;
-        this.lastHeard = Date.now();
-      } else if (type === 'disconnect' && this.connected) {
-        // Only a link that was up: a peer that fails the handshake is left to ZeroMQ's own
-        // reconnection and its backoff, instead of a new socket at once, again and again.
-        this.replace('disconnect');
-      }
-    });
+    forwardConnectionEvents(
+      socket,
+      this.emitter,
+      [this.settings.endpoint],
+      'reliable client',
+      (type, _at, failure) => {
+        if (socket !== this.socket) return;
+        if (failure !== undefined) this.failure = failure;
+        if (type === 'handshake') {
+          this.failure = undefined;
+          this.connected = true;
+          this.lastHeard = Date.now();
+        } else if (type === 'disconnect' && this.connected) {
+          // Only a link that was up: a peer that fails the handshake is left to ZeroMQ's own
+          // reconnection and its backoff, instead of a new socket at once, again and again.
+          this.replace('disconnect');
+        }
+      },
+    );
     connectSocket(socket, [this.settings.endpoint]);
     void this.read(socket);
     if (!this.writing) void this.pump();

@@ -18,6 +18,7 @@ export const ErrorCode = {
   MessageTooLarge: 'ZMQMQ_ERR_MESSAGE_TOO_LARGE',
   InvalidOption: 'ZMQMQ_ERR_INVALID_OPTION',
   Protocol: 'ZMQMQ_ERR_PROTOCOL',
+  Key: 'ZMQMQ_ERR_KEY',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -230,6 +231,20 @@ export class ProtocolError extends ZmqMqError {
     this.command = command;
     this.field = options?.field;
     this.truncated = options?.truncated ?? false;
+  }
+}
+
+/**
+ * A CURVE key, key file or key list that cannot be used: `source` names it as the user gave it
+ * (a file path, an option), and the message says what is wrong.
+ */
+export class KeyError extends ZmqMqError {
+  readonly source: string;
+
+  constructor(source: string, problem: string, options?: { cause?: unknown }) {
+    super(ErrorCode.Key, `${source}: ${problem}`, options);
+    this.name = 'KeyError';
+    this.source = source;
   }
 }
 

@@ -12,6 +12,7 @@ export {
   MessageTooLargeError,
   OptionError,
   ProtocolError,
+  KeyError,
   isZmqMqError,
 } from './errors';
 export {
@@ -28,6 +29,27 @@ export { parseInteger, parseIntegerText, parseChoice } from './option-values';
 export { isZmqError } from './zmq-error';
 export { STOP_SIGNAL_WINDOW_MS, handleStopSignals, signalExitCode } from './stop-signals';
 export { MAX_INT32 } from './limits';
+export {
+  CURVE_KEY_CHARS,
+  CURVE_KEY_BYTES,
+  MAX_KEY_NAME_CHARS,
+  z85Encode,
+  z85Decode,
+  curveKeyProblem,
+  curvePublicKey,
+  generateCurveKeyPair,
+  parseKeyList,
+  parseKeyPairFile,
+  parsePublicKeyFile,
+  formatKeyPairFiles,
+} from './curve';
+export {
+  MAX_KEY_FILE_BYTES,
+  readKeyText,
+  readKeyPairFile,
+  readPublicKeyFile,
+  writeKeyPairFiles,
+} from './curve-files';
 
 export { SEPARATOR, asBuffer, encodeFrame, splitFrame, payloadOf, parseFrame } from './frame';
 export {
@@ -131,6 +153,8 @@ export { decodeClientCommand, decodeBrokerCommand } from './reliable-decode';
 
 export type { FrameErrorKind, CodecErrorReason, ProtocolErrorKind } from './errors';
 export type { PushFormat } from './push-format';
+export type { CurveKeyPair, KeyList, KeyListEntry, KeyListProblem, KeyPairFile } from './curve';
+export type { KeyPairFileRead, WrittenKeyPair } from './curve-files';
 export type { IntegerRange } from './option-values';
 export type { StopRequests, SignalSource, StopSignalOptions, StopSignals } from './stop-signals';
 export type { SplitFrame } from './frame';

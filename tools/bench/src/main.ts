@@ -16,7 +16,7 @@ import { runMemoryTest } from './memory';
 import type { MemoryResult } from './memory';
 import { hotFunctions } from './profile';
 import type { CpuProfile, HotFunction } from './profile';
-import { medianRun, rateTables, saturationTables } from './report';
+import { curveTables, medianRun, rateTables, saturationTables } from './report';
 import type { RateSearchResult } from './report';
 import { reliableTables } from './reliable/report';
 import { runReliable } from './reliable/run';
@@ -355,6 +355,7 @@ async function main(): Promise<void> {
     '',
     `Machine speed check (the same fixed loops, 5 runs each, median and range; lower is faster; on this 2-core machine the memory loop has varied 8-fold within seconds, and figures from runs at different times are read with it beside them): at the start ${describeSpeed(speedAtStart)}; at the end ${describeSpeed(speedAtEnd)}.`,
     '',
+    curveTables(sat),
     saturationTables(sat),
     rateTables(rates),
     memoryTable(mem),

@@ -1,6 +1,6 @@
 // Command-line options of `npm run bench -- [flags]`.
 import { parseArgs } from 'node:util';
-import { BROKER_IDS } from './brokers';
+import { ALL_BROKER_IDS, BROKER_IDS, CURVE_BROKER_IDS } from './brokers';
 import type { BrokerId } from './brokers';
 import { DASHBOARD_WATCHES, type DashboardWatch } from './dashboard-watcher';
 import type { Meter } from './messages';
@@ -47,6 +47,8 @@ export interface BenchOptions {
   prefetch: number;
   /** Only the machine speed check (tools/bench/src/speed-check.ts), then exit. */
   speedCheckOnly: boolean;
+  /** CURVE's cost: our broker with and without CURVE, side by side (`--curve`). */
+  curve: boolean;
   build: boolean;
   outDir: string;
   name: string;
@@ -56,7 +58,8 @@ export interface BenchOptions {
 export const USAGE = `usage: npm run bench -- [flags]
 
   --quick                 saturation only, 100 B, 1 producer, 2 s windows (under a minute)
-  --brokers LIST          comma list of ${BROKER_IDS.join(', ')} (default: all available)
+  --brokers LIST          comma list of ${ALL_BROKER_IDS.join(', ')} (default: all available
+                          but ours-curve, our broker with CURVE on every port: it needs --meter zeromq)
   --payloads LIST         payload bytes (default 100,1024,16384)
   --producers LIST        producer counts (default 1,4)
   --window MS             measured window per run (default 3000)
@@ -82,6 +85,10 @@ export const USAGE = `usage: npm run bench -- [flags]
   --profile               run our broker once under saturation with --cpu-prof, list top functions
   --no-build              do not rebuild the broker and the bench first
   --speed-check           only time the machine speed check (a register loop and a memory loop)
+  --curve                 CURVE's cost: our broker as it is and with CURVE on every port, side by
+                          side, both under zeromq.js load processes (--meter zeromq: the lean ZMTP
+                          meter speaks no CURVE); saturation only, payloads 100,16384 and 1 producer
+                          unless given
   --reliable              only the durable-queue benchmark: confirmed publish + acked consume at
                           saturation, ours against NATS JetStream and RabbitMQ (installed with
                           apt-get when missing, as root); payloads 100,1024 and 1,4 producers
@@ -129,8 +136,9 @@ function dashboardOf(value: string | undefined): DashboardWatch {
 }
 
 /** Result files: bench-results/<name>.{json,md,svg}. */
-function defaultName(quick: boolean, reliable: boolean): string {
+function defaultName(quick: boolean, reliable: boolean, curve: boolean): string {
   if (reliable) return quick ? 'reliable-quick' : 'reliable';
+  if (curve) return 'curve';
   return quick ? 'quick' : 'full';
 }
 
@@ -148,7 +156,8 @@ export function parseOptions(argv: string[]): BenchOptions {
       sched: { type: 'string' },
       'no-fifo': { type: 'boolean', default: false },
       'drop-at-producer': { type: 'boolean', default: false },
-      meter: { type: 'string', default: 'zmtp' },
+      meter: { type: 'string' },
+      curve: { type: 'boolean', default: false },
       dashboard: { type: 'string', default: 'off' },
       'no-saturation': { type: 'boolean', default: false },
       'no-rate-search': { type: 'boolean', default: false },
@@ -179,28 +188,42 @@ export function parseOptions(argv: string[]): BenchOptions {
     ...SYSTEM_IDS,
   ]) as SystemId[];
   for (const s of systems) if (!SYSTEM_IDS.includes(s)) throw new Error(`unknown system "${s}"`);
+  const curve = values.curve === true;
+  if (curve && reliable) throw new Error('--curve and --reliable are separate runs');
   const brokers = (values.brokers?.split(',').map((s) => s.trim()) ?? [
-    ...BROKER_IDS,
+    ...(curve ? CURVE_BROKER_IDS : BROKER_IDS),
   ]) as BrokerId[];
-  for (const b of brokers) if (!BROKER_IDS.includes(b)) throw new Error(`unknown broker "${b}"`);
+  for (const b of brokers) {
+    if (!ALL_BROKER_IDS.includes(b)) throw new Error(`unknown broker "${b}"`);
+  }
+  // CURVE load processes are zeromq.js sockets: --curve (or ours-curve) means --meter zeromq.
+  const needsZeromq = curve || brokers.includes('ours-curve');
+  const asked = meterOf(values.meter);
+  if (needsZeromq && values.meter !== undefined && asked !== 'zeromq') {
+    throw new Error('CURVE needs --meter zeromq: the lean ZMTP meter speaks no CURVE');
+  }
+  const meter = needsZeromq ? 'zeromq' : asked;
   return {
     quick,
     brokers,
-    payloads: list(values.payloads, quick ? [100] : reliable ? [100, 1024] : [100, 1024, 16384]),
-    producers: list(values.producers, quick ? [1] : [1, 4]),
+    payloads: list(
+      values.payloads,
+      quick ? [100] : reliable ? [100, 1024] : curve ? [100, 16384] : [100, 1024, 16384],
+    ),
+    producers: list(values.producers, quick || curve ? [1] : [1, 4]),
     windowMs: positive('window', values.window, quick ? 2000 : 3000),
     fixedRate: values.rate === undefined ? null : positive('rate', values.rate, 1),
     dropAtProducer: values['drop-at-producer'] === true,
     scheduling: schedulingOf(values.sched, values.rate !== undefined),
     fifoSearch: values['no-fifo'] !== true,
-    meter: meterOf(values.meter),
+    meter,
     dashboard: dashboardOf(values.dashboard),
     saturation: values['no-saturation'] !== true && !reliable,
-    rateSearch: values['no-rate-search'] !== true && !quick && !reliable,
+    rateSearch: values['no-rate-search'] !== true && !quick && !reliable && !curve,
     rateMatrix: values['rate-matrix'] === true,
     confirmations: Math.floor(positive('confirmations', values.confirmations, 2)),
     halfRuns: Math.max(1, Math.floor(positive('half-runs', values['half-runs'], 3))),
-    memory: values['no-memory'] !== true && !quick && !reliable,
+    memory: values['no-memory'] !== true && !quick && !reliable && !curve,
     memoryMessages: Math.floor(positive('memory-messages', values['memory-messages'], 1_000_000)),
     memoryRatePerSec: positive('memory-rate', values['memory-rate'], 100_000),
     memoryQueueBytes: Math.floor(
@@ -212,9 +235,10 @@ export function parseOptions(argv: string[]): BenchOptions {
     confirmWindow: Math.floor(positive('confirm-window', values['confirm-window'], 1000)),
     prefetch: Math.floor(positive('prefetch', values.prefetch, 1000)),
     speedCheckOnly: values['speed-check'] === true,
+    curve,
     build: values['no-build'] !== true,
     outDir: values.out ?? 'bench-results',
-    name: values.name ?? defaultName(quick, reliable),
+    name: values.name ?? defaultName(quick, reliable, curve),
     help: values.help === true,
   };
 }

@@ -15,7 +15,9 @@ export function optionViews(options: BrokerOptions): BrokerOptionView[] {
     const shown =
       value === null || typeof value === 'string' || typeof value === 'number'
         ? value
-        : `${value.host.includes(':') ? `[${value.host}]` : value.host}:${value.port}`;
+        : typeof value === 'boolean'
+          ? String(value)
+          : `${value.host.includes(':') ? `[${value.host}]` : value.host}:${value.port}`;
     return { name, flag, env, value: shown };
   });
 }
