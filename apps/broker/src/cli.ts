@@ -69,6 +69,18 @@ const DESCRIPTIONS: Record<BrokerOptionKey, [string, string]> = {
     'n',
     `libzmq I/O threads; 2 can move more large messages and fewer small ones (default ${d.ioThreads})`,
   ],
+  pushHwm: [
+    'n',
+    `work messages in flight to each worker before the push socket waits for it: with the send buffer, the most a worker that dies takes with it (default ${d.pushHwm})`,
+  ],
+  pushSendBufferBytes: [
+    'size',
+    `kernel send buffer of each worker connection, at least 4KiB (default ${formatBytes(d.pushSendBufferBytes)})`,
+  ],
+  handshakeTimeoutMs: [
+    'duration',
+    `a connection that has not completed its ZeroMQ handshake by then is closed (default ${formatDuration(d.handshakeTimeoutMs)})`,
+  ],
 };
 
 function flagToKey(): Map<string, BrokerOptionKey> {

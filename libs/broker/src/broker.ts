@@ -8,10 +8,12 @@ import { createMetrics } from './metrics';
 import { Monitor } from './monitor';
 import { NativePaths } from './native-paths';
 import { parseBrokerOptions, type BrokerOptions, type BrokerOptionsInput } from './options';
-import { PeerEvents, PeerRegistry } from './peer-events';
+import { raiseFileLimit } from './file-limit';
+import { PeerEvents } from './peer-events';
 import {
   brokerContext,
-  PEERS_OF,
+  hardenBoundSocket,
+  INBOUND_LIMITS,
   publishSocket,
   pushSocket,
   type BoundSocket,
@@ -75,7 +77,7 @@ export class Broker {
     const overflow = this.options.pushPolicy === 'drop-oldest' ? 'drop-oldest' : 'drop-newest';
     this.queue = new WorkQueue(this.options.queueMaxMessages, this.options.queueMaxBytes, overflow);
     const running = (): boolean => this.state === 'running';
-    this.peerEvents = new PeerEvents(log, new PeerRegistry(this.counters.peers), running);
+    this.peerEvents = new PeerEvents(log, this.counters, running);
     this.drops = new DropLog(log, this.counters, this.queue);
     this.host = {
       log,
@@ -115,6 +117,7 @@ export class Broker {
   private async doStart(): Promise<BrokerEndpoints> {
     this.state = 'starting';
     const o = this.options;
+    const files = raiseFileLimit();
     try {
       const zmq = brokerContext(o);
       const paths =
@@ -125,9 +128,12 @@ export class Broker {
       this.sockets.push({ role: 'ingress', socket: paths.ingress, endpoint: o.ingress });
       const publisher = publishSocket(o, zmq);
       this.sockets.push({ role: 'publish', socket: publisher, endpoint: o.publish });
-      const pusher = pushSocket(zmq);
+      const pusher = pushSocket(o, zmq);
       this.sockets.push({ role: 'push', socket: pusher, endpoint: o.push });
-      for (const { role, socket } of this.sockets) this.peerEvents.watch(socket, PEERS_OF[role]);
+      for (const socket of this.sockets) {
+        hardenBoundSocket(socket, o);
+        this.peerEvents.watch(socket, INBOUND_LIMITS[socket.role](o).maxFrameBytes);
+      }
       const bound: Partial<BrokerEndpoints> = {};
       for (const { role, socket, endpoint } of this.sockets) {
         bound[role] = await bindSocket(socket, role, endpoint, this.peerEvents);
@@ -138,14 +144,19 @@ export class Broker {
           depth: () => this.queue.length,
           bytes: () => this.queue.bytes,
         });
-        this.monitor = new Monitor(o.monitor, {
-          registry,
-          stats: () => this.stats(),
-          health: () => {
-            if (this.state !== 'running') return 'stopping';
-            return this.failedPath === undefined ? 'ok' : 'failed';
+        this.monitor = new Monitor(
+          o.monitor,
+          {
+            registry,
+            stats: () => this.stats(),
+            health: () => {
+              if (this.state !== 'running') return 'stopping';
+              return this.failedPath === undefined ? 'ok' : 'failed';
+            },
+            refused: () => this.counters.monitorRefused++,
           },
-        });
+          this.log,
+        );
         endpoints.monitor = await this.monitor.start();
       }
       this.bound = endpoints;
@@ -157,7 +168,8 @@ export class Broker {
     }
     this.state = 'running';
     this.drops.start(o.dropLogIntervalMs);
-    warnIfExposed(this.log, this.bound);
+    warnIfExposed(this.log, this.bound, o.monitor);
+    if (files.problem !== undefined) this.log.warn({ ...files.limits }, files.problem);
     this.log.info(
       {
         ...this.bound,
@@ -170,6 +182,14 @@ export class Broker {
         ingressHwm: o.ingressHwm,
         maxMessageBytes: o.maxMessageBytes,
         ioThreads: o.ioThreads,
+        pushHwm: o.pushHwm,
+        pushSendBufferBytes: o.pushSendBufferBytes,
+        handshakeTimeoutMs: o.handshakeTimeoutMs,
+        openFiles: files.limits && {
+          soft: files.limits.soft,
+          hard: files.limits.hard,
+          ...(files.raisedFrom !== undefined ? { raisedFrom: files.raisedFrom } : {}),
+        },
       },
       'broker started',
     );

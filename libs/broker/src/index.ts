@@ -17,6 +17,9 @@ export {
   DEFAULT_DRAIN_TIMEOUT_MS,
   DEFAULT_MONITOR,
   DEFAULT_DROP_LOG_INTERVAL_MS,
+  DEFAULT_PUSH_HWM,
+  DEFAULT_PUSH_SEND_BUFFER_BYTES,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
   PUSH_POLICIES,
   LOG_LEVELS,
   OPTION_NAMES,
@@ -29,14 +32,26 @@ export {
   formatDuration,
   parseMonitor,
   isExposedEndpoint,
+  isExposedHost,
 } from './options';
+export { CONTROL_FRAME_MAX_BYTES, zapDomainOf } from './sockets';
+export { HANDSHAKE_FAILURES } from './peer-ledger';
+export {
+  MONITOR_MAX_CONNECTIONS,
+  MONITOR_HEADERS_TIMEOUT_MS,
+  MONITOR_REQUEST_TIMEOUT_MS,
+  MONITOR_IDLE_TIMEOUT_MS,
+} from './monitor';
+export { readFileLimits, raiseFileLimit } from './file-limit';
 export { WorkQueue, messageBytes } from './work-queue';
 export { DROP_REASONS, MALFORMED_KINDS } from './stats';
 export { BrokerErrorCode, BindError, BrokerStateError } from './errors';
 export { createLogger, flushLogger } from './logger';
 
 export type { StopReport } from './broker';
-export type { BrokerEndpoints } from './sockets';
+export type { BrokerEndpoints, SocketRole } from './sockets';
+export type { ConnectionCounts, HandshakeFailure } from './peer-ledger';
+export type { FileLimits, FileLimitReport } from './file-limit';
 export type { BrokerStatsSnapshot } from './stats-snapshot';
 export type { BrokerMode } from './forwarding';
 export type {

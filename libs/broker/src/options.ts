@@ -36,6 +36,21 @@ export const DEFAULT_DROP_LOG_INTERVAL_MS = 10_000;
 export const DEFAULT_IO_THREADS = 1;
 /** A bound on --io-threads: more threads than this only cost memory and wake-ups. */
 export const MAX_IO_THREADS = 64;
+/**
+ * Messages the push socket holds per worker before it counts that worker as full (its send
+ * high-water mark): with --push-send-buffer, the most a worker that dies can take with it
+ * besides what its own receive queue held. Measured in libs/broker/README.md ("What a dead
+ * worker loses").
+ */
+export const DEFAULT_PUSH_HWM = 100;
+/** The push socket's kernel send buffer per worker connection (SO_SNDBUF, bytes): 64 KiB. */
+export const DEFAULT_PUSH_SEND_BUFFER_BYTES = 64 * 1024;
+/**
+ * How long a connection may take to complete its ZeroMQ handshake before the broker closes it
+ * (libzmq's ZMQ_HANDSHAKE_IVL, 30 s by default): a connection that never speaks holds a file
+ * descriptor until then.
+ */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /**
  * What happens to a work message when no worker can take it now.
@@ -81,6 +96,12 @@ export interface BrokerOptions {
   dropLogIntervalMs: number;
   /** libzmq I/O threads for this broker's sockets (more than 1: a context of its own). */
   ioThreads: number;
+  /** The push socket's send high-water mark, messages per worker (at least 1). */
+  pushHwm: number;
+  /** The push socket's kernel send buffer per worker connection, bytes. */
+  pushSendBufferBytes: number;
+  /** Longest a connection may take to complete its ZeroMQ handshake, ms (at least 1). */
+  handshakeTimeoutMs: number;
 }
 
 export type BrokerOptionKey = keyof BrokerOptions;
@@ -107,6 +128,9 @@ export const OPTION_NAMES: Record<BrokerOptionKey, { flag: string; env: string }
   logLevel: { flag: '--log-level', env: 'ZMQMQ_LOG_LEVEL' },
   dropLogIntervalMs: { flag: '--drop-log-interval', env: 'ZMQMQ_DROP_LOG_INTERVAL' },
   ioThreads: { flag: '--io-threads', env: 'ZMQMQ_IO_THREADS' },
+  pushHwm: { flag: '--push-hwm', env: 'ZMQMQ_PUSH_HWM' },
+  pushSendBufferBytes: { flag: '--push-send-buffer', env: 'ZMQMQ_PUSH_SEND_BUFFER' },
+  handshakeTimeoutMs: { flag: '--handshake-timeout', env: 'ZMQMQ_HANDSHAKE_TIMEOUT' },
 };
 
 const DEFAULTS: BrokerOptions = {
@@ -125,6 +149,9 @@ const DEFAULTS: BrokerOptions = {
   logLevel: 'info',
   dropLogIntervalMs: DEFAULT_DROP_LOG_INTERVAL_MS,
   ioThreads: DEFAULT_IO_THREADS,
+  pushHwm: DEFAULT_PUSH_HWM,
+  pushSendBufferBytes: DEFAULT_PUSH_SEND_BUFFER_BYTES,
+  handshakeTimeoutMs: DEFAULT_HANDSHAKE_TIMEOUT_MS,
 };
 
 /** The defaults, as `npm start` runs them. */
@@ -152,7 +179,12 @@ const LOOPBACK_HOST = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\]|::1)$/;
 /** True when a tcp endpoint is reachable beyond this machine (ipc and inproc are local). */
 export function isExposedEndpoint(endpoint: string): boolean {
   const m = /^tcp:\/\/(.+):[^:]+$/.exec(endpoint);
-  return m !== null && !LOOPBACK_HOST.test(m[1] as string);
+  return m !== null && isExposedHost(m[1] as string);
+}
+
+/** True when a host to listen on is not a loopback address (`0.0.0.0` and `::` included). */
+export function isExposedHost(host: string): boolean {
+  return !LOOPBACK_HOST.test(host);
 }
 
 const BYTE_UNITS: Record<string, number> = {
@@ -224,6 +256,12 @@ export function formatDuration(ms: number): string {
   if (ms !== 0 && ms % 1000 === 0) return `${ms / 1000}s`;
   return `${ms}ms`;
 }
+
+/**
+ * The smallest push send buffer accepted (bytes): the kernel doubles what it is asked for and
+ * never goes below about 4.5 KiB, so a smaller request would not mean what it says.
+ */
+export const MIN_SEND_BUFFER_BYTES = 4096;
 
 /** Shortest drop-summary interval: a summary at most ten times a second. */
 export const MIN_DROP_LOG_INTERVAL_MS = 100;
@@ -301,7 +339,25 @@ export function parseBrokerOptions(
     logLevel: parseChoice(name('logLevel'), get('logLevel'), LOG_LEVELS),
     dropLogIntervalMs: parseDropLogInterval(get('dropLogIntervalMs'), name('dropLogIntervalMs')),
     ioThreads: parseInteger(name('ioThreads'), get('ioThreads'), wholeNumber(1, MAX_IO_THREADS)),
+    pushHwm: parseInteger(name('pushHwm'), get('pushHwm'), wholeNumber(1, MAX_INT32)),
+    pushSendBufferBytes: parseBytes(
+      get('pushSendBufferBytes'),
+      name('pushSendBufferBytes'),
+      MIN_SEND_BUFFER_BYTES,
+    ),
+    handshakeTimeoutMs: parseDuration(get('handshakeTimeoutMs'), name('handshakeTimeoutMs')),
   };
+  if (options.pushSendBufferBytes > MAX_INT32) {
+    throw new OptionError(
+      name('pushSendBufferBytes'),
+      options.pushSendBufferBytes,
+      `must be at most ${MAX_INT32} bytes (a C int in libzmq)`,
+    );
+  }
+  if (options.handshakeTimeoutMs === 0) {
+    // libzmq takes 0 as "no limit": a connection that never speaks would hold its descriptor.
+    throw new OptionError(name('handshakeTimeoutMs'), 0, 'must be at least 1ms');
+  }
   // Port * and port 0 both ask for an ephemeral port: such endpoints never collide.
   const sockets = ['ingress', 'publish', 'push'] as const;
   sockets.forEach((key, i) => {

@@ -1,5 +1,6 @@
 import type { BrokerMode } from './forwarding';
 import type { BrokerOptions } from './options';
+import type { ConnectionCounts } from './peer-ledger';
 import type { BrokerEndpoints } from './sockets';
 import type { BrokerStats, DropReason, MalformedKind, PeerRole } from './stats';
 import type { WorkQueue } from './work-queue';
@@ -26,7 +27,12 @@ export interface BrokerStatsSnapshot {
   };
   dropped: Record<DropReason, number> & { total: number };
   malformed: Record<MalformedKind, number>;
+  /** Peers connected now: ZeroMQ handshakes completed (a bare TCP connection is not a peer). */
   peers: Record<PeerRole, number>;
+  /** How each socket's connections went since start (see ConnectionCounts). */
+  connections: Record<PeerRole, ConnectionCounts>;
+  /** Monitor connections closed at once: the monitor had its most open. */
+  monitor: { refusedConnections: number };
 }
 
 /** What a snapshot reads. */
@@ -62,7 +68,17 @@ export function statsSnapshot(from: SnapshotSources): BrokerStatsSnapshot {
     dropped: { ...s.dropped, total: s.totalDropped() },
     malformed: { ...s.malformed },
     peers: { ...s.peers },
+    connections: {
+      producers: copyCounts(s.connections.producers),
+      subscribers: copyCounts(s.connections.subscribers),
+      workers: copyCounts(s.connections.workers),
+    },
+    monitor: { refusedConnections: s.monitorRefused },
   };
+}
+
+function copyCounts(c: ConnectionCounts): ConnectionCounts {
+  return { ...c, failed: { ...c.failed } };
 }
 
 /** The totals of the final `broker stopped` line. */
