@@ -36,12 +36,7 @@ export {
 } from './options';
 export { CONTROL_FRAME_MAX_BYTES, zapDomainOf } from './sockets';
 export { HANDSHAKE_FAILURES } from './peer-ledger';
-export {
-  MONITOR_MAX_CONNECTIONS,
-  MONITOR_HEADERS_TIMEOUT_MS,
-  MONITOR_REQUEST_TIMEOUT_MS,
-  MONITOR_IDLE_TIMEOUT_MS,
-} from './monitor';
+export { MONITOR_LIMITS } from './monitor';
 export { readFileLimits, raiseFileLimit } from './file-limit';
 export { WorkQueue, messageBytes } from './work-queue';
 export { DROP_REASONS, MALFORMED_KINDS } from './stats';
@@ -52,6 +47,7 @@ export type { StopReport } from './broker';
 export type { BrokerEndpoints, SocketRole } from './sockets';
 export type { ConnectionCounts, HandshakeFailure } from './peer-ledger';
 export type { FileLimits, FileLimitReport } from './file-limit';
+export type { MonitorLimits } from './monitor';
 export type { BrokerStatsSnapshot } from './stats-snapshot';
 export type { BrokerMode } from './forwarding';
 export type {

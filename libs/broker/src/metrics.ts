@@ -131,7 +131,7 @@ export function createMetrics(stats: BrokerStats, queue: QueueGauges): Registry 
   );
   new Counter({
     name: 'zmqmq_handshake_failures_total',
-    help: 'Connections that ended before a completed ZeroMQ handshake, per socket and kind (protocol, auth, other, not-zmtp3)',
+    help: 'Connections that ended before a completed ZeroMQ handshake, per socket and kind (protocol, auth, other, refused)',
     labelNames: ['role', 'kind'],
     registers: [register],
     collect() {

@@ -6,18 +6,33 @@ import { LogBudget } from './log-budget';
 import type { Logger } from './logger';
 import type { MonitorAddress } from './options';
 
+/** The limits every monitor route is served under. */
+export interface MonitorLimits {
+  /**
+   * Most connections open at once; past it a new one is closed as soon as it is accepted (and
+   * logged, and counted).
+   */
+  maxConnections: number;
+  /** A request's headers must be in within this long of the connection or request start (ms). */
+  headersTimeoutMs: number;
+  /** A whole request must be in within this long (ms). */
+  requestTimeoutMs: number;
+  /** An open connection with nothing moving either way is closed after this long (ms). */
+  idleTimeoutMs: number;
+}
+
 /**
- * Most monitor connections open at once; past it a new one is closed as soon as it is accepted
- * (and logged, and counted). A scraper and a few people need a handful; the cap keeps slow or
- * idle HTTP clients from taking the file descriptors the ZeroMQ sockets need.
+ * The monitor's limits. A scraper and a few people need a handful of connections; the cap keeps
+ * slow or idle HTTP clients from taking the file descriptors the ZeroMQ sockets need (1,124 such
+ * connections under a limit of 1,024 descriptors locked every ZeroMQ peer out), and the
+ * timeouts close them within seconds.
  */
-export const MONITOR_MAX_CONNECTIONS = 32;
-/** A request's headers must be in within this long of its first byte or connection (ms). */
-export const MONITOR_HEADERS_TIMEOUT_MS = 5000;
-/** A whole request must be in within this long (ms). */
-export const MONITOR_REQUEST_TIMEOUT_MS = 10_000;
-/** An open connection with nothing moving either way is closed after this long (ms). */
-export const MONITOR_IDLE_TIMEOUT_MS = 10_000;
+export const MONITOR_LIMITS: Readonly<MonitorLimits> = {
+  maxConnections: 32,
+  headersTimeoutMs: 5000,
+  requestTimeoutMs: 10_000,
+  idleTimeoutMs: 10_000,
+};
 /** How often Node checks the header and request timeouts (ms; its default is 30 s). */
 const TIMEOUT_CHECK_INTERVAL_MS = 500;
 
@@ -26,16 +41,14 @@ export interface MonitorSources {
   stats(): unknown;
   /** `ok` answers 200; anything else 503 with that word. */
   health(): 'ok' | 'stopping' | 'failed';
-  /** A connection was closed at once: MONITOR_MAX_CONNECTIONS were open. */
+  /** A connection was closed at once: the most connections were open. */
   refused(): void;
 }
 
 /**
  * The monitor HTTP endpoint: `/healthz`, `/metrics` (Prometheus text), `/stats` (JSON), and any
- * route added to it, under one set of limits: at most MONITOR_MAX_CONNECTIONS open, headers in
- * within MONITOR_HEADERS_TIMEOUT_MS, a request within MONITOR_REQUEST_TIMEOUT_MS, nothing idle
- * past MONITOR_IDLE_TIMEOUT_MS. Refused and timed-out connections are logged at warn (a
- * sample, see LogBudget).
+ * route added to it, all under one set of limits (MONITOR_LIMITS). Refused and timed-out
+ * connections are logged at warn (a sample, see LogBudget).
  */
 export class Monitor {
   private server: Server | undefined;
@@ -45,15 +58,19 @@ export class Monitor {
     private readonly address: MonitorAddress,
     private readonly sources: MonitorSources,
     private readonly log: Logger,
+    private readonly limits: MonitorLimits = MONITOR_LIMITS,
   ) {}
 
   /** Listens; resolves with the URL (the real port when 0 was asked). */
   async start(): Promise<string> {
     const server = createServer(
       {
-        headersTimeout: MONITOR_HEADERS_TIMEOUT_MS,
-        requestTimeout: MONITOR_REQUEST_TIMEOUT_MS,
-        connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS,
+        headersTimeout: this.limits.headersTimeoutMs,
+        requestTimeout: this.limits.requestTimeoutMs,
+        connectionsCheckingInterval: Math.min(
+          TIMEOUT_CHECK_INTERVAL_MS,
+          this.limits.headersTimeoutMs,
+        ),
       },
       (req, res) => {
         const path = (req.url ?? '/').split('?')[0];
@@ -83,15 +100,15 @@ export class Monitor {
     );
     this.server = server;
     server.keepAliveTimeout = 1000;
-    server.maxConnections = MONITOR_MAX_CONNECTIONS;
-    server.setTimeout(MONITOR_IDLE_TIMEOUT_MS);
+    server.maxConnections = this.limits.maxConnections;
+    server.setTimeout(this.limits.idleTimeoutMs);
     server.on('drop', (peer?: { remoteAddress?: string; remotePort?: number }) => {
       this.sources.refused();
       this.warn(
         'refused',
         {
           peer: `${peer?.remoteAddress}:${peer?.remotePort}`,
-          maxConnections: MONITOR_MAX_CONNECTIONS,
+          maxConnections: this.limits.maxConnections,
         },
         'monitor connection refused: the monitor has its most connections open',
       );
@@ -103,8 +120,8 @@ export class Monitor {
           'timed-out',
           {
             peer: `${socket.remoteAddress}:${socket.remotePort}`,
-            headersTimeoutMs: MONITOR_HEADERS_TIMEOUT_MS,
-            requestTimeoutMs: MONITOR_REQUEST_TIMEOUT_MS,
+            headersTimeoutMs: this.limits.headersTimeoutMs,
+            requestTimeoutMs: this.limits.requestTimeoutMs,
           },
           'monitor connection closed: its request did not come in time',
         );

@@ -74,6 +74,7 @@ export class PeerEvents {
               break;
             case 'accept':
               w.ledger.accepted();
+              w.tcp?.observe();
               break;
             case 'accept:error':
               w.ledger.acceptFailed();
@@ -122,7 +123,7 @@ export class PeerEvents {
         w,
         'refused',
         'warn',
-        'connection refused before its handshake: not ZMTP 3 (an HTTP request, a ZMTP 1.0 or 2.0 peer, other bytes), or a handshake command over the frame limit',
+        'connection refused before its handshake: not ZMTP 3 (an HTTP request, a ZMTP 1.0 or 2.0 peer, other bytes), a socket type this port does not pair with, or a handshake command over the frame limit',
         { maxFrameBytes: w.maxFrameBytes },
       );
     } else if (outcome === 'left') {
@@ -156,7 +157,7 @@ export class PeerEvents {
     if (!this.log.isLevelEnabled(level)) return;
     const notLogged = this.budget.take(`${w.bound.role}:${kind}`);
     if (notLogged === undefined) return;
-    const peers = w.tcp === undefined ? [] : w.tcp.changes()[change];
+    const peers = w.tcp === undefined ? [] : change === 'opened' ? w.tcp.opened() : w.tcp.ended();
     this.log[level](
       {
         role: w.label,

@@ -9,17 +9,18 @@ export type HandshakeFailure =
   /** Closed, or timed out, before the handshake completed (`handshake:error:other`). */
   | 'other'
   /**
-   * Closed by libzmq with no handshake event at all: a peer that does not speak ZMTP 3 (ZMTP
-   * 1.0 or 2.0, HTTP, any other bytes), refused because the port has a ZAP domain, or a
-   * handshake command over the port's frame limit. Counted from the disconnect alone.
+   * Closed by libzmq before its handshake with no event at all: a peer that does not speak ZMTP
+   * 3 (ZMTP 1.0 or 2.0, HTTP, any other bytes: refused because the port has a ZAP domain), a
+   * ZeroMQ socket of a type the port does not pair with, or a handshake command over the
+   * port's frame limit. Counted from the disconnect alone.
    */
-  | 'not-zmtp3';
+  | 'refused';
 
 export const HANDSHAKE_FAILURES: readonly HandshakeFailure[] = [
   'protocol',
   'auth',
   'other',
-  'not-zmtp3',
+  'refused',
 ];
 
 /** What the socket events of one bound socket add up to, since the broker started. */
@@ -43,7 +44,7 @@ export function emptyConnectionCounts(): ConnectionCounts {
   return {
     accepted: 0,
     handshakes: 0,
-    failed: { protocol: 0, auth: 0, other: 0, 'not-zmtp3': 0 },
+    failed: { protocol: 0, auth: 0, other: 0, refused: 0 },
     disconnected: 0,
     acceptFailed: 0,
   };
@@ -53,7 +54,7 @@ export function emptyConnectionCounts(): ConnectionCounts {
 export type DisconnectOutcome =
   /** The end of a connection whose handshake failed with an event (already counted). */
   | 'failed'
-  /** A connection closed before its handshake, with no event: counted `not-zmtp3`. */
+  /** A connection closed before its handshake, with no event: counted `refused`. */
   | 'refused'
   /** A peer with a completed handshake. */
   | 'left';
@@ -64,12 +65,13 @@ export type DisconnectOutcome =
  * libzmq's events (as zeromq.js gives them) carry no connection id, so a bare `disconnect` (one
  * with no handshake-failure event before it) is either a connection refused before its
  * handshake or a peer leaving. Each connection's own events come in order (accept, then a
- * handshake or a failure, then its disconnect), so the ledger takes a bare disconnect for a
- * refusal while a connection is waiting for its handshake, and for a peer leaving otherwise.
- * When the guess was wrong, a later handshake or failure finds no connection waiting and the
- * ledger moves the earlier disconnect over to the peer that left. So totals are exact once no
- * connection is mid-handshake (each lasts at most the handshake timeout), and until then the
- * peer gauge is at most one too high for each peer that left while a stranger was mid-handshake.
+ * handshake or a failure, then its disconnect), so the ledger takes a bare disconnect for the
+ * end of a failed handshake while one has not been closed yet, then for a refusal while a
+ * connection is waiting for its handshake, and for a peer leaving otherwise. When the guess was
+ * wrong, a later event finds no connection in the state the guess used up, and the ledger moves
+ * the earlier disconnect over to the peer that left. So totals are exact once no connection is
+ * mid-handshake (each lasts at most the handshake timeout), and until then the peer gauge is at
+ * most one too high for each peer that left while a stranger was mid-handshake or closing.
  */
 export class PeerLedger {
   /** Accepted, with no handshake or failure yet (as far as the events tell). */
@@ -106,7 +108,7 @@ export class PeerLedger {
   }
 
   /** A handshake failed with an event; its disconnect comes later. */
-  failed(kind: Exclude<HandshakeFailure, 'not-zmtp3'>): void {
+  failed(kind: Exclude<HandshakeFailure, 'refused'>): void {
     this.leaveWaiting();
     this.counts.failed[kind]++;
     this.failuresToClose++;
@@ -119,7 +121,7 @@ export class PeerLedger {
     }
     if (this.waiting > 0) {
       this.waiting--;
-      this.counts.failed['not-zmtp3']++;
+      this.counts.failed.refused++;
       return 'refused';
     }
     this.peerLeft();
@@ -129,10 +131,10 @@ export class PeerLedger {
   private leaveWaiting(): void {
     if (this.waiting > 0) {
       this.waiting--;
-    } else if (this.counts.failed['not-zmtp3'] > 0) {
+    } else if (this.counts.failed.refused > 0) {
       // The connection this event is about was still waiting when a bare disconnect was taken
       // for its refusal: that disconnect was a peer leaving.
-      this.counts.failed['not-zmtp3']--;
+      this.counts.failed.refused--;
       this.peerLeft();
     }
   }

@@ -78,38 +78,70 @@ export function tcpPort(endpoint: string): number | undefined {
   return m === null ? undefined : Number(m[1]);
 }
 
-/** What changed in a port's connections since the last reading. */
-export interface TcpChanges {
-  /** Peers whose connection opened. */
-  opened: string[];
-  /** Peers whose connection ended (gone from the table, or closed by the broker). */
-  ended: string[];
-}
+/** Most addresses kept per kind between two log lines (the oldest go first). */
+const MAX_KEPT = 100;
+
+/** Readings at connection events are this far apart at least (ms), whatever the rate. */
+export const MIN_READING_INTERVAL_MS = 100;
 
 /**
  * Peers of one bound TCP port, from the kernel's connection table (Linux). libzmq's socket
- * events name the bound endpoint, never the peer, so a log line about a peer reads the table:
- * `changes()` says which connections opened and ended since the last reading. A connection
- * that opened and ended between two readings is seen only if the broker closed it with a FIN (it
- * is then listed in TIME-WAIT for about a minute); one reset with unread data (libzmq refusing
- * an oversized frame) is seen only if a reading caught it open. A reading passes over every
- * connection of the host, so callers read only when they log.
+ * events name the bound endpoint, never the peer, so the broker reads the table when a
+ * connection comes (`observe`, at most every MIN_READING_INTERVAL_MS) and when it logs a line
+ * about a peer (`opened`, `ended`): which connections opened, and which ended, since the last
+ * line. A connection libzmq resets (refusing a peer closes with the peer's bytes unread, which
+ * resets it) leaves the table at once, so its address is known only if a reading caught it
+ * open; one closed with a FIN stays listed in TIME-WAIT for about a minute. A reading passes
+ * over every connection of the host, hence the interval.
  */
 export class TcpPeers {
   private last: TcpTableReading = { open: new Set(), closedHere: new Set() };
+  private lastReadAt = -Infinity;
+  private readonly openedSince = new Set<string>();
+  private readonly endedSince = new Set<string>();
 
   constructor(
     private readonly port: number,
     private readonly files: readonly string[] = TCP_TABLES,
+    private readonly now: () => number = Date.now,
   ) {}
 
-  changes(): TcpChanges {
-    const now = readTcpTable(this.port, this.files);
-    const opened = [...now.open].filter((peer) => !this.last.open.has(peer));
-    const ended = new Set<string>();
-    for (const peer of this.last.open) if (!now.open.has(peer)) ended.add(peer);
-    for (const peer of now.closedHere) if (!this.last.closedHere.has(peer)) ended.add(peer);
-    this.last = now;
-    return { opened, ended: [...ended] };
+  /** Reads the table unless it was read less than MIN_READING_INTERVAL_MS ago. */
+  observe(): void {
+    if (this.now() - this.lastReadAt >= MIN_READING_INTERVAL_MS) this.read();
   }
+
+  /** Peers whose connection opened since the last call (the table read now). */
+  opened(): string[] {
+    this.read();
+    return take(this.openedSince);
+  }
+
+  /** Peers whose connection ended since the last call (the table read now). */
+  ended(): string[] {
+    this.read();
+    return take(this.endedSince);
+  }
+
+  private read(): void {
+    const now = readTcpTable(this.port, this.files);
+    this.lastReadAt = this.now();
+    for (const peer of now.open) if (!this.last.open.has(peer)) keep(this.openedSince, peer);
+    for (const peer of this.last.open) if (!now.open.has(peer)) keep(this.endedSince, peer);
+    for (const peer of now.closedHere) {
+      if (!this.last.closedHere.has(peer)) keep(this.endedSince, peer);
+    }
+    this.last = now;
+  }
+}
+
+function keep(set: Set<string>, peer: string): void {
+  set.add(peer);
+  if (set.size > MAX_KEPT) set.delete(set.values().next().value as string);
+}
+
+function take(set: Set<string>): string[] {
+  const peers = [...set];
+  set.clear();
+  return peers;
 }
