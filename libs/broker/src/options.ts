@@ -38,12 +38,16 @@ export const DEFAULT_IO_THREADS = 1;
 export const MAX_IO_THREADS = 64;
 /**
  * Messages the push socket holds per worker before it counts that worker as full (its send
- * high-water mark): with --push-send-buffer, the most a worker that dies can take with it
- * besides what its own receive queue held. Measured in libs/broker/README.md ("What a dead
- * worker loses").
+ * high-water mark; libzmq's default). With --push-send-buffer it bounds what a worker that dies
+ * takes with it, uncounted, besides its own receive queue. Smaller is a smaller window but a
+ * slower work path: at 100 or 300 the work path saturated far below the fan-out on 2 shared
+ * cores (libs/broker/README.md, "What a dead worker loses").
  */
-export const DEFAULT_PUSH_HWM = 100;
-/** The push socket's kernel send buffer per worker connection (SO_SNDBUF, bytes): 64 KiB. */
+export const DEFAULT_PUSH_HWM = 1000;
+/**
+ * The push socket's kernel send buffer per worker connection (SO_SNDBUF, bytes): 64 KiB. Left
+ * to the kernel it grows to 4 MiB for a worker that reads slowly; 16 KiB cost throughput.
+ */
 export const DEFAULT_PUSH_SEND_BUFFER_BYTES = 64 * 1024;
 /**
  * How long a connection may take to complete its ZeroMQ handshake before the broker closes it
