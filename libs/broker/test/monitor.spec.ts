@@ -1,21 +1,7 @@
-import { request } from 'node:http';
-import { RawPeer, withTimeout } from '@zmq-mq/protocol/testing';
+import { httpGet, RawPeer, withTimeout } from '@zmq-mq/protocol/testing';
 import { Registry } from 'prom-client';
 import { Monitor } from '../src/monitor';
 import { capturingLogger, waitFor } from './helpers';
-
-function get(url: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
 
 describe('the monitor under slow and idle clients', () => {
   const raws: RawPeer[] = [];
@@ -66,7 +52,7 @@ describe('the monitor under slow and idle clients', () => {
     });
     for (const r of raws.splice(0)) r.destroy();
     await waitFor(
-      async () => (await get(`${m.url}/healthz`).catch(() => undefined))?.status === 200,
+      async () => (await httpGet(`${m.url}/healthz`).catch(() => undefined))?.status === 200,
       5000,
       'healthz again',
     );
@@ -86,6 +72,6 @@ describe('the monitor under slow and idle clients', () => {
       'monitor connection closed: its request did not come in time',
       'monitor connection closed: its request did not come in time',
     ]);
-    expect((await get(`${m.url}/healthz`)).status).toBe(200);
+    expect((await httpGet(`${m.url}/healthz`)).status).toBe(200);
   });
 });

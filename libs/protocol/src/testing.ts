@@ -20,6 +20,7 @@ export {
   Closer,
 } from './testing/wait';
 export { freePort, freeEndpoint } from './testing/ports';
+export { httpGet } from './testing/http';
 export { NOT_ZMTP3_PROBES, RawPeer, zmtpHandshake, zmtpSubscription } from './testing/raw-peers';
 
 export type { WaitSubject, EventSource } from './testing/wait';
