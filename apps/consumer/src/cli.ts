@@ -5,6 +5,7 @@ import {
   exactSubscription,
   MAX_INT32,
   OptionError,
+  parseConnectEndpoints,
   parseIntegerText,
   prefixSubscription,
   TopicError,
@@ -152,15 +153,8 @@ function checkSubscriptions(
 }
 
 function toOptions(mode: 'sub' | 'pull', o: RawOptions, fallback: string): ConsumeOptions {
-  for (const ep of o.connect ?? []) {
-    if (!/^(tcp|ipc|inproc|ws|wss):\/\/\S+$/.test(ep)) {
-      throw new OptionError(
-        '--connect',
-        ep,
-        'must be a ZeroMQ endpoint such as tcp://127.0.0.1:5556',
-      );
-    }
-  }
+  // The SDK's own rules, named as the user wrote them (the SDK would say `connect:`).
+  if (o.connect !== undefined) parseConnectEndpoints('--connect', o.connect, DEFAULT_PUBLISH);
   checkSubscriptions('--topic', o.topic, prefixSubscription);
   checkSubscriptions('--exact', o.exact, exactSubscription);
   const count = parseIntegerText('--count', o.count, 1);

@@ -1,15 +1,21 @@
+import { randomUUID } from 'node:crypto';
 import { bindSocket, warnIfExposed } from './bind';
 import { CountedPaths } from './counted-paths';
+import { Dashboard } from './dashboard/dashboard';
+import { brokerInfo } from './dashboard/info';
+import type { DashboardPage } from './dashboard/page-files';
 import { DropLog } from './drop-log';
 import { BrokerStateError } from './errors';
 import type { BrokerMode, BrokerState, ForwardingPaths, PathsHost } from './forwarding';
 import { createLogger, flushLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
-import { Monitor } from './monitor';
+import { coreRoutes, Monitor } from './monitor';
 import { NativePaths } from './native-paths';
 import { parseBrokerOptions, type BrokerOptions, type BrokerOptionsInput } from './options';
 import { raiseFileLimit } from './file-limit';
+import { procNetTcp } from './peer-addresses';
 import { PeerEvents } from './peer-events';
+import { PeerRegistry } from './peer-registry';
 import {
   brokerContext,
   hardenBoundSocket,
@@ -22,6 +28,18 @@ import {
 import { BrokerStats } from './stats';
 import { statsSnapshot, stopSummary, type BrokerStatsSnapshot } from './stats-snapshot';
 import { WorkQueue } from './work-queue';
+
+/** What the program gives the broker besides its options. */
+export interface BrokerDeps {
+  logger?: Logger;
+  /** zmq-mq's version, as the monitor shows it. */
+  version?: string;
+  /** The dashboard page the monitor serves at `/` (`loadDashboardPage`). */
+  dashboardPage?: DashboardPage;
+}
+
+/** The broker's clock tick: the work queue's clock and the dashboard's sample (ms). */
+const TICK_MS = 1000;
 
 /** What `stop()` did. */
 export interface StopReport {
@@ -51,8 +69,13 @@ export class Broker {
   private readonly log: Logger;
   private readonly counters = new BrokerStats();
   private readonly queue: WorkQueue;
+  private readonly peers: PeerRegistry;
   private readonly peerEvents: PeerEvents;
   private readonly drops: DropLog;
+  private readonly deps: BrokerDeps;
+  private readonly instance = randomUUID();
+  private dashboard: Dashboard | undefined;
+  private ticker: NodeJS.Timeout | undefined;
   private readonly host: PathsHost;
   private state: BrokerState = 'new';
   /** Every socket bound, in bind order, with its role. */
@@ -70,14 +93,19 @@ export class Broker {
   // A path that ended while running (a proxy, the tap): the broker is then unhealthy.
   private failedPath: string | undefined;
 
-  constructor(options: BrokerOptionsInput | BrokerOptions = {}, deps: { logger?: Logger } = {}) {
+  constructor(options: BrokerOptionsInput | BrokerOptions = {}, deps: BrokerDeps = {}) {
     this.options = parseBrokerOptions(options);
+    this.deps = deps;
     const log = deps.logger ?? createLogger(this.options.logLevel);
     this.log = log;
     const overflow = this.options.pushPolicy === 'drop-oldest' ? 'drop-oldest' : 'drop-newest';
     this.queue = new WorkQueue(this.options.queueMaxMessages, this.options.queueMaxBytes, overflow);
     const running = (): boolean => this.state === 'running';
-    this.peerEvents = new PeerEvents(log, this.counters, running);
+    // Peers' own addresses are read only where someone can see them: on the monitor.
+    this.peers = new PeerRegistry(this.counters.peers, {
+      table: this.options.monitor === null ? undefined : procNetTcp,
+    });
+    this.peerEvents = new PeerEvents(log, this.counters, this.peers, running);
     this.drops = new DropLog(log, this.counters, this.queue);
     this.host = {
       log,
@@ -143,19 +171,34 @@ export class Broker {
         const registry = createMetrics(this.counters, {
           depth: () => this.queue.length,
           bytes: () => this.queue.bytes,
+          oldestAgeSeconds: () => this.queue.oldestAgeMs() / 1000,
+        });
+        const health = (): 'ok' | 'stopping' | 'failed' => {
+          if (this.state !== 'running') return 'stopping';
+          return this.failedPath === undefined ? 'ok' : 'failed';
+        };
+        const stats = (): BrokerStatsSnapshot => this.stats();
+        this.dashboard = new Dashboard({
+          info: () =>
+            brokerInfo({
+              version: this.deps.version ?? 'unknown',
+              instance: this.instance,
+              mode: this.mode,
+              startedAt: this.counters.startedAt,
+              endpoints: this.bound,
+              options: this.options,
+            }),
+          stats,
+          health,
+          counters: this.counters,
+          queue: this.queue,
+          peers: this.peers,
+          page: this.deps.dashboardPage,
         });
         this.monitor = new Monitor(
           o.monitor,
-          {
-            registry,
-            stats: () => this.stats(),
-            health: () => {
-              if (this.state !== 'running') return 'stopping';
-              return this.failedPath === undefined ? 'ok' : 'failed';
-            },
-            refused: () => this.counters.monitorRefused++,
-          },
-          this.log,
+          [...coreRoutes({ registry, stats, health }), ...this.dashboard.routes()],
+          { log: this.log, refused: () => this.counters.monitorRefused++ },
         );
         endpoints.monitor = await this.monitor.start();
       }
@@ -168,6 +211,7 @@ export class Broker {
     }
     this.state = 'running';
     this.drops.start(o.dropLogIntervalMs);
+    this.ticker = setInterval(() => this.tick(), TICK_MS).unref();
     warnIfExposed(this.log, this.bound, o.monitor);
     if (files.problem !== undefined) this.log.warn({ ...files.limits }, files.problem);
     this.log.info(
@@ -194,6 +238,12 @@ export class Broker {
       'broker started',
     );
     return this.bound;
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    this.queue.clockSeconds = Math.floor(now / 1000);
+    this.dashboard?.tick(now);
   }
 
   /** A snapshot of every counter, as served at `/stats`. */
@@ -288,8 +338,11 @@ export class Broker {
   }
 
   private async closeAll(): Promise<void> {
+    clearInterval(this.ticker);
     for (const { socket } of this.sockets) if (!socket.closed) socket.close();
     this.paths?.close();
+    this.peers.close();
+    this.dashboard?.close();
     await this.monitor?.stop();
     await this.peerEvents.ended();
   }

@@ -42,8 +42,29 @@ export { WorkQueue, messageBytes } from './work-queue';
 export { DROP_REASONS, MALFORMED_KINDS } from './stats';
 export { BrokerErrorCode, BindError, BrokerStateError } from './errors';
 export { createLogger, flushLogger } from './logger';
+export { loadDashboardPage } from './dashboard/page-files';
+export { DASHBOARD_PATHS, queuePaths } from './dashboard/shapes';
+export { DEFAULT_MAX_LISTED_PEERS } from './peer-registry';
 
-export type { StopReport } from './broker';
+export type { StopReport, BrokerDeps } from './broker';
+export type { DashboardPage } from './dashboard/page-files';
+export type {
+  BrokerInfo,
+  BrokerOptionView,
+  DashboardEvents,
+  DashboardHello,
+  DashboardTick,
+  FlowHistory,
+  FlowSample,
+  QueuesResponse,
+  QueueSummary,
+  QueueCountersView,
+  DeadLettersResponse,
+  DeadLetterView,
+  ReplayResponse,
+  PurgeResponse,
+} from './dashboard/shapes';
+export type { PeerEntry, PeerListing, RolePeers } from './peer-registry';
 export type { BrokerEndpoints, SocketRole } from './sockets';
 export type { ConnectionCounts, HandshakeFailure } from './peer-ledger';
 export type { FileLimits, FileLimitReport } from './file-limit';

@@ -6,6 +6,8 @@ import { DROP_REASONS, MALFORMED_KINDS, PEER_ROLES, type BrokerStats } from './s
 export interface QueueGauges {
   depth(): number;
   bytes(): number;
+  /** Seconds the oldest queued message has waited (0 when empty). */
+  oldestAgeSeconds(): number;
 }
 
 /**
@@ -71,6 +73,11 @@ export function createMetrics(stats: BrokerStats, queue: QueueGauges): Registry 
   );
   gauge('zmqmq_queue_depth_messages', 'Work messages waiting in the bounded queue', queue.depth);
   gauge('zmqmq_queue_bytes', 'Bytes waiting in the bounded queue', queue.bytes);
+  gauge(
+    'zmqmq_queue_oldest_age_seconds',
+    'How long the oldest message in the bounded queue has waited (to the second)',
+    queue.oldestAgeSeconds,
+  );
 
   new Counter({
     name: 'zmqmq_dropped_messages_total',

@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Registry } from 'prom-client';
 import { BindError } from './errors';
@@ -6,18 +6,37 @@ import { LogBudget } from './log-budget';
 import type { Logger } from './logger';
 import type { MonitorAddress } from './options';
 
+/** One path the monitor serves. */
+export interface MonitorRoute {
+  /** The path (`/stats`); one ending in `/*` serves every path below it (`/assets/*`). */
+  path: string;
+  /** Methods it answers; default GET and HEAD (HEAD answers as GET, without the body). */
+  methods?: readonly string[];
+  handle(req: IncomingMessage, res: ServerResponse, url: URL): void;
+}
+
+export interface MonitorSources {
+  registry: Registry;
+  stats(): unknown;
+  /** `ok` answers 200; anything else 503 with that word. */
+  health(): 'ok' | 'stopping' | 'failed';
+}
+
 /** The limits every monitor route is served under. */
 export interface MonitorLimits {
   /**
-   * Most connections open at once; past it a new one is closed as soon as it is accepted (and
-   * logged, and counted).
+   * Most connections open at once, event streams included; past it a new one is closed as soon
+   * as it is accepted (and logged, and counted).
    */
   maxConnections: number;
   /** A request's headers must be in within this long of the connection or request start (ms). */
   headersTimeoutMs: number;
-  /** A whole request must be in within this long (ms). */
+  /** A whole request must be in within this long (ms); a response may take longer. */
   requestTimeoutMs: number;
-  /** An open connection with nothing moving either way is closed after this long (ms). */
+  /**
+   * An open connection with nothing moving either way is closed after this long (ms). An event
+   * stream moves every second (the dashboard's tick), so only a dead one reaches it.
+   */
   idleTimeoutMs: number;
 }
 
@@ -25,10 +44,11 @@ export interface MonitorLimits {
  * The monitor's limits. A scraper and a few people need a handful of connections; the cap keeps
  * slow or idle HTTP clients from taking the file descriptors the ZeroMQ sockets need (1,124 such
  * connections under a limit of 1,024 descriptors locked every ZeroMQ peer out), and the
- * timeouts close them within seconds.
+ * timeouts close them within seconds. The cap is twice the dashboard's cap on event streams
+ * (DEFAULT_MAX_EVENT_CLIENTS), so that open pages alone never keep a scraper out.
  */
 export const MONITOR_LIMITS: Readonly<MonitorLimits> = {
-  maxConnections: 32,
+  maxConnections: 64,
   headersTimeoutMs: 5000,
   requestTimeoutMs: 10_000,
   idleTimeoutMs: 10_000,
@@ -36,79 +56,120 @@ export const MONITOR_LIMITS: Readonly<MonitorLimits> = {
 /** How often Node checks the header and request timeouts (ms; its default is 30 s). */
 const TIMEOUT_CHECK_INTERVAL_MS = 500;
 
-export interface MonitorSources {
-  registry: Registry;
-  stats(): unknown;
-  /** `ok` answers 200; anything else 503 with that word. */
-  health(): 'ok' | 'stopping' | 'failed';
+/** What the monitor reports besides its routes: refusals, to a counter and to the log. */
+export interface MonitorReporting {
+  log: Logger;
   /** A connection was closed at once: the most connections were open. */
   refused(): void;
+  limits?: MonitorLimits;
 }
 
+/** Writes `body` as JSON with `status`. */
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+  res.end(JSON.stringify(body, null, 2));
+}
+
+/** `/healthz`, `/metrics` (Prometheus text) and `/stats` (JSON). */
+export function coreRoutes(sources: MonitorSources): MonitorRoute[] {
+  return [
+    {
+      path: '/healthz',
+      handle: (_req, res) => {
+        const status = sources.health();
+        res.writeHead(status === 'ok' ? 200 : 503, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ status }));
+      },
+    },
+    {
+      path: '/metrics',
+      handle: (_req, res) => {
+        sources.registry.metrics().then(
+          (text) => res.writeHead(200, { 'content-type': sources.registry.contentType }).end(text),
+          (err: Error) => res.writeHead(500).end(err.message),
+        );
+      },
+    },
+    { path: '/stats', handle: (_req, res) => sendJson(res, 200, sources.stats()) },
+  ];
+}
+
+const DEFAULT_METHODS: readonly string[] = ['GET', 'HEAD'];
+
 /**
- * The monitor HTTP endpoint: `/healthz`, `/metrics` (Prometheus text), `/stats` (JSON), and any
- * route added to it, all under one set of limits (MONITOR_LIMITS). Refused and timed-out
- * connections are logged at warn (a sample, see LogBudget).
+ * The monitor HTTP endpoint: a table of routes (`coreRoutes`, and those a feature adds), all
+ * served under one set of limits (MONITOR_LIMITS). Refused and timed-out connections are
+ * logged at warn (a sample, see LogBudget).
  */
 export class Monitor {
   private server: Server | undefined;
+  private readonly exact = new Map<string, MonitorRoute>();
+  private readonly prefixes: MonitorRoute[] = [];
   private readonly budget = new LogBudget();
+  private readonly limits: MonitorLimits;
 
   constructor(
     private readonly address: MonitorAddress,
-    private readonly sources: MonitorSources,
-    private readonly log: Logger,
-    private readonly limits: MonitorLimits = MONITOR_LIMITS,
-  ) {}
+    routes: readonly MonitorRoute[],
+    private readonly reporting: MonitorReporting,
+  ) {
+    this.limits = reporting.limits ?? MONITOR_LIMITS;
+    for (const route of routes) {
+      if (route.path.endsWith('/*')) this.prefixes.push(route);
+      else this.exact.set(route.path, route);
+    }
+    // The longest prefix wins.
+    this.prefixes.sort((a, b) => b.path.length - a.path.length);
+  }
+
+  private route(path: string): MonitorRoute | undefined {
+    return this.exact.get(path) ?? this.prefixes.find((r) => path.startsWith(r.path.slice(0, -1)));
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://monitor');
+    } catch {
+      res.writeHead(400, { 'content-type': 'text/plain' }).end('bad request\n');
+      return;
+    }
+    const route = this.route(url.pathname);
+    if (route === undefined) {
+      const paths = [...this.exact.keys()].join(', ');
+      res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: try ${paths}\n`);
+      return;
+    }
+    const methods = route.methods ?? DEFAULT_METHODS;
+    if (!methods.includes(req.method ?? 'GET')) {
+      res.writeHead(405, { allow: methods.join(', ') }).end();
+      return;
+    }
+    route.handle(req, res, url);
+  }
 
   /** Listens; resolves with the URL (the real port when 0 was asked). */
   async start(): Promise<string> {
+    const limits = this.limits;
     const server = createServer(
       {
-        headersTimeout: this.limits.headersTimeoutMs,
-        requestTimeout: this.limits.requestTimeoutMs,
-        connectionsCheckingInterval: Math.min(
-          TIMEOUT_CHECK_INTERVAL_MS,
-          this.limits.headersTimeoutMs,
-        ),
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_INTERVAL_MS, limits.headersTimeoutMs),
       },
-      (req, res) => {
-        const path = (req.url ?? '/').split('?')[0];
-        if (req.method !== 'GET' && req.method !== 'HEAD') {
-          res.writeHead(405, { allow: 'GET, HEAD' }).end();
-          return;
-        }
-        if (path === '/healthz') {
-          const status = this.sources.health();
-          res.writeHead(status === 'ok' ? 200 : 503, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ status }));
-        } else if (path === '/metrics') {
-          this.sources.registry.metrics().then(
-            (text) =>
-              res.writeHead(200, { 'content-type': this.sources.registry.contentType }).end(text),
-            (err: Error) => res.writeHead(500).end(err.message),
-          );
-        } else if (path === '/stats') {
-          res.writeHead(200, { 'content-type': 'application/json' });
-          res.end(JSON.stringify(this.sources.stats(), null, 2));
-        } else {
-          res
-            .writeHead(404, { 'content-type': 'text/plain' })
-            .end('not found: try /healthz, /metrics or /stats\n');
-        }
-      },
+      (req, res) => this.handle(req, res),
     );
     this.server = server;
     server.keepAliveTimeout = 1000;
-    server.maxConnections = this.limits.maxConnections;
-    server.setTimeout(this.limits.idleTimeoutMs);
+    server.maxConnections = limits.maxConnections;
+    server.setTimeout(limits.idleTimeoutMs);
     server.on('drop', (peer?: { remoteAddress?: string; remotePort?: number }) => {
-      this.sources.refused();
+      this.reporting.refused();
       this.warn(
         'refused',
         {
           peer: `${peer?.remoteAddress}:${peer?.remotePort}`,
-          maxConnections: this.limits.maxConnections,
+          maxConnections: limits.maxConnections,
         },
         'monitor connection refused: the monitor has its most connections open',
       );
@@ -120,8 +181,8 @@ export class Monitor {
           'timed-out',
           {
             peer: `${socket.remoteAddress}:${socket.remotePort}`,
-            headersTimeoutMs: this.limits.headersTimeoutMs,
-            requestTimeoutMs: this.limits.requestTimeoutMs,
+            headersTimeoutMs: limits.headersTimeoutMs,
+            requestTimeoutMs: limits.requestTimeoutMs,
           },
           'monitor connection closed: its request did not come in time',
         );
@@ -151,7 +212,7 @@ export class Monitor {
   private warn(kind: string, fields: Record<string, unknown>, msg: string): void {
     const notLogged = this.budget.take(kind);
     if (notLogged === undefined) return;
-    this.log.warn({ ...fields, ...(notLogged > 0 ? { notLogged } : {}) }, msg);
+    this.reporting.log.warn({ ...fields, ...(notLogged > 0 ? { notLogged } : {}) }, msg);
   }
 
   /** Stops listening and closes open connections. */

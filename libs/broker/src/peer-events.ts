@@ -2,6 +2,7 @@ import type { Socket } from 'zeromq';
 import { LogBudget } from './log-budget';
 import type { Logger } from './logger';
 import { PeerLedger, type DisconnectOutcome } from './peer-ledger';
+import type { PeerRegistry } from './peer-registry';
 import { PEERS_OF, type BoundSocket } from './sockets';
 import type { BrokerStats, PeerRole } from './stats';
 import { TcpPeers, tcpPort } from './tcp-peers';
@@ -28,13 +29,16 @@ interface Watched {
   readonly label: string;
   readonly ledger: PeerLedger;
   readonly maxFrameBytes: number;
+  /** The endpoint bound, as socket events name it (the registry's key for the role). */
+  endpoint: string;
   tcp: TcpPeers | undefined;
 }
 
 /**
  * One loop per bound socket over its events (`socket.events`): into a PeerLedger per socket
  * (peers counted by completed handshake, connections by how they ended: the broker's
- * `peers` and `connections` counters), and into the log, with the peer's address read from the
+ * `connections` counters), whose peers join and leave the PeerRegistry (the `peers` gauges,
+ * and who is connected for the dashboard); into the log, with the peer's address read from the
  * kernel's connection table (TcpPeers) and a budget per kind of line (LogBudget); also the
  * reason libzmq gave for a failed bind (see `bindError`).
  */
@@ -47,17 +51,29 @@ export class PeerEvents {
   constructor(
     private readonly log: Logger,
     private readonly counters: BrokerStats,
+    private readonly registry: PeerRegistry,
     private readonly running: () => boolean,
   ) {}
 
   /** Starts reading the socket's events; `maxFrameBytes` is its inbound limit, for the log. */
   watch(bound: BoundSocket, maxFrameBytes: number): void {
     const role = PEERS_OF[bound.role];
+    const registry = this.registry;
     const w: Watched = {
       bound,
       label: PEER_LABEL[role],
-      ledger: new PeerLedger(this.counters.peers, role, this.counters.connections[role]),
+      ledger: new PeerLedger(
+        {
+          get connected() {
+            return registry.counts[role];
+          },
+          joined: () => registry.connected(role, w.endpoint),
+          left: () => registry.disconnected(role, w.endpoint),
+        },
+        this.counters.connections[role],
+      ),
       maxFrameBytes,
+      endpoint: bound.endpoint,
       tcp: undefined,
     };
     const loop = async (): Promise<void> => {
@@ -65,6 +81,7 @@ export class PeerEvents {
         for await (const event of bound.socket.events) {
           switch (event.type) {
             case 'bind': {
+              w.endpoint = event.address;
               const port = tcpPort(event.address);
               if (port !== undefined) w.tcp = new TcpPeers(port);
               break;
@@ -102,9 +119,13 @@ export class PeerEvents {
                 error: event.error.message,
               });
               break;
-            case 'disconnect':
-              this.disconnected(w, w.ledger.disconnected());
+            case 'disconnect': {
+              const outcome = w.ledger.disconnected();
+              // A stranger's connection closed: peers' addresses may be plain to see now.
+              if (outcome !== 'left') this.registry.reexamine();
+              this.disconnected(w, outcome);
               break;
+            }
             default:
               break;
           }
@@ -162,6 +183,7 @@ export class PeerEvents {
       {
         role: w.label,
         socket: w.bound.role,
+        address: w.endpoint,
         ...peerFields(peers),
         ...fields,
         ...(notLogged > 0 ? { notLogged } : {}),

@@ -1,5 +1,3 @@
-import type { PeerRole } from './stats';
-
 /** Why a connection ended before its handshake completed. Each kind is a counter, per port. */
 export type HandshakeFailure =
   /** A ZMTP 3 peer broke the protocol: a wrong socket type, a bad command (`handshake:error:protocol`). */
@@ -50,6 +48,19 @@ export function emptyConnectionCounts(): ConnectionCounts {
   };
 }
 
+/**
+ * Where a ledger keeps its count of peers: the broker's PeerRegistry (the `peers` gauges, and
+ * who is connected for the dashboard), or a plain counter in a test.
+ */
+export interface PeerGauge {
+  /** Peers connected now. */
+  readonly connected: number;
+  /** A peer completed its handshake; returns the peers connected now. */
+  joined(): number;
+  /** A peer left; returns the peers connected now. */
+  left(): number;
+}
+
 /** What one disconnect event was, as far as the events before it tell. */
 export type DisconnectOutcome =
   /** The end of a connection whose handshake failed with an event (already counted). */
@@ -79,16 +90,15 @@ export class PeerLedger {
   /** Handshake failures whose disconnect event has not come yet. */
   private failuresToClose = 0;
 
-  /** `peers[role]` is the gauge this ledger keeps: peers with a completed handshake. */
+  /** `gauge` counts the peers this ledger finds: connections with a completed handshake. */
   constructor(
-    private readonly peers: Record<PeerRole, number>,
-    private readonly role: PeerRole,
+    private readonly gauge: PeerGauge,
     readonly counts: ConnectionCounts = emptyConnectionCounts(),
   ) {}
 
   /** Peers connected now (handshake completed). */
   get connected(): number {
-    return this.peers[this.role];
+    return this.gauge.connected;
   }
 
   accepted(): void {
@@ -104,7 +114,7 @@ export class PeerLedger {
   handshake(): number {
     this.leaveWaiting();
     this.counts.handshakes++;
-    return ++this.peers[this.role];
+    return this.gauge.joined();
   }
 
   /** A handshake failed with an event; its disconnect comes later. */
@@ -141,6 +151,6 @@ export class PeerLedger {
 
   private peerLeft(): void {
     this.counts.disconnected++;
-    this.peers[this.role] = Math.max(0, this.peers[this.role] - 1);
+    if (this.gauge.connected > 0) this.gauge.left();
   }
 }

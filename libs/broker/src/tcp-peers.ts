@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { scanProcNetTcp } from './peer-addresses';
 
 /** The kernel's connection tables (Linux); elsewhere they do not exist and nothing is known. */
 export const TCP_TABLES: readonly string[] = ['/proc/net/tcp', '/proc/net/tcp6'];
@@ -18,34 +19,13 @@ export interface TcpTableReading {
   closedHere: Set<string>;
 }
 
-/** `0100007F` (IPv4, as /proc/net/tcp writes it: one little-endian word) → `127.0.0.1`. */
-function ipv4(hex: string): string {
-  const n = Number.parseInt(hex, 16);
-  return [n & 0xff, (n >>> 8) & 0xff, (n >>> 16) & 0xff, n >>> 24].join('.');
-}
-
-/** An address of /proc/net/tcp6 (four little-endian words): IPv4-mapped as IPv4, else `[v6]`. */
-function ipv6(hex: string): string {
-  const bytes: number[] = [];
-  for (let w = 0; w < 32; w += 8) {
-    for (let b = 6; b >= 0; b -= 2) bytes.push(Number.parseInt(hex.slice(w + b, w + b + 2), 16));
-  }
-  const mapped =
-    bytes.slice(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff;
-  if (mapped) return bytes.slice(12).join('.');
-  const groups: string[] = [];
-  for (let i = 0; i < 16; i += 2)
-    groups.push((((bytes[i] as number) << 8) | (bytes[i + 1] as number)).toString(16));
-  return `[${groups.join(':').replace(/(^|:)0(:0)+(:|$)/, '::')}]`;
-}
-
 /**
- * The connections whose local port is `port`, from the kernel's tables `files`; an empty reading
- * where a table cannot be read.
+ * The connections whose local port is `port`, from the kernel's tables `files`, read at once
+ * (the log line that names a peer is written as the event comes); an empty reading where a
+ * table cannot be read.
  */
 export function readTcpTable(port: number, files: readonly string[] = TCP_TABLES): TcpTableReading {
   const reading: TcpTableReading = { open: new Set(), closedHere: new Set() };
-  const portHex = `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
   for (const file of files) {
     let text: string;
     try {
@@ -53,21 +33,14 @@ export function readTcpTable(port: number, files: readonly string[] = TCP_TABLES
     } catch {
       continue;
     }
-    for (const line of text.split('\n')) {
-      // "  sl: local rem st …": the local address ends at the first space after it.
-      const fields = line.trim().split(/\s+/, 4);
-      const [, local, remote, state] = fields;
-      if (state === undefined || local === undefined || remote === undefined) continue;
-      if (!local.endsWith(portHex)) continue;
-      const at = remote.indexOf(':');
-      const ip = at === 8 ? ipv4(remote.slice(0, at)) : ipv6(remote.slice(0, at));
-      const peer = `${ip}:${Number.parseInt(remote.slice(at + 1), 16)}`;
+    scanProcNetTcp(text, (local, peer, state) => {
+      if (local.port !== port) return;
       if (state === ESTABLISHED || state === SYN_RECV || state === CLOSE_WAIT) {
         reading.open.add(peer);
       } else if (CLOSED_HERE.has(state)) {
         reading.closedHere.add(peer);
       }
-    }
+    });
   }
   return reading;
 }

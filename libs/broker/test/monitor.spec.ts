@@ -1,6 +1,6 @@
 import { httpGet, RawPeer, withTimeout } from '@zmq-mq/protocol/testing';
 import { Registry } from 'prom-client';
-import { Monitor } from '../src/monitor';
+import { coreRoutes, Monitor } from '../src/monitor';
 import { capturingLogger, waitFor } from './helpers';
 
 describe('the monitor under slow and idle clients', () => {
@@ -19,14 +19,12 @@ describe('the monitor under slow and idle clients', () => {
     let refused = 0;
     monitor = new Monitor(
       { host: '127.0.0.1', port: 0 },
+      coreRoutes({ registry: new Registry(), stats: () => ({}), health: () => 'ok' }),
       {
-        registry: new Registry(),
-        stats: () => ({}),
-        health: () => 'ok',
+        log: logger,
         refused: () => refused++,
+        limits: { ...limits, requestTimeoutMs: limits.headersTimeoutMs * 2, idleTimeoutMs: 60_000 },
       },
-      logger,
-      { ...limits, requestTimeoutMs: limits.headersTimeoutMs * 2, idleTimeoutMs: 60_000 },
     );
     const url = await monitor.start();
     return { url, refused: () => refused, lines };

@@ -1,6 +1,15 @@
 import fc from 'fast-check';
-import { PeerLedger } from '../src/peer-ledger';
-import type { PeerRole } from '../src';
+import { PeerLedger, type PeerGauge } from '../src/peer-ledger';
+
+/** A plain counter as the ledger's gauge. */
+function counter(): PeerGauge {
+  const g = {
+    connected: 0,
+    joined: () => ++g.connected,
+    left: () => --g.connected,
+  };
+  return g;
+}
 
 /** How one connection goes, and the socket events it makes, in order. */
 const FATES = {
@@ -55,8 +64,8 @@ describe('PeerLedger', () => {
   it('counts every outcome, and peers exactly once no connection is mid-handshake', () => {
     fc.assert(
       fc.property(arbHistory, ({ fates, events }) => {
-        const peers: Record<PeerRole, number> = { producers: 0, subscribers: 0, workers: 0 };
-        const ledger = new PeerLedger(peers, 'workers');
+        const peers = counter();
+        const ledger = new PeerLedger(peers);
         // The truth, per connection: where it is in its life.
         type Stage = 'waiting' | 'peer' | 'failing' | 'done';
         const stage = new Map<number, Stage>();
@@ -76,9 +85,9 @@ describe('PeerLedger', () => {
           stage.set(conn, after);
           inStage[after]++;
           // Never fewer than the truth; too many only by connections mid-handshake or closing.
-          const over = peers.workers - inStage.peer;
+          const over = peers.connected - inStage.peer;
           if (over < 0 || over > inStage.waiting + inStage.failing) {
-            throw new Error(`gauge ${peers.workers} with ${JSON.stringify(inStage)}`);
+            throw new Error(`gauge ${peers.connected} with ${JSON.stringify(inStage)}`);
           }
         }
         const n = (fate: Fate): number => fates.filter((f) => f === fate).length;
@@ -92,7 +101,7 @@ describe('PeerLedger', () => {
         if (n('waiting') === 0) {
           expect(c.failed.refused).toBe(n('refused'));
           expect(c.disconnected).toBe(n('leaves'));
-          expect(peers.workers).toBe(n('stays'));
+          expect(peers.connected).toBe(n('stays'));
         }
       }),
       { numRuns: 2000 },
@@ -100,15 +109,15 @@ describe('PeerLedger', () => {
   });
 
   it('takes a bare disconnect for a refusal while a connection waits, and corrects it', () => {
-    const peers: Record<PeerRole, number> = { producers: 0, subscribers: 0, workers: 0 };
-    const ledger = new PeerLedger(peers, 'workers');
+    const peers = counter();
+    const ledger = new PeerLedger(peers);
     ledger.accepted();
     ledger.handshake(); // a worker
     ledger.accepted(); // a stranger, mid-handshake
     expect(ledger.disconnected()).toBe('refused'); // the worker left: taken for the stranger
-    expect(peers.workers).toBe(1);
+    expect(peers.connected).toBe(1);
     ledger.failed('other'); // the stranger times out: the earlier disconnect was the worker
-    expect(peers.workers).toBe(0);
+    expect(peers.connected).toBe(0);
     expect(ledger.counts).toMatchObject({ disconnected: 1, failed: { refused: 0, other: 1 } });
     expect(ledger.disconnected()).toBe('failed');
   });

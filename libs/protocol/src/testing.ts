@@ -21,6 +21,7 @@ export {
 } from './testing/wait';
 export { freePort, freeEndpoint } from './testing/ports';
 export { httpGet } from './testing/http';
+export { childEnv } from './testing/child-env';
 export { NOT_ZMTP3_PROBES, RawPeer, zmtpHandshake, zmtpSubscription } from './testing/raw-peers';
 
 export type { WaitSubject, EventSource } from './testing/wait';
