@@ -34,7 +34,8 @@ export {
   isExposedEndpoint,
   isExposedHost,
 } from './options';
-export { CONTROL_FRAME_MAX_BYTES, zapDomainOf } from './sockets';
+export { CONTROL_FRAME_MAX_BYTES } from './sockets';
+export { refusePreZmtp3, zapDomainOf } from './zap-domain';
 export { HANDSHAKE_FAILURES } from './peer-ledger';
 export { MONITOR_LIMITS } from './monitor';
 export { readFileLimits, raiseFileLimit } from './file-limit';

@@ -1,6 +1,7 @@
 import { Context, Publisher, Push, type Socket } from 'zeromq';
 import type { BrokerOptions } from './options';
 import type { PeerRole } from './stats';
+import { refusePreZmtp3 } from './zap-domain';
 
 /** The endpoints a started broker is bound to (ports resolved when `*` was asked). */
 export interface BrokerEndpoints {
@@ -103,28 +104,17 @@ export const INBOUND_LIMITS: Readonly<
   push: () => ({ maxFrameBytes: CONTROL_FRAME_MAX_BYTES, receiveHwm: 1 }),
 };
 
-/**
- * The ZAP domain of a bound socket: `zmq-mq.<role>`. A domain makes libzmq refuse peers older
- * than ZMTP 3.0 (and anything that is not ZeroMQ at all) instead of taking their bytes as
- * messages; with no ZAP handler bound, ZMTP 3 peers of the NULL mechanism pass as before. A ZAP
- * handler bound later in the broker's context (`inproc://zeromq.zap.01`) sees which port a
- * request is for by this name.
- */
-export function zapDomainOf(role: SocketRole): string {
-  return `zmq-mq.${role}`;
-}
-
 // libzmq's ZMQ_RCVHWM: zeromq.js defines `receiveHighWaterMark` on readable sockets only.
 const ZMQ_RCVHWM = 24;
 
 /**
  * What every bound socket takes before it binds (libzmq copies the options into the listener
- * at bind): its ZAP domain (pre-ZMTP-3 peers refused), the handshake timeout (a connection
+ * at bind): its ZAP domain (pre-ZMTP-3 peers refused: `refusePreZmtp3`), the handshake timeout (a connection
  * that never completes its handshake is closed), and its inbound limits (INBOUND_LIMITS).
  */
 export function hardenBoundSocket({ role, socket }: BoundSocket, o: BrokerOptions): void {
   const inbound = INBOUND_LIMITS[role](o);
-  socket.zapDomain = zapDomainOf(role);
+  refusePreZmtp3(socket, role);
   socket.handshakeInterval = o.handshakeTimeoutMs;
   socket.maxMessageSize = inbound.maxFrameBytes;
   (socket as unknown as { setInt32Option(id: number, value: number): void }).setInt32Option(
