@@ -19,7 +19,12 @@ export interface Arena {
  */
 export async function expectUnharmed({ broker, flow, baselineMb }: Arena): Promise<void> {
   await flow.deliver(500, 'after');
-  expect(broker.memory().peakMb - baselineMb).toBeLessThan(MEMORY_BOUND_MB);
+  const { peakMb, rssMb } = broker.memory();
+  const name = expect.getState().currentTestName ?? '';
+  console.log(
+    `${name.slice(0, 60)}: broker RSS ${baselineMb.toFixed(0)} MB before, peak ${peakMb.toFixed(0)} MB, ${rssMb.toFixed(0)} MB after`,
+  );
+  expect(peakMb - baselineMb).toBeLessThan(MEMORY_BOUND_MB);
   await broker.stop();
 }
 
