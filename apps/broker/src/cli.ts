@@ -90,6 +90,18 @@ const DESCRIPTIONS: Record<BrokerOptionKey, [string, string]> = {
     'file',
     'bearer token every monitor request must carry, on its first line; needed for a monitor beyond loopback (default none)',
   ],
+  pushHwm: [
+    'n',
+    `work messages in flight to each worker before the push socket waits for it: with the send buffer, the most a worker that dies takes with it (default ${d.pushHwm})`,
+  ],
+  pushSendBufferBytes: [
+    'size',
+    `kernel send buffer of each worker connection, at least 4KiB (default ${formatBytes(d.pushSendBufferBytes)})`,
+  ],
+  handshakeTimeoutMs: [
+    'duration',
+    `a connection that has not completed its ZeroMQ handshake by then is closed (default ${formatDuration(d.handshakeTimeoutMs)})`,
+  ],
 };
 
 function flagToKey(): Map<string, BrokerOptionKey> {

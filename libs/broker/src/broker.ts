@@ -12,6 +12,7 @@ import { createMetrics } from './metrics';
 import { coreRoutes, Monitor, type MonitorLimits } from './monitor';
 import { NativePaths } from './native-paths';
 import { parseBrokerOptions, type BrokerOptions, type BrokerOptionsInput } from './options';
+import { raiseFileLimit } from './file-limit';
 import { procNetTcp } from './peer-addresses';
 import { PeerEvents } from './peer-events';
 import { PeerRegistry } from './peer-registry';
@@ -20,7 +21,8 @@ import { MonitorAuth, readMonitorToken } from './security/monitor-auth';
 import { registerSecurityMetrics } from './security/security-metrics';
 import {
   brokerContext,
-  PEERS_OF,
+  hardenBoundSocket,
+  INBOUND_LIMITS,
   publishSocket,
   pushSocket,
   type BoundSocket,
@@ -113,6 +115,7 @@ export class Broker {
     });
     this.peerEvents = new PeerEvents(
       log,
+      this.counters,
       this.peers,
       running,
       (socket, event) => this.security?.observe(socket, event) === true,
@@ -156,6 +159,7 @@ export class Broker {
   private async doStart(): Promise<BrokerEndpoints> {
     this.state = 'starting';
     const o = this.options;
+    const files = raiseFileLimit();
     try {
       // Key files first: a bad one stops the broker before anything binds (KeyError).
       const security = new BrokerSecurity(o, this.log);
@@ -171,11 +175,13 @@ export class Broker {
       this.sockets.push({ role: 'ingress', socket: paths.ingress, endpoint: o.ingress });
       const publisher = publishSocket(o, zmq);
       this.sockets.push({ role: 'publish', socket: publisher, endpoint: o.publish });
-      const pusher = pushSocket(zmq);
+      const pusher = pushSocket(o, zmq);
       this.sockets.push({ role: 'push', socket: pusher, endpoint: o.push });
       for (const bound of this.sockets) {
+        // The inbound limits first: secure() adds CURVE's overhead to the frame limit.
+        hardenBoundSocket(bound, o);
         security.secure(bound);
-        this.peerEvents.watch(bound.socket, PEERS_OF[bound.role]);
+        this.peerEvents.watch(bound, INBOUND_LIMITS[bound.role](o).maxFrameBytes);
       }
       const bound: Partial<BrokerEndpoints> = {};
       for (const { role, socket, endpoint } of this.sockets) {
@@ -219,6 +225,8 @@ export class Broker {
           o.monitor,
           [...coreRoutes({ registry, stats, health }), ...this.dashboard.routes()],
           {
+            log: this.log,
+            refused: () => this.counters.monitorRefused++,
             auth: new MonitorAuth(token),
             unauthorized: () => this.monitorUnauthorized++,
             ...(this.deps.monitorLimits === undefined ? {} : { limits: this.deps.monitorLimits }),
@@ -236,8 +244,8 @@ export class Broker {
     this.state = 'running';
     this.drops.start(o.dropLogIntervalMs);
     this.ticker = setInterval(() => this.tick(), TICK_MS).unref();
-    // With CURVE every port is encrypted and every client authenticated: nothing to warn of.
-    if (!this.security?.curve) warnIfExposed(this.log, this.bound);
+    warnIfExposed(this.log, this.bound, o.monitor, this.security?.curve === true);
+    if (files.problem !== undefined) this.log.warn({ ...files.limits }, files.problem);
     this.log.info(
       {
         ...this.bound,
@@ -250,6 +258,14 @@ export class Broker {
         ingressHwm: o.ingressHwm,
         maxMessageBytes: o.maxMessageBytes,
         ioThreads: o.ioThreads,
+        pushHwm: o.pushHwm,
+        pushSendBufferBytes: o.pushSendBufferBytes,
+        handshakeTimeoutMs: o.handshakeTimeoutMs,
+        openFiles: files.limits && {
+          soft: files.limits.soft,
+          hard: files.limits.hard,
+          ...(files.raisedFrom !== undefined ? { raisedFrom: files.raisedFrom } : {}),
+        },
       },
       'broker started',
     );

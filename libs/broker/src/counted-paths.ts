@@ -95,7 +95,7 @@ export class CountedPaths implements ForwardingPaths {
     private readonly queue: WorkQueue,
     zmq: ZmqContext = {},
   ) {
-    this.ingress = new XSubscriber(ingressOptions(options, zmq));
+    this.ingress = new XSubscriber(ingressOptions(zmq));
     this.tapFlushMs = Math.max(options.drainTimeoutMs, TAP_FLUSH_MIN_MS);
     this.fan = new XPublisher({
       ...zmq,

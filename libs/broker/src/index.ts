@@ -17,6 +17,9 @@ export {
   DEFAULT_DRAIN_TIMEOUT_MS,
   DEFAULT_MONITOR,
   DEFAULT_DROP_LOG_INTERVAL_MS,
+  DEFAULT_PUSH_HWM,
+  DEFAULT_PUSH_SEND_BUFFER_BYTES,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
   PUSH_POLICIES,
   LOG_LEVELS,
   OPTION_NAMES,
@@ -33,9 +36,13 @@ export {
   BOOLEAN_OPTIONS,
 } from './options';
 export { MONITOR_LIMITS } from './monitor';
-export { KEY_ROLES, PORT_ROLES, zapDomainOf } from './security/broker-security';
+export { KEY_ROLES, PORT_ROLES } from './security/broker-security';
 export { REFUSAL_REASONS } from './security/refusals';
 export { MIN_TOKEN_CHARS, MONITOR_COOKIE, SESSION_MAX_AGE_S } from './security/monitor-auth';
+export { CONTROL_FRAME_MAX_BYTES } from './sockets';
+export { refusePreZmtp3, zapDomainOf } from './zap-domain';
+export { HANDSHAKE_FAILURES } from './peer-ledger';
+export { readFileLimits, raiseFileLimit } from './file-limit';
 export { WorkQueue, messageBytes } from './work-queue';
 export { DROP_REASONS, MALFORMED_KINDS } from './stats';
 export { BrokerErrorCode, BindError, BrokerStateError, TokenFileError } from './errors';
@@ -67,6 +74,8 @@ export type { BrokerEndpoints, SocketRole } from './sockets';
 export type { MonitorLimits, RouteAccess } from './monitor';
 export type { AllowlistView, KeyRole, SecuritySnapshot } from './security/broker-security';
 export type { RefusalReason } from './security/refusals';
+export type { ConnectionCounts, HandshakeFailure } from './peer-ledger';
+export type { FileLimits, FileLimitReport } from './file-limit';
 export type { BrokerStatsSnapshot } from './stats-snapshot';
 export type { BrokerMode } from './forwarding';
 export type {

@@ -1,6 +1,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Registry } from 'prom-client';
 import { BindError } from './errors';
+import { LogBudget } from './log-budget';
+import type { Logger } from './logger';
 import type { MonitorAddress } from './options';
 import { MonitorAuth, sendLoginPage } from './security/monitor-auth';
 
@@ -23,15 +26,21 @@ export interface MonitorRoute {
   handle(req: IncomingMessage, res: ServerResponse, url: URL): void;
 }
 
-/** The bounds every monitor request is served under. */
+/** The limits every monitor request is served under. */
 export interface MonitorLimits {
-  /** Most connections open at once; past it a new one is closed as soon as it is accepted. */
+  /**
+   * Most connections open at once, event streams included; past it a new one is closed as soon
+   * as it is accepted (and logged, and counted).
+   */
   maxConnections: number;
-  /** A request's headers must be in within this long (ms). */
+  /** A request's headers must be in within this long of the connection or request start (ms). */
   headersTimeoutMs: number;
-  /** A whole request must be in within this long (ms). */
+  /** A whole request must be in within this long (ms); a response may take longer. */
   requestTimeoutMs: number;
-  /** A connection with nothing moving either way is closed after this long (ms). */
+  /**
+   * An open connection with nothing moving either way is closed after this long (ms). An event
+   * stream moves every second (the dashboard's tick), so only a dead one reaches it.
+   */
   idleTimeoutMs: number;
   /** Largest request head (request line and headers, bytes); past it 431. */
   maxHeaderBytes: number;
@@ -40,20 +49,28 @@ export interface MonitorLimits {
 }
 
 /**
- * A few people and a scraper need a handful of connections and small requests; the bounds
- * keep slow or idle HTTP clients from holding the descriptors and memory the broker needs.
+ * The monitor's limits. A scraper and a few people need a handful of connections; the cap keeps
+ * slow or idle HTTP clients from taking the file descriptors the ZeroMQ sockets need (1,124 such
+ * connections under a limit of 1,024 descriptors locked every ZeroMQ peer out), and the
+ * timeouts close them within seconds. The cap is twice the dashboard's cap on event streams
+ * (DEFAULT_MAX_EVENT_CLIENTS), so that open pages alone never keep a scraper out.
  */
 export const MONITOR_LIMITS: Readonly<MonitorLimits> = {
-  maxConnections: 32,
+  maxConnections: 64,
   headersTimeoutMs: 5000,
   requestTimeoutMs: 10_000,
-  idleTimeoutMs: 30_000,
+  idleTimeoutMs: 10_000,
   maxHeaderBytes: 8 * 1024,
   maxBodyBytes: 64 * 1024,
 };
+/** How often Node checks the header and request timeouts (ms; its default is 30 s). */
+const TIMEOUT_CHECK_INTERVAL_MS = 500;
 
 /** What a monitor is run with besides its address and routes. */
 export interface MonitorOptions {
+  log: Logger;
+  /** A connection was closed at once: the most connections were open. */
+  refused(): void;
   /** The token check (MonitorAuth); default: no token. */
   auth?: MonitorAuth;
   /** Bounds other than MONITOR_LIMITS (tests shorten the timeouts). */
@@ -107,19 +124,21 @@ const READ_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD']);
 /**
  * The monitor HTTP endpoint: a table of routes (`coreRoutes`, and those a feature adds), each
  * with the access it allows (RouteAccess), all under MONITOR_LIMITS. With a token, `/login`
- * is a form that trades it for a session cookie (MonitorAuth).
+ * is a form that trades it for a session cookie (MonitorAuth). Refused and timed-out
+ * connections are logged at warn (a sample, see LogBudget).
  */
 export class Monitor {
   private server: Server | undefined;
   private readonly exact = new Map<string, MonitorRoute>();
   private readonly prefixes: MonitorRoute[] = [];
   private readonly auth: MonitorAuth;
+  private readonly budget = new LogBudget();
   private readonly limits: MonitorLimits;
 
   constructor(
     private readonly address: MonitorAddress,
     routes: readonly MonitorRoute[],
-    private readonly options: MonitorOptions = {},
+    private readonly options: MonitorOptions,
   ) {
     this.auth = options.auth ?? new MonitorAuth(null);
     this.limits = { ...MONITOR_LIMITS, ...options.limits };
@@ -216,8 +235,7 @@ export class Monitor {
         maxHeaderSize: limits.maxHeaderBytes,
         headersTimeout: limits.headersTimeoutMs,
         requestTimeout: limits.requestTimeoutMs,
-        // Node checks the two timeouts this often (its default: every 30 s).
-        connectionsCheckingInterval: Math.min(500, limits.headersTimeoutMs),
+        connectionsCheckingInterval: Math.min(TIMEOUT_CHECK_INTERVAL_MS, limits.headersTimeoutMs),
       },
       (req, res) => this.handle(req, res),
     );
@@ -225,6 +243,40 @@ export class Monitor {
     server.keepAliveTimeout = 1000;
     server.maxConnections = limits.maxConnections;
     server.setTimeout(limits.idleTimeoutMs);
+    server.on('drop', (peer?: { remoteAddress?: string; remotePort?: number }) => {
+      this.options.refused();
+      this.warn(
+        'refused',
+        {
+          peer: `${peer?.remoteAddress}:${peer?.remotePort}`,
+          maxConnections: limits.maxConnections,
+        },
+        'monitor connection refused: the monitor has its most connections open',
+      );
+    });
+    server.on('clientError', (err: Error & { code?: string }, socket: Socket) => {
+      const timedOut = err.code === 'ERR_HTTP_REQUEST_TIMEOUT';
+      if (timedOut) {
+        this.warn(
+          'timed-out',
+          {
+            peer: `${socket.remoteAddress}:${socket.remotePort}`,
+            headersTimeoutMs: limits.headersTimeoutMs,
+            requestTimeoutMs: limits.requestTimeoutMs,
+          },
+          'monitor connection closed: its request did not come in time',
+        );
+      }
+      // As Node answers when no one listens for clientError: one status line, then close.
+      if (socket.writable && socket.bytesWritten === 0) {
+        socket.write(
+          timedOut
+            ? 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n'
+            : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n',
+        );
+      }
+      socket.destroy();
+    });
     await new Promise<void>((resolve, reject) => {
       server.once('error', (cause) =>
         reject(new BindError('monitor', `${this.address.host}:${this.address.port}`, { cause })),
@@ -235,6 +287,12 @@ export class Monitor {
     const port = typeof bound === 'object' && bound !== null ? bound.port : this.address.port;
     const host = this.address.host.includes(':') ? `[${this.address.host}]` : this.address.host;
     return `http://${host}:${port}`;
+  }
+
+  private warn(kind: string, fields: Record<string, unknown>, msg: string): void {
+    const notLogged = this.budget.take(kind);
+    if (notLogged === undefined) return;
+    this.options.log.warn({ ...fields, ...(notLogged > 0 ? { notLogged } : {}) }, msg);
   }
 
   /** Stops listening and closes open connections. */

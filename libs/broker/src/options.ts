@@ -37,6 +37,25 @@ export const DEFAULT_DROP_LOG_INTERVAL_MS = 10_000;
 export const DEFAULT_IO_THREADS = 1;
 /** A bound on --io-threads: more threads than this only cost memory and wake-ups. */
 export const MAX_IO_THREADS = 64;
+/**
+ * Messages the push socket holds per worker before it counts that worker as full (its send
+ * high-water mark; libzmq's default). With --push-send-buffer it bounds what a worker that dies
+ * takes with it, uncounted, besides its own receive queue: 1,222-1,232 messages of 100 B
+ * measured. Every smaller window measured let the work path fall behind the fan-out at
+ * saturation on 2 shared cores (docs/adr/0019-hostile-peers-on-loopback.md).
+ */
+export const DEFAULT_PUSH_HWM = 1000;
+/**
+ * The push socket's kernel send buffer per worker connection (SO_SNDBUF, bytes): 64 KiB. Left
+ * to the kernel it grows to 4 MiB for a worker that reads slowly; 16 KiB cost throughput.
+ */
+export const DEFAULT_PUSH_SEND_BUFFER_BYTES = 64 * 1024;
+/**
+ * How long a connection may take to complete its ZeroMQ handshake before the broker closes it
+ * (libzmq's ZMQ_HANDSHAKE_IVL, 30 s by default): a connection that never speaks holds a file
+ * descriptor until then.
+ */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 
 /**
  * What happens to a work message when no worker can take it now.
@@ -94,6 +113,12 @@ export interface BrokerOptions {
   insecure: boolean;
   /** The monitor's bearer token, in a file; required for a monitor beyond loopback. */
   monitorTokenFile: string | null;
+  /** The push socket's send high-water mark, messages per worker (at least 1). */
+  pushHwm: number;
+  /** The push socket's kernel send buffer per worker connection, bytes. */
+  pushSendBufferBytes: number;
+  /** Longest a connection may take to complete its ZeroMQ handshake, ms (at least 1). */
+  handshakeTimeoutMs: number;
 }
 
 export type BrokerOptionKey = keyof BrokerOptions;
@@ -126,6 +151,9 @@ export const OPTION_NAMES: Record<BrokerOptionKey, { flag: string; env: string }
   allowWorkers: { flag: '--allow-workers', env: 'ZMQMQ_ALLOW_WORKERS' },
   insecure: { flag: '--insecure', env: 'ZMQMQ_INSECURE' },
   monitorTokenFile: { flag: '--monitor-token-file', env: 'ZMQMQ_MONITOR_TOKEN_FILE' },
+  pushHwm: { flag: '--push-hwm', env: 'ZMQMQ_PUSH_HWM' },
+  pushSendBufferBytes: { flag: '--push-send-buffer', env: 'ZMQMQ_PUSH_SEND_BUFFER' },
+  handshakeTimeoutMs: { flag: '--handshake-timeout', env: 'ZMQMQ_HANDSHAKE_TIMEOUT' },
 };
 
 /** Options that are on or off: a flag without a value (`true`, `1`, `false`, `0` from a variable). */
@@ -153,6 +181,9 @@ const DEFAULTS: BrokerOptions = {
   allowWorkers: null,
   insecure: false,
   monitorTokenFile: null,
+  pushHwm: DEFAULT_PUSH_HWM,
+  pushSendBufferBytes: DEFAULT_PUSH_SEND_BUFFER_BYTES,
+  handshakeTimeoutMs: DEFAULT_HANDSHAKE_TIMEOUT_MS,
 };
 
 /** The defaults, as `npm start` runs them. */
@@ -276,6 +307,12 @@ export function formatDuration(ms: number): string {
   return `${ms}ms`;
 }
 
+/**
+ * The smallest push send buffer accepted (bytes): the kernel doubles what it is asked for and
+ * never goes below about 4.5 KiB, so a smaller request would not mean what it says.
+ */
+export const MIN_SEND_BUFFER_BYTES = 4096;
+
 /** Shortest drop-summary interval: a summary at most ten times a second. */
 export const MIN_DROP_LOG_INTERVAL_MS = 100;
 
@@ -358,7 +395,25 @@ export function parseBrokerOptions(
     allowWorkers: parseFile(get('allowWorkers'), name('allowWorkers')),
     insecure: parseSwitch(get('insecure'), name('insecure')),
     monitorTokenFile: parseFile(get('monitorTokenFile'), name('monitorTokenFile')),
+    pushHwm: parseInteger(name('pushHwm'), get('pushHwm'), wholeNumber(1, MAX_INT32)),
+    pushSendBufferBytes: parseBytes(
+      get('pushSendBufferBytes'),
+      name('pushSendBufferBytes'),
+      MIN_SEND_BUFFER_BYTES,
+    ),
+    handshakeTimeoutMs: parseDuration(get('handshakeTimeoutMs'), name('handshakeTimeoutMs')),
   };
+  if (options.pushSendBufferBytes > MAX_INT32) {
+    throw new OptionError(
+      name('pushSendBufferBytes'),
+      options.pushSendBufferBytes,
+      `must be at most ${MAX_INT32} bytes (a C int in libzmq)`,
+    );
+  }
+  if (options.handshakeTimeoutMs === 0) {
+    // libzmq takes 0 as "no limit": a connection that never speaks would hold its descriptor.
+    throw new OptionError(name('handshakeTimeoutMs'), 0, 'must be at least 1ms');
+  }
   // Port * and port 0 both ask for an ephemeral port: such endpoints never collide.
   const sockets = BOUND_ENDPOINT_OPTIONS;
   sockets.forEach((key, i) => {

@@ -70,6 +70,26 @@ function socketAddress(field: string): { ip: string; port: number; text: string 
 }
 
 /**
+ * Calls `visit` for each connection in /proc/net/tcp or tcp6 text: its local address, its
+ * remote address (`ip:port`) and its state (two hex digits, include/net/tcp_states.h).
+ */
+export function scanProcNetTcp(
+  text: string,
+  visit: (local: { ip: string; port: number }, remote: string, state: string) => void,
+): void {
+  const lines = text.split('\n');
+  for (let i = 1; i < lines.length; i++) {
+    const fields = (lines[i] as string).trim().split(/\s+/, 4);
+    if (fields.length < 4) continue;
+    visit(
+      socketAddress(fields[1] as string),
+      socketAddress(fields[2] as string).text,
+      fields[3] as string,
+    );
+  }
+}
+
+/**
  * Parses /proc/net/tcp or tcp6 text: for each listening address, the remote addresses of its
  * open connections (added to `into`).
  */
@@ -80,22 +100,16 @@ export function parseProcNetTcp(
 ): void {
   const byPort = new Map<number, ListenAddress[]>();
   for (const at of listening) byPort.set(at.port, [...(byPort.get(at.port) ?? []), at]);
-  const lines = text.split('\n');
-  for (let i = 1; i < lines.length; i++) {
-    const fields = (lines[i] as string).trim().split(/\s+/);
-    if (fields.length < 4 || !OPEN_STATES.has(fields[3] as string)) continue;
-    const local = socketAddress(fields[1] as string);
-    const candidates = byPort.get(local.port);
-    if (candidates === undefined) continue;
-    const remote = socketAddress(fields[2] as string).text;
-    for (const at of candidates) {
+  scanProcNetTcp(text, (local, remote, state) => {
+    if (!OPEN_STATES.has(state)) return;
+    for (const at of byPort.get(local.port) ?? []) {
       if (at.host !== undefined && at.host !== local.ip) continue;
       const key = listenKey(at);
       const set = into.get(key) ?? new Set<string>();
       set.add(remote);
       into.set(key, set);
     }
-  }
+  });
 }
 
 /** The Linux kernel's table (/proc/net/tcp and tcp6); undefined when neither can be read. */

@@ -61,7 +61,9 @@ const RECONCILE_DELAY_MS = 25;
  * Socket events name only the broker's own endpoint, never the peer, so a peer's address
  * comes from the kernel's connection table (`table`, Linux): after connects and disconnects,
  * one read of the table (coalesced, off the event path) gives each new peer the address of a
- * new connection on its port, and tells which peer a disconnect took away. Without a table
+ * new connection on its port, and tells which peer a disconnect took away. While connections
+ * that are not peers are open on the port (mid-handshake, or a stranger's), new peers wait for
+ * their address: the table cannot tell whose is whose. Without a table
  * (ipc endpoints, another OS) peers have no address, and a disconnect takes the newest one off
  * the list: which peer left is not known. Counts never wait for the table.
  */
@@ -122,6 +124,19 @@ export class PeerRegistry {
       this.forgetOne(state, false);
     }
     return this.counts[role];
+  }
+
+  /**
+   * Reads the table again soon, when some peer has no address yet: a connection that was not a
+   * peer's has closed, so a new peer's address may be plain now.
+   */
+  reexamine(): void {
+    for (const s of this.roles.values()) {
+      if (this.canResolve(s) && s.peers.some((p) => p.address === undefined)) {
+        this.schedule();
+        return;
+      }
+    }
   }
 
   /** Who is connected now (copies). */
@@ -221,6 +236,12 @@ export class PeerRegistry {
       if (s.leaving > 0) s.waited++;
       const known = new Set(s.peers.map((p) => p.address));
       const fresh = [...open].filter((a) => !known.has(a));
+      // Peers are counted by completed handshake, but the table lists every connection: one
+      // still in its handshake, or a stranger's that never speaks, is open too. With more new
+      // connections than peers to give them to, which are the peers' is not known: wait until
+      // the strangers have gone (each lasts at most the handshake timeout).
+      const unaddressed = s.peers.filter((p) => p.address === undefined).length;
+      if (fresh.length > unaddressed + s.unlisted) continue;
       for (const p of s.peers) {
         if (fresh.length === 0) break;
         if (p.address === undefined) p.address = fresh.shift();

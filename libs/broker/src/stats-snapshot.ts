@@ -1,6 +1,7 @@
 import type { BrokerMode } from './forwarding';
 import type { BrokerOptions } from './options';
 import type { SecuritySnapshot } from './security/broker-security';
+import type { ConnectionCounts } from './peer-ledger';
 import type { BrokerEndpoints } from './sockets';
 import type { BrokerStats, DropReason, MalformedKind, PeerRole } from './stats';
 import type { WorkQueue } from './work-queue';
@@ -29,9 +30,14 @@ export interface BrokerStatsSnapshot {
   };
   dropped: Record<DropReason, number> & { total: number };
   malformed: Record<MalformedKind, number>;
+  /** Peers connected now: ZeroMQ handshakes completed (a bare TCP connection is not a peer). */
   peers: Record<PeerRole, number>;
   /** CURVE, the allowlists, and refused handshakes by port and reason (a started broker). */
   security?: SecuritySnapshot;
+  /** How each socket's connections went since start (see ConnectionCounts). */
+  connections: Record<PeerRole, ConnectionCounts>;
+  /** Monitor connections closed at once: the monitor had its most open. */
+  monitor: { refusedConnections: number };
 }
 
 /** What a snapshot reads. */
@@ -69,7 +75,17 @@ export function statsSnapshot(from: SnapshotSources): BrokerStatsSnapshot {
     dropped: { ...s.dropped, total: s.totalDropped() },
     malformed: { ...s.malformed },
     peers: { ...s.peers },
+    connections: {
+      producers: copyCounts(s.connections.producers),
+      subscribers: copyCounts(s.connections.subscribers),
+      workers: copyCounts(s.connections.workers),
+    },
+    monitor: { refusedConnections: s.monitorRefused },
   };
+}
+
+function copyCounts(c: ConnectionCounts): ConnectionCounts {
+  return { ...c, failed: { ...c.failed } };
 }
 
 /** The totals of the final `broker stopped` line. */

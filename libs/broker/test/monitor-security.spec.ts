@@ -1,3 +1,4 @@
+import { createLogger } from '../src/logger';
 // The monitor's token (bearer header or login cookie), the route table's access rule, and the
 // bounds on every request: real HTTP on loopback, raw sockets for the slow and the oversized.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -40,6 +41,8 @@ describe('monitor access', () => {
   });
   const start = async (token: string | null, posted: string[] = []): Promise<string> => {
     const m = new Monitor({ host: '127.0.0.1', port: 0 }, routes(posted), {
+      log: createLogger('silent'),
+      refused: () => undefined,
       auth: new MonitorAuth(token),
     });
     monitors.push(m);

@@ -64,6 +64,9 @@ describe('broker options', () => {
       drainTimeoutMs: 2000,
       monitor: null,
     });
+    expect(
+      parseBrokerOptions({ pushHwm: '10', pushSendBufferBytes: '16KiB', handshakeTimeoutMs: '2s' }),
+    ).toMatchObject({ pushHwm: 10, pushSendBufferBytes: 16 * 1024, handshakeTimeoutMs: 2000 });
   });
 
   it.each([
@@ -133,6 +136,11 @@ describe('broker options', () => {
       { queueMaxBytes: '10', maxMessageBytes: '100' },
       '--queue-max-bytes: must be at least --max-message-bytes',
     ],
+    [{ pushHwm: '0' }, '--push-hwm: must be a whole number 1..2147483647 (got "0")'],
+    [{ pushSendBufferBytes: '1k' }, '--push-send-buffer: must be at least 4096 bytes'],
+    [{ pushSendBufferBytes: '4GiB' }, '--push-send-buffer: must be at most 2147483647 bytes'],
+    [{ handshakeTimeoutMs: '0' }, '--handshake-timeout: must be at least 1ms'],
+    [{ handshakeTimeoutMs: 'never' }, '--handshake-timeout: must be a duration'],
   ])('rejects %j with a clear message', (input, message) => {
     expect(optionProblem(() => parseBrokerOptions(input))).toContain(message);
   });

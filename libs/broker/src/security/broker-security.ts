@@ -3,6 +3,7 @@ import type { Context, Event, Socket } from 'zeromq';
 import type { Logger } from '../logger';
 import type { BrokerOptions } from '../options';
 import type { BoundSocket, SocketRole } from '../sockets';
+import { zapDomainOf } from '../zap-domain';
 import { Allowlist, type AllowlistEvents } from './allowlist';
 import { Refusals, refusalOf, type RefusalReason } from './refusals';
 import { ZapHandler, type ZapDecision, type ZapRequest } from './zap-handler';
@@ -36,11 +37,6 @@ export const PORT_ROLES: Readonly<Record<SocketRole, readonly KeyRole[]>> = {
  * measured, a limit of 1,000 took frames of 967 bytes and refused 968 under CURVE.
  */
 export const CURVE_FRAME_OVERHEAD_BYTES = 33;
-
-/** The ZAP domain of a port: how the ZAP handler knows which port a handshake is for. */
-export function zapDomainOf(port: SocketRole): string {
-  return `zmq-mq.${port}`;
-}
 
 /** One allowlist as `/stats` shows it. */
 export interface AllowlistView {

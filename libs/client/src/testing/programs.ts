@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { EventEmitter } from 'node:events';
-import { DEFAULT_WAIT_MS, freeEndpoint, withTimeout } from '@zmq-mq/protocol/testing';
+import { childEnv, DEFAULT_WAIT_MS, freeEndpoint, withTimeout } from '@zmq-mq/protocol/testing';
 
 /** How a program ended: its exit code, or the signal that ended it. */
 export interface ProgramExit {
@@ -30,7 +30,7 @@ export class Program {
   ) {
     this.child = spawn(command, args, {
       cwd: options.cwd,
-      env: { ...process.env, ...options.env },
+      env: childEnv(options.env),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.keepLines(this.child.stdout, this.stdout);
