@@ -1,5 +1,8 @@
 // The monitor (HTTP) against slow clients under a small descriptor limit, and beyond loopback,
 // with the broker as a process and a normal flow (producer → subscriber + worker) beside.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { httpGet, waitFor } from '@zmq-mq/protocol/testing';
 import { NormalFlow } from '../src/adversary';
 import { adversaryFixture, expectUnharmed } from './adversary-fixture';
@@ -52,7 +55,12 @@ describe('the monitor under attack (a broker process)', () => {
   });
 
   it('7: a monitor bound beyond loopback logs a warning', async () => {
-    const arena = await start(['--monitor', '0.0.0.0:0']);
+    // Beyond loopback the monitor needs a token (docs/security.md); it still warns: plain HTTP.
+    const dir = mkdtempSync(join(tmpdir(), 'zmqmq-monitor-token-'));
+    const token = join(dir, 'monitor.token');
+    writeFileSync(token, `${'t'.repeat(32)}\n`, { mode: 0o600 });
+    const arena = await start(['--monitor', '0.0.0.0:0', '--monitor-token-file', token]);
+    rmSync(dir, { recursive: true, force: true });
     const line = await arena.broker.logLine((l) => l.socket === 'monitor');
     expect(line).toMatchObject({
       level: 40,

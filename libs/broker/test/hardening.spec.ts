@@ -2,6 +2,9 @@
 // port refuses, what it counts, and what it logs. The same attacks against the broker as a
 // process, with a normal flow running beside them and its memory read from /proc, are in
 // apps/e2e/test/adversarial-*.spec.ts.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { encodeZmtpFrame, zmtpGreeting } from '@zmq-mq/protocol';
 import {
   NOT_ZMTP3_PROBES,
@@ -201,7 +204,15 @@ describe('hostile and broken peers', () => {
 
   it('warns when the monitor listens beyond loopback', async () => {
     const { logger, lines } = capturingLogger('warn');
-    await broker({ monitor: '0.0.0.0:0' }, { logger });
+    // Beyond loopback the monitor needs a token (docs/security.md); it still warns: plain HTTP.
+    const dir = mkdtempSync(join(tmpdir(), 'zmqmq-monitor-token-'));
+    const monitorTokenFile = join(dir, 'monitor.token');
+    writeFileSync(monitorTokenFile, `${'t'.repeat(32)}\n`, { mode: 0o600 });
+    try {
+      await broker({ monitor: '0.0.0.0:0', monitorTokenFile }, { logger });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     expect(lines).toContainEqual(
       expect.objectContaining({
         socket: 'monitor',
