@@ -9,6 +9,7 @@ import { Monitor } from './monitor';
 import { NativePaths } from './native-paths';
 import { parseBrokerOptions, type BrokerOptions, type BrokerOptionsInput } from './options';
 import { PeerEvents, PeerRegistry } from './peer-events';
+import { DurableQueues } from './reliable/durable-queues';
 import {
   brokerContext,
   PEERS_OF,
@@ -56,6 +57,8 @@ export class Broker {
   /** Every socket bound, in bind order, with its role. */
   private readonly sockets: BoundSocket[] = [];
   private paths: ForwardingPaths | undefined;
+  /** The durable queues and their reliable port, unless `--reliable off`. */
+  private durable: DurableQueues | undefined;
   private monitor: Monitor | undefined;
   private bound: BrokerEndpoints | undefined;
   private starting: Promise<BrokerEndpoints> | undefined;
@@ -117,16 +120,26 @@ export class Broker {
     const o = this.options;
     try {
       const zmq = brokerContext(o);
+      if (o.reliable !== null) {
+        this.durable = new DurableQueues(o, this.log, zmq, this.mode, {
+          subscribers: () => this.counters.peers.subscribers,
+          failed: this.host.failed,
+        });
+        await this.durable.open();
+      }
       const paths =
         this.mode === 'native'
           ? new NativePaths(o, this.host, zmq)
-          : new CountedPaths(o, this.host, this.queue, zmq);
+          : new CountedPaths(o, this.host, this.queue, zmq, this.durable?.ingress);
       this.paths = paths;
       this.sockets.push({ role: 'ingress', socket: paths.ingress, endpoint: o.ingress });
       const publisher = publishSocket(o, zmq);
       this.sockets.push({ role: 'publish', socket: publisher, endpoint: o.publish });
       const pusher = pushSocket(zmq);
       this.sockets.push({ role: 'push', socket: pusher, endpoint: o.push });
+      if (this.durable !== undefined && o.reliable !== null) {
+        this.sockets.push({ role: 'reliable', socket: this.durable.router, endpoint: o.reliable });
+      }
       for (const { role, socket } of this.sockets) this.peerEvents.watch(socket, PEERS_OF[role]);
       const bound: Partial<BrokerEndpoints> = {};
       for (const { role, socket, endpoint } of this.sockets) {
@@ -134,11 +147,14 @@ export class Broker {
       }
       const endpoints = bound as BrokerEndpoints;
       if (o.monitor !== null) {
-        const registry = createMetrics(this.counters, {
-          depth: () => this.queue.length,
-          bytes: () => this.queue.bytes,
-        });
+        const durable = this.durable;
+        const registry = createMetrics(
+          this.counters,
+          { depth: () => this.queue.length, bytes: () => this.queue.bytes },
+          (register) => durable?.registerMetrics(register),
+        );
         this.monitor = new Monitor(o.monitor, {
+          ...(durable === undefined ? {} : { routes: durable.routes() }),
           registry,
           stats: () => this.stats(),
           health: () => {
@@ -149,7 +165,11 @@ export class Broker {
         endpoints.monitor = await this.monitor.start();
       }
       this.bound = endpoints;
+      await this.durable?.joinFanOut(paths);
       await paths.start({ publisher, pusher });
+      if (this.durable !== undefined && endpoints.reliable !== undefined) {
+        await this.durable.start(endpoints.reliable);
+      }
     } catch (err) {
       this.state = 'stopped';
       await this.closeAll();
@@ -170,6 +190,13 @@ export class Broker {
         ingressHwm: o.ingressHwm,
         maxMessageBytes: o.maxMessageBytes,
         ioThreads: o.ioThreads,
+        ...(this.durable === undefined
+          ? {}
+          : {
+              store: o.store,
+              ...(o.store === 'lmdb' ? { dataDir: o.dataDir } : {}),
+              queues: this.durable.index.definitions().map((d) => d.name),
+            }),
       },
       'broker started',
     );
@@ -178,13 +205,15 @@ export class Broker {
 
   /** A snapshot of every counter, as served at `/stats`. */
   stats(): BrokerStatsSnapshot {
-    return statsSnapshot({
+    const snapshot = statsSnapshot({
       mode: this.mode,
       counters: this.counters,
       queue: this.queue,
       endpoints: this.bound,
       policy: this.options.pushPolicy,
     });
+    if (this.durable !== undefined) snapshot.reliable = this.durable.snapshotAll();
+    return snapshot;
   }
 
   /**
@@ -247,6 +276,8 @@ export class Broker {
     const wasRunning = this.state === 'running';
     this.state = 'stopping';
     this.log.info('broker stopping: ingress closed, draining queued work');
+    // Confirmed publishes in flight are answered before anything closes.
+    await this.durable?.stop();
     const undelivered = (await this.paths?.stop(wasRunning)) ?? 0;
     if (this.aborting) {
       // abort() counts, logs and reports instead; closing is still this stop's to finish.
@@ -270,6 +301,7 @@ export class Broker {
   private async closeAll(): Promise<void> {
     for (const { socket } of this.sockets) if (!socket.closed) socket.close();
     this.paths?.close();
+    await this.durable?.close(); // after the work path: it may still append
     await this.monitor?.stop();
     await this.peerEvents.ended();
   }

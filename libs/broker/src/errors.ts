@@ -4,6 +4,7 @@ import { ZmqMqError } from '@zmq-mq/protocol';
 export const BrokerErrorCode = {
   Bind: 'ZMQMQ_ERR_BIND',
   State: 'ZMQMQ_ERR_BROKER_STATE',
+  DataDirLocked: 'ZMQMQ_ERR_DATA_DIR_LOCKED',
 } as const;
 
 /** A socket or the monitor could not bind its endpoint. */
@@ -27,5 +28,22 @@ export class BrokerStateError extends ZmqMqError {
   constructor(message: string) {
     super(BrokerErrorCode.State, message);
     this.name = 'BrokerStateError';
+  }
+}
+
+/** Another broker (a live process, or another broker in this one) uses the data directory. */
+export class DataDirLockedError extends ZmqMqError {
+  readonly dataDir: string;
+  /** The process that holds it. */
+  readonly pid: number;
+
+  constructor(dataDir: string, pid: number) {
+    super(
+      BrokerErrorCode.DataDirLocked,
+      `data directory ${dataDir} is in use by ${pid === process.pid ? 'another broker in this process' : `process ${pid}`}: give each broker its own --data-dir`,
+    );
+    this.name = 'DataDirLockedError';
+    this.dataDir = dataDir;
+    this.pid = pid;
   }
 }

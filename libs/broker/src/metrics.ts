@@ -7,35 +7,57 @@ export interface QueueGauges {
   bytes(): number;
 }
 
+/** A counter that reads its value when scraped (the value only grows). */
+export function readCounter(
+  register: Registry,
+  name: string,
+  help: string,
+  read: () => number,
+): void {
+  new Counter({
+    name,
+    help,
+    registers: [register],
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
+}
+
+/** A gauge that reads its value when scraped. */
+export function readGauge(
+  register: Registry,
+  name: string,
+  help: string,
+  read: () => number,
+): void {
+  new Gauge({
+    name,
+    help,
+    registers: [register],
+    collect() {
+      this.set(read());
+    },
+  });
+}
+
 /**
  * A Prometheus registry whose metrics read the broker's plain counters when scraped, so the
  * hot path only increments numbers. Includes the process's default metrics (CPU, RSS, heap).
  */
-export function createMetrics(stats: BrokerStats, queue: QueueGauges): Registry {
+export function createMetrics(
+  stats: BrokerStats,
+  queue: QueueGauges,
+  more?: (register: Registry) => void,
+): Registry {
   const register = new Registry();
   collectDefaultMetrics({ register, prefix: 'zmqmq_' });
 
-  const counter = (name: string, help: string, read: () => number): void => {
-    new Counter({
-      name,
-      help,
-      registers: [register],
-      collect() {
-        this.reset();
-        this.inc(read());
-      },
-    });
-  };
-  const gauge = (name: string, help: string, read: () => number): void => {
-    new Gauge({
-      name,
-      help,
-      registers: [register],
-      collect() {
-        this.set(read());
-      },
-    });
-  };
+  const counter = (name: string, help: string, read: () => number): void =>
+    readCounter(register, name, help, read);
+  const gauge = (name: string, help: string, read: () => number): void =>
+    readGauge(register, name, help, read);
 
   counter(
     'zmqmq_received_messages_total',
@@ -93,12 +115,13 @@ export function createMetrics(stats: BrokerStats, queue: QueueGauges): Registry 
   });
   new Gauge({
     name: 'zmqmq_connected_peers',
-    help: 'Connected peers per socket, as the socket events tell (producers, subscribers, workers)',
+    help: 'Connected peers per socket, as the socket events tell (producers, subscribers, workers, reliable clients)',
     labelNames: ['role'],
     registers: [register],
     collect() {
       for (const [role, n] of Object.entries(stats.peers)) this.set({ role }, n);
     },
   });
+  more?.(register);
   return register;
 }

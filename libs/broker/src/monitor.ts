@@ -2,12 +2,15 @@ import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 import { BindError } from './errors';
 import type { MonitorAddress } from './options';
+import type { RouteHandler } from './reliable/queue-api';
 
 export interface MonitorSources {
   registry: Registry;
   stats(): unknown;
   /** `ok` answers 200; anything else 503 with that word. */
   health(): 'ok' | 'stopping' | 'failed';
+  /** More paths (the durable queues' `/queues` API), tried first; it may take other methods. */
+  routes?: RouteHandler;
 }
 
 /** The monitor HTTP endpoint: `/healthz`, `/metrics` (Prometheus text), `/stats` (JSON). */
@@ -23,6 +26,15 @@ export class Monitor {
   async start(): Promise<string> {
     const server = createServer((req, res) => {
       const path = (req.url ?? '/').split('?')[0];
+      if (this.sources.routes !== undefined) {
+        let url: URL | undefined;
+        try {
+          url = new URL(req.url ?? '/', 'http://monitor');
+        } catch {
+          url = undefined; // not a path: the 404 below
+        }
+        if (url !== undefined && this.sources.routes(req, res, url)) return;
+      }
       if (req.method !== 'GET' && req.method !== 'HEAD') {
         res.writeHead(405, { allow: 'GET, HEAD' }).end();
         return;

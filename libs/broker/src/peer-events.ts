@@ -7,6 +7,7 @@ const PEER_LABEL: Readonly<Record<PeerRole, string>> = {
   producers: 'producer',
   subscribers: 'subscriber',
   workers: 'worker',
+  clients: 'reliable client',
 };
 
 /**

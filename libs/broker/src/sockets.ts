@@ -1,4 +1,4 @@
-import { Context, Publisher, Push, type Socket } from 'zeromq';
+import { Context, Publisher, Push, Router, type Socket } from 'zeromq';
 import type { BrokerOptions } from './options';
 import type { PeerRole } from './stats';
 
@@ -7,18 +7,21 @@ export interface BrokerEndpoints {
   ingress: string;
   publish: string;
   push: string;
+  /** The reliable port (durable queues), unless `--reliable off`. */
+  reliable?: string;
   /** `http://host:port` of the monitor, when enabled. */
   monitor?: string;
 }
 
 /** What each bound socket is for; also the name a BindError gives. */
-export type SocketRole = 'ingress' | 'publish' | 'push';
+export type SocketRole = 'ingress' | 'publish' | 'push' | 'reliable';
 
 /** Who connects to each bound socket. */
 export const PEERS_OF: Readonly<Record<SocketRole, PeerRole>> = {
   ingress: 'producers',
   publish: 'subscribers',
   push: 'workers',
+  reliable: 'clients',
 };
 
 /**
@@ -69,4 +72,29 @@ export function publishSocket(o: BrokerOptions, zmq: ZmqContext): Publisher {
 /** The bound PUSH that hands each work message to one worker. */
 export function pushSocket(zmq: ZmqContext): Push {
   return new Push({ ...zmq, linger: CLOSE_LINGER_MS, sendTimeout: 0 });
+}
+
+/** Commands held per reliable client before a send to it fails (counted `peer-full`). */
+export const RELIABLE_SEND_HWM = 10_000;
+/**
+ * Largest frame the reliable port accepts (libzmq disconnects a client that sends a bigger
+ * one): a message may be NACKed `too-large` up to twice --max-message-bytes, and a PUBLISH
+ * body of the protocol's 65,535 ids fits.
+ */
+export const RELIABLE_MIN_FRAME_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The bound ROUTER of the reliable port: synchronous sends (`sendTimeout: 0`) that fail
+ * instead of dropping silently (`mandatory`: a client gone is EHOSTUNREACH, a full pipe
+ * EAGAIN; the port counts both).
+ */
+export function reliableSocket(o: BrokerOptions, zmq: ZmqContext): Router {
+  return new Router({
+    ...zmq,
+    linger: CLOSE_LINGER_MS,
+    sendTimeout: 0,
+    mandatory: true,
+    sendHighWaterMark: RELIABLE_SEND_HWM,
+    maxMessageSize: Math.max(2 * o.maxMessageBytes, RELIABLE_MIN_FRAME_BYTES),
+  });
 }

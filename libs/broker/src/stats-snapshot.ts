@@ -1,6 +1,7 @@
 import type { BrokerMode } from './forwarding';
 import type { BrokerOptions } from './options';
 import type { BrokerEndpoints } from './sockets';
+import type { ReliableStatsSnapshot } from './reliable/durable-queues';
 import type { BrokerStats, DropReason, MalformedKind, PeerRole } from './stats';
 import type { WorkQueue } from './work-queue';
 
@@ -27,6 +28,8 @@ export interface BrokerStatsSnapshot {
   dropped: Record<DropReason, number> & { total: number };
   malformed: Record<MalformedKind, number>;
   peers: Record<PeerRole, number>;
+  /** The durable queues and the reliable port, unless `--reliable off`. */
+  reliable?: ReliableStatsSnapshot;
 }
 
 /** What a snapshot reads. */

@@ -43,8 +43,8 @@ export const MALFORMED_KINDS: readonly MalformedKind[] = [
   'too-large',
 ];
 
-/** Who connects to the broker, by the socket they connect to (ingress, publish, push). */
-export type PeerRole = 'producers' | 'subscribers' | 'workers';
+/** Who connects to the broker, by the socket they connect to (ingress, publish, push, reliable). */
+export type PeerRole = 'producers' | 'subscribers' | 'workers' | 'clients';
 
 /** The broker's counters, plain numbers updated on the hot path; metrics read them on scrape. */
 export class BrokerStats {
@@ -70,7 +70,12 @@ export class BrokerStats {
     'too-large': 0,
   };
   /** Connected peers as socket events tell (accepted minus disconnected). */
-  readonly peers: Record<PeerRole, number> = { producers: 0, subscribers: 0, workers: 0 };
+  readonly peers: Record<PeerRole, number> = {
+    producers: 0,
+    subscribers: 0,
+    workers: 0,
+    clients: 0,
+  };
   readonly startedAt = Date.now();
 
   totalDropped(): number {

@@ -1,0 +1,222 @@
+/**
+ * The monitor's HTTP API of the durable queues (JSON):
+ *
+ *   GET  /queues                         every queue: definition, depth, counters, consumers
+ *   GET  /queues/NAME                    one queue
+ *   GET  /queues/NAME/dead?limit=&after= dead letters by seq (limit 1..1000, default 100)
+ *   POST /queues/NAME/replay             dead letters back to the queue (body {"seqs":[...]} or none: all)
+ *   POST /queues/NAME/purge              deletes the dead letters
+ *
+ * Every request that changes something goes through `mutate()`, the one place where access
+ * control belongs.
+ */
+import { isUtf8 } from 'node:buffer';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { decodeMeta, SEPARATOR } from '@zmq-mq/protocol';
+import type { DeadLetter } from '@zmq-mq/queue-store';
+
+/** Handles a request when the path is its own; returns false to let the monitor go on. */
+export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
+
+/** What the API reads and changes. */
+export interface QueueApiSource {
+  /** Every queue's snapshot (`GET /queues`). */
+  queues(): unknown[];
+  /** One queue's snapshot, or undefined when it is not declared. */
+  queue(name: string): unknown;
+  deadLetters(name: string, after: number, limit: number): Promise<DeadLetter[]>;
+  replay(name: string, seqs: number[] | undefined): Promise<number>;
+  purge(name: string): Promise<number>;
+}
+
+export const DEFAULT_DEAD_LIMIT = 100;
+export const MAX_DEAD_LIMIT = 1000;
+/** Largest request body the API reads (a replay's list of seqs). */
+const MAX_BODY_BYTES = 1024 * 1024;
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    /** For 405: the methods the path takes. */
+    readonly allowed?: readonly string[],
+  ) {
+    super(message);
+  }
+}
+
+/** A dead letter as JSON: the payload as text when it is UTF-8, else base64. */
+export interface DeadLetterJson {
+  seq: number;
+  id: string;
+  topic: string;
+  reason: string;
+  attempts: number;
+  deadAt: number;
+  publishedAt: number;
+  payload: string;
+  encoding: 'utf8' | 'base64';
+  meta?: unknown;
+}
+
+export function deadLetterJson(d: DeadLetter): DeadLetterJson {
+  const frame0 = d.message.frames[0] ?? Buffer.alloc(0);
+  const at = frame0.indexOf(SEPARATOR);
+  const payload = at < 0 ? frame0 : frame0.subarray(at + 1);
+  const text = isUtf8(payload);
+  const out: DeadLetterJson = {
+    seq: d.seq,
+    id: d.message.id,
+    topic: d.message.topic,
+    reason: d.reason,
+    attempts: d.attempts,
+    deadAt: d.deadAt,
+    publishedAt: d.message.publishedAt,
+    payload: payload.toString(text ? 'utf8' : 'base64'),
+    encoding: text ? 'utf8' : 'base64',
+  };
+  const metaFrame = d.message.frames[1];
+  if (metaFrame !== undefined) {
+    try {
+      out.meta = decodeMeta(metaFrame);
+    } catch {
+      // not a metadata frame: left out
+    }
+  }
+  return out;
+}
+
+export function queueRoutes(source: QueueApiSource): RouteHandler {
+  return (req, res, url) => {
+    const parts = url.pathname.split('/').filter((p) => p !== '');
+    if (parts[0] !== 'queues' || parts.length > 3) return false;
+    answer(
+      res,
+      (async () => {
+        let name: string | undefined;
+        try {
+          name = parts[1] === undefined ? undefined : decodeURIComponent(parts[1]);
+        } catch {
+          throw new HttpError(400, 'the queue name is not valid percent-encoding');
+        }
+        return route(req, url, source, name, parts[2]);
+      })(),
+    );
+    return true;
+  };
+}
+
+async function route(
+  req: IncomingMessage,
+  url: URL,
+  source: QueueApiSource,
+  name: string | undefined,
+  action: string | undefined,
+): Promise<unknown> {
+  const method = req.method ?? 'GET';
+  if (name === undefined) {
+    allow(method, ['GET', 'HEAD']);
+    return { queues: source.queues() };
+  }
+  const snapshot = source.queue(name);
+  if (snapshot === undefined) throw new HttpError(404, `no queue named ${name}`);
+  if (action === undefined) {
+    allow(method, ['GET', 'HEAD']);
+    return snapshot;
+  }
+  if (action === 'dead') {
+    allow(method, ['GET', 'HEAD']);
+    const limit = queryInt(url, 'limit', DEFAULT_DEAD_LIMIT, 1, MAX_DEAD_LIMIT);
+    const after = queryInt(url, 'after', 0, 0, Number.MAX_SAFE_INTEGER);
+    const dead = await source.deadLetters(name, after, limit);
+    return {
+      queue: name,
+      deadLetters: dead.map(deadLetterJson),
+      // Pass as `after` for the next page; null when this page was the last.
+      next: dead.length === limit ? (dead[dead.length - 1] as DeadLetter).seq : null,
+    };
+  }
+  if (action === 'replay' || action === 'purge') return mutate(req, source, name, action);
+  throw new HttpError(404, `unknown action ${action}: use dead, replay or purge`);
+}
+
+/** Every request that changes a queue comes through here. */
+async function mutate(
+  req: IncomingMessage,
+  source: QueueApiSource,
+  name: string,
+  action: 'replay' | 'purge',
+): Promise<unknown> {
+  allow(req.method ?? 'GET', ['POST']);
+  if (action === 'purge') return { queue: name, purged: await source.purge(name) };
+  const body = await readBody(req);
+  let seqs: number[] | undefined;
+  if (body.trim() !== '') {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body);
+    } catch {
+      throw new HttpError(400, 'the body must be JSON: {"seqs": [1, 2]} or nothing');
+    }
+    const list = (parsed as { seqs?: unknown } | null)?.seqs;
+    if (
+      list !== undefined &&
+      !(Array.isArray(list) && list.every((s) => Number.isSafeInteger(s) && s >= 0))
+    ) {
+      throw new HttpError(400, 'seqs must be a list of whole numbers');
+    }
+    seqs = list as number[] | undefined;
+  }
+  return { queue: name, replayed: await source.replay(name, seqs) };
+}
+
+function allow(method: string, methods: readonly string[]): void {
+  if (!methods.includes(method)) {
+    throw new HttpError(405, `${method} not allowed here: use ${methods.join(' or ')}`, methods);
+  }
+}
+
+function queryInt(url: URL, key: string, fallback: number, min: number, max: number): number {
+  const raw = url.searchParams.get(key);
+  if (raw === null || raw === '') return fallback;
+  const n = /^\d+$/.test(raw) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    throw new HttpError(400, `${key} must be a whole number ${min}..${max} (got ${raw})`);
+  }
+  return n;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        reject(new HttpError(413, `the body is larger than ${MAX_BODY_BYTES} bytes`));
+        req.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function answer(res: ServerResponse, result: Promise<unknown>): void {
+  result.then(
+    (body) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body, null, 2));
+    },
+    (err: unknown) => {
+      const status = err instanceof HttpError ? err.status : 500;
+      const headers: Record<string, string> = { 'content-type': 'application/json' };
+      if (err instanceof HttpError && err.allowed) headers['allow'] = err.allowed.join(', ');
+      if (res.headersSent) return;
+      res.writeHead(status, headers);
+      res.end(JSON.stringify({ error: (err as Error).message }));
+    },
+  );
+}
