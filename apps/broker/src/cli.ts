@@ -7,6 +7,7 @@ import {
   PUSH_FORMATS,
   PUSH_POLICIES,
   LOG_LEVELS,
+  STORE_KINDS,
   type BrokerOptionKey,
   type BrokerOptions,
   type BrokerOptionsInput,
@@ -69,6 +70,31 @@ const DESCRIPTIONS: Record<BrokerOptionKey, [string, string]> = {
     'n',
     `libzmq I/O threads; 2 can move more large messages and fewer small ones (default ${d.ioThreads})`,
   ],
+  reliable: [
+    'endpoint|off',
+    `bound ROUTER of the durable queues (confirmed publishes, queue workers); off: no durable queues (default ${d.reliable ?? 'off'})`,
+  ],
+  store: [
+    'store',
+    `${STORE_KINDS.join(' | ')}: where durable queues live; lmdb confirms after fsync (default ${d.store})`,
+  ],
+  dataDir: ['dir', `directory of the lmdb store, one broker each (default ${d.dataDir})`],
+  queues: [
+    'spec',
+    'a durable queue, repeatable: NAME=PREFIX[,PREFIX...][;max-messages=N][;max-bytes=SIZE][;max-age=DURATION][;overflow=reject|drop-oldest][;max-dead=N]; the variable takes several separated by spaces (default none)',
+  ],
+  ackWaitMs: [
+    'duration',
+    `how long a delivery stays leased without ACK, NAK, TERM or PROGRESS (default ${formatDuration(d.ackWaitMs)})`,
+  ],
+  maxDeliveries: [
+    'n',
+    `deliveries of a message before it becomes a dead letter, 1..250 (default ${d.maxDeliveries})`,
+  ],
+  dedupWindowMs: [
+    'duration',
+    `how long a confirmed message's id keeps a re-sent copy out (default ${formatDuration(d.dedupWindowMs)})`,
+  ],
 };
 
 function flagToKey(): Map<string, BrokerOptionKey> {
@@ -100,9 +126,13 @@ export function parseCli(
     .configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
   for (const key of Object.keys(OPTION_NAMES) as BrokerOptionKey[]) {
     const [arg, text] = DESCRIPTIONS[key];
-    program.addOption(
-      new Option(`${OPTION_NAMES[key].flag} <${arg}>`, `${text} [env ${OPTION_NAMES[key].env}]`),
+    const option = new Option(
+      `${OPTION_NAMES[key].flag} <${arg}>`,
+      `${text} [env ${OPTION_NAMES[key].env}]`,
     );
+    // --queue is repeatable: each one a queue.
+    if (key === 'queues') option.argParser((v: string, prev?: string[]) => [...(prev ?? []), v]);
+    program.addOption(option);
   }
   try {
     program.parse(argv, { from: 'user' });
@@ -121,7 +151,7 @@ export function parseCli(
   }
   const input: BrokerOptionsInput = {};
   const names: Partial<Record<BrokerOptionKey, string>> = {};
-  const values = program.opts<Record<string, string | undefined>>();
+  const values = program.opts<Record<string, string | string[] | undefined>>();
   for (const [attr, key] of flagToKey()) {
     const fromFlag = values[attr];
     const fromEnv = env[OPTION_NAMES[key].env];

@@ -5,6 +5,7 @@ export {
   DEFAULT_INGRESS,
   DEFAULT_PUBLISH,
   DEFAULT_PUSH,
+  DEFAULT_RELIABLE,
   PUSH_FORMATS,
   isZmqError,
 } from '@zmq-mq/protocol';
@@ -17,8 +18,13 @@ export {
   DEFAULT_DRAIN_TIMEOUT_MS,
   DEFAULT_MONITOR,
   DEFAULT_DROP_LOG_INTERVAL_MS,
+  DEFAULT_ACK_WAIT_MS,
+  DEFAULT_DATA_DIR,
+  DEFAULT_DEDUP_WINDOW_MS,
+  DEFAULT_MAX_DELIVERIES,
   PUSH_POLICIES,
   LOG_LEVELS,
+  STORE_KINDS,
   OPTION_NAMES,
   defaultBrokerOptions,
   parseBrokerOptions,
@@ -32,7 +38,12 @@ export {
 } from './options';
 export { WorkQueue, messageBytes } from './work-queue';
 export { DROP_REASONS, MALFORMED_KINDS } from './stats';
-export { BrokerErrorCode, BindError, BrokerStateError } from './errors';
+export { BrokerErrorCode, BindError, BrokerStateError, DataDirLockedError } from './errors';
+export { parseQueueSpec } from './reliable/queue-spec';
+export { MIN_HEARTBEAT_MS, MAX_HEARTBEAT_MS } from './reliable/reliable-port';
+export { INGRESS_MAX_IN_FLIGHT } from './reliable/ingress-queues';
+export { PUBLISH_MAX_IN_FLIGHT } from './reliable/publishing';
+export { DEFAULT_DEAD_LIMIT, MAX_DEAD_LIMIT } from './reliable/queue-api';
 export { createLogger, flushLogger } from './logger';
 
 export type { StopReport } from './broker';
@@ -47,7 +58,13 @@ export type {
   PushFormat,
   LogLevel,
   MonitorAddress,
+  StoreKind,
 } from './options';
+export type { ReliableStatsSnapshot } from './reliable/durable-queues';
+export type { QueueSnapshot, QueueEventCounts } from './reliable/metrics';
+export type { ConsumerSnapshot } from './reliable/deliveries';
+export type { DeadLetterJson } from './reliable/queue-api';
+export type { ReliableStats } from './reliable/stats';
 export type { WorkMessage, OfferResult } from './work-queue';
 export type { DropReason, MalformedKind, PeerRole } from './stats';
 export type { Logger } from './logger';
