@@ -150,17 +150,23 @@ export class ReliableLink {
         ...(this.settings.name === undefined ? {} : { name: this.settings.name }),
       }),
     );
-    forwardConnectionEvents(socket, this.emitter, [this.settings.endpoint], 'reliable client', (type) => {
-      if (socket !== this.socket) return;
-      if (type === 'handshake') {
-        this.connected = true;
-        this.lastHeard = Date.now();
-      } else if (type === 'disconnect' && this.connected) {
-        // Only a link that was up: a peer that fails the handshake is left to ZeroMQ's own
-        // reconnection and its backoff, instead of a new socket at once, again and again.
-        this.replace('disconnect');
-      }
-    });
+    forwardConnectionEvents(
+      socket,
+      this.emitter,
+      [this.settings.endpoint],
+      'reliable client',
+      (type) => {
+        if (socket !== this.socket) return;
+        if (type === 'handshake') {
+          this.connected = true;
+          this.lastHeard = Date.now();
+        } else if (type === 'disconnect' && this.connected) {
+          // Only a link that was up: a peer that fails the handshake is left to ZeroMQ's own
+          // reconnection and its backoff, instead of a new socket at once, again and again.
+          this.replace('disconnect');
+        }
+      },
+    );
     connectSocket(socket, [this.settings.endpoint]);
     void this.read(socket);
     if (!this.writing) void this.pump();
