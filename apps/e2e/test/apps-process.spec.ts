@@ -9,13 +9,27 @@ import { Pull, Subscriber, XPublisher } from 'zeromq';
 import { APPS, appMain, type AppName } from '../src/paths';
 import { startNode, TestProcess } from '../src/process';
 
+/** Data directories of the brokers started, removed after each test. */
+const dataDirs: string[] = [];
+
+/** The defaults, as `npm start` runs them, on free ports and a data directory of the test's. */
 async function brokerEnv(): Promise<Record<string, string>> {
-  const [a, b, c, m] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [a, b, c, m, r] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
+  const dataDir = mkdtempSync(join(tmpdir(), 'zmqmq-e2e-data-'));
+  dataDirs.push(dataDir);
   return {
     ZMQMQ_INGRESS: `tcp://127.0.0.1:${a}`,
     ZMQMQ_PUBLISH: `tcp://127.0.0.1:${b}`,
     ZMQMQ_PUSH: `tcp://127.0.0.1:${c}`,
     ZMQMQ_MONITOR: `127.0.0.1:${m}`,
+    ZMQMQ_RELIABLE: `tcp://127.0.0.1:${r}`,
+    ZMQMQ_DATA_DIR: dataDir,
   };
 }
 
@@ -48,9 +62,13 @@ describe('the programs as processes (the broker is what npm start runs)', () => 
     return p;
   };
 
-  afterEach(() => {
+  afterEach(async () => {
     for (const s of sockets.splice(0)) if (!s.closed) s.close();
-    for (const p of procs.splice(0)) p.kill();
+    const stopped = procs.splice(0);
+    for (const p of stopped) p.kill();
+    // A killed broker's data directory is removed once it has exited.
+    await Promise.all(stopped.map((p) => p.waitForExit(5000).catch(() => undefined)));
+    for (const d of dataDirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
 
   it('forwards on its endpoints, serves /healthz, and exits 0 on SIGTERM', async () => {
