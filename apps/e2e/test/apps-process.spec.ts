@@ -12,6 +12,13 @@ import { startNode, TestProcess } from '../src/process';
 /** Data directories of the brokers started, removed after each test. */
 const dataDirs: string[] = [];
 
+/** A data directory of the test's for a broker's durable queues. */
+function scratchDataDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'zmqmq-e2e-data-'));
+  dataDirs.push(dir);
+  return dir;
+}
+
 /** The defaults, as `npm start` runs them, on free ports and a data directory of the test's. */
 async function brokerEnv(): Promise<Record<string, string>> {
   const [a, b, c, m, r] = [
@@ -21,8 +28,7 @@ async function brokerEnv(): Promise<Record<string, string>> {
     await freePort(),
     await freePort(),
   ];
-  const dataDir = mkdtempSync(join(tmpdir(), 'zmqmq-e2e-data-'));
-  dataDirs.push(dataDir);
+  const dataDir = scratchDataDir();
   return {
     ZMQMQ_INGRESS: `tcp://127.0.0.1:${a}`,
     ZMQMQ_PUBLISH: `tcp://127.0.0.1:${b}`,
@@ -123,6 +129,8 @@ describe('the programs as processes (the broker is what npm start runs)', () => 
       ZMQMQ_PUBLISH: 'tcp://127.0.0.1:*',
       ZMQMQ_PUSH: 'tcp://127.0.0.1:*',
       ZMQMQ_MONITOR: '127.0.0.1:0',
+      ZMQMQ_RELIABLE: 'tcp://127.0.0.1:*',
+      ZMQMQ_DATA_DIR: scratchDataDir(),
       ZMQMQ_DRAIN_TIMEOUT: drainTimeout,
     });
     const started = JSON.parse(await broker.waitForLine(/"msg":"broker started"/));
@@ -306,7 +314,8 @@ describe('the programs as processes (the broker is what npm start runs)', () => 
     const env = await brokerEnv();
     const first = start(['--monitor', 'off'], env);
     await first.waitForLine(/"msg":"broker started"/);
-    const second = start(['--monitor', 'off'], env);
+    // Its own data directory: the first broker's is locked (ZMQMQ_ERR_DATA_DIR_LOCKED).
+    const second = start(['--monitor', 'off', '--data-dir', scratchDataDir()], env);
     expect(await second.waitForExit()).toEqual({ code: 1, signal: null });
     expect(second.stderrLines.join('\n')).toContain(
       `cannot bind ingress to ${env.ZMQMQ_INGRESS}: Address already in use`,

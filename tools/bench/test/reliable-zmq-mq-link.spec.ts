@@ -141,10 +141,13 @@ describe('zmq-mq link, against a scripted reliable port', () => {
     await reply(
       peer,
       'DELIVER',
-      [
-        ['bench', tags[0], 1, 1],
-        ['bench', tags[1], 2, 1],
-      ],
+      {
+        queue: 'bench',
+        msgs: [
+          [tags[0], 1, 1],
+          [tags[1], 2, 1],
+        ],
+      },
       [frame(7), frame(8)],
     );
     const ack = await receive();
