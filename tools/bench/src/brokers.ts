@@ -102,6 +102,9 @@ function ourBroker(id: 'ours' | 'ours-native', pushFormat: 'payload' | 'full'): 
           ...(process.env['BENCH_BROKER_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
           BROKER_MAIN,
           ...SOCKET_FLAGS,
+          // The reliable port on, as by default (no queue: the plain paths never touch the
+          // store), on a free port and in memory, so that no data directory is left behind.
+          ...['--reliable', ANY, '--store', 'memory'],
           '--monitor',
           options.monitor ? '127.0.0.1:0' : 'off',
           ...(pushFormat === 'full' ? ['--push-format', 'full'] : []),
