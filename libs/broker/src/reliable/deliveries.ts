@@ -1,4 +1,4 @@
-import { encodeDeliver, type DeliverItem, type NakEntry, type TermEntry } from '@zmq-mq/protocol';
+import { encodeDeliver, type NakEntry, type TermEntry } from '@zmq-mq/protocol';
 import type { Delivery, QueueStore } from '@zmq-mq/queue-store';
 import type { Logger } from '../logger';
 import type { Sender } from './sender';
@@ -233,22 +233,26 @@ export class Deliveries {
       return;
     }
     const deadline = Date.now() + consumer.ackWaitMs;
-    const items: DeliverItem[] = new Array(leased.length);
-    const tags: number[] = new Array(leased.length);
+    const items: Lease[] = new Array(leased.length);
     for (let i = 0; i < leased.length; i++) {
       const delivery = leased[i] as Delivery;
       const tag = this.nextTag++;
-      consumer.leases.set(tag, { tag, delivery, deadline });
-      items[i] = { tag, attempt: delivery.attempt, frames: delivery.message.frames };
-      tags[i] = tag;
+      const lease: Lease = {
+        tag,
+        delivery,
+        attempt: delivery.attempt,
+        frames: delivery.message.frames,
+        deadline,
+      };
+      consumer.leases.set(tag, lease);
+      items[i] = lease;
     }
     this.stats.delivered += leased.length;
     this.sender.send(consumer.session, encodeDeliver(consumer.queue, items), () => {
       // Never reached the client: the leases go back now instead of after the ack wait.
-      for (const tag of tags) {
-        const lease = consumer.leases.get(tag);
-        if (lease === undefined) continue;
-        consumer.leases.delete(tag);
+      for (const lease of items) {
+        if (consumer.leases.get(lease.tag) !== lease) continue;
+        consumer.leases.delete(lease.tag);
         this.stats.deliveriesReturned++;
         this.giveBack(lease.delivery);
       }

@@ -40,14 +40,16 @@ export class IngressQueues {
    */
   take(frames: readonly Buffer[], at: number): void {
     const first = frames[0] as Buffer;
-    const queues = this.index.match(first);
+    if (this.index.size === 0) return;
+    const topic = first.toString('utf8', 0, at);
+    const queues = this.index.matchTopic(topic, first);
     if (queues === undefined) return;
     const copies: Buffer[] = new Array(frames.length);
     for (let i = 0; i < frames.length; i++) copies[i] = Buffer.from(frames[i] as Buffer);
     this.batch.push({
       message: {
         frames: copies,
-        topic: first.toString('utf8', 0, at),
+        topic,
         id: frames.length > 1 ? metaId(frames[1] as Buffer) : '',
         publishedAt: Date.now(),
       },

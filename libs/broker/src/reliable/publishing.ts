@@ -93,7 +93,8 @@ export class Publishing {
         );
         continue;
       }
-      const queues = this.index.match(first);
+      const topic = first.toString('utf8', 0, at);
+      const queues = this.index.matchTopic(topic, first);
       if (queues === undefined) {
         if (mandatory) this.nack(session, id, 'no-queue', 'no queue takes this topic');
         else {
@@ -103,7 +104,7 @@ export class Publishing {
         continue;
       }
       (requests ??= []).push({
-        message: { frames, topic: first.toString('utf8', 0, at), id, publishedAt: now },
+        message: { frames, topic, id, publishedAt: now },
         queues,
         dedupId: id,
       });

@@ -1,5 +1,8 @@
 import type { QueueDefinition } from '@zmq-mq/queue-store';
 
+/** Topics whose queues `matchTopic` remembers at most. */
+const MAX_CACHED_TOPICS = 10_000;
+
 interface Entry {
   readonly name: string;
   readonly prefixes: readonly Buffer[];
@@ -14,6 +17,11 @@ interface Entry {
  */
 export class QueueIndex {
   private entries: Entry[] = [];
+  /**
+   * Queues by topic, as `match` found them (undefined: none), until the queues change. Bounded:
+   * cleared past MAX_CACHED_TOPICS.
+   */
+  private readonly byTopic = new Map<string, string[] | undefined>();
   private readonly defs = new Map<string, QueueDefinition>();
   /** Confirmed publishes stored per queue (the store counts everything else). */
   private readonly confirmedCounts = new Map<string, number>();
@@ -29,6 +37,7 @@ export class QueueIndex {
     };
     const at = this.entries.findIndex((e) => e.name === def.name);
     this.entries = at < 0 ? [...this.entries, entry] : this.entries.with(at, entry);
+    this.byTopic.clear();
   }
 
   has(name: string): boolean {
@@ -50,6 +59,19 @@ export class QueueIndex {
   /** Confirmed publishes stored in the queue since the broker started. */
   confirmed(name: string): number {
     return this.confirmedCounts.get(name) ?? 0;
+  }
+
+  /**
+   * The queues that take a message of `topic` (its frame 0 is `frame0`): `match`, remembered
+   * per topic. The list returned is shared: read it, never change it.
+   */
+  matchTopic(topic: string, frame0: Buffer): string[] | undefined {
+    const known = this.byTopic.get(topic);
+    if (known !== undefined || this.byTopic.has(topic)) return known;
+    const queues = this.match(frame0);
+    if (this.byTopic.size >= MAX_CACHED_TOPICS) this.byTopic.clear();
+    this.byTopic.set(topic, queues);
+    return queues;
   }
 
   /** The names of the queues that take a message whose frame 0 is `frame0`; undefined for none. */

@@ -4,10 +4,15 @@ import type { Delivery } from '@zmq-mq/queue-store';
 export const ERROR_BURST = 20;
 export const ERRORS_PER_SECOND = 10;
 
-/** A delivery a session holds: its tag, the store's lease, and when the lease runs out. */
+/**
+ * A delivery a session holds: its tag, the store's lease, and when the lease runs out. It is
+ * also the DELIVER entry that hands it out (tag, attempt, frames): one object per delivery.
+ */
 export interface Lease {
   readonly tag: number;
   readonly delivery: Delivery;
+  readonly attempt: number;
+  readonly frames: readonly Buffer[];
   deadline: number;
 }
 
