@@ -11,6 +11,12 @@ export const PREREQUISITES = [
     debian: ['python3-zmq', 'python3-msgpack'],
     why: "apps/e2e's interoperability tests run pyzmq and msgpack peers under /usr/bin/python3",
   },
+  {
+    name: 'Chromium',
+    check: ['/usr/bin/chromium', '--version'],
+    debian: ['chromium'],
+    why: "apps/e2e's dashboard test drives Debian's chromium through playwright-core (no browser download)",
+  },
 ];
 
 function passes(check) {

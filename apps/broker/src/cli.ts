@@ -60,7 +60,10 @@ const DESCRIPTIONS: Record<BrokerOptionKey, [string, string]> = {
     'duration',
     `on SIGTERM, SIGINT or SIGHUP, how long to keep delivering queued work, e.g. 30s (default ${formatDuration(d.drainTimeoutMs)})`,
   ],
-  monitor: ['host:port|off', `HTTP /healthz, /metrics, /stats (default ${monitorDefault})`],
+  monitor: [
+    'host:port|off',
+    `HTTP /healthz, /metrics, /stats and the dashboard at / (default ${monitorDefault})`,
+  ],
   logLevel: ['level', `${LOG_LEVELS.join(' | ')} (default ${d.logLevel})`],
   dropLogIntervalMs: [
     'duration',

@@ -1,6 +1,20 @@
-import { Broker, BindError, createLogger } from '@zmq-mq/broker';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Broker, BindError, createLogger, loadDashboardPage } from '@zmq-mq/broker';
 import { handleStopSignals, signalExitCode, STOP_SIGNAL_WINDOW_MS } from '@zmq-mq/protocol';
 import { parseCli } from './cli';
+
+/** The version in the deploy folder's package.json, beside this bundle. */
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(__dirname, 'package.json'), 'utf8')) as {
+      version?: unknown;
+    };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
 
 async function main(): Promise<void> {
   const cli = parseCli(process.argv.slice(2), process.env);
@@ -9,19 +23,28 @@ async function main(): Promise<void> {
     process.exit(cli.code);
   }
   const log = createLogger(cli.options.logLevel);
-  const broker = new Broker(cli.options, { logger: log });
+  // The dashboard page the build put beside this bundle (web/), read only with a monitor.
+  const broker = new Broker(cli.options, {
+    logger: log,
+    version: version(),
+    dashboardPage:
+      cli.options.monitor === null ? undefined : loadDashboardPage(join(__dirname, 'web')),
+  });
   // SIGHUP (the terminal closed, or a supervisor's stop) stops gracefully too: by default it
   // would kill the process at once, with no drain and no counts.
-  handleStopSignals(
+  const signals = handleStopSignals(
     {
       stop: () => {
-        broker.stop().then(
-          () => process.exit(0),
-          (err: unknown) => {
-            process.stderr.write(`zmq-mq-broker: error while stopping: ${String(err)}\n`);
-            process.exit(1);
-          },
-        );
+        broker
+          .stop()
+          .then(() => signals.beforeExit())
+          .then(
+            () => process.exit(0),
+            (err: unknown) => {
+              process.stderr.write(`zmq-mq-broker: error while stopping: ${String(err)}\n`);
+              process.exit(1);
+            },
+          );
       },
       exitNow: (signal) => {
         process.stderr.write(`zmq-mq-broker: second ${signal}, exiting at once\n`);

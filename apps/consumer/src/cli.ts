@@ -5,6 +5,7 @@ import {
   exactSubscription,
   MAX_INT32,
   OptionError,
+  parseConnectEndpoints,
   parseIntegerText,
   prefixSubscription,
   TopicError,
@@ -204,15 +205,8 @@ function parseDurationText(option: string, value: string | undefined): number | 
 }
 
 function toOptions(mode: ConsumeOptions['mode'], o: RawOptions, fallback: string): ConsumeOptions {
-  for (const ep of o.connect ?? []) {
-    if (!/^(tcp|ipc|inproc|ws|wss):\/\/\S+$/.test(ep)) {
-      throw new OptionError(
-        '--connect',
-        ep,
-        'must be a ZeroMQ endpoint such as tcp://127.0.0.1:5556',
-      );
-    }
-  }
+  // The SDK's own rules, named as the user wrote them (the SDK would say `connect:`).
+  if (o.connect !== undefined) parseConnectEndpoints('--connect', o.connect, fallback);
   checkSubscriptions('--topic', o.topic, prefixSubscription);
   checkSubscriptions('--bind', o.bind, prefixSubscription);
   if (mode === 'queue' && (o.connect?.length ?? 0) > 1) {

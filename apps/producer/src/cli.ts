@@ -1,17 +1,18 @@
 import { DEFAULT_INGRESS, DEFAULT_RELIABLE } from '@zmq-mq/client';
+import { DEMO_INTERVAL_MS, DEMO_TOPIC } from '@zmq-mq/contracts';
 import {
   CODEC_NAMES,
   MAX_INT32,
   OptionError,
+  parseConnectEndpoints,
   parseIntegerText,
   topicProblem,
 } from '@zmq-mq/protocol';
 import type { CodecName } from '@zmq-mq/protocol';
 import { Command, CommanderError, Option } from 'commander';
 
-/** The demo of the original design: topic `abc`, one message per second. */
-export const DEMO_TOPIC = 'abc';
-export const DEMO_INTERVAL_MS = 1000;
+/** The demo of the original design, declared in the team contracts: topic `abc`, once a second. */
+export { DEMO_INTERVAL_MS, DEMO_TOPIC };
 export const DEFAULT_READY_TIMEOUT_MS = 10_000;
 
 export interface ProduceOptions {
@@ -118,15 +119,8 @@ function toOptions(program: Command): ProduceOptions {
   const topic = o.topic ?? DEMO_TOPIC;
   const problem = topicProblem(topic);
   if (problem !== undefined) throw new OptionError('--topic', topic, problem);
-  for (const ep of o.connect ?? []) {
-    if (!/^(tcp|ipc|inproc|ws|wss):\/\/\S+$/.test(ep)) {
-      throw new OptionError(
-        '--connect',
-        ep,
-        'must be a ZeroMQ endpoint such as tcp://127.0.0.1:5555',
-      );
-    }
-  }
+  // The SDK's own rules, named as the user wrote them (the SDK would say `connect:`).
+  if (o.connect !== undefined) parseConnectEndpoints('--connect', o.connect, DEFAULT_INGRESS);
   if (o.interval !== undefined && o.rate !== undefined) {
     throw new OptionError('--rate', o.rate, 'cannot be combined with --interval');
   }

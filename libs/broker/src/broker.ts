@@ -1,14 +1,20 @@
+import { randomUUID } from 'node:crypto';
 import { bindSocket, warnIfExposed } from './bind';
 import { CountedPaths } from './counted-paths';
+import { Dashboard } from './dashboard/dashboard';
+import { brokerInfo } from './dashboard/info';
+import type { DashboardPage } from './dashboard/page-files';
 import { DropLog } from './drop-log';
 import { BrokerStateError } from './errors';
 import type { BrokerMode, BrokerState, ForwardingPaths, PathsHost } from './forwarding';
 import { createLogger, flushLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
-import { Monitor } from './monitor';
+import { coreRoutes, Monitor } from './monitor';
 import { NativePaths } from './native-paths';
 import { parseBrokerOptions, type BrokerOptions, type BrokerOptionsInput } from './options';
-import { PeerEvents, PeerRegistry } from './peer-events';
+import { procNetTcp } from './peer-addresses';
+import { PeerEvents } from './peer-events';
+import { PeerRegistry } from './peer-registry';
 import { DurableQueues } from './reliable/durable-queues';
 import {
   brokerContext,
@@ -21,6 +27,18 @@ import {
 import { BrokerStats } from './stats';
 import { statsSnapshot, stopSummary, type BrokerStatsSnapshot } from './stats-snapshot';
 import { WorkQueue } from './work-queue';
+
+/** What the program gives the broker besides its options. */
+export interface BrokerDeps {
+  logger?: Logger;
+  /** zmq-mq's version, as the monitor shows it. */
+  version?: string;
+  /** The dashboard page the monitor serves at `/` (`loadDashboardPage`). */
+  dashboardPage?: DashboardPage;
+}
+
+/** The broker's clock tick: the work queue's clock and the dashboard's sample (ms). */
+const TICK_MS = 1000;
 
 /** What `stop()` did. */
 export interface StopReport {
@@ -50,8 +68,13 @@ export class Broker {
   private readonly log: Logger;
   private readonly counters = new BrokerStats();
   private readonly queue: WorkQueue;
+  private readonly peers: PeerRegistry;
   private readonly peerEvents: PeerEvents;
   private readonly drops: DropLog;
+  private readonly deps: BrokerDeps;
+  private readonly instance = randomUUID();
+  private dashboard: Dashboard | undefined;
+  private ticker: NodeJS.Timeout | undefined;
   private readonly host: PathsHost;
   private state: BrokerState = 'new';
   /** Every socket bound, in bind order, with its role. */
@@ -71,14 +94,19 @@ export class Broker {
   // A path that ended while running (a proxy, the tap): the broker is then unhealthy.
   private failedPath: string | undefined;
 
-  constructor(options: BrokerOptionsInput | BrokerOptions = {}, deps: { logger?: Logger } = {}) {
+  constructor(options: BrokerOptionsInput | BrokerOptions = {}, deps: BrokerDeps = {}) {
     this.options = parseBrokerOptions(options);
+    this.deps = deps;
     const log = deps.logger ?? createLogger(this.options.logLevel);
     this.log = log;
     const overflow = this.options.pushPolicy === 'drop-oldest' ? 'drop-oldest' : 'drop-newest';
     this.queue = new WorkQueue(this.options.queueMaxMessages, this.options.queueMaxBytes, overflow);
     const running = (): boolean => this.state === 'running';
-    this.peerEvents = new PeerEvents(log, new PeerRegistry(this.counters.peers), running);
+    // Peers' own addresses are read only where someone can see them: on the monitor.
+    this.peers = new PeerRegistry(this.counters.peers, {
+      table: this.options.monitor === null ? undefined : procNetTcp,
+    });
+    this.peerEvents = new PeerEvents(log, this.peers, running);
     this.drops = new DropLog(log, this.counters, this.queue);
     this.host = {
       log,
@@ -150,18 +178,40 @@ export class Broker {
         const durable = this.durable;
         const registry = createMetrics(
           this.counters,
-          { depth: () => this.queue.length, bytes: () => this.queue.bytes },
+          {
+            depth: () => this.queue.length,
+            bytes: () => this.queue.bytes,
+            oldestAgeSeconds: () => this.queue.oldestAgeMs() / 1000,
+          },
           (register) => durable?.registerMetrics(register),
         );
-        this.monitor = new Monitor(o.monitor, {
-          ...(durable === undefined ? {} : { routes: durable.routes() }),
-          registry,
-          stats: () => this.stats(),
-          health: () => {
-            if (this.state !== 'running') return 'stopping';
-            return this.failedPath === undefined ? 'ok' : 'failed';
-          },
+        const health = (): 'ok' | 'stopping' | 'failed' => {
+          if (this.state !== 'running') return 'stopping';
+          return this.failedPath === undefined ? 'ok' : 'failed';
+        };
+        const stats = (): BrokerStatsSnapshot => this.stats();
+        this.dashboard = new Dashboard({
+          info: () =>
+            brokerInfo({
+              version: this.deps.version ?? 'unknown',
+              instance: this.instance,
+              mode: this.mode,
+              startedAt: this.counters.startedAt,
+              endpoints: this.bound,
+              options: this.options,
+            }),
+          stats,
+          health,
+          counters: this.counters,
+          queue: this.queue,
+          peers: this.peers,
+          page: this.deps.dashboardPage,
         });
+        this.monitor = new Monitor(o.monitor, [
+          ...coreRoutes({ registry, stats, health }),
+          ...this.dashboard.routes(),
+          ...(durable?.routes() ?? []),
+        ]);
         endpoints.monitor = await this.monitor.start();
       }
       this.bound = endpoints;
@@ -177,6 +227,7 @@ export class Broker {
     }
     this.state = 'running';
     this.drops.start(o.dropLogIntervalMs);
+    this.ticker = setInterval(() => this.tick(), TICK_MS).unref();
     warnIfExposed(this.log, this.bound);
     this.log.info(
       {
@@ -201,6 +252,12 @@ export class Broker {
       'broker started',
     );
     return this.bound;
+  }
+
+  private tick(): void {
+    const now = Date.now();
+    this.queue.clockSeconds = Math.floor(now / 1000);
+    this.dashboard?.tick(now);
   }
 
   /** A snapshot of every counter, as served at `/stats`. */
@@ -299,9 +356,12 @@ export class Broker {
   }
 
   private async closeAll(): Promise<void> {
+    clearInterval(this.ticker);
     for (const { socket } of this.sockets) if (!socket.closed) socket.close();
     this.paths?.close();
     await this.durable?.close(); // after the work path: it may still append
+    this.peers.close();
+    this.dashboard?.close();
     await this.monitor?.stop();
     await this.peerEvents.ended();
   }

@@ -45,8 +45,29 @@ export { INGRESS_MAX_IN_FLIGHT } from './reliable/ingress-queues';
 export { PUBLISH_MAX_IN_FLIGHT } from './reliable/publishing';
 export { DEFAULT_DEAD_LIMIT, MAX_DEAD_LIMIT } from './reliable/queue-api';
 export { createLogger, flushLogger } from './logger';
+export { loadDashboardPage } from './dashboard/page-files';
+export { DASHBOARD_PATHS, queuePaths } from './dashboard/shapes';
+export { DEFAULT_MAX_LISTED_PEERS } from './peer-registry';
 
-export type { StopReport } from './broker';
+export type { StopReport, BrokerDeps } from './broker';
+export type { DashboardPage } from './dashboard/page-files';
+export type {
+  BrokerInfo,
+  BrokerOptionView,
+  DashboardEvents,
+  DashboardHello,
+  DashboardTick,
+  FlowHistory,
+  FlowSample,
+  QueuesResponse,
+  QueueSummary,
+  QueueCountersView,
+  DeadLettersResponse,
+  DeadLetterView,
+  ReplayResponse,
+  PurgeResponse,
+} from './dashboard/shapes';
+export type { PeerEntry, PeerListing, RolePeers } from './peer-registry';
 export type { BrokerEndpoints } from './sockets';
 export type { BrokerStatsSnapshot } from './stats-snapshot';
 export type { BrokerMode } from './forwarding';

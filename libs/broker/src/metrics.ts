@@ -5,6 +5,8 @@ import { DROP_REASONS, MALFORMED_KINDS, type BrokerStats } from './stats';
 export interface QueueGauges {
   depth(): number;
   bytes(): number;
+  /** Seconds the oldest queued message has waited (0 when empty). */
+  oldestAgeSeconds(): number;
 }
 
 /** A counter that reads its value when scraped (the value only grows). */
@@ -92,6 +94,11 @@ export function createMetrics(
   );
   gauge('zmqmq_queue_depth_messages', 'Work messages waiting in the bounded queue', queue.depth);
   gauge('zmqmq_queue_bytes', 'Bytes waiting in the bounded queue', queue.bytes);
+  gauge(
+    'zmqmq_queue_oldest_age_seconds',
+    'How long the oldest message in the bounded queue has waited (to the second)',
+    queue.oldestAgeSeconds,
+  );
 
   new Counter({
     name: 'zmqmq_dropped_messages_total',

@@ -1,5 +1,6 @@
 import type { Socket } from 'zeromq';
 import type { Logger } from './logger';
+import type { PeerRegistry } from './peer-registry';
 import type { PeerRole } from './stats';
 
 /** How one peer of each role is named in the log. */
@@ -9,26 +10,6 @@ const PEER_LABEL: Readonly<Record<PeerRole, string>> = {
   workers: 'worker',
   clients: 'reliable client',
 };
-
-/**
- * Who is connected, per role, as the sockets' events tell: accepted minus disconnected. The
- * counts are the broker's `peers` counters (metrics and `/stats` read them). Detail per peer
- * (its address, connected since when) has its place here, kept beside the counts.
- */
-export class PeerRegistry {
-  constructor(readonly counts: Record<PeerRole, number>) {}
-
-  /** A peer of `role` connected; returns how many are connected now. */
-  connected(role: PeerRole): number {
-    return ++this.counts[role];
-  }
-
-  /** A peer of `role` disconnected; returns how many are connected now. */
-  disconnected(role: PeerRole): number {
-    this.counts[role] = Math.max(0, this.counts[role] - 1);
-    return this.counts[role];
-  }
-}
 
 /**
  * One loop per bound socket over its events (`socket.events`): peers connecting and leaving
@@ -53,10 +34,10 @@ export class PeerEvents {
       try {
         for await (const event of socket.events) {
           if (event.type === 'accept') {
-            const connected = this.peers.connected(role);
+            const connected = this.peers.connected(role, event.address);
             this.log.info({ role: label, address: event.address, connected }, `${label} connected`);
           } else if (event.type === 'disconnect') {
-            const connected = this.peers.disconnected(role);
+            const connected = this.peers.disconnected(role, event.address);
             this.log.info(
               { role: label, address: event.address, connected },
               `${label} disconnected`,

@@ -24,6 +24,8 @@ export interface BrokerStatsSnapshot {
     policy: BrokerOptions['pushPolicy'];
     /** Work messages that have waited in the queue since start (not sent at once). */
     queuedTotal: number;
+    /** How long the oldest queued message has waited (ms, to the second; 0 when empty). */
+    oldestAgeMs: number;
   };
   dropped: Record<DropReason, number> & { total: number };
   malformed: Record<MalformedKind, number>;
@@ -45,9 +47,10 @@ export interface SnapshotSources {
 export function statsSnapshot(from: SnapshotSources): BrokerStatsSnapshot {
   const s = from.counters;
   const queue = from.queue;
+  const now = Date.now();
   return {
     mode: from.mode,
-    uptimeMs: Date.now() - s.startedAt,
+    uptimeMs: now - s.startedAt,
     endpoints: from.endpoints,
     received: { messages: s.received, bytes: s.receivedBytes },
     published: { messages: s.published, bytes: s.publishedBytes },
@@ -61,6 +64,7 @@ export function statsSnapshot(from: SnapshotSources): BrokerStatsSnapshot {
       maxBytes: queue.maxBytes,
       policy: from.policy,
       queuedTotal: s.queued,
+      oldestAgeMs: queue.oldestAgeMs(now),
     },
     dropped: { ...s.dropped, total: s.totalDropped() },
     malformed: { ...s.malformed },

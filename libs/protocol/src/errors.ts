@@ -14,6 +14,7 @@ export const ErrorCode = {
   UnknownCodec: 'ZMQMQ_ERR_UNKNOWN_CODEC',
   UnknownTopic: 'ZMQMQ_ERR_UNKNOWN_TOPIC',
   Validation: 'ZMQMQ_ERR_VALIDATION',
+  SchemaVersion: 'ZMQMQ_ERR_SCHEMA_VERSION',
   MessageTooLarge: 'ZMQMQ_ERR_MESSAGE_TOO_LARGE',
   InvalidOption: 'ZMQMQ_ERR_INVALID_OPTION',
   Protocol: 'ZMQMQ_ERR_PROTOCOL',
@@ -134,6 +135,32 @@ export class ValidationError extends ZmqMqError {
     );
     this.name = 'ValidationError';
     this.topic = topic;
+  }
+}
+
+/**
+ * A message whose schema version (metadata `sv`, 1 when absent) is not one this receiver's
+ * topic map reads: its body is not decoded, so it never reaches the reader wrongly typed.
+ */
+export class SchemaVersionError extends ZmqMqError {
+  readonly topic: string;
+  /** The version the message carries. */
+  readonly version: number;
+  /** The versions this receiver reads for the topic: its own, then those it upgrades. */
+  readonly known: readonly number[];
+
+  constructor(topic: string, version: number, known: readonly number[]) {
+    const newer = known.every((k) => version > k);
+    super(
+      ErrorCode.SchemaVersion,
+      `topic ${JSON.stringify(topic)} carries schema version ${version}, which this receiver ` +
+        `does not read (it reads ${known.join(', ')})` +
+        (newer ? ': the sender has a newer contract; update this receiver' : ''),
+    );
+    this.name = 'SchemaVersionError';
+    this.topic = topic;
+    this.version = version;
+    this.known = known;
   }
 }
 

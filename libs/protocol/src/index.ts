@@ -8,6 +8,7 @@ export {
   UnknownCodecError,
   UnknownTopicError,
   ValidationError,
+  SchemaVersionError,
   MessageTooLargeError,
   OptionError,
   ProtocolError,
@@ -23,11 +24,11 @@ export {
   needsIpv6,
 } from './endpoint';
 export { PUSH_FORMATS } from './push-format';
-export { parseInteger, parseChoice } from './option-values';
+export { parseInteger, parseIntegerText, parseChoice } from './option-values';
 export { isZmqError } from './zmq-error';
 export { STOP_SIGNAL_WINDOW_MS, handleStopSignals, signalExitCode } from './stop-signals';
 export { MAX_INT32 } from './limits';
-export { parseIntegerText } from './integer-text';
+
 export { SEPARATOR, asBuffer, encodeFrame, splitFrame, payloadOf, parseFrame } from './frame';
 export {
   MAX_TOPIC_BYTES,
@@ -76,7 +77,14 @@ export {
   zmtpReady,
   zmtpSubscribeAll,
 } from './zmtp';
-export { topic, defineTopics, encodeTyped, decodeTyped } from './typed-topics';
+export {
+  topic,
+  defineTopics,
+  knownVersions,
+  topicsWithPrefix,
+  encodeTyped,
+  decodeTyped,
+} from './typed-topics';
 export {
   RELIABLE_VERSION,
   DEFAULT_HEARTBEAT_MS,
@@ -124,12 +132,21 @@ export { decodeClientCommand, decodeBrokerCommand } from './reliable-decode';
 export type { FrameErrorKind, CodecErrorReason, ProtocolErrorKind } from './errors';
 export type { PushFormat } from './push-format';
 export type { IntegerRange } from './option-values';
-export type { StopRequests, SignalSource, StopSignalOptions } from './stop-signals';
+export type { StopRequests, SignalSource, StopSignalOptions, StopSignals } from './stop-signals';
 export type { SplitFrame } from './frame';
 export type { ZmtpSocketType } from './zmtp';
 export type { Codec, CodecName } from './codec';
-export type { Meta, Envelope, SendMeta, DecodeOptions } from './envelope';
-export type { TopicSpec, TopicMap, BodyOf, TopicOf, EnvelopeOf, FrameSource } from './typed-topics';
+export type { Meta, Envelope, SendMeta, EnvelopeMeta, DecodeOptions } from './envelope';
+export type {
+  TopicSpec,
+  TopicOptions,
+  TopicMap,
+  TopicsWithPrefix,
+  BodyOf,
+  TopicOf,
+  EnvelopeOf,
+  FrameSource,
+} from './typed-topics';
 export type {
   ClientCommandName,
   BrokerCommandName,

@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { BROKER_MAIN, LIBZMQ_PROXY_PY, ORIGINAL_BROKER_PY, PYTHON, benchScript } from './paths';
+import { watchDashboard, type DashboardWatch } from './dashboard-watcher';
 import type { Child, ProcessGroup, Scheduling } from './processes';
 
 export type BrokerId = 'ours' | 'ours-native' | 'plain' | 'pyzmq' | 'libzmq' | 'direct';
@@ -47,6 +48,11 @@ export interface StartOptions {
   nodeArgs?: string[];
   /** Our broker: serve its monitor on an ephemeral port (for /stats). */
   monitor?: boolean;
+  /**
+   * Our broker: `idle` serves the monitor (its dashboard sampling once a second, nobody
+   * watching), `open` also keeps one reader on its event stream, as an open page does.
+   */
+  dashboard?: DashboardWatch;
   /** How the broker process is scheduled (every broker the same way in one run). */
   scheduling?: Scheduling;
 }
@@ -92,8 +98,9 @@ function ourBroker(id: 'ours' | 'ours-native', pushFormat: 'payload' | 'full'): 
     id,
     label: pushFormat === 'full' ? 'zmq-mq native (--push-format full)' : 'zmq-mq',
     workPath: pushFormat,
-    start: (group, options) =>
-      startProcess(
+    async start(group, options) {
+      const dashboard = options.dashboard ?? 'off';
+      const running = await startProcess(
         group,
         id,
         process.execPath,
@@ -106,14 +113,26 @@ function ourBroker(id: 'ours' | 'ours-native', pushFormat: 'payload' | 'full'): 
           // store), on a free port and in memory, so that no data directory is left behind.
           ...['--reliable', ANY, '--store', 'memory'],
           '--monitor',
-          options.monitor ? '127.0.0.1:0' : 'off',
+          options.monitor || dashboard !== 'off' ? '127.0.0.1:0' : 'off',
           ...(pushFormat === 'full' ? ['--push-format', 'full'] : []),
           ...(options.extraArgs ?? []),
         ],
         /"msg":"broker started"/,
         parseStartedLine,
         options.scheduling,
-      ),
+      );
+      const monitor = running.endpoints.monitor;
+      if (dashboard !== 'open' || monitor === undefined) return running;
+      const watcher = watchDashboard(monitor);
+      return {
+        ...running,
+        async stop() {
+          watcher.close();
+          await running.stop();
+          if (watcher.events === 0) throw new Error(`${id}: the dashboard reader got no event`);
+        },
+      };
+    },
   };
 }
 

@@ -71,6 +71,7 @@ async function saturation(options: BenchOptions, brokers: BrokerId[]): Promise<S
           windowMs: options.windowMs,
           backpressure: !options.dropAtProducer,
           scheduling: options.scheduling,
+          startOptions: { dashboard: options.dashboard },
         });
         log(
           `  fan-out ${Math.round(r.sub.msgsPerSec)} msg/s, work ${Math.round(r.pull?.msgsPerSec ?? 0)} msg/s, cpu ${r.cpuUsPerMsg?.toFixed(2) ?? '—'} µs/msg, broker ${r.brokerCpuSeconds?.toFixed(2) ?? '—'} s, producers ${r.harnessCpuSeconds.producers.toFixed(2)} s, consumers ${r.harnessCpuSeconds.consumers.toFixed(2)} s, first delivery after ${r.sub.startLagMs.toFixed(0)} ms, backlog in CPU window ${r.backlogInCpuWindow}${r.sendErrors > 0 ? `, SEND ERRORS ${r.sendErrors}` : ''}`,
@@ -123,6 +124,7 @@ async function rateSearch(
           ratePerSec,
           windowMs: options.windowMs,
           scheduling,
+          startOptions: { dashboard: options.dashboard },
         });
       const found = await searchRate(
         async (rate) => {

@@ -2,6 +2,7 @@
 import { parseArgs } from 'node:util';
 import { BROKER_IDS } from './brokers';
 import type { BrokerId } from './brokers';
+import { DASHBOARD_WATCHES, type DashboardWatch } from './dashboard-watcher';
 import type { Meter } from './messages';
 import type { Scheduling } from './processes';
 import { SYSTEM_IDS } from './reliable/messages';
@@ -22,6 +23,8 @@ export interface BenchOptions {
   fifoSearch: boolean;
   /** The load processes' sockets: the lean ZMTP implementation or zeromq.js. */
   meter: Meter;
+  /** Our broker's monitor and dashboard during saturation and rate runs (`--dashboard`). */
+  dashboard: DashboardWatch;
   saturation: boolean;
   rateSearch: boolean;
   /** Payload/producer combinations the rate search covers (default: the first of each). */
@@ -62,6 +65,10 @@ export const USAGE = `usage: npm run bench -- [flags]
                           default scheduler or under SCHED_FIFO priority 1 (\`chrt --fifo 1\`)
   --meter zmtp|zeromq     producers and consumers speak ZMTP on net sockets (default) or use zeromq.js
   --drop-at-producer      saturation producers drop at their own PUB instead of waiting (noDrop)
+  --dashboard off|idle|open
+                          our broker's monitor in saturation and rate runs: off (default), idle
+                          (on, its dashboard sampling, nobody watching) or open (one reader of
+                          its event stream, as an open dashboard page)
   --no-saturation         skip the saturation matrix
   --no-rate-search        skip the rate search
   --rate-matrix           rate-search every payload/producer combination (default: first only)
@@ -115,6 +122,12 @@ function meterOf(value: string | undefined): Meter {
   throw new Error(`--meter must be zmtp or zeromq, got ${value}`);
 }
 
+function dashboardOf(value: string | undefined): DashboardWatch {
+  const found = DASHBOARD_WATCHES.find((w) => w === (value ?? 'off'));
+  if (found === undefined) throw new Error(`--dashboard must be off, idle or open, got ${value}`);
+  return found;
+}
+
 /** Result files: bench-results/<name>.{json,md,svg}. */
 function defaultName(quick: boolean, reliable: boolean): string {
   if (reliable) return quick ? 'reliable-quick' : 'reliable';
@@ -136,6 +149,7 @@ export function parseOptions(argv: string[]): BenchOptions {
       'no-fifo': { type: 'boolean', default: false },
       'drop-at-producer': { type: 'boolean', default: false },
       meter: { type: 'string', default: 'zmtp' },
+      dashboard: { type: 'string', default: 'off' },
       'no-saturation': { type: 'boolean', default: false },
       'no-rate-search': { type: 'boolean', default: false },
       'rate-matrix': { type: 'boolean', default: false },
@@ -180,6 +194,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     scheduling: schedulingOf(values.sched, values.rate !== undefined),
     fifoSearch: values['no-fifo'] !== true,
     meter: meterOf(values.meter),
+    dashboard: dashboardOf(values.dashboard),
     saturation: values['no-saturation'] !== true && !reliable,
     rateSearch: values['no-rate-search'] !== true && !quick && !reliable,
     rateMatrix: values['rate-matrix'] === true,

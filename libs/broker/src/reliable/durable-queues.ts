@@ -10,7 +10,8 @@ import { lockDataDir } from './data-dir-lock';
 import { FanOutFeed } from './fan-out-feed';
 import { IngressQueues } from './ingress-queues';
 import { registerReliableMetrics, type QueueSnapshot } from './metrics';
-import { queueRoutes, type RouteHandler } from './queue-api';
+import type { MonitorRoute } from '../monitor';
+import { queueRoutes } from './queue-api';
 import { QueueIndex } from './queue-index';
 import { ReliablePort } from './reliable-port';
 import { ReliableStats } from './stats';
@@ -155,7 +156,7 @@ export class DurableQueues {
   }
 
   /** The monitor's `/queues` routes. */
-  routes(): RouteHandler {
+  routes(): MonitorRoute[] {
     return queueRoutes({
       queues: () => this.queueSnapshots(),
       queue: (name) => (this.index.has(name) ? this.snapshot(name) : undefined),

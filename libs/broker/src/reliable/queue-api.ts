@@ -14,9 +14,7 @@ import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decodeMeta, SEPARATOR } from '@zmq-mq/protocol';
 import type { DeadLetter } from '@zmq-mq/queue-store';
-
-/** Handles a request when the path is its own; returns false to let the monitor go on. */
-export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
+import type { MonitorRoute } from '../monitor';
 
 /** What the API reads and changes. */
 export interface QueueApiSource {
@@ -86,13 +84,14 @@ export function deadLetterJson(d: DeadLetter): DeadLetterJson {
   return out;
 }
 
-export function queueRoutes(source: QueueApiSource): RouteHandler {
-  return (req, res, url) => {
+/** The monitor routes of the API: `/queues` and every path below it. */
+export function queueRoutes(source: QueueApiSource): MonitorRoute[] {
+  const handle: MonitorRoute['handle'] = (req, res, url) => {
     const parts = url.pathname.split('/').filter((p) => p !== '');
-    if (parts[0] !== 'queues' || parts.length > 3) return false;
     answer(
       res,
       (async () => {
+        if (parts.length > 3) throw new HttpError(404, `not found: ${url.pathname}`);
         let name: string | undefined;
         try {
           name = parts[1] === undefined ? undefined : decodeURIComponent(parts[1]);
@@ -102,8 +101,12 @@ export function queueRoutes(source: QueueApiSource): RouteHandler {
         return route(req, url, source, name, parts[2]);
       })(),
     );
-    return true;
   };
+  return [
+    { path: '/queues', handle },
+    // Each path says which of these it takes (a 405 names them).
+    { path: '/queues/*', methods: ['GET', 'HEAD', 'POST'], handle },
+  ];
 }
 
 async function route(
