@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { QueueSummary } from '@zmq-mq/protocol';
 import { freePort } from '@zmq-mq/protocol/testing';
 import { appMain } from './paths';
 import { startNode, type TestProcess } from './process';
@@ -18,18 +19,6 @@ export interface DurableBrokerPorts {
   reliable: string;
   /** `http://127.0.0.1:port` */
   monitor: string;
-}
-
-/** The broker's answer at GET /queues/NAME (the fields the tests read). */
-export interface QueueView {
-  name: string;
-  depth: number;
-  unacked: number;
-  messages: number;
-  bytes: number;
-  dead: number;
-  counters: Record<string, number>;
-  consumers: Array<{ credit: number; unacked: number }>;
 }
 
 /**
@@ -100,8 +89,9 @@ export class DurableBroker {
     return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) * 1024;
   }
 
-  queue(name: string): Promise<QueueView> {
-    return getJson(`${this.ports.monitor}/queues/${name}`) as Promise<QueueView>;
+  /** GET /queues/NAME. */
+  queue(name: string): Promise<QueueSummary> {
+    return getJson(`${this.ports.monitor}/queues/${name}`) as Promise<QueueSummary>;
   }
 
   async close(): Promise<void> {

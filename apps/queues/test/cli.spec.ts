@@ -1,3 +1,4 @@
+import type { QueueSummary } from '@zmq-mq/protocol';
 import { parseCli } from '../src/cli';
 import { table } from '../src/queues';
 
@@ -62,15 +63,38 @@ describe('queues command line', () => {
 
 describe('the queues table', () => {
   it('has a line per queue, columns aligned', () => {
-    const q = {
+    const counters = {
+      published: 100,
+      confirmed: 0,
+      duplicates: 0,
+      rejected: 0,
+      droppedOldest: 0,
+      delivered: 87,
+      acked: 84,
+      nacked: 0,
+      redelivered: 0,
+      expired: 0,
+      deadLettered: 1,
+      deadDropped: 0,
+      replayed: 0,
+      purged: 0,
+    };
+    const q: Omit<QueueSummary, 'name'> = {
       prefixes: ['orders.'],
+      maxMessages: 1_000_000,
+      maxBytes: 1024 ** 3,
+      maxAgeMs: 0,
+      overflow: 'reject',
+      maxDeadMessages: 10_000,
       depth: 12,
       unacked: 3,
       delayed: 0,
+      messages: 15,
+      bytes: 1500,
       dead: 1,
       oldestAgeMs: 1500,
-      counters: { published: 100, acked: 84 },
-      consumers: [{}],
+      counters,
+      consumers: [{ session: 's1', credit: 10, unacked: 3, ackWaitMs: 30_000 }],
     };
     expect(
       table([

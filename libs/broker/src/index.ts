@@ -43,7 +43,6 @@ export { parseQueueSpec } from './reliable/queue-spec';
 export { MIN_HEARTBEAT_MS, MAX_HEARTBEAT_MS } from './reliable/reliable-port';
 export { INGRESS_MAX_IN_FLIGHT } from './reliable/ingress-queues';
 export { PUBLISH_MAX_IN_FLIGHT } from './reliable/publishing';
-export { DEFAULT_DEAD_LIMIT, MAX_DEAD_LIMIT } from './reliable/queue-api';
 export { createLogger, flushLogger } from './logger';
 export { loadDashboardPage } from './dashboard/page-files';
 export { DASHBOARD_PATHS, queuePaths } from './dashboard/shapes';
@@ -59,13 +58,6 @@ export type {
   DashboardTick,
   FlowHistory,
   FlowSample,
-  QueuesResponse,
-  QueueSummary,
-  QueueCountersView,
-  DeadLettersResponse,
-  DeadLetterView,
-  ReplayResponse,
-  PurgeResponse,
 } from './dashboard/shapes';
 export type { PeerEntry, PeerListing, RolePeers } from './peer-registry';
 export type { BrokerEndpoints } from './sockets';
@@ -82,9 +74,6 @@ export type {
   StoreKind,
 } from './options';
 export type { ReliableStatsSnapshot } from './reliable/durable-queues';
-export type { QueueSnapshot, QueueEventCounts } from './reliable/metrics';
-export type { ConsumerSnapshot } from './reliable/deliveries';
-export type { DeadLetterJson } from './reliable/queue-api';
 export type { ReliableStats } from './reliable/stats';
 export type { WorkMessage, OfferResult } from './work-queue';
 export type { DropReason, MalformedKind, PeerRole } from './stats';

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import type { QueueSummary } from '@zmq-mq/protocol';
 import { LmdbStore, MemoryStore, type DeadLetter, type QueueStore } from '@zmq-mq/queue-store';
 import type { Registry } from 'prom-client';
 import type { Router } from 'zeromq';
@@ -9,7 +10,7 @@ import { reliableSocket, type ZmqContext } from '../sockets';
 import { lockDataDir } from './data-dir-lock';
 import { FanOutFeed } from './fan-out-feed';
 import { IngressQueues } from './ingress-queues';
-import { registerReliableMetrics, type QueueSnapshot } from './metrics';
+import { registerReliableMetrics } from './metrics';
 import type { MonitorRoute } from '../monitor';
 import { queueRoutes } from './queue-api';
 import { QueueIndex } from './queue-index';
@@ -33,7 +34,7 @@ export interface ReliableStatsSnapshot {
     endedOther: number;
   };
   stats: ReliableStats;
-  queues: QueueSnapshot[];
+  queues: QueueSummary[];
 }
 
 /**
@@ -176,19 +177,25 @@ export class DurableQueues {
     });
   }
 
-  queueSnapshots(): QueueSnapshot[] {
+  queueSnapshots(): QueueSummary[] {
     if (!this.opened || this.closing !== undefined) return [];
     return this.index.definitions().map((d) => this.snapshot(d.name));
   }
 
-  snapshot(name: string): QueueSnapshot {
+  /** One queue as `GET /queues/NAME`, `/stats` and `/metrics` show it. */
+  snapshot(name: string): QueueSummary {
     const def = this.index.definition(name);
     if (def === undefined) throw new Error(`no queue ${name}`);
     const s = this.store.stats(name);
     const c = s.counters;
     return {
-      ...def,
+      name: def.name,
       prefixes: [...def.prefixes],
+      maxMessages: def.maxMessages,
+      maxBytes: def.maxBytes,
+      maxAgeMs: def.maxAgeMs,
+      overflow: def.overflow,
+      maxDeadMessages: def.maxDeadMessages,
       depth: s.ready,
       unacked: s.unacked,
       delayed: s.delayed,

@@ -1,34 +1,37 @@
 /**
- * The monitor's HTTP API of the durable queues (JSON):
- *
- *   GET  /queues                         every queue: definition, depth, counters, consumers
- *   GET  /queues/NAME                    one queue
- *   GET  /queues/NAME/dead?limit=&after= dead letters by seq (limit 1..1000, default 100)
- *   POST /queues/NAME/replay             dead letters back to the queue (body {"seqs":[...]} or none: all)
- *   POST /queues/NAME/purge              deletes the dead letters
- *
- * Every request that changes something goes through `mutate()`, the one place where access
- * control belongs.
+ * The monitor's HTTP API of the durable queues (JSON; the paths and shapes are
+ * @zmq-mq/protocol's queue-api.ts). Every request that changes something goes through
+ * `mutate()`, the one place where access control belongs.
  */
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { decodeMeta, SEPARATOR } from '@zmq-mq/protocol';
+import {
+  decodeMeta,
+  DEFAULT_DEAD_LETTER_PAGE,
+  MAX_DEAD_LETTER_PAGE,
+  SEPARATOR,
+  type DeadLettersResponse,
+  type DeadLetterView,
+  type PurgeResponse,
+  type QueueApiError,
+  type QueuesResponse,
+  type QueueSummary,
+  type ReplayResponse,
+} from '@zmq-mq/protocol';
 import type { DeadLetter } from '@zmq-mq/queue-store';
 import type { MonitorRoute } from '../monitor';
 
 /** What the API reads and changes. */
 export interface QueueApiSource {
   /** Every queue's snapshot (`GET /queues`). */
-  queues(): unknown[];
+  queues(): QueueSummary[];
   /** One queue's snapshot, or undefined when it is not declared. */
-  queue(name: string): unknown;
+  queue(name: string): QueueSummary | undefined;
   deadLetters(name: string, after: number, limit: number): Promise<DeadLetter[]>;
   replay(name: string, seqs: number[] | undefined): Promise<number>;
   purge(name: string): Promise<number>;
 }
 
-export const DEFAULT_DEAD_LIMIT = 100;
-export const MAX_DEAD_LIMIT = 1000;
 /** Largest request body the API reads (a replay's list of seqs). */
 const MAX_BODY_BYTES = 1024 * 1024;
 
@@ -43,26 +46,13 @@ class HttpError extends Error {
   }
 }
 
-/** A dead letter as JSON: the payload as text when it is UTF-8, else base64. */
-export interface DeadLetterJson {
-  seq: number;
-  id: string;
-  topic: string;
-  reason: string;
-  attempts: number;
-  deadAt: number;
-  publishedAt: number;
-  payload: string;
-  encoding: 'utf8' | 'base64';
-  meta?: unknown;
-}
-
-export function deadLetterJson(d: DeadLetter): DeadLetterJson {
+/** A dead letter as the API shows it: the payload as text when it is UTF-8, else base64. */
+export function deadLetterView(d: DeadLetter): DeadLetterView {
   const frame0 = d.message.frames[0] ?? Buffer.alloc(0);
   const at = frame0.indexOf(SEPARATOR);
   const payload = at < 0 ? frame0 : frame0.subarray(at + 1);
   const text = isUtf8(payload);
-  const out: DeadLetterJson = {
+  const out: DeadLetterView = {
     seq: d.seq,
     id: d.message.id,
     topic: d.message.topic,
@@ -72,11 +62,13 @@ export function deadLetterJson(d: DeadLetter): DeadLetterJson {
     publishedAt: d.message.publishedAt,
     payload: payload.toString(text ? 'utf8' : 'base64'),
     encoding: text ? 'utf8' : 'base64',
+    payloadBytes: payload.length,
   };
   const metaFrame = d.message.frames[1];
   if (metaFrame !== undefined) {
     try {
-      out.meta = decodeMeta(metaFrame);
+      const { bare: _bare, headers, ...meta } = decodeMeta(metaFrame);
+      out.meta = { ...meta, ...(headers === undefined ? {} : { headers: { ...headers } }) };
     } catch {
       // not a metadata frame: left out
     }
@@ -119,7 +111,7 @@ async function route(
   const method = req.method ?? 'GET';
   if (name === undefined) {
     allow(method, ['GET', 'HEAD']);
-    return { queues: source.queues() };
+    return { queues: source.queues() } satisfies QueuesResponse;
   }
   const snapshot = source.queue(name);
   if (snapshot === undefined) throw new HttpError(404, `no queue named ${name}`);
@@ -129,15 +121,14 @@ async function route(
   }
   if (action === 'dead') {
     allow(method, ['GET', 'HEAD']);
-    const limit = queryInt(url, 'limit', DEFAULT_DEAD_LIMIT, 1, MAX_DEAD_LIMIT);
+    const limit = queryInt(url, 'limit', DEFAULT_DEAD_LETTER_PAGE, 1, MAX_DEAD_LETTER_PAGE);
     const after = queryInt(url, 'after', 0, 0, Number.MAX_SAFE_INTEGER);
     const dead = await source.deadLetters(name, after, limit);
     return {
       queue: name,
-      deadLetters: dead.map(deadLetterJson),
-      // Pass as `after` for the next page; null when this page was the last.
+      deadLetters: dead.map(deadLetterView),
       next: dead.length === limit ? (dead[dead.length - 1] as DeadLetter).seq : null,
-    };
+    } satisfies DeadLettersResponse;
   }
   if (action === 'replay' || action === 'purge') return mutate(req, source, name, action);
   throw new HttpError(404, `unknown action ${action}: use dead, replay or purge`);
@@ -151,7 +142,9 @@ async function mutate(
   action: 'replay' | 'purge',
 ): Promise<unknown> {
   allow(req.method ?? 'GET', ['POST']);
-  if (action === 'purge') return { queue: name, purged: await source.purge(name) };
+  if (action === 'purge') {
+    return { queue: name, purged: await source.purge(name) } satisfies PurgeResponse;
+  }
   const body = await readBody(req);
   let seqs: number[] | undefined;
   if (body.trim() !== '') {
@@ -170,7 +163,7 @@ async function mutate(
     }
     seqs = list as number[] | undefined;
   }
-  return { queue: name, replayed: await source.replay(name, seqs) };
+  return { queue: name, replayed: await source.replay(name, seqs) } satisfies ReplayResponse;
 }
 
 function allow(method: string, methods: readonly string[]): void {
@@ -219,7 +212,7 @@ function answer(res: ServerResponse, result: Promise<unknown>): void {
       if (err instanceof HttpError && err.allowed) headers['allow'] = err.allowed.join(', ');
       if (res.headersSent) return;
       res.writeHead(status, headers);
-      res.end(JSON.stringify({ error: (err as Error).message }));
+      res.end(JSON.stringify({ error: (err as Error).message } satisfies QueueApiError));
     },
   );
 }
