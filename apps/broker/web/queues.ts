@@ -17,7 +17,7 @@ import {
   formatDuration,
   formatRate,
   formatTime,
-  fromBase64,
+  payloadBytes,
 } from './format';
 
 /** Where the monitor token is kept: for this tab only, never on disk. */
@@ -51,7 +51,7 @@ export async function monitorFetch(
 }
 
 const RATES = [
-  ['appended', 'published'],
+  ['published', 'published'],
   ['delivered', 'delivered'],
   ['acked', 'acked'],
   ['redelivered', 'redelivered'],
@@ -131,13 +131,13 @@ export class QueuesPanel {
       return [
         h('strong', {}, q.name),
         q.prefixes.join(', ') || '(every topic)',
-        formatCount(q.ready),
+        formatCount(q.depth),
         formatCount(q.unacked),
         formatCount(q.delayed),
         `${formatCount(q.messages)} / ${formatCount(q.maxMessages)}`,
         `${formatBytes(q.bytes)} / ${formatBytes(q.maxBytes)}`,
         q.messages > 0 ? formatDuration(q.oldestAgeMs) : '–',
-        formatCount(q.consumers),
+        formatCount(q.consumers.length),
         ...this.rates(q, now),
         dead,
       ];
@@ -201,16 +201,16 @@ export class QueuesPanel {
       rows.length === 0
         ? h('p', { class: 'empty' }, 'none')
         : table(['seq', 'topic', 'attempts', 'reason', 'died', ''], rows),
-      page.next !== undefined ? h('p', { class: 'note' }, `the first ${DEAD_PAGE} shown`) : null,
+      page.next !== null ? h('p', { class: 'note' }, `the first ${DEAD_PAGE} shown`) : null,
       detail,
     );
   }
 
   private deadLetter(name: string, d: DeadLetterView): HTMLElement {
-    const body = describeBody(fromBase64(d.payload));
+    const body = describeBody(payloadBytes(d.payload, d.encoding));
     const replay = h('button', { type: 'button', class: 'action' }, 'Replay this one');
     replay.addEventListener('click', () => void this.act(name, 'replay', [d.seq]));
-    const headers = Object.entries(d.headers);
+    const headers = Object.entries(d.meta?.headers ?? {});
     return h(
       'article',
       { class: 'dead-letter', 'data-seq': d.seq },
@@ -224,7 +224,7 @@ export class QueuesPanel {
           ['reason', d.reason],
           ['published', new Date(d.publishedAt).toLocaleString()],
           ['died', new Date(d.deadAt).toLocaleString()],
-          ['content type', d.contentType ?? '(none)'],
+          ['content type', d.meta?.contentType ?? '(none)'],
           ['size', formatBytes(d.payloadBytes)],
         ].flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
       ),
