@@ -45,7 +45,7 @@ export { MONITOR_LIMITS } from './monitor';
 export { KEY_ROLES, PORT_ROLES } from './security/broker-security';
 export { REFUSAL_REASONS } from './security/refusals';
 export { MIN_TOKEN_CHARS, MONITOR_COOKIE, SESSION_MAX_AGE_S } from './security/monitor-auth';
-export { CONTROL_FRAME_MAX_BYTES } from './sockets';
+export { CONTROL_FRAME_MAX_BYTES, RELIABLE_MIN_FRAME_BYTES } from './sockets';
 export { refusePreZmtp3, zapDomainOf } from './zap-domain';
 export { HANDSHAKE_FAILURES } from './peer-ledger';
 export { readFileLimits, raiseFileLimit } from './file-limit';
