@@ -1,7 +1,8 @@
 /**
  * The monitor's HTTP API of the durable queues (JSON; the paths and shapes are
- * @zmq-mq/protocol's queue-api.ts). Every request that changes something goes through
- * `mutate()`, the one place where access control belongs.
+ * @zmq-mq/protocol's queue-api.ts). Who may call what is declared on each route and enforced
+ * by the monitor (RouteAccess): the figures are as open as `/stats`; the dead letters show
+ * messages and need the token; replay and purge need it by their method (POST).
  */
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -19,7 +20,8 @@ import {
   type ReplayResponse,
 } from '@zmq-mq/protocol';
 import type { DeadLetter } from '@zmq-mq/queue-store';
-import type { MonitorRoute } from '../monitor';
+import { readBody } from '../http-body';
+import { MONITOR_LIMITS, type MonitorRoute } from '../monitor';
 
 /** What the API reads and changes. */
 export interface QueueApiSource {
@@ -31,9 +33,6 @@ export interface QueueApiSource {
   replay(name: string, seqs: number[] | undefined): Promise<number>;
   purge(name: string): Promise<number>;
 }
-
-/** Largest request body the API reads (a replay's list of seqs). */
-const MAX_BODY_BYTES = 1024 * 1024;
 
 class HttpError extends Error {
   constructor(
@@ -96,8 +95,12 @@ export function queueRoutes(source: QueueApiSource): MonitorRoute[] {
   };
   return [
     { path: '/queues', handle },
-    // Each path says which of these it takes (a 405 names them).
-    { path: '/queues/*', methods: ['GET', 'HEAD', 'POST'], handle },
+    // A queue's figures; anything deeper that no route below names is a 404 of the handler's.
+    { path: '/queues/*', handle },
+    // Dead letters carry messages: the token, even to read them.
+    { path: '/queues/*/dead', access: 'token', handle },
+    { path: '/queues/*/replay', methods: ['POST'], handle },
+    { path: '/queues/*/purge', methods: ['POST'], handle },
   ];
 }
 
@@ -134,7 +137,7 @@ async function route(
   throw new HttpError(404, `unknown action ${action}: use dead, replay or purge`);
 }
 
-/** Every request that changes a queue comes through here. */
+/** Replay and purge: what changes a queue. */
 async function mutate(
   req: IncomingMessage,
   source: QueueApiSource,
@@ -145,7 +148,7 @@ async function mutate(
   if (action === 'purge') {
     return { queue: name, purged: await source.purge(name) } satisfies PurgeResponse;
   }
-  const body = await readBody(req);
+  const body = await readBody(req, MONITOR_LIMITS.maxBodyBytes);
   let seqs: number[] | undefined;
   if (body.trim() !== '') {
     let parsed: unknown;
@@ -182,24 +185,6 @@ function queryInt(url: URL, key: string, fallback: number, min: number, max: num
   return n;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new HttpError(413, `the body is larger than ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 function answer(res: ServerResponse, result: Promise<unknown>): void {
   result.then(
     (body) => {
@@ -207,7 +192,7 @@ function answer(res: ServerResponse, result: Promise<unknown>): void {
       res.end(JSON.stringify(body, null, 2));
     },
     (err: unknown) => {
-      const status = err instanceof HttpError ? err.status : 500;
+      const status = (err as { status?: number }).status ?? 500;
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (err instanceof HttpError && err.allowed) headers['allow'] = err.allowed.join(', ');
       if (res.headersSent) return;
