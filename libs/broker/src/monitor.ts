@@ -269,11 +269,12 @@ export class Monitor {
       }
       // As Node answers when no one listens for clientError: one status line, then close.
       if (socket.writable && socket.bytesWritten === 0) {
-        socket.write(
-          timedOut
-            ? 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n'
-            : 'HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n',
-        );
+        const status = timedOut
+          ? '408 Request Timeout'
+          : err.code === 'HPE_HEADER_OVERFLOW'
+            ? '431 Request Header Fields Too Large'
+            : '400 Bad Request';
+        socket.write(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
       }
       socket.destroy();
     });
