@@ -1,6 +1,5 @@
 // The monitor's dashboard in a real browser (Debian's chromium through playwright-core)
 // against the built broker as a process, with real producer, subscriber and worker peers.
-import { createServer, request, type IncomingMessage, type Server } from 'node:http';
 import type { BrokerStatsSnapshot, PeerListing } from '@zmq-mq/broker';
 import { Producer, QueueWorker } from '@zmq-mq/client';
 import type { DeadLettersResponse } from '@zmq-mq/protocol';
@@ -12,78 +11,6 @@ import { getJson as monitorJson } from '../src/durable';
 import { appMain } from '../src/paths';
 import { startNode, type TestProcess } from '../src/process';
 import { durableFixture } from './durable-fixture';
-
-/** A request the token gate saw that changes something. */
-interface GatedRequest {
-  method: string;
-  path: string;
-  authorization: string | undefined;
-  body: string;
-}
-
-/**
- * A monitor token in front of a real broker's monitor, as the dashboard expects one to behave:
- * a request that changes something (any method but GET and HEAD) without `Authorization:
- * Bearer TOKEN` is answered 401; everything else goes to the broker's monitor unchanged and
- * its answer comes back. The broker's own monitor has no token. Resolves with its URL.
- */
-async function tokenGate(
-  servers: Server[],
-  broker: string,
-  token: string,
-  seen: GatedRequest[],
-): Promise<string> {
-  const target = new URL(broker);
-  const server = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      if (req.method !== 'GET' && req.method !== 'HEAD') {
-        const authorization = req.headers.authorization;
-        seen.push({
-          method: req.method ?? '',
-          path: req.url ?? '',
-          authorization,
-          body: body.toString('utf8'),
-        });
-        if (authorization !== `Bearer ${token}`) {
-          res.writeHead(401, { 'content-type': 'application/json' });
-          res.end(JSON.stringify({ error: 'the monitor token is required' }));
-          return;
-        }
-      }
-      forward(req, body, target, (status, headers, reply) => {
-        res.writeHead(status, headers);
-        reply.pipe(res);
-      }).on('error', () => res.destroy());
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-}
-
-function forward(
-  req: IncomingMessage,
-  body: Buffer,
-  target: URL,
-  answer: (status: number, headers: IncomingMessage['headers'], reply: IncomingMessage) => void,
-): ReturnType<typeof request> {
-  const upstream = request(
-    {
-      host: target.hostname,
-      port: target.port,
-      path: req.url,
-      method: req.method,
-      headers: req.headers,
-    },
-    (reply) => answer(reply.statusCode ?? 502, reply.headers, reply),
-  );
-  upstream.end(body);
-  return upstream;
-}
 
 /** Messages of the known load, and how they are paced (a batch every PACE_MS). */
 const LOAD = 6000;
@@ -107,7 +34,6 @@ function cardValue(page: Page, metric: string, part: 'rate' | 'total'): Promise<
 describe('the dashboard in a real browser', () => {
   const procs: TestProcess[] = [];
   const sockets: XPublisher[] = [];
-  const servers: Server[] = [];
   const durable = durableFixture();
   // One browser for the file: its start is the slow part.
   let browser: Browser;
@@ -121,10 +47,6 @@ describe('the dashboard in a real browser', () => {
   afterEach(async () => {
     for (const s of sockets.splice(0)) s.close();
     for (const p of procs.splice(0)) p.kill();
-    for (const server of servers.splice(0)) {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    }
   });
 
   const start = (script: string, args: string[], env: Record<string, string> = {}): TestProcess => {
@@ -264,7 +186,9 @@ describe('the dashboard in a real browser', () => {
     await subscriber.stop('SIGTERM');
   });
   it('shows a real durable queue and its dead letters, and replays one with the monitor token', async () => {
-    const broker = await durable.broker(['--queue', 'orders=orders.', '--max-deliveries', '2']);
+    const broker = await durable.broker(['--queue', 'orders=orders.', '--max-deliveries', '2'], {
+      token: true,
+    });
     const { reliable, monitor } = broker.ports;
     // Two confirmed orders: one in JSON with a header, one in msgpack (not JSON: shown as hex).
     const json = durable.client(new Producer({ connect: reliable, confirm: true }));
@@ -294,21 +218,37 @@ describe('the dashboard in a real browser', () => {
       'two dead letters',
     );
     await worker.close();
-    const dead = (await monitorJson(`${monitor}/queues/orders/dead`)) as DeadLettersResponse;
+    const dead = (await monitorJson(
+      `${monitor}/queues/orders/dead`,
+      'GET',
+      undefined,
+      broker.token,
+    )) as DeadLettersResponse;
     const [seven, eight] = dead.deadLetters.map((d) => d.seq) as [number, number];
 
-    const gated: GatedRequest[] = [];
-    const url = await tokenGate(servers, monitor, 's3cret', gated);
+    // The monitor has a token: the page signs in once, and the cookie goes with every request.
     const page = await browser.context.newPage();
     const requests: string[] = [];
+    const posts: Array<{ path: string; body: string | null; authorization?: string }> = [];
     const dialogs: string[] = [];
-    page.on('request', (r) => requests.push(r.url()));
+    page.on('request', (r) => {
+      requests.push(r.url());
+      if (r.method() === 'POST' && new URL(r.url()).pathname !== '/login') {
+        posts.push({
+          path: new URL(r.url()).pathname,
+          body: r.postData(),
+          authorization: r.headers()['authorization'],
+        });
+      }
+    });
     page.on('dialog', (d) => {
       dialogs.push(`${d.type()}: ${d.message()}`);
-      void (d.type() === 'prompt' ? d.accept('s3cret') : d.accept());
+      void d.accept();
     });
-    await page.goto(`${url}/`);
-    await page.locator('#status[data-state="live"]').waitFor();
+    expect((await page.goto(`${monitor}/`))?.status()).toBe(401);
+    await page.locator('input[name="token"]').fill(broker.token!);
+    await page.locator('button[type="submit"]').click();
+    await page.locator('#status[data-state="live"]').waitFor({ timeout: 15_000 });
     const grid = page.locator('#queues-grid');
     await grid.locator('td', { hasText: 'orders.' }).waitFor();
     expect(await page.locator('#queues').isVisible()).toBe(true);
@@ -337,19 +277,17 @@ describe('the dashboard in a real browser', () => {
     expect(await hex.innerText()).toContain('81 a5 6f 72 64 65 72 08');
     await screenshot(page, 'dashboard-dead-letters');
 
-    // Replay asks first; the monitor answers 401, the page asks for the token and sends it.
+    // Replay asks first, then goes with the sign-in cookie; the page never holds the token.
     await page.locator(`.dead-letter[data-seq="${eight}"] button`, { hasText: 'Replay' }).click();
     await page.locator('#queues-status', { hasText: '1 replayed into orders' }).waitFor();
     expect(dialogs).toEqual([
       expect.stringMatching(new RegExp(`^confirm: Put dead letter ${eight} of orders back`)),
-      expect.stringMatching(/^prompt: The monitor asks for its token/),
     ]);
-    const replay = { method: 'POST', path: '/queues/orders/replay', body: `{"seqs":[${eight}]}` };
-    expect(gated).toEqual([
-      { ...replay, authorization: undefined },
-      { ...replay, authorization: 'Bearer s3cret' },
+    expect(posts).toEqual([
+      { path: '/queues/orders/replay', body: `{"seqs":[${eight}]}`, authorization: undefined },
     ]);
-    expect(await page.evaluate("sessionStorage.getItem('zmq-mq.monitor-token')")).toBe('s3cret');
+    expect(await page.evaluate('document.cookie')).toBe('');
+    expect(await page.evaluate('JSON.stringify(sessionStorage)')).toBe('{}');
 
     // The broker put it back: the page lists one dead letter left, and a worker gets order 8
     // again as a first attempt.
@@ -367,7 +305,7 @@ describe('the dashboard in a real browser', () => {
       );
     });
     expect(await redelivered).toEqual({ order: 8, attempt: 1 });
-    expect(requests.filter((r) => !r.startsWith(`${url}/`))).toEqual([]);
+    expect(requests.filter((r) => !r.startsWith(`${monitor}/`))).toEqual([]);
     await page.close();
   });
 });

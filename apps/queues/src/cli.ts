@@ -55,7 +55,9 @@ function readToken(option: string, path: string): string {
   try {
     text = readKeyText(path, 64 * 1024);
   } catch (err) {
-    if (err instanceof KeyError) throw new OptionError(option, path, err.problem);
+    if (err instanceof KeyError) {
+      throw new OptionError(option, path, err.message.replace(`${path}: `, ''));
+    }
     throw err;
   }
   const token = (text.split(/\r?\n/)[0] ?? '').trim();

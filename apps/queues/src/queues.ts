@@ -33,7 +33,7 @@ export async function runQueues(
 ): Promise<number> {
   const base = options.monitor;
   const call = (method: string, path: string, body?: string): Promise<unknown> =>
-    callMonitor(base, method, path, body, stop);
+    callMonitor(base, options.token, { method, path, body }, stop);
   try {
     const c = options.command;
     const path = c.kind === 'list' ? '/queues' : `/queues/${encodeURIComponent(c.queue)}`;
@@ -72,22 +72,39 @@ export async function runQueues(
   }
 }
 
+/** What the monitor says when it refuses for want of the token, and what to do about it. */
+function refusal(status: number, text: string, token: string | undefined): string {
+  const said = text.trim();
+  if (status === 403) {
+    return `${said} (start the broker with --monitor-token-file FILE, then give this program --token-file FILE)`;
+  }
+  return token === undefined
+    ? `${said} (give --token-file FILE: the file the broker's --monitor-token-file names)`
+    : `${said} (the token of --token-file is not the broker's)`;
+}
+
 function callMonitor(
   base: string,
-  method: string,
-  path: string,
-  body: string | undefined,
+  token: string | undefined,
+  { method, path, body }: { method: string; path: string; body: string | undefined },
   stop: AbortSignal,
 ): Promise<unknown> {
+  const headers: Record<string, string> =
+    token === undefined ? {} : { authorization: `Bearer ${token}` };
   return new Promise((resolve, reject) => {
     const req = request(
       `${base}${path}`,
-      { method, signal: stop, timeout: REQUEST_TIMEOUT_MS },
+      { method, headers, signal: stop, timeout: REQUEST_TIMEOUT_MS },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (text += chunk));
         res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          if (status === 401 || status === 403) {
+            reject(new MonitorError(refusal(status, text, token)));
+            return;
+          }
           let parsed: unknown;
           try {
             parsed = JSON.parse(text);
