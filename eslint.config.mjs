@@ -28,6 +28,7 @@ export default [
             },
             { sourceTag: 'scope:producer', onlyDependOnLibsWithTags: ['scope:shared'] },
             { sourceTag: 'scope:consumer', onlyDependOnLibsWithTags: ['scope:shared'] },
+            { sourceTag: 'scope:queues', onlyDependOnLibsWithTags: ['scope:shared'] },
             { sourceTag: 'scope:examples', onlyDependOnLibsWithTags: ['scope:shared'] },
             // Services made by `nx g @zmq-mq/tools:service`: the SDK, the protocol, the contracts.
             { sourceTag: 'scope:service', onlyDependOnLibsWithTags: ['scope:shared'] },

@@ -8,6 +8,7 @@ import {
   PUSH_FORMATS,
   PUSH_POLICIES,
   LOG_LEVELS,
+  STORE_KINDS,
   type BrokerOptionKey,
   type BrokerOptions,
   type BrokerOptionsInput,
@@ -102,6 +103,31 @@ const DESCRIPTIONS: Record<BrokerOptionKey, [string, string]> = {
     'duration',
     `a connection that has not completed its ZeroMQ handshake by then is closed (default ${formatDuration(d.handshakeTimeoutMs)})`,
   ],
+  reliable: [
+    'endpoint|off',
+    `bound ROUTER of the durable queues (confirmed publishes, queue workers); off: no durable queues (default ${d.reliable ?? 'off'})`,
+  ],
+  store: [
+    'store',
+    `${STORE_KINDS.join(' | ')}: where durable queues live; lmdb confirms after fsync (default ${d.store})`,
+  ],
+  dataDir: ['dir', `directory of the lmdb store, one broker each (default ${d.dataDir})`],
+  queues: [
+    'spec',
+    'a durable queue, repeatable: NAME=PREFIX[,PREFIX...][;max-messages=N][;max-bytes=SIZE][;max-age=DURATION][;overflow=reject|drop-oldest][;max-dead=N]; the variable takes several separated by spaces (default none)',
+  ],
+  ackWaitMs: [
+    'duration',
+    `how long a delivery stays leased without ACK, NAK, TERM or PROGRESS (default ${formatDuration(d.ackWaitMs)})`,
+  ],
+  maxDeliveries: [
+    'n',
+    `deliveries of a message before it becomes a dead letter, 1..250 (default ${d.maxDeliveries})`,
+  ],
+  dedupWindowMs: [
+    'duration',
+    `how long a confirmed message's id keeps a re-sent copy out (default ${formatDuration(d.dedupWindowMs)})`,
+  ],
 };
 
 function flagToKey(): Map<string, BrokerOptionKey> {
@@ -137,13 +163,16 @@ export function parseCli(
     const flag = BOOLEAN_OPTIONS.has(key)
       ? OPTION_NAMES[key].flag
       : `${OPTION_NAMES[key].flag} <${arg}>`;
-    program.addOption(new Option(flag, `${text} [env ${OPTION_NAMES[key].env}]`));
+    const option = new Option(flag, `${text} [env ${OPTION_NAMES[key].env}]`);
+    // --queue is repeatable: each one a queue.
+    if (key === 'queues') option.argParser((v: string, prev?: string[]) => [...(prev ?? []), v]);
+    program.addOption(option);
   }
   const stop = parseOrExit(program, argv, 'zmq-mq-broker');
   if (stop !== undefined) return stop;
   const input: BrokerOptionsInput = {};
   const names: Partial<Record<BrokerOptionKey, string>> = {};
-  const values = program.opts<Record<string, string | boolean | undefined>>();
+  const values = program.opts<Record<string, string | string[] | boolean | undefined>>();
   for (const [attr, key] of flagToKey()) {
     const fromFlag = values[attr];
     const fromEnv = env[OPTION_NAMES[key].env];

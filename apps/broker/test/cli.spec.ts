@@ -33,7 +33,93 @@ describe('broker command line', () => {
     });
   });
 
+  it('takes durable queues from repeated --queue flags or from ZMQMQ_QUEUE, limits included', () => {
+    const r = parseCli(
+      [
+        '--queue',
+        'orders=orders.,billing.',
+        '--queue',
+        'audit=;max-messages=500;max-bytes=1MiB;max-age=1m;overflow=drop-oldest;max-dead=7',
+        '--ack-wait',
+        '5s',
+        '--max-deliveries',
+        '3',
+        '--dedup-window',
+        '30s',
+        '--store',
+        'memory',
+      ],
+      { ZMQMQ_QUEUE: 'ignored=x' },
+    );
+    expect(r).toMatchObject({
+      kind: 'run',
+      options: {
+        reliable: 'tcp://127.0.0.1:5558',
+        store: 'memory',
+        ackWaitMs: 5000,
+        maxDeliveries: 3,
+        dedupWindowMs: 30_000,
+        queues: [
+          { name: 'orders', prefixes: ['orders.', 'billing.'], maxMessages: 1_000_000 },
+          {
+            name: 'audit',
+            prefixes: [''],
+            maxMessages: 500,
+            maxBytes: 1024 * 1024,
+            maxAgeMs: 60_000,
+            overflow: 'drop-oldest',
+            maxDeadMessages: 7,
+          },
+        ],
+      },
+    });
+    const env = parseCli([], { ZMQMQ_QUEUE: 'a=a. b=b.;max-messages=2', ZMQMQ_RELIABLE: 'off' });
+    expect(env).toEqual({
+      kind: 'exit',
+      code: 2,
+      output:
+        'zmq-mq-broker: ZMQMQ_QUEUE: needs the reliable port, which ZMQMQ_RELIABLE off turns off: nothing could consume the queue (got "a=a. b=b.;max-messages=2")',
+    });
+    const both = parseCli([], { ZMQMQ_QUEUE: 'a=a. b=b.;max-messages=2' });
+    expect(both.kind === 'run' && both.options.queues.map((q) => [q.name, q.maxMessages])).toEqual([
+      ['a', 1_000_000],
+      ['b', 2],
+    ]);
+    expect(parseCli(['--reliable', 'off'], {})).toMatchObject({ options: { reliable: null } });
+  });
+
   it.each([
+    [
+      ['--queue', 'orders'],
+      {},
+      'zmq-mq-broker: --queue: must be NAME=PREFIX[,PREFIX...][;key=value...] (got "orders")',
+    ],
+    [
+      ['--queue', 'orders=o.;max-msgs=5'],
+      {},
+      'zmq-mq-broker: --queue: has an unknown setting "max-msgs": use max-messages, max-bytes, max-age, overflow, max-dead (got "orders=o.;max-msgs=5")',
+    ],
+    [
+      ['--queue', 'a=x', '--queue', 'a=y'],
+      {},
+      'zmq-mq-broker: --queue: declares queue a a second time (got "a=y")',
+    ],
+    [
+      ['--queue', 'o=o.', '--push-format', 'full'],
+      {},
+      'zmq-mq-broker: --queue: cannot be used with --push-format full: in native mode no JavaScript sees plain-ingress messages, so none would reach the queue; queues declared with DECLARE take confirmed publishes only there (got ["o=o."])',
+    ],
+    [
+      ['--max-deliveries', '251'],
+      {},
+      'zmq-mq-broker: --max-deliveries: must be a whole number 1..250 (got "251")',
+    ],
+    [
+      ['--reliable', 'tcp://127.0.0.1:5555'],
+      {},
+      'zmq-mq-broker: --reliable: must differ from --ingress (got "tcp://127.0.0.1:5555")',
+    ],
+    [['--store', 'disk'], {}, 'zmq-mq-broker: --store: must be one of lmdb, memory (got "disk")'],
     [
       ['--queue-max-messages', '0'],
       {},

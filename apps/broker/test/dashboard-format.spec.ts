@@ -7,6 +7,7 @@ import {
   formatRate,
   fromBase64,
   hexDump,
+  payloadBytes,
   percentOf,
 } from '../web/format';
 
@@ -50,6 +51,13 @@ describe('the dashboard page shows', () => {
     const packed = describeBody(new Uint8Array([0x81, 0xa1, 0x61, 0x01]));
     expect(packed).toEqual({ kind: 'hex', text: `00000000  81 a1 61 01${' '.repeat(36)}  ..a.` });
     expect(describeBody(new TextEncoder().encode('plain words')).kind).toBe('hex');
+  });
+
+  it("a dead letter's payload from the text or base64 the monitor sends", () => {
+    expect(payloadBytes('{"é":1}', 'utf8')).toEqual(new Uint8Array(Buffer.from('{"é":1}')));
+    expect(payloadBytes(Buffer.from([0x81, 0xff]).toString('base64'), 'base64')).toEqual(
+      new Uint8Array([0x81, 0xff]),
+    );
   });
 
   it('a hex dump of 16 bytes a line, cut at its limit', () => {

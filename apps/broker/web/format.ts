@@ -66,6 +66,11 @@ export function fromBase64(text: string): Uint8Array {
   return bytes;
 }
 
+/** A payload as the monitor's JSON carries it (`DeadLetterView`): UTF-8 text or base64. */
+export function payloadBytes(payload: string, encoding: 'utf8' | 'base64'): Uint8Array {
+  return encoding === 'utf8' ? new TextEncoder().encode(payload) : fromBase64(payload);
+}
+
 /** A hex dump, 16 bytes a line: offset, bytes, then the printable ASCII. */
 export function hexDump(bytes: Uint8Array, maxBytes = 4096): string {
   const lines: string[] = [];

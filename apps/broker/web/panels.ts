@@ -110,14 +110,14 @@ const ROLES = [
   { role: 'producers', label: 'Producers', port: 'ingress' },
   { role: 'subscribers', label: 'Subscribers', port: 'publish' },
   { role: 'workers', label: 'Workers', port: 'push' },
+  { role: 'clients', label: 'Reliable clients', port: 'reliable' },
 ] as const;
 
 /** The broker's endpoints, from its last `BrokerInfo`: a role's port before any peer came. */
 let endpoints: BrokerInfo['endpoints'];
 
 function rolePeers(
-  label: string,
-  port: 'ingress' | 'publish' | 'push',
+  { role, label, port }: (typeof ROLES)[number],
   peers: RolePeers,
   now: number,
 ): HTMLElement {
@@ -129,7 +129,7 @@ function rolePeers(
   ]);
   return h(
     'div',
-    { class: 'role', 'data-role': label.toLowerCase(), 'data-connected': peers.connected },
+    { class: 'role', 'data-role': role, 'data-connected': peers.connected },
     h(
       'h3',
       {},
@@ -149,7 +149,13 @@ export function renderPeers(listing: PeerListing): void {
   const now = Date.now();
   fill(
     byId('peers-list'),
-    ...ROLES.map((r) => rolePeers(r.label, r.port, listing.roles[r.role], now)),
+    ...ROLES.filter(
+      // The reliable port's clients, when the broker has one (not with --reliable off).
+      (r) =>
+        r.port !== 'reliable' ||
+        endpoints?.reliable !== undefined ||
+        listing.roles[r.role].connected > 0,
+    ).map((r) => rolePeers(r, listing.roles[r.role], now)),
     listing.addresses === 'none'
       ? h('p', { class: 'note' }, "Peers' own addresses are not known on this system.")
       : null,

@@ -17,41 +17,38 @@ import {
   formatDuration,
   formatRate,
   formatTime,
-  fromBase64,
+  payloadBytes,
 } from './format';
 
-/** Where the monitor token is kept: for this tab only, never on disk. */
-const TOKEN_KEY = 'zmq-mq.monitor-token';
 /** Dead letters read at once. */
 const DEAD_PAGE = 50;
 
-/** Asks for the monitor token and keeps it for this tab; false when none was given. */
-function askToken(): boolean {
-  const given = window.prompt('The monitor asks for its token (kept for this tab only):');
-  if (given === null || given.trim() === '') return false;
-  sessionStorage.setItem(TOKEN_KEY, given.trim());
-  return true;
+/**
+ * A request to the monitor. On a monitor with a token the browser sends the sign-in cookie
+ * itself (same origin, HttpOnly): the page never holds the token.
+ */
+function monitorFetch(path: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(path, { ...init, cache: 'no-store', credentials: 'same-origin' });
 }
 
 /**
- * A request to the monitor with its token, when one is kept. With `ask`, a 401 asks for the
- * token once and tries again.
+ * Why the monitor refused, as the page says it (inline): a sign-in that expired (401) links to
+ * the sign-in form; a monitor without a token (403) says so in its own words.
  */
-export async function monitorFetch(
-  path: string,
-  init: RequestInit = {},
-  ask = false,
-): Promise<Response> {
-  const headers = new Headers(init.headers);
-  const token = sessionStorage.getItem(TOKEN_KEY);
-  if (token !== null) headers.set('authorization', `Bearer ${token}`);
-  const res = await fetch(path, { ...init, headers, cache: 'no-store' });
-  if (res.status === 401 && ask && askToken()) return monitorFetch(path, init, false);
-  return res;
+async function refusal(what: string, res: Response): Promise<HTMLElement> {
+  if (res.status === 401) {
+    return h(
+      'span',
+      { class: 'error' },
+      `${what}: the monitor asks for its token. `,
+      h('a', { href: '/login' }, 'Sign in again'),
+    );
+  }
+  return h('span', { class: 'error' }, `${what}: ${res.status} ${(await res.text()).trim()}`);
 }
 
 const RATES = [
-  ['appended', 'published'],
+  ['published', 'published'],
   ['delivered', 'delivered'],
   ['acked', 'acked'],
   ['redelivered', 'redelivered'],
@@ -80,7 +77,7 @@ export class QueuesPanel {
       if (res.status === 401) {
         this.available = true;
         this.section.hidden = false;
-        this.needsToken();
+        fill(byId('queues-table'), h('p', {}, await refusal('Durable queues', res)));
       } else if (res.ok) {
         this.available = true;
         this.section.hidden = false;
@@ -94,18 +91,6 @@ export class QueuesPanel {
     } finally {
       this.busy = false;
     }
-  }
-
-  private needsToken(): void {
-    const button = h('button', { type: 'button' }, 'Enter the monitor token');
-    button.addEventListener('click', () => {
-      if (askToken()) void this.refresh(true);
-    });
-    fill(
-      byId('queues-table'),
-      h('p', {}, 'The monitor asks for its token to show queues. '),
-      button,
-    );
   }
 
   private rates(q: QueueSummary, now: number): string[] {
@@ -131,13 +116,13 @@ export class QueuesPanel {
       return [
         h('strong', {}, q.name),
         q.prefixes.join(', ') || '(every topic)',
-        formatCount(q.ready),
+        formatCount(q.depth),
         formatCount(q.unacked),
         formatCount(q.delayed),
         `${formatCount(q.messages)} / ${formatCount(q.maxMessages)}`,
         `${formatBytes(q.bytes)} / ${formatBytes(q.maxBytes)}`,
         q.messages > 0 ? formatDuration(q.oldestAgeMs) : '–',
-        formatCount(q.consumers),
+        formatCount(q.consumers.length),
         ...this.rates(q, now),
         dead,
       ];
@@ -175,12 +160,9 @@ export class QueuesPanel {
     this.selected = name;
     const box = byId('dead-letters');
     const paths = queuePaths(name);
-    const res = await monitorFetch(`${paths.dead}?limit=${DEAD_PAGE}`, {}, true);
+    const res = await monitorFetch(`${paths.dead}?limit=${DEAD_PAGE}`);
     if (!res.ok) {
-      fill(
-        box,
-        h('p', { class: 'error' }, `Dead letters of ${name}: ${res.status} ${await res.text()}`),
-      );
+      fill(box, h('p', {}, await refusal(`Dead letters of ${name}`, res)));
       return;
     }
     const page = (await res.json()) as DeadLettersResponse;
@@ -201,16 +183,16 @@ export class QueuesPanel {
       rows.length === 0
         ? h('p', { class: 'empty' }, 'none')
         : table(['seq', 'topic', 'attempts', 'reason', 'died', ''], rows),
-      page.next !== undefined ? h('p', { class: 'note' }, `the first ${DEAD_PAGE} shown`) : null,
+      page.next !== null ? h('p', { class: 'note' }, `the first ${DEAD_PAGE} shown`) : null,
       detail,
     );
   }
 
   private deadLetter(name: string, d: DeadLetterView): HTMLElement {
-    const body = describeBody(fromBase64(d.payload));
+    const body = describeBody(payloadBytes(d.payload, d.encoding));
     const replay = h('button', { type: 'button', class: 'action' }, 'Replay this one');
     replay.addEventListener('click', () => void this.act(name, 'replay', [d.seq]));
-    const headers = Object.entries(d.headers);
+    const headers = Object.entries(d.meta?.headers ?? {});
     return h(
       'article',
       { class: 'dead-letter', 'data-seq': d.seq },
@@ -224,7 +206,7 @@ export class QueuesPanel {
           ['reason', d.reason],
           ['published', new Date(d.publishedAt).toLocaleString()],
           ['died', new Date(d.deadAt).toLocaleString()],
-          ['content type', d.contentType ?? '(none)'],
+          ['content type', d.meta?.contentType ?? '(none)'],
           ['size', formatBytes(d.payloadBytes)],
         ].flatMap(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]),
       ),
@@ -243,18 +225,14 @@ export class QueuesPanel {
         : `Put ${seqs ? `dead letter ${seqs.join(', ')}` : 'every dead letter'} of ${name} back in the queue?`;
     if (!window.confirm(what)) return;
     const path = queuePaths(name)[action];
-    const res = await monitorFetch(
-      path,
-      {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify(seqs ? { seqs } : {}),
-      },
-      true,
-    );
+    const res = await monitorFetch(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(seqs ? { seqs } : {}),
+    });
     const status = byId('queues-status');
     if (!res.ok) {
-      status.textContent = `${action} of ${name} failed: ${res.status} ${await res.text()}`;
+      fill(status, await refusal(`${action} of ${name} failed`, res));
       return;
     }
     const done = (await res.json()) as ReplayResponse | PurgeResponse;

@@ -1,4 +1,10 @@
-import { curveOptionsFromFiles, DEFAULT_PUBLISH, DEFAULT_PUSH, PUSH_FORMATS } from '@zmq-mq/client';
+import {
+  curveOptionsFromFiles,
+  DEFAULT_PUBLISH,
+  DEFAULT_PUSH,
+  DEFAULT_RELIABLE,
+  PUSH_FORMATS,
+} from '@zmq-mq/client';
 import type { CurveOptions, PushFormat } from '@zmq-mq/client';
 import {
   CODEC_NAMES,
@@ -14,8 +20,11 @@ import type { CodecName } from '@zmq-mq/protocol';
 import { Command, CommanderError, Option } from 'commander';
 
 export interface ConsumeOptions {
-  /** `sub`: the broker's fan-out (SUB); `pull`: its work queue (PULL). */
-  mode: 'sub' | 'pull';
+  /**
+   * `sub`: the broker's fan-out (SUB); `pull`: its work queue (PULL); `queue`: a durable queue
+   * on its reliable port (each message acknowledged once printed).
+   */
+  mode: 'sub' | 'pull' | 'queue';
   connect: string[];
   /** Topic prefixes (sub only); `['']` is everything. */
   prefixes: string[];
@@ -32,7 +41,18 @@ export interface ConsumeOptions {
   readyTimeoutMs: number;
   /** `serverKey` and `keyFile` from --server-key and --key; empty for plain text. */
   curve: CurveOptions;
+  /** queue: the durable queue to consume. */
+  queue: string;
+  /** queue: prefixes to declare the queue with first (none: it must exist). */
+  bind: string[];
+  /** queue: the lease of each delivery, ms (undefined: the broker's --ack-wait). */
+  ackWaitMs: number | undefined;
+  /** queue: deliveries held unacknowledged at once. */
+  credit: number;
 }
+
+/** Deliveries `consume queue` holds at once unless --credit says otherwise. */
+export const DEFAULT_QUEUE_CREDIT = 100;
 
 /** How long the consumer waits for the broker before saying it has no link yet. */
 export const DEFAULT_READY_TIMEOUT_MS = 10_000;
@@ -106,6 +126,25 @@ export function parseCli(argv: readonly string[]): CliResult {
     .action((opts: RawOptions) => {
       picked = toOptions('pull', opts, DEFAULT_PUSH);
     });
+  common(
+    program
+      .command('queue')
+      .argument('<name>', 'the durable queue')
+      .description(
+        "consume a durable queue on the broker's reliable port; each message is printed with its attempt, then acknowledged",
+      ),
+    DEFAULT_RELIABLE,
+  )
+    .option(
+      '-b, --bind <prefix>',
+      'declare the queue with this topic prefix first, repeatable',
+      collect,
+    )
+    .option('--ack-wait <duration>', "each delivery's lease, e.g. 30s (default: the broker's)")
+    .option('--credit <n>', `deliveries held at once (default ${DEFAULT_QUEUE_CREDIT})`)
+    .action((name: string, opts: RawOptions) => {
+      picked = toOptions('queue', { ...opts, queue: name }, DEFAULT_RELIABLE);
+    });
   try {
     program.parse(argv, { from: 'user' });
   } catch (err) {
@@ -117,7 +156,7 @@ export function parseCli(argv: readonly string[]): CliResult {
       }
       const message =
         err.code === 'commander.help' // no command given
-          ? 'a command is required: sub or pull'
+          ? 'a command is required: sub, pull or queue'
           : err.message.replace(/^error: /, '').replace(/\n/g, ' ');
       return { kind: 'exit', code: 2, output: `${NAME}: ${message}` };
     }
@@ -127,7 +166,7 @@ export function parseCli(argv: readonly string[]): CliResult {
     throw err;
   }
   if (picked === undefined) {
-    return { kind: 'exit', code: 2, output: `${NAME}: a command is required: sub or pull` };
+    return { kind: 'exit', code: 2, output: `${NAME}: a command is required: sub, pull or queue` };
   }
   return { kind: 'run', options: picked };
 }
@@ -143,6 +182,10 @@ interface RawOptions {
   readyTimeout?: string;
   serverKey?: string;
   key?: string;
+  queue?: string;
+  bind?: string[];
+  ackWait?: string;
+  credit?: string;
 }
 
 // Each value must make a subscription; the protocol's reason becomes the option's.
@@ -161,10 +204,32 @@ function checkSubscriptions(
   }
 }
 
-function toOptions(mode: 'sub' | 'pull', o: RawOptions, fallback: string): ConsumeOptions {
+/** A duration: milliseconds, or a number with `ms`, `s` or `m` (as the broker's flags take). */
+function parseDurationText(option: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const m = /^\s*(\d+)\s*(ms|s|m)?\s*$/.exec(value);
+  const ms = m ? Number(m[1]) * (m[2] === 'm' ? 60_000 : m[2] === 's' ? 1000 : 1) : NaN;
+  if (!(ms >= 1 && ms <= MAX_INT32)) {
+    throw new OptionError(
+      option,
+      value,
+      'must be a duration of 1 ms to 24.8 days, such as 500ms, 30s or 2m',
+    );
+  }
+  return ms;
+}
+
+function toOptions(mode: ConsumeOptions['mode'], o: RawOptions, fallback: string): ConsumeOptions {
   // The SDK's own rules, named as the user wrote them (the SDK would say `connect:`).
-  if (o.connect !== undefined) parseConnectEndpoints('--connect', o.connect, DEFAULT_PUBLISH);
+  if (o.connect !== undefined) parseConnectEndpoints('--connect', o.connect, fallback);
   checkSubscriptions('--topic', o.topic, prefixSubscription);
+  checkSubscriptions('--bind', o.bind, prefixSubscription);
+  if (mode === 'queue' && (o.connect?.length ?? 0) > 1) {
+    throw new OptionError('--connect', o.connect, 'takes one reliable endpoint for a queue');
+  }
+  if (mode === 'queue' && !/^[A-Za-z0-9._-]{1,64}$/.test(o.queue ?? '')) {
+    throw new OptionError('queue', o.queue, 'must be a queue name: 1..64 of A-Z a-z 0-9 . _ -');
+  }
   checkSubscriptions('--exact', o.exact, exactSubscription);
   const count = parseIntegerText('--count', o.count, 1);
   return {
@@ -180,5 +245,9 @@ function toOptions(mode: 'sub' | 'pull', o: RawOptions, fallback: string): Consu
     readyTimeoutMs:
       parseIntegerText('--ready-timeout', o.readyTimeout, 0, MAX_INT32) ?? DEFAULT_READY_TIMEOUT_MS,
     curve: curveOptionsFromFiles(o.serverKey, o.key),
+    queue: o.queue ?? '',
+    bind: o.bind ?? [],
+    ackWaitMs: parseDurationText('--ack-wait', o.ackWait),
+    credit: parseIntegerText('--credit', o.credit, 1, 65_535) ?? DEFAULT_QUEUE_CREDIT,
   };
 }

@@ -6,9 +6,19 @@ import type { Envelope } from '@zmq-mq/protocol';
  * beyond 2^53 (msgpack int64, decoded to bigint) print as decimal strings.
  */
 export function formatEnvelope(env: Envelope<unknown>): string {
+  return format({}, env);
+}
+
+/** A durable-queue delivery: `{"queue","attempt","topic","meta","body"}` (as formatEnvelope). */
+export function formatDelivery(d: Envelope<unknown> & { queue: string; attempt: number }): string {
+  return format({ queue: d.queue, attempt: d.attempt }, d);
+}
+
+function format(first: Record<string, unknown>, env: Envelope<unknown>): string {
   const bytes = env.body instanceof Uint8Array;
   return JSON.stringify(
     {
+      ...first,
       topic: env.topic,
       meta: env.meta,
       body: env.body,

@@ -23,6 +23,10 @@ describe('consumer command line', () => {
       pushFormat: 'payload',
       readyTimeoutMs: 10000,
       curve: {},
+      queue: '',
+      bind: [],
+      ackWaitMs: undefined,
+      credit: 100,
     });
     expect(run(['sub', '--topic', 'orders.', '-t', 'audit', '-n', '3', '--raw'])).toMatchObject({
       prefixes: ['orders.', 'audit'],
@@ -58,6 +62,59 @@ describe('consumer command line', () => {
     expect(run(['pull', '--ready-timeout', '0'])).toMatchObject({ readyTimeoutMs: 0 });
   });
 
+  it('queue NAME: the reliable endpoint, --bind prefixes to declare, --ack-wait, --credit', () => {
+    expect(run(['queue', 'orders'])).toMatchObject({
+      mode: 'queue',
+      queue: 'orders',
+      connect: ['tcp://127.0.0.1:5558'],
+      bind: [],
+      ackWaitMs: undefined,
+      credit: 100,
+      codec: 'raw',
+    });
+    expect(
+      run([
+        'queue',
+        'jobs',
+        '--bind',
+        'jobs.',
+        '-b',
+        'tasks.',
+        '--ack-wait',
+        '45s',
+        '--credit',
+        '5',
+        '--count',
+        '3',
+        '-c',
+        'tcp://127.0.0.1:6000',
+      ]),
+    ).toMatchObject({
+      queue: 'jobs',
+      bind: ['jobs.', 'tasks.'],
+      ackWaitMs: 45_000,
+      credit: 5,
+      count: 3,
+      connect: ['tcp://127.0.0.1:6000'],
+    });
+  });
+
+  it.each([
+    [['queue'], /^zmq-mq-consume: missing required argument 'name'/],
+    [['queue', 'a b'], /^zmq-mq-consume: queue: must be a queue name/],
+    [['queue', 'q', '--ack-wait', 'soon'], /^zmq-mq-consume: --ack-wait: must be a duration/],
+    [['queue', 'q', '--credit', '0'], /^zmq-mq-consume: --credit: must be an integer 1\.\.65535/],
+    [['queue', 'q', '--bind', 'a b'], /^zmq-mq-consume: --bind: /],
+    [
+      ['queue', 'q', '-c', 'tcp://127.0.0.1:1', '-c', 'tcp://127.0.0.1:2'],
+      /^zmq-mq-consume: --connect: takes one reliable endpoint for a queue/,
+    ],
+  ])('queue: rejects %j with exit status 2', (argv, message) => {
+    const r = parseCli(argv);
+    expect(r).toMatchObject({ kind: 'exit', code: 2 });
+    if (r.kind === 'exit') expect(r.output).toMatch(message);
+  });
+
   it('pull: push endpoint, repeated --connect, codec and push format', () => {
     expect(
       run([
@@ -80,7 +137,7 @@ describe('consumer command line', () => {
   });
 
   it.each([
-    [[], /^zmq-mq-consume: a command is required: sub or pull$/],
+    [[], /^zmq-mq-consume: a command is required: sub, pull or queue$/],
     [['push'], /^zmq-mq-consume: unknown command 'push'/],
     [['sub', '--count', '0'], /^zmq-mq-consume: --count: must be an integer >= 1 \(got "0"\)$/],
     [['sub', '--topic', 'a b'], /^zmq-mq-consume: --topic: [^"]*space[^"]* \(got "a b"\)$/],

@@ -1,5 +1,5 @@
 import { bareMeta } from '@zmq-mq/protocol';
-import { formatEnvelope } from '../src/format';
+import { formatDelivery, formatEnvelope } from '../src/format';
 
 describe('formatEnvelope', () => {
   const meta = { ...bareMeta('application/octet-stream', 't'), timestamp: 1 };
@@ -26,5 +26,20 @@ describe('formatEnvelope', () => {
       body: { n: '9223372036854775808', bin: 'AQID', buf: '/w==', s: 'x' },
     });
     expect(formatEnvelope({ topic: 't', meta, body })).not.toContain('\n');
+  });
+});
+
+describe('formatDelivery', () => {
+  it('puts the queue and the attempt first', () => {
+    const meta = { ...bareMeta('application/json', 'orders.new'), timestamp: 1 };
+    const line = formatDelivery({
+      queue: 'orders',
+      attempt: 2,
+      topic: 'orders.new',
+      meta,
+      body: { n: 1 },
+    });
+    expect(Object.keys(JSON.parse(line))).toEqual(['queue', 'attempt', 'topic', 'meta', 'body']);
+    expect(JSON.parse(line)).toMatchObject({ queue: 'orders', attempt: 2, body: { n: 1 } });
   });
 });

@@ -20,7 +20,7 @@ export function brokerMemory(pid: number): { rssMb: number; peakMb: number } {
   return { rssMb: kb('VmRSS') / 1024, peakMb: kb('VmHWM') / 1024 };
 }
 
-/** Our built broker as a process, on ephemeral loopback ports, monitor on. */
+/** Our built broker as a process, on ephemeral loopback ports, monitor and reliable port on. */
 export class BrokerProcess {
   private constructor(
     readonly proc: TestProcess,
@@ -29,6 +29,7 @@ export class BrokerProcess {
       ingress: string;
       publish: string;
       push: string;
+      reliable: string;
       monitor: string;
     },
   ) {}
@@ -41,6 +42,8 @@ export class BrokerProcess {
     const argv = [
       appMain('broker'),
       ...['--ingress', ANY, '--publish', ANY, '--push', ANY, '--monitor', '127.0.0.1:0'],
+      // The reliable port too, hardened as the others; its queues in memory (no data dir).
+      ...['--reliable', ANY, '--store', 'memory'],
       ...args,
     ];
     const proc =

@@ -33,6 +33,7 @@ async function main(): Promise<void> {
       ZMQMQ_PUBLISH: 'tcp://127.0.0.1:*',
       ZMQMQ_PUSH: 'tcp://127.0.0.1:*',
       ZMQMQ_MONITOR: '127.0.0.1:0',
+      ZMQMQ_RELIABLE: 'off',
     },
   });
   const { ingress, publish, push, monitor } = JSON.parse(

@@ -38,8 +38,8 @@ export async function startOriginalBroker(): Promise<RunningBroker> {
 }
 
 /**
- * Our Broker class, embedded in the test process, on ephemeral ports, silent, monitor off;
- * `options` override any of that.
+ * Our Broker class, embedded in the test process, on ephemeral ports, silent, monitor and
+ * durable queues off; `options` override any of that.
  */
 export async function startEmbeddedBroker(
   options: BrokerOptionsInput = {},
@@ -50,6 +50,7 @@ export async function startEmbeddedBroker(
     publish: any,
     push: any,
     monitor: null,
+    reliable: null,
     logLevel: 'silent',
     ...options,
   });
@@ -57,7 +58,10 @@ export async function startEmbeddedBroker(
   return { ingress, publish, push, stop: async () => void (await broker.stop()) };
 }
 
-/** Our built broker (`node dist/apps/broker/main.js`) on free ports, monitor off. */
+/**
+ * Our built broker (`node dist/apps/broker/main.js`) on free ports, monitor and durable queues
+ * off (the durable queues' tests start it themselves: src/durable.ts).
+ */
 export async function startBrokerProcess(
   extraArgs: readonly string[] = [],
 ): Promise<RunningBroker> {
@@ -66,7 +70,18 @@ export async function startBrokerProcess(
     await freeEndpoint(),
     await freeEndpoint(),
   ];
-  const args = ['--ingress', ingress, '--publish', publish, '--push', push, '--monitor', 'off'];
+  const args = [
+    '--ingress',
+    ingress,
+    '--publish',
+    publish,
+    '--push',
+    push,
+    '--monitor',
+    'off',
+    '--reliable',
+    'off',
+  ];
   const proc = startNode(appMain('broker'), [...args, ...extraArgs]);
   try {
     await proc.waitForLine(/"msg":"broker started"/, 10000, 'stdout');

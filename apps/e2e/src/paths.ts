@@ -3,7 +3,7 @@ import { join } from 'node:path';
 export const REPO_ROOT = join(__dirname, '..', '..', '..');
 
 /** The deployable apps, built into dist/apps/<app> by their Nx build targets before the tests. */
-export const APPS = ['broker', 'producer', 'consumer'] as const;
+export const APPS = ['broker', 'producer', 'consumer', 'queues'] as const;
 export type AppName = (typeof APPS)[number];
 
 /** Path of an app's built entry point. */

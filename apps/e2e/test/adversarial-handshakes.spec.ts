@@ -16,6 +16,9 @@ const PORTS = [
   ['push', 'workers'],
 ] as const;
 
+/** The flow's peers, and none on the reliable port (no reliable client in the flow). */
+const FLOW_PEERS = { producers: 1, subscribers: 1, workers: 1, clients: 0 };
+
 /** The seed of the random bytes (printed, so that a failure can be replayed). */
 const SEED = Number(process.env['ZMQMQ_ADVERSARY_SEED'] ?? 0x5eed);
 
@@ -58,7 +61,7 @@ describe('hostile peers at the handshake (a broker process)', () => {
     const s = await b.stats();
     expect(s.connections.workers.failed.refused).toBe(10);
     expect(s.connections.producers.failed.refused).toBe(1);
-    expect(s.peers).toEqual({ producers: 1, subscribers: 1, workers: 1 });
+    expect(s.peers).toEqual(FLOW_PEERS);
     // Every message the broker took is the flow's, and the flow's worker got each one it pushed.
     expect(s.received.messages).toBe(f.sent);
     expect(s.pushed.messages).toBe(s.received.messages);
@@ -72,7 +75,8 @@ describe('hostile peers at the handshake (a broker process)', () => {
       `random bytes: seed ${SEED} (ZMQMQ_ADVERSARY_SEED replays it), 20 connections a port`,
     );
     const during = f.deliver(3000, 'during');
-    for (const [p, [port]] of PORTS.entries()) {
+    const ports = [...PORTS, ['reliable', 'clients'] as const];
+    for (const [p, [port]] of ports.entries()) {
       for (let i = 0; i < 20; i++) {
         const bytes = seededBytes(SEED * 61 + p * 20 + i, 1 + ((i * 97) % 2000));
         if (i % 4 === 0) bytes[0] = 0xff; // the first byte of a ZMTP 2 or 3 signature
@@ -84,12 +88,12 @@ describe('hostile peers at the handshake (a broker process)', () => {
     // Whatever the bytes say, the broker closes the connection: at once, or at the timeout.
     await Promise.all(raws.map((r) => r.untilClosed(10000)));
     const s = await b.stats();
-    for (const [, role] of PORTS) {
+    for (const [, role] of ports) {
       const c = s.connections[role];
       expect(c.failed.refused + c.failed.protocol + c.failed.other).toBe(20);
-      expect(c.handshakes).toBe(1); // the flow's own
+      expect(c.handshakes).toBe(role === 'clients' ? 0 : 1); // the flow's own
     }
-    expect(s.peers).toEqual({ producers: 1, subscribers: 1, workers: 1 });
+    expect(s.peers).toEqual(FLOW_PEERS);
     expect(s.received.messages).toBe(f.sent); // nothing but the flow's
     await expectUnharmed(arena);
   });
@@ -119,7 +123,7 @@ describe('hostile peers at the handshake (a broker process)', () => {
       'two refusals per port',
     );
     await during;
-    expect((await b.stats()).peers).toEqual({ producers: 1, subscribers: 1, workers: 1 });
+    expect((await b.stats()).peers).toEqual(FLOW_PEERS);
     await expectUnharmed(arena);
   });
 
@@ -142,7 +146,7 @@ describe('hostile peers at the handshake (a broker process)', () => {
     expect(Date.now() - started).toBeLessThan(4000);
     const s = await b.stats();
     for (const [, role] of PORTS) expect(s.connections[role].failed.other).toBe(cuts.length);
-    expect(s.peers).toEqual({ producers: 1, subscribers: 1, workers: 1 });
+    expect(s.peers).toEqual(FLOW_PEERS);
     await expectUnharmed(arena);
   });
 
@@ -154,13 +158,13 @@ describe('hostile peers at the handshake (a broker process)', () => {
       (s) => s.connections.workers.accepted >= 1 + 166,
       'the idle connections accepted',
     );
-    expect(during.peers).toEqual({ producers: 1, subscribers: 1, workers: 1 });
+    expect(during.peers).toEqual(FLOW_PEERS);
     await f.deliver(3000, 'during');
     await Promise.all(raws.map((r) => r.untilClosed(10000)));
     const s = await b.stats();
     const idleClosed = PORTS.reduce((n, [, role]) => n + s.connections[role].failed.other, 0);
     expect(idleClosed).toBe(500);
-    expect(s.peers).toEqual({ producers: 1, subscribers: 1, workers: 1 });
+    expect(s.peers).toEqual(FLOW_PEERS);
     await expectUnharmed(arena);
   });
 

@@ -33,7 +33,7 @@ describe('hostile peers once connected (a broker process)', () => {
     const s = await b.stats();
     expect(s.connections.subscribers.disconnected).toBe(1);
     expect(s.connections.workers.failed.refused).toBe(1);
-    expect(s.peers).toEqual({ producers: 1, subscribers: 1, workers: 1 });
+    expect(s.peers).toEqual({ producers: 1, subscribers: 1, workers: 1, clients: 0 });
     await expectUnharmed(arena);
   });
 

@@ -9,13 +9,33 @@ import { Pull, Subscriber, XPublisher } from 'zeromq';
 import { APPS, appMain, type AppName } from '../src/paths';
 import { startNode, TestProcess } from '../src/process';
 
+/** Data directories of the brokers started, removed after each test. */
+const dataDirs: string[] = [];
+
+/** A data directory of the test's for a broker's durable queues. */
+function scratchDataDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'zmqmq-e2e-data-'));
+  dataDirs.push(dir);
+  return dir;
+}
+
+/** The defaults, as `npm start` runs them, on free ports and a data directory of the test's. */
 async function brokerEnv(): Promise<Record<string, string>> {
-  const [a, b, c, m] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [a, b, c, m, r] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
+  const dataDir = scratchDataDir();
   return {
     ZMQMQ_INGRESS: `tcp://127.0.0.1:${a}`,
     ZMQMQ_PUBLISH: `tcp://127.0.0.1:${b}`,
     ZMQMQ_PUSH: `tcp://127.0.0.1:${c}`,
     ZMQMQ_MONITOR: `127.0.0.1:${m}`,
+    ZMQMQ_RELIABLE: `tcp://127.0.0.1:${r}`,
+    ZMQMQ_DATA_DIR: dataDir,
   };
 }
 
@@ -48,9 +68,13 @@ describe('the programs as processes (the broker is what npm start runs)', () => 
     return p;
   };
 
-  afterEach(() => {
+  afterEach(async () => {
     for (const s of sockets.splice(0)) if (!s.closed) s.close();
-    for (const p of procs.splice(0)) p.kill();
+    const stopped = procs.splice(0);
+    for (const p of stopped) p.kill();
+    // A killed broker's data directory is removed once it has exited.
+    await Promise.all(stopped.map((p) => p.waitForExit(5000).catch(() => undefined)));
+    for (const d of dataDirs.splice(0)) rmSync(d, { recursive: true, force: true });
   });
 
   it('forwards on its endpoints, serves /healthz, and exits 0 on SIGTERM', async () => {
@@ -105,6 +129,8 @@ describe('the programs as processes (the broker is what npm start runs)', () => 
       ZMQMQ_PUBLISH: 'tcp://127.0.0.1:*',
       ZMQMQ_PUSH: 'tcp://127.0.0.1:*',
       ZMQMQ_MONITOR: '127.0.0.1:0',
+      ZMQMQ_RELIABLE: 'tcp://127.0.0.1:*',
+      ZMQMQ_DATA_DIR: scratchDataDir(),
       ZMQMQ_DRAIN_TIMEOUT: drainTimeout,
     });
     const started = JSON.parse(await broker.waitForLine(/"msg":"broker started"/));
@@ -288,7 +314,8 @@ describe('the programs as processes (the broker is what npm start runs)', () => 
     const env = await brokerEnv();
     const first = start(['--monitor', 'off'], env);
     await first.waitForLine(/"msg":"broker started"/);
-    const second = start(['--monitor', 'off'], env);
+    // Its own data directory: the first broker's is locked (ZMQMQ_ERR_DATA_DIR_LOCKED).
+    const second = start(['--monitor', 'off', '--data-dir', scratchDataDir()], env);
     expect(await second.waitForExit()).toEqual({ code: 1, signal: null });
     expect(second.stderrLines.join('\n')).toContain(
       `cannot bind ingress to ${env.ZMQMQ_INGRESS}: Address already in use`,

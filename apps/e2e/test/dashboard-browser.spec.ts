@@ -1,129 +1,16 @@
 // The monitor's dashboard in a real browser (Debian's chromium through playwright-core)
 // against the built broker as a process, with real producer, subscriber and worker peers.
-import { createServer, request, type IncomingMessage, type Server } from 'node:http';
-import type {
-  BrokerStatsSnapshot,
-  DeadLettersResponse,
-  PeerListing,
-  QueuesResponse,
-  QueueSummary,
-  ReplayResponse,
-} from '@zmq-mq/broker';
-import { freePort } from '@zmq-mq/protocol/testing';
+import type { BrokerStatsSnapshot, PeerListing } from '@zmq-mq/broker';
+import { Producer, QueueWorker } from '@zmq-mq/client';
+import type { DeadLettersResponse } from '@zmq-mq/protocol';
+import { freePort, waitFor } from '@zmq-mq/protocol/testing';
 import type { Page } from 'playwright-core';
 import { XPublisher } from 'zeromq';
 import { launchChromium, screenshot, type Browser } from '../src/browser';
+import { getJson as monitorJson } from '../src/durable';
 import { appMain } from '../src/paths';
 import { startNode, type TestProcess } from '../src/process';
-
-/**
- * A monitor as it will be once the broker has durable queues: `/queues…` answered by `queues`
- * (the shapes of @zmq-mq/broker's dashboard module), everything else (the page, its events)
- * passed on to a real broker's monitor. Resolves with its URL.
- */
-async function standInMonitor(
-  servers: Server[],
-  broker: string,
-  queues: (req: IncomingMessage, body: string) => { status: number; body: unknown },
-): Promise<string> {
-  const target = new URL(broker);
-  const server = createServer((req, res) => {
-    if (req.url?.startsWith('/queues')) {
-      let body = '';
-      req.setEncoding('utf8');
-      req.on('data', (c: string) => (body += c));
-      req.on('end', () => {
-        const answer = queues(req, body);
-        res.writeHead(answer.status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(answer.body));
-      });
-      return;
-    }
-    const upstream = request(
-      {
-        host: target.hostname,
-        port: target.port,
-        path: req.url,
-        method: req.method,
-        headers: req.headers,
-      },
-      (reply) => {
-        res.writeHead(reply.statusCode ?? 502, reply.headers);
-        reply.pipe(res);
-      },
-    );
-    upstream.on('error', () => res.destroy());
-    req.pipe(upstream);
-  });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  return `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
-}
-
-const DIED_AT = Date.UTC(2026, 0, 2, 3, 4, 5);
-
-const ORDERS: QueueSummary = {
-  name: 'orders',
-  prefixes: ['orders.'],
-  ready: 120,
-  unacked: 4,
-  delayed: 1,
-  messages: 125,
-  bytes: 12_500,
-  maxMessages: 1_000_000,
-  maxBytes: 1024 ** 3,
-  oldestAgeMs: 42_000,
-  dead: 2,
-  consumers: 2,
-  counters: {
-    appended: 1000,
-    delivered: 900,
-    acked: 870,
-    nacked: 30,
-    redelivered: 25,
-    expired: 0,
-    deadLettered: 2,
-    replayed: 0,
-    purged: 0,
-  },
-};
-
-const JSON_BODY = Buffer.from('{"order":7,"total":12.5}');
-// msgpack of {"order":8}: not JSON, shown as hex.
-const PACKED_BODY = Buffer.from([0x81, 0xa5, 0x6f, 0x72, 0x64, 0x65, 0x72, 0x08]);
-
-const DEAD_LETTERS: DeadLettersResponse = {
-  queue: 'orders',
-  deadLetters: [
-    {
-      seq: 7,
-      topic: 'orders.created',
-      id: 'order-7',
-      reason: 'max-deliveries',
-      attempts: 5,
-      deadAt: DIED_AT,
-      publishedAt: DIED_AT - 60_000,
-      headers: { tenant: 'acme' },
-      contentType: 'application/json',
-      payload: JSON_BODY.toString('base64'),
-      payloadBytes: JSON_BODY.length,
-    },
-    {
-      seq: 8,
-      topic: 'orders.created',
-      id: 'order-8',
-      reason: 'term: total missing',
-      attempts: 1,
-      deadAt: DIED_AT,
-      publishedAt: DIED_AT - 30_000,
-      headers: {},
-      contentType: 'application/msgpack',
-      payload: PACKED_BODY.toString('base64'),
-      payloadBytes: PACKED_BODY.length,
-    },
-  ],
-};
+import { durableFixture } from './durable-fixture';
 
 /** Messages of the known load, and how they are paced (a batch every PACE_MS). */
 const LOAD = 6000;
@@ -147,7 +34,7 @@ function cardValue(page: Page, metric: string, part: 'rate' | 'total'): Promise<
 describe('the dashboard in a real browser', () => {
   const procs: TestProcess[] = [];
   const sockets: XPublisher[] = [];
-  const servers: Server[] = [];
+  const durable = durableFixture();
   // One browser for the file: its start is the slow part.
   let browser: Browser;
   beforeAll(async () => {
@@ -160,10 +47,6 @@ describe('the dashboard in a real browser', () => {
   afterEach(async () => {
     for (const s of sockets.splice(0)) s.close();
     for (const p of procs.splice(0)) p.kill();
-    for (const server of servers.splice(0)) {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    }
   });
 
   const start = (script: string, args: string[], env: Record<string, string> = {}): TestProcess => {
@@ -185,6 +68,8 @@ describe('the dashboard in a real browser', () => {
       ZMQMQ_PUBLISH: `tcp://127.0.0.1:${publish}`,
       ZMQMQ_PUSH: `tcp://127.0.0.1:${push}`,
       ZMQMQ_MONITOR: `127.0.0.1:${monitorPort}`,
+      // No durable queues: the page leaves their panel out.
+      ZMQMQ_RELIABLE: 'off',
     };
     const monitor = `http://127.0.0.1:${monitorPort}`;
     const broker = start(appMain('broker'), [], env);
@@ -300,77 +185,127 @@ describe('the dashboard in a real browser', () => {
     await restarted.stop('SIGTERM');
     await subscriber.stop('SIGTERM');
   });
-  it('shows durable queues and their dead letters, and replays one with the monitor token', async () => {
-    const broker = start(appMain('broker'), [], {
-      ZMQMQ_INGRESS: 'tcp://127.0.0.1:*',
-      ZMQMQ_PUBLISH: 'tcp://127.0.0.1:*',
-      ZMQMQ_PUSH: 'tcp://127.0.0.1:*',
-      ZMQMQ_MONITOR: '127.0.0.1:0',
+  it('shows a real durable queue and its dead letters, and replays one with the monitor token', async () => {
+    const broker = await durable.broker(['--queue', 'orders=orders.', '--max-deliveries', '2'], {
+      token: true,
     });
-    const { monitor } = JSON.parse(await broker.waitForLine(/"msg":"broker started"/)) as {
-      monitor: string;
-    };
-    const replays: Array<{ token: string | undefined; body: string }> = [];
-    const url = await standInMonitor(servers, monitor, (req, body) => {
-      if (req.method === 'GET' && req.url === '/queues') {
-        return { status: 200, body: { queues: [ORDERS] } satisfies QueuesResponse };
-      }
-      if (req.method === 'GET' && req.url?.startsWith('/queues/orders/dead?')) {
-        return { status: 200, body: DEAD_LETTERS };
-      }
-      if (req.method === 'POST' && req.url === '/queues/orders/replay') {
-        replays.push({ token: req.headers.authorization, body });
-        if (req.headers.authorization !== 'Bearer s3cret') {
-          return { status: 401, body: { error: 'the monitor token is required' } };
-        }
-        return { status: 200, body: { replayed: 1 } satisfies ReplayResponse };
-      }
-      return { status: 404, body: { error: 'not found' } };
-    });
+    const { reliable, monitor } = broker.ports;
+    // Two confirmed orders: one in JSON with a header, one in msgpack (not JSON: shown as hex).
+    const json = durable.client(new Producer({ connect: reliable, confirm: true }));
+    await json.send('orders.created', { order: 7, total: 12.5 }, { headers: { tenant: 'acme' } });
+    const packed = durable.client(
+      new Producer({ connect: reliable, confirm: true, codec: 'msgpack' }),
+    );
+    await packed.send('orders.created', { order: 8 });
+    // A worker that refuses order 7 (dead after --max-deliveries 2) and terminates order 8.
+    const worker = durable.client(
+      new QueueWorker({
+        connect: reliable,
+        queue: 'orders',
+        backoff: { initialMs: 10, factor: 1 },
+      }),
+    );
+    void worker.run(
+      async (d) => {
+        if ((d.body as { order: number }).order === 8) d.term('total missing');
+        else throw new Error('refused');
+      },
+      { onHandlerError: () => undefined },
+    );
+    await waitFor(
+      async () => (await broker.queue('orders')).dead === 2,
+      20_000,
+      'two dead letters',
+    );
+    await worker.close();
+    const dead = (await monitorJson(
+      `${monitor}/queues/orders/dead`,
+      'GET',
+      undefined,
+      broker.token,
+    )) as DeadLettersResponse;
+    const [seven, eight] = dead.deadLetters.map((d) => d.seq) as [number, number];
 
+    // The monitor has a token: the page signs in once, and the cookie goes with every request.
     const page = await browser.context.newPage();
     const requests: string[] = [];
+    const posts: Array<{ path: string; body: string | null; authorization?: string }> = [];
     const dialogs: string[] = [];
-    page.on('request', (r) => requests.push(r.url()));
+    page.on('request', (r) => {
+      requests.push(r.url());
+      if (r.method() === 'POST' && new URL(r.url()).pathname !== '/login') {
+        posts.push({
+          path: new URL(r.url()).pathname,
+          body: r.postData(),
+          authorization: r.headers()['authorization'],
+        });
+      }
+    });
     page.on('dialog', (d) => {
       dialogs.push(`${d.type()}: ${d.message()}`);
-      void (d.type() === 'prompt' ? d.accept('s3cret') : d.accept());
+      void d.accept();
     });
-    await page.goto(`${url}/`);
-    await page.locator('#status[data-state="live"]').waitFor();
+    expect((await page.goto(`${monitor}/`))?.status()).toBe(401);
+    await page.locator('input[name="token"]').fill(broker.token!);
+    await page.locator('button[type="submit"]').click();
+    await page.locator('#status[data-state="live"]').waitFor({ timeout: 15_000 });
     const grid = page.locator('#queues-grid');
-    await grid.waitFor();
-    expect(await page.locator('#queues').isVisible()).toBe(true);
     await grid.locator('td', { hasText: 'orders.' }).waitFor();
-    expect(await grid.locator('tbody tr').first().locator('td').allInnerTexts()).toEqual(
-      expect.arrayContaining(['orders', '120', '4', '1', '2', '42 s', '2 dead']),
-    );
+    expect(await page.locator('#queues').isVisible()).toBe(true);
+    // name, prefixes, ready, unacked, delayed, messages: nothing held, two dead letters.
+    expect(
+      (await grid.locator('tbody tr').first().locator('td').allInnerTexts()).slice(0, 6),
+    ).toEqual(['orders', 'orders.', '0', '0', '0', '0 / 1,000,000']);
+    await grid.locator('button[data-queue="orders"]', { hasText: '2 dead' }).waitFor();
 
-    // The dead letters: one JSON body, one that is not.
+    // The dead letters: the JSON body with its header, and the msgpack one as hex.
     await page.locator('button[data-queue="orders"]').click();
     await page.locator('#dead-letters h3', { hasText: 'Dead letters of orders' }).waitFor();
-    await page.locator('#dead-letters button[data-seq="7"]').click();
-    const json = page.locator('.dead-letter[data-seq="7"] pre[data-kind="json"]');
-    expect(await json.innerText()).toContain('"order": 7');
-    expect(await page.locator('.dead-letter[data-seq="7"]').innerText()).toContain('acme');
-    await page.locator('#dead-letters button[data-seq="8"]').click();
-    const hex = page.locator('.dead-letter[data-seq="8"] pre[data-kind="hex"]');
+    const rows = page.locator('#dead-letters tbody tr');
+    expect(await rows.count()).toBe(2);
+    expect(await rows.nth(0).innerText()).toMatch(/orders\.created\s+2\s+max-deliveries/);
+    expect(await rows.nth(1).innerText()).toMatch(/orders\.created\s+1\s+term: total missing/);
+    await page.locator(`#dead-letters button[data-seq="${seven}"]`).click();
+    const body = page.locator(`.dead-letter[data-seq="${seven}"] pre[data-kind="json"]`);
+    expect(await body.innerText()).toContain('"order": 7');
+    const letter = await page.locator(`.dead-letter[data-seq="${seven}"]`).innerText();
+    expect(letter).toContain('acme');
+    expect(letter).toContain('application/json');
+    await page.locator(`#dead-letters button[data-seq="${eight}"]`).click();
+    const hex = page.locator(`.dead-letter[data-seq="${eight}"] pre[data-kind="hex"]`);
+    // msgpack of {order: 8}: a map of one, "order", 8.
     expect(await hex.innerText()).toContain('81 a5 6f 72 64 65 72 08');
     await screenshot(page, 'dashboard-dead-letters');
 
-    // Replay asks first; the monitor answers 401, the page asks for the token and sends it.
-    await page.locator('.dead-letter[data-seq="8"] button', { hasText: 'Replay' }).click();
+    // Replay asks first, then goes with the sign-in cookie; the page never holds the token.
+    await page.locator(`.dead-letter[data-seq="${eight}"] button`, { hasText: 'Replay' }).click();
     await page.locator('#queues-status', { hasText: '1 replayed into orders' }).waitFor();
     expect(dialogs).toEqual([
-      expect.stringMatching(/^confirm: Put dead letter 8 of orders back/),
-      expect.stringMatching(/^prompt: The monitor asks for its token/),
+      expect.stringMatching(new RegExp(`^confirm: Put dead letter ${eight} of orders back`)),
     ]);
-    expect(replays).toEqual([
-      { token: undefined, body: '{"seqs":[8]}' },
-      { token: 'Bearer s3cret', body: '{"seqs":[8]}' },
+    expect(posts).toEqual([
+      { path: '/queues/orders/replay', body: `{"seqs":[${eight}]}`, authorization: undefined },
     ]);
-    expect(await page.evaluate("sessionStorage.getItem('zmq-mq.monitor-token')")).toBe('s3cret');
-    expect(requests.filter((r) => !r.startsWith(`${url}/`))).toEqual([]);
+    expect(await page.evaluate('document.cookie')).toBe('');
+    expect(await page.evaluate('JSON.stringify(sessionStorage)')).toBe('{}');
+
+    // The broker put it back: the page lists one dead letter left, and a worker gets order 8
+    // again as a first attempt.
+    await page.locator('#dead-letters tbody tr').first().waitFor();
+    await waitFor(async () => (await rows.count()) === 1, 5000, 'one dead letter listed');
+    expect(await broker.queue('orders')).toMatchObject({
+      depth: 1,
+      dead: 1,
+      counters: { replayed: 1 },
+    });
+    const again = durable.client(new QueueWorker({ connect: reliable, queue: 'orders' }));
+    const redelivered = new Promise<{ order: number; attempt: number }>((resolve) => {
+      void again.run(async (d) =>
+        resolve({ order: (d.body as { order: number }).order, attempt: d.attempt }),
+      );
+    });
+    expect(await redelivered).toEqual({ order: 8, attempt: 1 });
+    expect(requests.filter((r) => !r.startsWith(`${monitor}/`))).toEqual([]);
     await page.close();
   });
 });

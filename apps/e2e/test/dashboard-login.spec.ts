@@ -30,7 +30,7 @@ describe('the dashboard of a monitor with a token', () => {
     const port = await freePort();
     const any = 'tcp://127.0.0.1:*';
     broker = startNode(appMain('broker'), [
-      ...['--ingress', any, '--publish', any, '--push', any],
+      ...['--ingress', any, '--publish', any, '--push', any, '--reliable', 'off'],
       ...['--monitor', `127.0.0.1:${port}`, '--monitor-token-file', token],
     ]);
     await broker.waitForLine(/"msg":"broker started"/);

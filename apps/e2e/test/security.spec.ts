@@ -13,18 +13,26 @@ import { startPython } from '../src/python';
 
 const TOKEN = 'e2e-monitor-token-7c1f9a2b5d';
 
-/** Free loopback endpoints for the broker's three ports, and a monitor address. */
+/** Free loopback endpoints for the broker's four ports, and a monitor address. */
 async function ports(): Promise<{
   ingress: string;
   publish: string;
   push: string;
+  reliable: string;
   monitor: string;
 }> {
-  const [a, b, c, m] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const [a, b, c, r, m] = [
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+    await freePort(),
+  ];
   return {
     ingress: `tcp://127.0.0.1:${a}`,
     publish: `tcp://127.0.0.1:${b}`,
     push: `tcp://127.0.0.1:${c}`,
+    reliable: `tcp://127.0.0.1:${r}`,
     monitor: `127.0.0.1:${m}`,
   };
 }
@@ -76,13 +84,17 @@ describe('a CURVE broker program', () => {
     for (const p of procs.splice(0)) p.kill();
   });
 
-  /** The broker on free loopback ports with CURVE, the three lists and the monitor token. */
+  /**
+   * The broker on free loopback ports with CURVE, the three lists and the monitor token; its
+   * durable queues in memory.
+   */
   async function broker(
     extra: string[] = [],
   ): Promise<{ proc: TestProcess } & Awaited<ReturnType<typeof ports>>> {
     const at = await ports();
     const proc = start('broker', [
       ...['--ingress', at.ingress, '--publish', at.publish, '--push', at.push],
+      ...['--reliable', at.reliable, '--store', 'memory'],
       ...['--monitor', at.monitor, '--monitor-token-file', join(dir, 'monitor.token')],
       ...['--curve-secret-key-file', key('broker')],
       ...['--allow-producers', join(dir, 'producers.keys')],
@@ -170,6 +182,41 @@ describe('a CURVE broker program', () => {
     expect(JSON.parse(refused as string)).toMatchObject({ port: 'push', address: '127.0.0.1' });
     // Without the token the monitor answers nothing.
     expect((await fetch(`http://${b.monitor}/metrics`)).status).toBe(401);
+    expect(await b.proc.stop()).toEqual({ code: 0, signal: null });
+  });
+
+  it('takes confirmed publishes from producer keys and gives queue work to worker keys on the reliable port; a subscriber key is refused there', async () => {
+    const b = await broker(['--queue', 'orders=orders.']);
+    const produce = start('producer', [
+      ...['--confirm', '--connect', b.reliable, '--topic', 'orders.created', '{"id":9}'],
+      ...client('producer'),
+    ]);
+    expect(await produce.waitForExit()).toEqual({ code: 0, signal: null });
+    expect(produce.stderrLines.join('\n')).toContain('1 confirmed');
+    const consume = start('consumer', [
+      ...['queue', 'orders', '--connect', b.reliable, '--count', '1'],
+      ...client('worker'),
+    ]);
+    expect(await consume.waitForExit()).toEqual({ code: 0, signal: null });
+    expect(JSON.parse(consume.stdoutLines[0] as string)).toMatchObject({
+      queue: 'orders',
+      attempt: 1,
+      body: { id: 9 },
+    });
+
+    // The port takes the producers' and the workers' lists, no other.
+    const wrongRole = start('producer', [
+      ...['--confirm', '--connect', b.reliable, '--ready-timeout', '500', '"x"'],
+      ...client('subscriber'),
+    ]);
+    expect(await wrongRole.waitForExit()).toEqual({ code: 1, signal: null });
+    expect(wrongRole.stderrLines.join('\n')).toContain(
+      `${b.reliable} refused this reliable client's key: its public key is not on the broker's allowlist for this port (--allow-producers or --allow-workers)`,
+    );
+    const text = await metrics(b.monitor);
+    expect(refusals(text, 'reliable', 'wrong-role')).toBe(1);
+    expect(text).toMatch(/^zmqmq_curve_handshakes_total\{port="reliable",client="producer"\} 1$/m);
+    expect(text).toMatch(/^zmqmq_curve_handshakes_total\{port="reliable",client="worker"\} 1$/m);
     expect(await b.proc.stop()).toEqual({ code: 0, signal: null });
   });
 
@@ -262,7 +309,7 @@ describe('plain text beyond loopback, and the monitor beyond loopback', () => {
     const [a, b, c] = [await freePort(), await freePort(), await freePort()];
     const args = [
       ...['--ingress', `tcp://0.0.0.0:${a}`, '--publish', `tcp://127.0.0.1:${b}`],
-      ...['--push', `tcp://127.0.0.1:${c}`, '--monitor', 'off'],
+      ...['--push', `tcp://127.0.0.1:${c}`, '--monitor', 'off', '--reliable', 'off'],
     ];
     const refused = start(args);
     expect(await refused.waitForExit()).toEqual({ code: 2, signal: null });
@@ -283,7 +330,10 @@ describe('plain text beyond loopback, and the monitor beyond loopback', () => {
       writeFileSync(token, `${TOKEN}\n`);
       const m = await freePort();
       const endpoints = ['--ingress', 'tcp://127.0.0.1:*', '--publish', 'tcp://127.0.0.1:*'];
-      const args = [...endpoints, '--push', 'tcp://127.0.0.1:*', '--monitor', `0.0.0.0:${m}`];
+      const args = [
+        ...endpoints,
+        ...['--push', 'tcp://127.0.0.1:*', '--reliable', 'off', '--monitor', `0.0.0.0:${m}`],
+      ];
       const refused = start(args);
       expect(await refused.waitForExit()).toEqual({ code: 2, signal: null });
       expect(refused.stderrLines.filter(Boolean)).toEqual([

@@ -1,4 +1,4 @@
-import { curveOptionsFromFiles, DEFAULT_INGRESS } from '@zmq-mq/client';
+import { curveOptionsFromFiles, DEFAULT_INGRESS, DEFAULT_RELIABLE } from '@zmq-mq/client';
 import type { CurveOptions } from '@zmq-mq/client';
 import { DEMO_INTERVAL_MS, DEMO_TOPIC } from '@zmq-mq/contracts';
 import {
@@ -32,6 +32,8 @@ export interface ProduceOptions {
   readyTimeoutMs: number;
   /** `serverKey` and `keyFile` from --server-key and --key; empty for plain text. */
   curve: CurveOptions;
+  /** Confirmed sends on the broker's reliable port: `connect` names reliable endpoints. */
+  confirm: boolean;
 }
 
 export type CliResult =
@@ -54,8 +56,12 @@ export function parseCli(argv: readonly string[]): CliResult {
     .option('-t, --topic <topic>', `topic to publish on (default ${DEMO_TOPIC})`)
     .option(
       '-c, --connect <endpoint>',
-      `broker ingress, repeatable (default ${DEFAULT_INGRESS})`,
+      `broker ingress, repeatable (default ${DEFAULT_INGRESS}); with --confirm the reliable endpoint (default ${DEFAULT_RELIABLE})`,
       collect,
+    )
+    .option(
+      '--confirm',
+      'confirmed sends on the reliable port: each message waits for the broker to store it durably; exits 0 only when every one was confirmed',
     )
     .option('-n, --count <n>', 'number of messages to send (arguments repeat in turn)')
     .option('-i, --interval <ms>', `pause between messages (demo default ${DEMO_INTERVAL_MS})`)
@@ -113,6 +119,7 @@ function toOptions(program: Command): ProduceOptions {
     verbose?: boolean;
     serverKey?: string;
     key?: string;
+    confirm?: boolean;
   }>();
   const args = program.args;
   const mode = args.length === 0 ? 'demo' : args.length === 1 && args[0] === '-' ? 'stdin' : 'args';
@@ -146,11 +153,16 @@ function toOptions(program: Command): ProduceOptions {
       }
     });
   }
+  const confirm = o.confirm === true;
+  if (confirm && (o.connect?.length ?? 0) > 1) {
+    throw new OptionError('--connect', o.connect, 'takes one reliable endpoint with --confirm');
+  }
   return {
     mode,
     topic,
     messages,
-    connect: o.connect ?? [DEFAULT_INGRESS],
+    confirm,
+    connect: o.connect ?? [confirm ? DEFAULT_RELIABLE : DEFAULT_INGRESS],
     codec,
     count: parseIntegerText('--count', o.count, 0),
     intervalMs:

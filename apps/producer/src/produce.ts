@@ -2,6 +2,7 @@ import { createInterface } from 'node:readline';
 import { firstHandshakeErrors, Producer } from '@zmq-mq/client';
 import { codecByName } from '@zmq-mq/protocol';
 import type { ProduceOptions } from './cli';
+import { Confirmations } from './confirmations';
 
 /** Where the program reads and writes; main.ts passes the process's streams. */
 export interface ProduceIo {
@@ -22,20 +23,37 @@ const PROGRESS_EVERY_MS = 1000;
 /**
  * Sends what the options say, then closes the producer (every message handed to ZeroMQ) and
  * prints a summary on stderr. Resolves with the exit code: 0 when everything was sent, 1 when
- * the broker could not be reached or some messages were not delivered or not valid.
+ * the broker could not be reached or some messages were not delivered or not valid. With
+ * `--confirm` "sent" means confirmed: stored durably by the broker, each message's answer
+ * awaited (up to the SDK's window of them in flight at once).
  */
 export async function produce(
   options: ProduceOptions,
   io: ProduceIo,
   stop: AbortSignal,
 ): Promise<number> {
-  const producer = new Producer({
-    connect: options.connect,
-    codec: codecByName(options.codec),
-    metadata: options.metadata,
-    queuePolicy: 'wait',
-    ...options.curve,
-  });
+  const codec = codecByName(options.codec);
+  const producer = options.confirm
+    ? new Producer({
+        confirm: true,
+        connect: options.connect,
+        codec,
+        metadata: options.metadata,
+        ...options.curve,
+      })
+    : new Producer({
+        connect: options.connect,
+        codec,
+        metadata: options.metadata,
+        queuePolicy: 'wait',
+        ...options.curve,
+      });
+  const confirmations = options.confirm
+    ? new Confirmations((line) =>
+        io.stderr.write(`${NAME}: ${line}
+`),
+      )
+    : undefined;
   let linksLost = 0;
   producer.on('down', ({ endpoint }) => {
     linksLost++;
@@ -76,9 +94,16 @@ export async function produce(
     const limit = options.count ?? (options.mode === 'args' ? options.messages.length : undefined);
     for await (const msg of limit === 0 ? [] : source) {
       if (stop.aborted) break;
-      // With queue policy 'wait', a send waits while the local queue is full (the broker gone):
-      // a signal must end that wait, or the program would stop only when the broker came back.
-      if ((await untilStopped(producer.send(options.topic, msg.body), stop)) === STOPPED) break;
+      if (confirmations !== undefined) {
+        // Confirmed: the answer is followed, not awaited, so that many are in flight at once.
+        const room = confirmations.room();
+        if (room !== undefined && (await untilStopped(room, stop)) === STOPPED) break;
+        confirmations.add(producer.send(options.topic, msg.body));
+      } else if ((await untilStopped(producer.send(options.topic, msg.body), stop)) === STOPPED) {
+        // With queue policy 'wait', a send waits while the local queue is full (the broker
+        // gone): a signal must end that wait, or the program would stop only when it came back.
+        break;
+      }
       sent++;
       if (options.verbose) io.stdout.write(`sending ${options.topic} ${msg.text}\n`);
       if (limit !== undefined && sent >= limit) break;
@@ -87,7 +112,11 @@ export async function produce(
     }
   } finally {
     progress.stop();
-    await producer.close();
+    if (confirmations !== undefined && !stop.aborted) {
+      await untilStopped(confirmations.settled(), stop);
+    }
+    await producer.close(); // what still waits for an answer is refused now (ClosedError)
+    await confirmations?.settled();
   }
   const stats = producer.stats();
   const elapsedMs = Date.now() - started;
@@ -99,11 +128,16 @@ export async function produce(
         ? `${elapsedMs} ms (${Math.round(sent / (elapsedMs / 1000))} msg/s)`
         : `${elapsedMs} ms`;
   const notes = [
-    stats.droppedOnClose > 0 ? `${stats.droppedOnClose} of them still queued, not delivered` : '',
+    confirmations !== undefined ? `${confirmations.confirmed} confirmed` : '',
+    confirmations?.summary() ?? '',
+    confirmations === undefined && stats.droppedOnClose > 0
+      ? `${stats.droppedOnClose} of them still queued, not delivered`
+      : '',
     invalid > 0 ? `${invalid} invalid lines skipped` : '',
     // PUB/SUB has no acknowledgement: what was in flight when a link went down may be gone,
-    // and nothing here can count it (the broker's restart log says what it took).
-    linksLost > 0
+    // and nothing here can count it (the broker's restart log says what it took). Confirmed
+    // sends were sent again after the reconnection.
+    linksLost > 0 && confirmations === undefined
       ? `the broker link went down ${linksLost} time${linksLost === 1 ? '' : 's'}: messages in flight then may be lost`
       : '',
   ].filter((s) => s !== '');
@@ -111,6 +145,7 @@ export async function produce(
     `${NAME}: sent ${sent} message${sent === 1 ? '' : 's'} to ${options.connect.join(', ')} ` +
       `in ${took}${notes.length > 0 ? `; ${notes.join('; ')}` : ''}\n`,
   );
+  if (confirmations !== undefined) return confirmations.refused > 0 || invalid > 0 ? 1 : 0;
   return stats.droppedOnClose > 0 || invalid > 0 ? 1 : 0;
 }
 

@@ -57,7 +57,20 @@ describe('producer command line', () => {
     expect(run(['--codec', 'raw', 'not json'])).toMatchObject({ codec: 'raw' });
   });
 
+  it('--confirm publishes on the reliable port: one endpoint, by default 127.0.0.1:5558', () => {
+    expect(run(['--confirm', '-t', 'orders.new', '-'])).toMatchObject({
+      confirm: true,
+      mode: 'stdin',
+      connect: ['tcp://127.0.0.1:5558'],
+    });
+    expect(run(['-t', 'x', '1'])).toMatchObject({ confirm: false });
+  });
+
   it.each([
+    [
+      ['--confirm', '-c', 'tcp://127.0.0.1:1', '-c', 'tcp://127.0.0.1:2'],
+      /^zmq-mq-produce: --connect: takes one reliable endpoint with --confirm/,
+    ],
     [['--count', '-1'], /^zmq-mq-produce: .*--count/],
     [['--count', 'x'], /^zmq-mq-produce: --count: must be an integer >= 0 \(got "x"\)$/],
     [['--rate', '0'], /^zmq-mq-produce: --rate: must be an integer >= 1/],

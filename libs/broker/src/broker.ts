@@ -19,6 +19,7 @@ import { PeerRegistry } from './peer-registry';
 import { BrokerSecurity } from './security/broker-security';
 import { MonitorAuth, readMonitorToken } from './security/monitor-auth';
 import { registerSecurityMetrics } from './security/security-metrics';
+import { DurableQueues } from './reliable/durable-queues';
 import {
   brokerContext,
   hardenBoundSocket,
@@ -89,6 +90,8 @@ export class Broker {
   /** Every socket bound, in bind order, with its role. */
   private readonly sockets: BoundSocket[] = [];
   private paths: ForwardingPaths | undefined;
+  /** The durable queues and their reliable port, unless `--reliable off`. */
+  private durable: DurableQueues | undefined;
   private monitor: Monitor | undefined;
   private bound: BrokerEndpoints | undefined;
   private starting: Promise<BrokerEndpoints> | undefined;
@@ -167,16 +170,26 @@ export class Broker {
       const token = o.monitorTokenFile === null ? null : readMonitorToken(o.monitorTokenFile);
       const zmq = brokerContext(o);
       await security.start(zmq.context);
+      if (o.reliable !== null) {
+        this.durable = new DurableQueues(o, this.log, zmq, this.mode, {
+          subscribers: () => this.counters.peers.subscribers,
+          failed: this.host.failed,
+        });
+        await this.durable.open();
+      }
       const paths =
         this.mode === 'native'
           ? new NativePaths(o, this.host, zmq)
-          : new CountedPaths(o, this.host, this.queue, zmq);
+          : new CountedPaths(o, this.host, this.queue, zmq, this.durable?.ingress);
       this.paths = paths;
       this.sockets.push({ role: 'ingress', socket: paths.ingress, endpoint: o.ingress });
       const publisher = publishSocket(o, zmq);
       this.sockets.push({ role: 'publish', socket: publisher, endpoint: o.publish });
       const pusher = pushSocket(o, zmq);
       this.sockets.push({ role: 'push', socket: pusher, endpoint: o.push });
+      if (this.durable !== undefined && o.reliable !== null) {
+        this.sockets.push({ role: 'reliable', socket: this.durable.router, endpoint: o.reliable });
+      }
       for (const bound of this.sockets) {
         // The inbound limits first: secure() adds CURVE's overhead to the frame limit.
         hardenBoundSocket(bound, o);
@@ -189,11 +202,16 @@ export class Broker {
       }
       const endpoints = bound as BrokerEndpoints;
       if (o.monitor !== null) {
-        const registry = createMetrics(this.counters, {
-          depth: () => this.queue.length,
-          bytes: () => this.queue.bytes,
-          oldestAgeSeconds: () => this.queue.oldestAgeMs() / 1000,
-        });
+        const durable = this.durable;
+        const registry = createMetrics(
+          this.counters,
+          {
+            depth: () => this.queue.length,
+            bytes: () => this.queue.bytes,
+            oldestAgeSeconds: () => this.queue.oldestAgeMs() / 1000,
+          },
+          (register) => durable?.registerMetrics(register),
+        );
         registerSecurityMetrics(
           registry,
           () => security.snapshot(),
@@ -223,7 +241,11 @@ export class Broker {
         });
         this.monitor = new Monitor(
           o.monitor,
-          [...coreRoutes({ registry, stats, health }), ...this.dashboard.routes()],
+          [
+            ...coreRoutes({ registry, stats, health }),
+            ...this.dashboard.routes(),
+            ...(durable?.routes() ?? []),
+          ],
           {
             log: this.log,
             refused: () => this.counters.monitorRefused++,
@@ -235,7 +257,11 @@ export class Broker {
         endpoints.monitor = await this.monitor.start();
       }
       this.bound = endpoints;
+      await this.durable?.joinFanOut(paths);
       await paths.start({ publisher, pusher });
+      if (this.durable !== undefined && endpoints.reliable !== undefined) {
+        await this.durable.start(endpoints.reliable);
+      }
     } catch (err) {
       this.state = 'stopped';
       await this.closeAll();
@@ -266,6 +292,13 @@ export class Broker {
           hard: files.limits.hard,
           ...(files.raisedFrom !== undefined ? { raisedFrom: files.raisedFrom } : {}),
         },
+        ...(this.durable === undefined
+          ? {}
+          : {
+              store: o.store,
+              ...(o.store === 'lmdb' ? { dataDir: o.dataDir } : {}),
+              queues: this.durable.index.definitions().map((d) => d.name),
+            }),
       },
       'broker started',
     );
@@ -288,6 +321,7 @@ export class Broker {
       policy: this.options.pushPolicy,
     });
     if (this.security !== undefined) snapshot.security = this.security.snapshot();
+    if (this.durable !== undefined) snapshot.reliable = this.durable.snapshotAll();
     return snapshot;
   }
 
@@ -359,6 +393,8 @@ export class Broker {
     const wasRunning = this.state === 'running';
     this.state = 'stopping';
     this.log.info('broker stopping: ingress closed, draining queued work');
+    // Confirmed publishes in flight are answered before anything closes.
+    await this.durable?.stop();
     const undelivered = (await this.paths?.stop(wasRunning)) ?? 0;
     if (this.aborting) {
       // abort() counts, logs and reports instead; closing is still this stop's to finish.
@@ -383,6 +419,7 @@ export class Broker {
     clearInterval(this.ticker);
     for (const { socket } of this.sockets) if (!socket.closed) socket.close();
     this.paths?.close();
+    await this.durable?.close(); // after the work path: it may still append
     this.peers.close();
     this.dashboard?.close();
     await this.monitor?.stop();

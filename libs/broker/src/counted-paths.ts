@@ -11,6 +11,7 @@ import {
   type PathsHost,
 } from './forwarding';
 import type { BrokerOptions } from './options';
+import type { IngressQueues } from './reliable/ingress-queues';
 import { ingressOptions, type ZmqContext } from './sockets';
 import { StreamTap } from './stream-tap';
 import { MAX_MESSAGE_FRAMES, WorkPath } from './work-path';
@@ -87,13 +88,15 @@ export class CountedPaths implements ForwardingPaths {
 
   /**
    * `queue`: the broker's work queue, which the work path fills and drains;
-   * `zmq.context`: the context of every socket of the broker (inproc needs one context).
+   * `zmq.context`: the context of every socket of the broker (inproc needs one context);
+   * `durable`: the durable queues' tap of plain-ingress messages, when they run.
    */
   constructor(
     private readonly options: BrokerOptions,
     private readonly host: PathsHost,
     private readonly queue: WorkQueue,
     zmq: ZmqContext = {},
+    private readonly durable?: IngressQueues,
   ) {
     this.ingress = new XSubscriber(ingressOptions(zmq));
     this.tapFlushMs = Math.max(options.drainTimeoutMs, TAP_FLUSH_MIN_MS);
@@ -151,8 +154,23 @@ export class CountedPaths implements ForwardingPaths {
       this.outbound.run().catch((err: unknown) => proxyFailed(host, 'fan-out', err)),
     ];
     const o = this.options;
-    this.work = new WorkPath(host, this.queue, pusher, o.pushPolicy, o.drainTimeoutMs);
+    this.work = new WorkPath(
+      host,
+      this.queue,
+      pusher,
+      o.pushPolicy,
+      o.drainTimeoutMs,
+      this.durable,
+    );
     this.work.run(this.tap);
+  }
+
+  /**
+   * Another publisher of the fan-out (the durable queues' confirmed publishes): the relay SUB
+   * connects to it too, so its messages reach subscribers through the same PUB.
+   */
+  addFanOutSource(endpoint: string): void {
+    this.relay.connect(endpoint);
   }
 
   /**

@@ -5,6 +5,7 @@ export const BrokerErrorCode = {
   Bind: 'ZMQMQ_ERR_BIND',
   State: 'ZMQMQ_ERR_BROKER_STATE',
   TokenFile: 'ZMQMQ_ERR_TOKEN_FILE',
+  DataDirLocked: 'ZMQMQ_ERR_DATA_DIR_LOCKED',
 } as const;
 
 /** A socket or the monitor could not bind its endpoint. */
@@ -39,5 +40,22 @@ export class TokenFileError extends ZmqMqError {
     super(BrokerErrorCode.TokenFile, `${file}: ${problem}`, options);
     this.name = 'TokenFileError';
     this.file = file;
+  }
+}
+
+/** Another broker (a live process, or another broker in this one) uses the data directory. */
+export class DataDirLockedError extends ZmqMqError {
+  readonly dataDir: string;
+  /** The process that holds it. */
+  readonly pid: number;
+
+  constructor(dataDir: string, pid: number) {
+    super(
+      BrokerErrorCode.DataDirLocked,
+      `data directory ${dataDir} is in use by ${pid === process.pid ? 'another broker in this process' : `process ${pid}`}: give each broker its own --data-dir`,
+    );
+    this.name = 'DataDirLockedError';
+    this.dataDir = dataDir;
+    this.pid = pid;
   }
 }

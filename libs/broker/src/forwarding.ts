@@ -53,6 +53,11 @@ export interface ForwardingPaths {
   abort(): Promise<number>;
   /** Closes what the mode itself created, besides the bound sockets. */
   close(): void;
+  /**
+   * Connects another publisher of messages to the fan-out (subscribers), where the mode can:
+   * the durable queues' confirmed publishes. Native mode cannot (libzmq owns the PUB).
+   */
+  addFanOutSource?(endpoint: string): void;
 }
 
 /** For a proxy that ended with an error: while running, the path has failed, and it is logged. */

@@ -5,6 +5,7 @@ export {
   DEFAULT_INGRESS,
   DEFAULT_PUBLISH,
   DEFAULT_PUSH,
+  DEFAULT_RELIABLE,
   PUSH_FORMATS,
   isZmqError,
 } from '@zmq-mq/protocol';
@@ -20,8 +21,13 @@ export {
   DEFAULT_PUSH_HWM,
   DEFAULT_PUSH_SEND_BUFFER_BYTES,
   DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  DEFAULT_ACK_WAIT_MS,
+  DEFAULT_DATA_DIR,
+  DEFAULT_DEDUP_WINDOW_MS,
+  DEFAULT_MAX_DELIVERIES,
   PUSH_POLICIES,
   LOG_LEVELS,
+  STORE_KINDS,
   OPTION_NAMES,
   defaultBrokerOptions,
   parseBrokerOptions,
@@ -39,13 +45,23 @@ export { MONITOR_LIMITS } from './monitor';
 export { KEY_ROLES, PORT_ROLES } from './security/broker-security';
 export { REFUSAL_REASONS } from './security/refusals';
 export { MIN_TOKEN_CHARS, MONITOR_COOKIE, SESSION_MAX_AGE_S } from './security/monitor-auth';
-export { CONTROL_FRAME_MAX_BYTES } from './sockets';
+export { CONTROL_FRAME_MAX_BYTES, RELIABLE_MIN_FRAME_BYTES } from './sockets';
 export { refusePreZmtp3, zapDomainOf } from './zap-domain';
 export { HANDSHAKE_FAILURES } from './peer-ledger';
 export { readFileLimits, raiseFileLimit } from './file-limit';
 export { WorkQueue, messageBytes } from './work-queue';
 export { DROP_REASONS, MALFORMED_KINDS } from './stats';
-export { BrokerErrorCode, BindError, BrokerStateError, TokenFileError } from './errors';
+export {
+  BrokerErrorCode,
+  BindError,
+  BrokerStateError,
+  TokenFileError,
+  DataDirLockedError,
+} from './errors';
+export { parseQueueSpec } from './reliable/queue-spec';
+export { MIN_HEARTBEAT_MS, MAX_HEARTBEAT_MS } from './reliable/reliable-port';
+export { INGRESS_MAX_IN_FLIGHT } from './reliable/ingress-queues';
+export { PUBLISH_MAX_IN_FLIGHT } from './reliable/publishing';
 export { createLogger, flushLogger } from './logger';
 export { loadDashboardPage } from './dashboard/page-files';
 export { DASHBOARD_PATHS, queuePaths } from './dashboard/shapes';
@@ -61,13 +77,6 @@ export type {
   DashboardTick,
   FlowHistory,
   FlowSample,
-  QueuesResponse,
-  QueueSummary,
-  QueueCountersView,
-  DeadLettersResponse,
-  DeadLetterView,
-  ReplayResponse,
-  PurgeResponse,
 } from './dashboard/shapes';
 export type { PeerEntry, PeerListing, RolePeers } from './peer-registry';
 export type { BrokerEndpoints, SocketRole } from './sockets';
@@ -86,7 +95,10 @@ export type {
   PushFormat,
   LogLevel,
   MonitorAddress,
+  StoreKind,
 } from './options';
+export type { ReliableStatsSnapshot } from './reliable/durable-queues';
+export type { ReliableStats } from './reliable/stats';
 export type { WorkMessage, OfferResult } from './work-queue';
 export type { DropReason, MalformedKind, PeerRole } from './stats';
 export type { Logger } from './logger';

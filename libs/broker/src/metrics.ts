@@ -10,35 +10,57 @@ export interface QueueGauges {
   oldestAgeSeconds(): number;
 }
 
+/** A counter that reads its value when scraped (the value only grows). */
+export function readCounter(
+  register: Registry,
+  name: string,
+  help: string,
+  read: () => number,
+): void {
+  new Counter({
+    name,
+    help,
+    registers: [register],
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
+}
+
+/** A gauge that reads its value when scraped. */
+export function readGauge(
+  register: Registry,
+  name: string,
+  help: string,
+  read: () => number,
+): void {
+  new Gauge({
+    name,
+    help,
+    registers: [register],
+    collect() {
+      this.set(read());
+    },
+  });
+}
+
 /**
  * A Prometheus registry whose metrics read the broker's plain counters when scraped, so the
  * hot path only increments numbers. Includes the process's default metrics (CPU, RSS, heap).
  */
-export function createMetrics(stats: BrokerStats, queue: QueueGauges): Registry {
+export function createMetrics(
+  stats: BrokerStats,
+  queue: QueueGauges,
+  more?: (register: Registry) => void,
+): Registry {
   const register = new Registry();
   collectDefaultMetrics({ register, prefix: 'zmqmq_' });
 
-  const counter = (name: string, help: string, read: () => number): void => {
-    new Counter({
-      name,
-      help,
-      registers: [register],
-      collect() {
-        this.reset();
-        this.inc(read());
-      },
-    });
-  };
-  const gauge = (name: string, help: string, read: () => number): void => {
-    new Gauge({
-      name,
-      help,
-      registers: [register],
-      collect() {
-        this.set(read());
-      },
-    });
-  };
+  const counter = (name: string, help: string, read: () => number): void =>
+    readCounter(register, name, help, read);
+  const gauge = (name: string, help: string, read: () => number): void =>
+    readGauge(register, name, help, read);
 
   counter(
     'zmqmq_received_messages_total',
@@ -101,7 +123,7 @@ export function createMetrics(stats: BrokerStats, queue: QueueGauges): Registry 
   });
   new Gauge({
     name: 'zmqmq_connected_peers',
-    help: 'Connected peers per socket (producers, subscribers, workers): ZeroMQ handshakes completed, not bare TCP connections',
+    help: 'Connected peers per socket (producers, subscribers, workers, reliable clients): ZeroMQ handshakes completed, not bare TCP connections',
     labelNames: ['role'],
     registers: [register],
     collect() {
@@ -155,5 +177,6 @@ export function createMetrics(stats: BrokerStats, queue: QueueGauges): Registry 
     'Monitor (HTTP) connections closed at once because the monitor had its most open',
     () => stats.monitorRefused,
   );
+  more?.(register);
   return register;
 }

@@ -17,7 +17,12 @@ export type RouteAccess = 'public' | 'open' | 'token';
 
 /** One path the monitor serves. */
 export interface MonitorRoute {
-  /** The path (`/stats`); one ending in `/*` serves every path below it (`/assets/*`). */
+  /**
+   * The path (`/stats`). A `*` segment inside it stands for any one segment (the dead letters'
+   * route is `/queues/` then `*` then `/dead`); one ending in `/*` serves every path below it
+   * (`/assets/*`). An exact path wins over a pattern, a pattern over a prefix, and the longest
+   * prefix over a shorter.
+   */
   path: string;
   /** Methods it answers; default GET and HEAD (HEAD answers as GET, without the body). */
   methods?: readonly string[];
@@ -130,6 +135,7 @@ const READ_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD']);
 export class Monitor {
   private server: Server | undefined;
   private readonly exact = new Map<string, MonitorRoute>();
+  private readonly patterns: Array<{ route: MonitorRoute; segments: string[] }> = [];
   private readonly prefixes: MonitorRoute[] = [];
   private readonly auth: MonitorAuth;
   private readonly budget = new LogBudget();
@@ -152,7 +158,9 @@ export class Monitor {
       },
     };
     for (const route of [...routes, login]) {
-      if (route.path.endsWith('/*')) this.prefixes.push(route);
+      if (route.path.includes('/*/'))
+        this.patterns.push({ route, segments: route.path.split('/') });
+      else if (route.path.endsWith('/*')) this.prefixes.push(route);
       else this.exact.set(route.path, route);
     }
     // The longest prefix wins.
@@ -160,7 +168,15 @@ export class Monitor {
   }
 
   private route(path: string): MonitorRoute | undefined {
-    return this.exact.get(path) ?? this.prefixes.find((r) => path.startsWith(r.path.slice(0, -1)));
+    const exact = this.exact.get(path);
+    if (exact !== undefined) return exact;
+    const parts = path.split('/');
+    const pattern = this.patterns.find(
+      ({ segments }) =>
+        segments.length === parts.length &&
+        segments.every((s, i) => (s === '*' ? parts[i] !== '' : s === parts[i])),
+    );
+    return pattern?.route ?? this.prefixes.find((r) => path.startsWith(r.path.slice(0, -1)));
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {

@@ -2,6 +2,7 @@ import {
   DEFAULT_INGRESS,
   DEFAULT_PUBLISH,
   DEFAULT_PUSH,
+  DEFAULT_RELIABLE,
   MAX_INT32,
   OptionError,
   parseBindEndpoint,
@@ -12,6 +13,15 @@ import {
   type PushFormat,
 } from '@zmq-mq/protocol';
 import { checkSecurityOptions } from './security/security-options';
+import {
+  DEFAULT_DATA_DIR,
+  DEFAULT_DEDUP_WINDOW_MS,
+  DEFAULT_MAX_DELIVERIES,
+  MAX_MAX_DELIVERIES,
+  type QueueDefinition,
+  type QueueDefinitionInput,
+} from '@zmq-mq/queue-store';
+import { parseQueueSpecs } from './reliable/queue-spec';
 
 export type { PushFormat };
 /** Work messages held while no worker can take them (count). */
@@ -56,6 +66,13 @@ export const DEFAULT_PUSH_SEND_BUFFER_BYTES = 64 * 1024;
  * descriptor until then.
  */
 export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
+/** How long a durable-queue delivery stays leased without ACK, NAK, TERM or PROGRESS (ms). */
+export const DEFAULT_ACK_WAIT_MS = 30_000;
+export { DEFAULT_DATA_DIR, DEFAULT_DEDUP_WINDOW_MS, DEFAULT_MAX_DELIVERIES };
+
+/** Where durable queues live: `lmdb` on disk in --data-dir (fsync'd confirms), `memory` in the process. */
+export type StoreKind = 'lmdb' | 'memory';
+export const STORE_KINDS: readonly StoreKind[] = ['lmdb', 'memory'];
 
 /**
  * What happens to a work message when no worker can take it now.
@@ -119,13 +136,30 @@ export interface BrokerOptions {
   pushSendBufferBytes: number;
   /** Longest a connection may take to complete its ZeroMQ handshake, ms (at least 1). */
   handshakeTimeoutMs: number;
+  /** The reliable port (a bound ROUTER) of the durable queues; null: off. */
+  reliable: string | null;
+  /** The durable queues' store. */
+  store: StoreKind;
+  /** The LMDB store's directory (`store: 'lmdb'`). */
+  dataDir: string;
+  /** Durable queues declared at start (created, or updated to these limits). */
+  queues: QueueDefinition[];
+  /** A delivery's lease when CONSUME asks for none (ms). */
+  ackWaitMs: number;
+  /** Deliveries of a message before it becomes a dead letter. */
+  maxDeliveries: number;
+  /** How long a confirmed message's id keeps a re-sent copy out (ms). */
+  dedupWindowMs: number;
 }
 
 export type BrokerOptionKey = keyof BrokerOptions;
 
 /** Raw values as they come from flags, environment or code: strings or typed values. */
 export type BrokerOptionsInput = {
-  [K in BrokerOptionKey]?: BrokerOptions[K] | string | number | null;
+  [K in Exclude<BrokerOptionKey, 'queues'>]?: BrokerOptions[K] | string | number | null;
+} & {
+  /** `--queue` specs (`NAME=PREFIX[,PREFIX…][;key=value…]`) or definitions. */
+  queues?: string | readonly (string | QueueDefinitionInput)[] | null;
 };
 
 /** The command-line flag and environment variable of each option. */
@@ -154,6 +188,13 @@ export const OPTION_NAMES: Record<BrokerOptionKey, { flag: string; env: string }
   pushHwm: { flag: '--push-hwm', env: 'ZMQMQ_PUSH_HWM' },
   pushSendBufferBytes: { flag: '--push-send-buffer', env: 'ZMQMQ_PUSH_SEND_BUFFER' },
   handshakeTimeoutMs: { flag: '--handshake-timeout', env: 'ZMQMQ_HANDSHAKE_TIMEOUT' },
+  reliable: { flag: '--reliable', env: 'ZMQMQ_RELIABLE' },
+  store: { flag: '--store', env: 'ZMQMQ_STORE' },
+  dataDir: { flag: '--data-dir', env: 'ZMQMQ_DATA_DIR' },
+  queues: { flag: '--queue', env: 'ZMQMQ_QUEUE' },
+  ackWaitMs: { flag: '--ack-wait', env: 'ZMQMQ_ACK_WAIT' },
+  maxDeliveries: { flag: '--max-deliveries', env: 'ZMQMQ_MAX_DELIVERIES' },
+  dedupWindowMs: { flag: '--dedup-window', env: 'ZMQMQ_DEDUP_WINDOW' },
 };
 
 /** Options that are on or off: a flag without a value (`true`, `1`, `false`, `0` from a variable). */
@@ -184,11 +225,31 @@ const DEFAULTS: BrokerOptions = {
   pushHwm: DEFAULT_PUSH_HWM,
   pushSendBufferBytes: DEFAULT_PUSH_SEND_BUFFER_BYTES,
   handshakeTimeoutMs: DEFAULT_HANDSHAKE_TIMEOUT_MS,
+  reliable: DEFAULT_RELIABLE,
+  store: 'lmdb',
+  dataDir: DEFAULT_DATA_DIR,
+  queues: [],
+  ackWaitMs: DEFAULT_ACK_WAIT_MS,
+  maxDeliveries: DEFAULT_MAX_DELIVERIES,
+  dedupWindowMs: DEFAULT_DEDUP_WINDOW_MS,
 };
 
 /** The defaults, as `npm start` runs them. */
 export function defaultBrokerOptions(): BrokerOptions {
-  return { ...DEFAULTS, monitor: DEFAULTS.monitor && { ...DEFAULTS.monitor } };
+  return { ...DEFAULTS, monitor: DEFAULTS.monitor && { ...DEFAULTS.monitor }, queues: [] };
+}
+
+/** An endpoint to bind, or `off` (null). */
+function parseOptionalEndpoint(name: string, value: unknown): string | null {
+  if (value === null || value === 'off' || value === false) return null;
+  return parseBindEndpoint(name, value);
+}
+
+/** A duration of at least 1 ms. */
+function parsePositiveDuration(value: unknown, name: string): number {
+  const ms = parseDuration(value, name);
+  if (ms < 1) throw new OptionError(name, value, 'must be at least 1ms');
+  return ms;
 }
 
 /** A count from a flag, an environment variable (text) or code: a whole number min..max. */
@@ -206,8 +267,8 @@ export function parseEndpoint(value: unknown, name: string): string {
   return parseBindEndpoint(name, value);
 }
 
-/** The options of the sockets the broker binds, in bind order. */
-export const BOUND_ENDPOINT_OPTIONS = ['ingress', 'publish', 'push'] as const;
+/** The options of the sockets the broker binds, in bind order (`reliable` may be off: null). */
+export const BOUND_ENDPOINT_OPTIONS = ['ingress', 'publish', 'push', 'reliable'] as const;
 
 const LOOPBACK_HOST = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\]|::1)$/;
 
@@ -402,6 +463,20 @@ export function parseBrokerOptions(
       MIN_SEND_BUFFER_BYTES,
     ),
     handshakeTimeoutMs: parseDuration(get('handshakeTimeoutMs'), name('handshakeTimeoutMs')),
+    reliable: parseOptionalEndpoint(name('reliable'), get('reliable')),
+    store: parseChoice(name('store'), get('store'), STORE_KINDS),
+    dataDir: parseDataDir(get('dataDir'), name('dataDir')),
+    queues: parseQueueSpecs(input.queues ?? [], name('queues'), {
+      bytes: parseBytes,
+      duration: parseDuration,
+    }),
+    ackWaitMs: parsePositiveDuration(get('ackWaitMs'), name('ackWaitMs')),
+    maxDeliveries: parseInteger(
+      name('maxDeliveries'),
+      get('maxDeliveries'),
+      wholeNumber(1, MAX_MAX_DELIVERIES),
+    ),
+    dedupWindowMs: parsePositiveDuration(get('dedupWindowMs'), name('dedupWindowMs')),
   };
   if (options.pushSendBufferBytes > MAX_INT32) {
     throw new OptionError(
@@ -415,9 +490,9 @@ export function parseBrokerOptions(
     throw new OptionError(name('handshakeTimeoutMs'), 0, 'must be at least 1ms');
   }
   // Port * and port 0 both ask for an ephemeral port: such endpoints never collide.
-  const sockets = BOUND_ENDPOINT_OPTIONS;
+  const sockets = BOUND_ENDPOINT_OPTIONS.filter((k) => options[k] !== null);
   sockets.forEach((key, i) => {
-    const endpoint = options[key];
+    const endpoint = options[key] as string;
     if (/^tcp:\/\/.+:(\*|0)$/.test(endpoint)) return;
     const earlier = sockets.slice(0, i).find((k) => options[k] === endpoint);
     if (earlier !== undefined) {
@@ -427,7 +502,7 @@ export function parseBrokerOptions(
   // Above one I/O thread, or with CURVE, the broker runs a ZeroMQ context of its own
   // (brokerContext), and an inproc:// endpoint can be reached only from the context that bound
   // it: nothing in the process could connect, and libzmq would not say so.
-  const inproc = sockets.find((k) => options[k].startsWith('inproc://'));
+  const inproc = sockets.find((k) => options[k]?.startsWith('inproc://'));
   const ownContext =
     options.ioThreads > 1
       ? `${name('ioThreads')} above 1`
@@ -462,5 +537,27 @@ export function parseBrokerOptions(
       `must be at least 1 with ${name('pushFormat')} full: the publish socket's high-water mark also bounds the native work queue, and 0 would leave it unbounded`,
     );
   }
+  if (options.queues.length > 0 && options.reliable === null) {
+    throw new OptionError(
+      name('queues'),
+      input.queues,
+      `needs the reliable port, which ${name('reliable')} off turns off: nothing could consume the queue`,
+    );
+  }
+  if (options.queues.length > 0 && options.pushFormat === 'full') {
+    throw new OptionError(
+      name('queues'),
+      input.queues,
+      `cannot be used with ${name('pushFormat')} full: in native mode no JavaScript sees plain-ingress messages, so none would reach the queue; queues declared with DECLARE take confirmed publishes only there`,
+    );
+  }
   return options;
+}
+
+/** A directory path (created at start when missing). */
+function parseDataDir(value: unknown, name: string): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    throw new OptionError(name, value, 'must be a directory path');
+  }
+  return value;
 }

@@ -12,6 +12,7 @@ const PEER_LABEL: Readonly<Record<PeerRole, string>> = {
   producers: 'producer',
   subscribers: 'subscriber',
   workers: 'worker',
+  clients: 'reliable client',
 };
 
 /** At most this many peer addresses in one log line. */

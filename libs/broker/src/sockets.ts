@@ -1,4 +1,4 @@
-import { Context, Publisher, Push, type Socket } from 'zeromq';
+import { Context, Publisher, Push, Router, type Socket } from 'zeromq';
 import type { BrokerOptions } from './options';
 import type { PeerRole } from './stats';
 import { refusePreZmtp3 } from './zap-domain';
@@ -8,18 +8,21 @@ export interface BrokerEndpoints {
   ingress: string;
   publish: string;
   push: string;
+  /** The reliable port (durable queues), unless `--reliable off`. */
+  reliable?: string;
   /** `http://host:port` of the monitor, when enabled. */
   monitor?: string;
 }
 
 /** What each bound socket is for; also the name a BindError gives. */
-export type SocketRole = 'ingress' | 'publish' | 'push';
+export type SocketRole = 'ingress' | 'publish' | 'push' | 'reliable';
 
 /** Who connects to each bound socket. */
 export const PEERS_OF: Readonly<Record<SocketRole, PeerRole>> = {
   ingress: 'producers',
   publish: 'subscribers',
   push: 'workers',
+  reliable: 'clients',
 };
 
 /**
@@ -99,7 +102,8 @@ export const CONTROL_FRAME_MAX_BYTES = 512;
  * sender of a bigger one) and the frames held before libzmq stops reading that peer (its
  * receive high-water mark). A push socket never reads: what a peer sends it stays in that
  * peer's pipe, so one frame is the most it may hold. The publish socket reads subscriptions as
- * they come (libzmq's default of 1000 then bounds a burst of them).
+ * they come, and the reliable port its clients' commands (libzmq's default of 1000 then bounds
+ * a burst of them per peer).
  */
 export const INBOUND_LIMITS: Readonly<
   Record<SocketRole, (o: BrokerOptions) => { maxFrameBytes: number; receiveHwm: number }>
@@ -107,6 +111,7 @@ export const INBOUND_LIMITS: Readonly<
   ingress: (o) => ({ maxFrameBytes: o.maxMessageBytes, receiveHwm: o.ingressHwm }),
   publish: () => ({ maxFrameBytes: CONTROL_FRAME_MAX_BYTES, receiveHwm: 1000 }),
   push: () => ({ maxFrameBytes: CONTROL_FRAME_MAX_BYTES, receiveHwm: 1 }),
+  reliable: (o) => ({ maxFrameBytes: reliableMaxFrameBytes(o), receiveHwm: 1000 }),
 };
 
 // libzmq's ZMQ_RCVHWM: zeromq.js defines `receiveHighWaterMark` on readable sockets only.
@@ -126,4 +131,34 @@ export function hardenBoundSocket({ role, socket }: BoundSocket, o: BrokerOption
     ZMQ_RCVHWM,
     inbound.receiveHwm,
   );
+}
+
+/** Commands held per reliable client before a send to it fails (counted `peer-full`). */
+export const RELIABLE_SEND_HWM = 10_000;
+/**
+ * Largest frame the reliable port accepts (libzmq disconnects a client that sends a bigger
+ * one): a message may be NACKed `too-large` up to twice --max-message-bytes, and a PUBLISH
+ * body of the protocol's 65,535 ids fits.
+ */
+export const RELIABLE_MIN_FRAME_BYTES = 16 * 1024 * 1024;
+
+/** The reliable port's largest inbound frame (RELIABLE_MIN_FRAME_BYTES). */
+function reliableMaxFrameBytes(o: BrokerOptions): number {
+  return Math.max(2 * o.maxMessageBytes, RELIABLE_MIN_FRAME_BYTES);
+}
+
+/**
+ * The bound ROUTER of the reliable port: synchronous sends (`sendTimeout: 0`) that fail
+ * instead of dropping silently (`mandatory`: a client gone is EHOSTUNREACH, a full pipe
+ * EAGAIN; the port counts both). Its inbound limits are set with every bound socket's
+ * (hardenBoundSocket, INBOUND_LIMITS).
+ */
+export function reliableSocket(zmq: ZmqContext): Router {
+  return new Router({
+    ...zmq,
+    linger: CLOSE_LINGER_MS,
+    sendTimeout: 0,
+    mandatory: true,
+    sendHighWaterMark: RELIABLE_SEND_HWM,
+  });
 }

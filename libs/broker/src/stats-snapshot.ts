@@ -3,6 +3,7 @@ import type { BrokerOptions } from './options';
 import type { SecuritySnapshot } from './security/broker-security';
 import type { ConnectionCounts } from './peer-ledger';
 import type { BrokerEndpoints } from './sockets';
+import type { ReliableStatsSnapshot } from './reliable/durable-queues';
 import type { BrokerStats, DropReason, MalformedKind, PeerRole } from './stats';
 import type { WorkQueue } from './work-queue';
 
@@ -38,6 +39,8 @@ export interface BrokerStatsSnapshot {
   connections: Record<PeerRole, ConnectionCounts>;
   /** Monitor connections closed at once: the monitor had its most open. */
   monitor: { refusedConnections: number };
+  /** The durable queues and the reliable port, unless `--reliable off`. */
+  reliable?: ReliableStatsSnapshot;
 }
 
 /** What a snapshot reads. */
@@ -79,6 +82,7 @@ export function statsSnapshot(from: SnapshotSources): BrokerStatsSnapshot {
       producers: copyCounts(s.connections.producers),
       subscribers: copyCounts(s.connections.subscribers),
       workers: copyCounts(s.connections.workers),
+      clients: copyCounts(s.connections.clients),
     },
     monitor: { refusedConnections: s.monitorRefused },
   };

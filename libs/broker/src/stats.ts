@@ -45,10 +45,10 @@ export const MALFORMED_KINDS: readonly MalformedKind[] = [
   'too-large',
 ];
 
-/** Who connects to the broker, by the socket they connect to (ingress, publish, push). */
-export type PeerRole = 'producers' | 'subscribers' | 'workers';
+/** Who connects to the broker, by the socket they connect to (ingress, publish, push, reliable). */
+export type PeerRole = 'producers' | 'subscribers' | 'workers' | 'clients';
 
-export const PEER_ROLES: readonly PeerRole[] = ['producers', 'subscribers', 'workers'];
+export const PEER_ROLES: readonly PeerRole[] = ['producers', 'subscribers', 'workers', 'clients'];
 
 /** The broker's counters, plain numbers updated on the hot path; metrics read them on scrape. */
 export class BrokerStats {
@@ -74,12 +74,18 @@ export class BrokerStats {
     'too-large': 0,
   };
   /** Connected peers: ZeroMQ handshakes completed, minus those that ended (PeerLedger). */
-  readonly peers: Record<PeerRole, number> = { producers: 0, subscribers: 0, workers: 0 };
+  readonly peers: Record<PeerRole, number> = {
+    producers: 0,
+    subscribers: 0,
+    workers: 0,
+    clients: 0,
+  };
   /** Connections per socket, from its events: accepted, handshakes, failures, disconnects. */
   readonly connections: Record<PeerRole, ConnectionCounts> = {
     producers: emptyConnectionCounts(),
     subscribers: emptyConnectionCounts(),
     workers: emptyConnectionCounts(),
+    clients: emptyConnectionCounts(),
   };
   /** Monitor (HTTP) connections closed at once because the monitor had its most open. */
   monitorRefused = 0;

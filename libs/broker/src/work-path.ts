@@ -4,6 +4,7 @@ import type { Push } from 'zeromq';
 import type { PathsHost } from './forwarding';
 import type { Logger } from './logger';
 import type { PushPolicy } from './options';
+import type { IngressQueues } from './reliable/ingress-queues';
 import type { BrokerStats } from './stats';
 import type { StreamTap } from './stream-tap';
 import { messageBytes, type WorkMessage, type WorkQueue } from './work-queue';
@@ -43,7 +44,9 @@ export class WorkPath {
 
   /**
    * `pushPolicy` and `drainTimeoutMs` as the broker's options say; `pusher` is the bound PUSH,
-   * which this path alone sends on, and closes when its work ends (`end()`).
+   * which this path alone sends on, and closes when its work ends (`end()`). `durable`: the
+   * durable queues' tap, which sees every message with a valid topic and may make the loop
+   * wait for the store (never drop).
    */
   constructor(
     private readonly host: PathsHost,
@@ -51,6 +54,7 @@ export class WorkPath {
     private readonly pusher: Push,
     private readonly pushPolicy: PushPolicy,
     private readonly drainTimeoutMs: number,
+    private readonly durable?: IngressQueues,
   ) {
     this.counters = host.counters;
     this.log = host.log;
@@ -138,6 +142,8 @@ export class WorkPath {
           }
           if (++n % YIELD_EVERY === 0) await yieldToEventLoop();
         }
+        const storeBehind = this.durable?.flush();
+        if (storeBehind !== undefined) await storeBehind;
       }
       if (this.host.running()) throw new Error('the tap stream ended while running');
     } catch (err) {
@@ -168,6 +174,7 @@ export class WorkPath {
     const at = first.indexOf(SEPARATOR);
     if (at < 0) s.malformed['no-separator']++;
     else if (!isValidTopicBytes(first, at)) s.malformed['invalid-topic']++;
+    else this.durable?.take(frames, at);
 
     // Frame 0 becomes its payload in place: the array is ours, one allocation fewer per
     // message for the garbage collector, whose pauses the work path waits out.
@@ -298,7 +305,7 @@ export class WorkPath {
 }
 
 /** Topic bytes before the separator: 1..255 bytes of UTF-8 without control characters. */
-function isValidTopicBytes(frame: Buffer, end: number): boolean {
+export function isValidTopicBytes(frame: Buffer, end: number): boolean {
   if (end === 0 || end > MAX_TOPIC_BYTES) return false;
   let ascii = true;
   for (let i = 0; i < end; i++) {

@@ -185,6 +185,7 @@ describe('Broker with bad input, metrics and shutdown', () => {
         publish: 'tcp://127.0.0.1:*',
         push: 'tcp://127.0.0.1:*',
         monitor: '127.0.0.1:0',
+        reliable: 'off',
       },
       { logger },
     );
@@ -212,6 +213,7 @@ describe('Broker with bad input, metrics and shutdown', () => {
         publish: 'tcp://127.0.0.1:*',
         push: 'tcp://127.0.0.1:*',
         monitor: 'off',
+        reliable: 'off',
         dropLogIntervalMs: 200,
       },
       { logger: createLogger('info', destination) },

@@ -324,6 +324,7 @@ describe('Broker', () => {
       publish: 'tcp://127.0.0.1:*',
       push: 'tcp://127.0.0.1:*',
       monitor: 'off',
+      reliable: 'off',
       logLevel: 'silent',
     });
     const starting = b.start();
@@ -342,6 +343,7 @@ describe('Broker', () => {
       publish: 'tcp://127.0.0.1:*',
       push: 'tcp://127.0.0.1:*',
       monitor: 'off',
+      reliable: 'off',
       logLevel: 'silent',
     });
     // libzmq's own reason, not the EAGAIN zeromq.js reports for a socket with a monitor.
@@ -363,6 +365,7 @@ describe('Broker', () => {
         publish: 'tcp://127.0.0.1:*',
         push: 'tcp://127.0.0.1:*',
         monitor: 'off',
+        reliable: 'off',
         logLevel: 'silent',
       });
       await expect(second.start()).rejects.toThrow(
@@ -393,6 +396,7 @@ describe('Broker', () => {
       publish: 'tcp://127.0.0.1:*',
       push: `ipc://${path}`,
       monitor: 'off',
+      reliable: 'off',
       logLevel: 'silent',
     });
     await expect(b.start()).rejects.toThrow(

@@ -104,6 +104,7 @@ async function brokerWith(deps: BrokerDeps, options: BrokerOptionsInput = {}): P
       push: 'tcp://127.0.0.1:*',
       monitor: '127.0.0.1:0',
       logLevel: 'silent',
+      reliable: 'off',
       ...options,
     },
     deps,

@@ -12,9 +12,10 @@ import {
   zmtpHandshake,
   zmtpSubscription,
 } from '@zmq-mq/protocol/testing';
-import { Publisher, Push } from 'zeromq';
+import { Dealer, Publisher, Push } from 'zeromq';
 import {
   CONTROL_FRAME_MAX_BYTES,
+  RELIABLE_MIN_FRAME_BYTES,
   type Broker,
   type BrokerEndpoints,
   type ConnectionCounts,
@@ -26,7 +27,13 @@ const PORTS = [
   ['ingress', 'producers'],
   ['publish', 'subscribers'],
   ['push', 'workers'],
+  ['reliable', 'clients'],
 ] as const;
+
+/** The reliable port too, its queues in memory. */
+const WITH_RELIABLE = { reliable: 'tcp://127.0.0.1:*', store: 'memory' } as const;
+
+const NO_PEERS = { producers: 0, subscribers: 0, workers: 0, clients: 0 };
 
 /** Bytes that are neither ZMTP nor text: a fixed pattern whose first byte is not 0xFF. */
 const GARBAGE = Buffer.from(Array.from({ length: 200 }, (_, i) => (i * 167 + 13) % 251));
@@ -47,10 +54,10 @@ describe('hostile and broken peers', () => {
   it.each([...Object.entries(NOT_ZMTP3_PROBES), ['garbage', GARBAGE] as const])(
     'closes a %s peer on every port before any handshake, and counts it as refused',
     async (_, bytes) => {
-      const b = await broker();
+      const b = await broker(WITH_RELIABLE);
       const ep = b.endpoints as BrokerEndpoints;
       for (const [port] of PORTS) {
-        const peer = await raw(ep[port]);
+        const peer = await raw(ep[port] as string);
         await peer.write(bytes);
         await peer.untilClosed();
         // What came back is at most the start of libzmq's greeting: never a message.
@@ -60,7 +67,7 @@ describe('hostile and broken peers', () => {
         await waitFor(() => counts(b, role).failed['refused'] === 1, 5000, `${role} refusal`);
         expect(counts(b, role)).toMatchObject({ accepted: 1, handshakes: 0, disconnected: 0 });
       }
-      expect(b.stats().peers).toEqual({ producers: 0, subscribers: 0, workers: 0 });
+      expect(b.stats().peers).toEqual(NO_PEERS);
     },
   );
 
@@ -130,6 +137,17 @@ describe('hostile and broken peers', () => {
     expect(b.stats().peers.workers).toBe(0);
   });
 
+  it('disconnects a reliable client that sends a frame over the port limit', async () => {
+    const b = await broker(WITH_RELIABLE);
+    const ep = b.endpoints as BrokerEndpoints;
+    const client = sockets.track(new Dealer({ linger: 0, reconnectInterval: 60_000 }));
+    client.connect(ep.reliable as string);
+    await waitFor(() => b.stats().peers.clients === 1, 5000, 'the reliable client');
+    await client.send(Buffer.alloc(RELIABLE_MIN_FRAME_BYTES + 1));
+    await waitFor(() => counts(b, 'clients').disconnected === 1, 5000, 'the disconnect');
+    expect(b.stats().peers.clients).toBe(0);
+  });
+
   it('refuses a peer of the wrong socket type before its handshake, and counts it', async () => {
     const b = await broker();
     const ep = b.endpoints as BrokerEndpoints;
@@ -143,7 +161,7 @@ describe('hostile and broken peers', () => {
       counts(b, role).failed.refused + counts(b, role).failed.other;
     await waitFor(() => closed('workers') === 1, 5000, 'PUB on push');
     await waitFor(() => closed('subscribers') === 1, 5000, 'PUSH on publish');
-    expect(b.stats().peers).toEqual({ producers: 0, subscribers: 0, workers: 0 });
+    expect(b.stats().peers).toEqual(NO_PEERS);
   });
 
   it('closes a connection that does not complete its handshake within --handshake-timeout', async () => {

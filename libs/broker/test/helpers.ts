@@ -7,7 +7,10 @@ export { waitFor } from '@zmq-mq/protocol/testing';
 
 export const PROBE_TOPIC = '__probe';
 
-/** A broker on ephemeral loopback ports, silent, no monitor unless asked. */
+/**
+ * A broker on ephemeral loopback ports, silent, no monitor and no reliable port unless asked
+ * (the durable queues' tests ask for them: test/reliable-helpers.ts).
+ */
 export async function startBroker(
   options: BrokerOptionsInput = {},
   deps: { logger?: Logger } = {},
@@ -18,6 +21,7 @@ export async function startBroker(
       publish: 'tcp://127.0.0.1:*',
       push: 'tcp://127.0.0.1:*',
       monitor: 'off',
+      reliable: 'off',
       logLevel: 'silent',
       drainTimeoutMs: 300,
       ...options,

@@ -181,6 +181,7 @@ describe('monitor bounds, while the broker forwards', () => {
         publish: 'tcp://127.0.0.1:*',
         push: 'tcp://127.0.0.1:*',
         monitor: '127.0.0.1:0',
+        reliable: 'off',
         logLevel: 'silent',
         drainTimeoutMs: 300,
       },

@@ -38,7 +38,7 @@ async function connectWorkers(
 
 function registry(table?: ConnectionTable, maxListed?: number): PeerRegistry {
   return new PeerRegistry(
-    { producers: 0, subscribers: 0, workers: 0 },
+    { producers: 0, subscribers: 0, workers: 0, clients: 0 },
     { ...(table ? { table } : {}), ...(maxListed !== undefined ? { maxListed } : {}) },
   );
 }

@@ -4,7 +4,7 @@ import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { freePort, nextEvent } from '@zmq-mq/protocol/testing';
 import { KeyError } from '@zmq-mq/protocol';
-import { Publisher, Pull, Subscriber, XPublisher, type EventOfType } from 'zeromq';
+import { Dealer, Publisher, Pull, Subscriber, XPublisher, type EventOfType } from 'zeromq';
 import { Broker, type RefusalReason } from '../src';
 import { brokerFixture, receiveWork, waitFor, warmUp } from './helpers';
 import { KeyRing } from './security-helpers';
@@ -119,6 +119,29 @@ describe('a CURVE broker', () => {
     const security = b.stats().security!;
     expect(security.refused['publish']).toMatchObject({ 'unknown-key': 1, 'plain-text': 0 });
     expect(security.accepted).toEqual({ ingress: {}, publish: {}, push: {} });
+  });
+
+  it("takes the producers' and the workers' keys on the reliable port, and refuses a subscriber's", async () => {
+    const b = await startBroker({
+      ...ring.brokerOptions(),
+      reliable: 'tcp://127.0.0.1:*',
+      store: 'memory',
+    });
+    const reliable = b.endpoints!.reliable as string;
+    for (const keys of [ring.producer, ring.worker]) {
+      const client = sockets.track(new Dealer({ linger: 0, ...ring.socket(keys) }));
+      client.connect(reliable);
+      await nextEvent(client.events, 'handshake');
+    }
+    const subscriber = sockets.track(new Dealer({ linger: 0, ...ring.socket(ring.subscriber) }));
+    subscriber.connect(reliable);
+    await nextEvent(subscriber.events, 'handshake:error:auth');
+    await waitFor(() => refused(b, 'reliable', 'wrong-role') === 1, 5000, 'reliable wrong-role');
+    const plain = sockets.track(new Dealer({ linger: 0 }));
+    plain.connect(reliable);
+    await waitFor(() => refused(b, 'reliable', 'plain-text') === 1, 5000, 'reliable plain-text');
+    expect(b.stats().security!.accepted['reliable']).toEqual({ producer: 1, worker: 1 });
+    expect(b.stats().peers.clients).toBe(2);
   });
 
   it('refuses a key removed from its allowlist at the next connection, with no restart', async () => {

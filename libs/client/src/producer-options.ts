@@ -1,5 +1,5 @@
 /** The Producer's options, and their validation into the settings it runs with. */
-import { MAX_INT32 } from '@zmq-mq/protocol';
+import { MAX_INT32, OptionError } from '@zmq-mq/protocol';
 import type { Codec, CodecName, SendMeta, TopicMap, TopicSpec } from '@zmq-mq/protocol';
 import {
   DEFAULT_CLOSE_TIMEOUT_MS,
@@ -15,6 +15,7 @@ import {
 } from './options';
 import type { QueuePolicy } from './options';
 import { parseCurveOptions, type CurveOptions, type CurveSocketOptions } from './curve-options';
+import type { ConfirmingProducerOptions } from './confirming-producer';
 
 /** The topic map of an untyped client: any valid topic, bodies encoded by the default codec. */
 export type UntypedTopics = Record<string, TopicSpec<unknown>>;
@@ -40,6 +41,74 @@ export interface ProducerOptions<M extends TopicMap> extends CurveOptions {
   closeTimeoutMs?: number;
   /** ZeroMQ linger on close, in ms (default 1000). */
   lingerMs?: number;
+  /**
+   * Confirmed sends (default false): the producer speaks to the broker's reliable port instead
+   * of its ingress (`connect`: one reliable endpoint, default `tcp://127.0.0.1:5558`), and
+   * `send()` resolves only once the broker has stored the message durably in every queue its
+   * topic matches (CONFIRM), rejecting with `NackError` or `TimeoutError` otherwise. It is a
+   * `ConfirmingProducer` inside; the options below are its own.
+   */
+  confirm?: boolean;
+  /** confirm: sends waiting for their CONFIRM at most (default 1000); `send()` waits past it. */
+  window?: number;
+  /** confirm: how long `send()` waits for its CONFIRM or NACK, ms (default 30 000). */
+  confirmTimeoutMs?: number;
+  /** confirm: messages in one PUBLISH at most (default 256). */
+  maxBatch?: number;
+  /** confirm: NACK (`no-queue`) a message no queue takes instead of confirming it. */
+  mandatory?: boolean;
+  /** confirm: heartbeat interval to propose, ms (default 1000). */
+  heartbeatMs?: number;
+  /** confirm: the name the broker's monitor shows. */
+  name?: string;
+  /** confirm: ZeroMQ receive high-water mark, in commands (default 1000). */
+  receiveHighWaterMark?: number;
+}
+
+/** Options that only confirmed sends take, and those that only the best-effort ingress takes. */
+const CONFIRM_ONLY = [
+  'window',
+  'confirmTimeoutMs',
+  'maxBatch',
+  'mandatory',
+  'heartbeatMs',
+  'name',
+  'receiveHighWaterMark',
+] as const;
+const INGRESS_ONLY = ['queueMaxMessages', 'queuePolicy', 'readySettleMs'] as const;
+
+/**
+ * The ConfirmingProducer's options for a Producer created with `confirm: true`, or undefined
+ * for a best-effort one. Throws `OptionError` for an option of the other kind.
+ */
+export function confirmingOptions<M extends TopicMap>(
+  options: ProducerOptions<M>,
+): ConfirmingProducerOptions<M> | undefined {
+  if (options.confirm !== undefined && typeof options.confirm !== 'boolean') {
+    throw new OptionError('confirm', options.confirm, 'must be true or false');
+  }
+  const confirm = options.confirm === true;
+  const foreign = confirm ? INGRESS_ONLY : CONFIRM_ONLY;
+  for (const key of foreign) {
+    if (options[key] !== undefined) {
+      throw new OptionError(
+        key,
+        options[key],
+        confirm
+          ? 'does not apply with confirm: true (window bounds the sends waiting for the broker)'
+          : 'applies only with confirm: true',
+      );
+    }
+  }
+  if (!confirm) return undefined;
+  const {
+    confirm: _confirm,
+    readySettleMs: _settle,
+    queueMaxMessages: _max,
+    queuePolicy: _policy,
+    ...rest
+  } = options;
+  return rest;
 }
 
 /** Per-message options: metadata (`id`, `timestamp`, `headers`) and whether to attach it. */

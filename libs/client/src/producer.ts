@@ -1,15 +1,24 @@
 import { EventEmitter } from 'node:events';
 import { encodeEnvelope, encodeTyped } from '@zmq-mq/protocol';
 import type { BodyOf, Codec, TopicMap, TopicOf } from '@zmq-mq/protocol';
-import { ClosedError, isZmqErrorCode, NotReadyError, QueueFullError, TimeoutError } from './errors';
-import type { ConnectionEvent, ConnectionEvents } from './events';
+import { ConfirmingProducer, type ConfirmingProducerStats } from './confirming-producer';
+import {
+  ClosedError,
+  isZmqErrorCode,
+  NotReadyError,
+  QueueFullError,
+  TimeoutError,
+  type BrokerError,
+} from './errors';
+import type { ConnectionEvent } from './events';
 import { connectAll, Waiters } from './links';
 import { DEFAULT_READY_TIMEOUT_MS } from './options';
 import type { QueuePolicy } from './options';
 import { Link } from './producer-link';
-import { parseProducerOptions } from './producer-options';
+import { confirmingOptions, parseProducerOptions } from './producer-options';
 import type { ProducerOptions, SendOptions, UntypedTopics } from './producer-options';
 import { FrameQueue } from './queue';
+import type { ReliableEvents } from './reliable-link';
 
 export interface LinkStats {
   readonly endpoint: string;
@@ -34,13 +43,34 @@ export interface ProducerStats {
   /** Messages waiting in the local queue now. */
   readonly queued: number;
   readonly links: readonly LinkStats[];
+  /** With `confirm: true`: the confirmed sends' own counters (see ConfirmingProducer). */
+  readonly confirm?: ConfirmingProducerStats;
 }
 
-/** Events of a Producer: connection events plus `up`/`down` when a link becomes (un)usable. */
-export interface ProducerEvents extends ConnectionEvents {
+/**
+ * Events of a Producer: connection events plus `up`/`down` when a link becomes (un)usable.
+ * With `confirm: true`, `up` follows each WELCOME and `down` each reconnection, and the
+ * session events of the reliable port come too: `welcome`, `reconnect`, `protocol-error`,
+ * `broker-error`.
+ */
+export interface ProducerEvents extends ReliableEvents {
   up: [ConnectionEvent];
   down: [ConnectionEvent];
+  'broker-error': [BrokerError];
 }
+
+/** The events a confirming producer's are forwarded as. */
+const CONFIRM_EVENTS = [
+  'connect',
+  'handshake',
+  'disconnect',
+  'retry',
+  'handshake-error',
+  'welcome',
+  'reconnect',
+  'protocol-error',
+  'broker-error',
+] as const;
 
 const RESOLVED = Promise.resolve();
 /** Messages sent in one go before the pump yields to the event loop. */
@@ -59,6 +89,9 @@ interface Waiting {
  * one usable link, round-robin (several brokers share the load). `send()` resolves once the
  * message is accepted (handed to ZeroMQ or queued locally); order is kept per link.
  * Messages sent while no link is usable wait in a bounded local queue. See libs/client/README.md.
+ *
+ * With `confirm: true` it publishes on the broker's reliable port instead, through a
+ * ConfirmingProducer: `send()` resolves once the message is stored durably (CONFIRM).
  */
 export class Producer<M extends TopicMap = UntypedTopics> extends EventEmitter<ProducerEvents> {
   private readonly links: Link[];
@@ -82,10 +115,15 @@ export class Producer<M extends TopicMap = UntypedTopics> extends EventEmitter<P
   private droppedOnClose = 0;
   private blocked = 0;
   private failed = 0;
+  /** The confirmed sends, when created with `confirm: true`. */
+  private readonly confirming: ConfirmingProducer<M> | undefined;
 
   constructor(options: ProducerOptions<M> = {}) {
     super();
-    const settings = parseProducerOptions(options);
+    const confirmOptions = confirmingOptions(options);
+    const settings = parseProducerOptions(
+      confirmOptions === undefined ? options : { codec: options.codec, metadata: options.metadata },
+    );
     this.topics = options.topics;
     this.codec = settings.codec;
     this.metadata = settings.metadata;
@@ -96,6 +134,18 @@ export class Producer<M extends TopicMap = UntypedTopics> extends EventEmitter<P
       up: (link: Link) => this.linkUp(link),
       down: (link: Link, wasUp: boolean) => this.linkDown(link, wasUp),
     };
+    if (confirmOptions !== undefined) {
+      const confirming = new ConfirmingProducer<M>(confirmOptions);
+      this.confirming = confirming;
+      this.links = [];
+      // The same events, typed alike on both emitters: forwarded untyped.
+      const from = confirming as unknown as EventEmitter;
+      const to = this as unknown as EventEmitter;
+      for (const name of CONFIRM_EVENTS) from.on(name, (event: unknown) => to.emit(name, event));
+      confirming.on('welcome', ({ endpoint }) => this.emit('up', { endpoint }));
+      confirming.on('reconnect', ({ endpoint }) => this.emit('down', { endpoint }));
+      return;
+    }
     this.links = connectAll(settings.endpoints, (endpoint) => {
       const link = new Link(endpoint, settings.link, this, listener);
       return { socket: link.socket, link };
@@ -109,6 +159,7 @@ export class Producer<M extends TopicMap = UntypedTopics> extends EventEmitter<P
    * or `ClosedError`. With policy `'wait'` it resolves once the message fits in the queue.
    */
   send<K extends TopicOf<M>>(topic: K, body: BodyOf<M, K>, options?: SendOptions): Promise<void> {
+    if (this.confirming !== undefined) return this.confirming.send(topic, body, options);
     if (this.closed) return Promise.reject(new ClosedError('producer'));
     let frames: Buffer[];
     try {
@@ -130,6 +181,7 @@ export class Producer<M extends TopicMap = UntypedTopics> extends EventEmitter<P
    * any), or `ClosedError`.
    */
   ready(timeoutMs = DEFAULT_READY_TIMEOUT_MS): Promise<void> {
+    if (this.confirming !== undefined) return this.confirming.ready(timeoutMs);
     if (this.closed) return Promise.reject(new ClosedError('producer'));
     if (this.links.every((l) => l.state === 'up')) return RESOLVED;
     return this.readyWaiters.wait(timeoutMs, () => {
@@ -146,6 +198,7 @@ export class Producer<M extends TopicMap = UntypedTopics> extends EventEmitter<P
 
   /** Resolves once every accepted message has been handed to ZeroMQ; `TimeoutError` after `timeoutMs`. */
   flush(timeoutMs = Number.POSITIVE_INFINITY): Promise<void> {
+    if (this.confirming !== undefined) return this.confirming.flush(timeoutMs);
     if (this.idle()) return RESOLVED;
     return this.flushWaiters.wait(
       timeoutMs,
@@ -159,12 +212,13 @@ export class Producer<M extends TopicMap = UntypedTopics> extends EventEmitter<P
    * linger. Idempotent: every call returns the same promise. No handle stays open.
    */
   close(): Promise<void> {
-    this.closing ??= this.shutdown();
+    this.closing ??= this.confirming?.close() ?? this.shutdown();
     return this.closing;
   }
 
   /** Counters since construction; a snapshot. */
   stats(): ProducerStats {
+    if (this.confirming !== undefined) return confirmedStats(this.confirming);
     return {
       accepted: this.accepted,
       sent: this.sent,
@@ -281,6 +335,22 @@ export class Producer<M extends TopicMap = UntypedTopics> extends EventEmitter<P
     this.readyWaiters.rejectAll(new ClosedError('producer'));
     this.flushWaiters.rejectAll(new ClosedError('producer'));
   }
+}
+
+/** A confirming producer's counters in the Producer's shape, its own under `confirm`. */
+function confirmedStats(confirming: ConfirmingProducer<TopicMap>): ProducerStats {
+  const c = confirming.stats();
+  return {
+    accepted: c.accepted,
+    sent: c.confirmed,
+    dropped: 0,
+    droppedOnClose: c.droppedOnClose,
+    blocked: 0,
+    failed: c.nacked + c.timedOut,
+    queued: c.unconfirmed + c.waiting,
+    links: [],
+    confirm: c,
+  };
 }
 
 function delay(ms: number): Promise<void> {

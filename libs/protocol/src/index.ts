@@ -150,6 +150,7 @@ export {
   errorReplyFor,
 } from './reliable-encode';
 export { decodeClientCommand, decodeBrokerCommand } from './reliable-decode';
+export { DEFAULT_DEAD_LETTER_PAGE, MAX_DEAD_LETTER_PAGE } from './queue-api';
 
 export type { FrameErrorKind, CodecErrorReason, ProtocolErrorKind } from './errors';
 export type { PushFormat } from './push-format';
@@ -191,3 +192,15 @@ export type {
   ClientCommand,
   BrokerCommand,
 } from './reliable';
+export type {
+  QueuesResponse,
+  QueueSummary,
+  QueueCountersView,
+  QueueConsumerView,
+  DeadLettersResponse,
+  DeadLetterView,
+  DeadLetterMeta,
+  ReplayResponse,
+  PurgeResponse,
+  QueueApiError,
+} from './queue-api';

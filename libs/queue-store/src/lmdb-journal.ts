@@ -62,6 +62,9 @@ export class LmdbJournal implements Journal<Buffer> {
   async open(): Promise<LoadedState> {
     const root = open({
       path: this.options.path,
+      // Always a directory: lmdb-js would take a path with an extension (`data.v1`,
+      // `/tmp/tmp.x1`) as the data file's own name.
+      noSubdir: false,
       maxDbs: 8,
       overlappingSync: this.options.overlappingSync,
       compression: false,

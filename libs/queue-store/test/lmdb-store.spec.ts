@@ -42,3 +42,20 @@ for (const [label, extra] of variants) {
     },
   );
 }
+
+describe('LmdbStore paths', () => {
+  it('takes a directory whose name has a dot as a directory (lmdb-js alone would not)', async () => {
+    const parent = mkdtempSync(join(tmpdir(), 'zmq-mq-store-'));
+    dirs.push(parent);
+    const path = join(parent, 'data.v1');
+    const store = new LmdbStore({ path });
+    await store.open();
+    await store.declare({ name: 'q', prefixes: ['q.'] });
+    await store.close();
+    const again = new LmdbStore({ path });
+    await again.open();
+    expect(again.definitions().map((d) => d.name)).toEqual(['q']);
+    await again.close();
+    expect(again.diskBytes()).toBeGreaterThan(0); // data.mdb inside the directory
+  });
+});

@@ -166,6 +166,9 @@ function ourBroker(
           ...(process.env['BENCH_BROKER_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
           BROKER_MAIN,
           ...SOCKET_FLAGS,
+          // The reliable port on, as by default (no queue: the plain paths never touch the
+          // store), on a free port and in memory, so that no data directory is left behind.
+          ...['--reliable', ANY, '--store', 'memory'],
           '--monitor',
           options.monitor || dashboard !== 'off' ? '127.0.0.1:0' : 'off',
           ...(pushFormat === 'full' ? ['--push-format', 'full'] : []),

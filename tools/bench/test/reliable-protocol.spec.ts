@@ -42,10 +42,13 @@ describe('zmq-mq reliable-port commands', () => {
   });
 
   it('splits a DELIVER into its messages by their frame counts', () => {
-    const body = [
-      ['bench', 11, 1, 1],
-      ['bench', 12, 2, 2],
-    ];
+    const body = {
+      queue: 'bench',
+      msgs: [
+        [11, 1, 1],
+        [12, 2, 2],
+      ],
+    };
     const frames = [Buffer.from('m1'), Buffer.from('m2'), Buffer.from('meta')];
     const d = wire.deliveries(body, frames);
     expect(d.map((x) => [x.tag, x.attempt, x.frames.map(String)])).toEqual([
@@ -56,12 +59,16 @@ describe('zmq-mq reliable-port commands', () => {
 
   it('refuses a DELIVER whose body and frames disagree, and a malformed command', () => {
     const frames = [Buffer.from('m1')];
-    expect(() => wire.deliveries([['bench', 1, 1, 2]], frames)).toThrow(ReliableProtocolError);
-    expect(() => wire.deliveries([], frames)).toThrow('1 frames it does not describe');
-    expect(() => wire.deliveries([['bench', 'x', 1, 1]], frames)).toThrow(
-      'not [queue, tag, attempt, nframes]',
+    const deliver = (msgs: unknown): unknown => ({ queue: 'bench', msgs });
+    expect(() => wire.deliveries(deliver([[1, 1, 2]]), frames)).toThrow(ReliableProtocolError);
+    expect(() => wire.deliveries(deliver([]), frames)).toThrow('1 frames it does not describe');
+    expect(() => wire.deliveries(deliver([['x', 1, 1]]), frames)).toThrow(
+      'not [tag, attempt, nframes]',
     );
-    expect(() => wire.deliveries({}, frames)).toThrow('DELIVER: the body is not an array');
+    expect(() => wire.deliveries({ queue: 'bench' }, frames)).toThrow(
+      'DELIVER msgs: the body is not an array',
+    );
+    expect(() => wire.deliveries([[1, 1, 1]], frames)).toThrow('DELIVER: no queue in the body');
     expect(() => wire.decodeCommand([Buffer.from('ACK')])).toThrow('at least 2 frames');
     expect(() => wire.decodeCommand([Buffer.from('ACK'), Buffer.from([0x92, 0x01])])).toThrow(
       'ACK: the body is not msgpack',

@@ -1,6 +1,7 @@
 import { version as libzmqVersion } from 'zeromq';
 import type { BrokerMode } from '../forwarding';
 import { OPTION_NAMES, type BrokerOptionKey, type BrokerOptions } from '../options';
+import { formatQueueSpec } from '../reliable/queue-spec';
 import type { BrokerEndpoints } from '../sockets';
 import type { BrokerInfo, BrokerOptionView } from './shapes';
 
@@ -17,7 +18,11 @@ export function optionViews(options: BrokerOptions): BrokerOptionView[] {
         ? value
         : typeof value === 'boolean'
           ? String(value)
-          : `${value.host.includes(':') ? `[${value.host}]` : value.host}:${value.port}`;
+          : Array.isArray(value)
+            ? value.length === 0
+              ? null
+              : value.map(formatQueueSpec).join(' ') // as the variable takes several
+            : `${value.host.includes(':') ? `[${value.host}]` : value.host}:${value.port}`;
     return { name, flag, env, value: shown };
   });
 }

@@ -31,7 +31,7 @@ export const DASHBOARD_PATHS = {
   stats: '/stats',
   /** Server-sent events: `hello`, then `tick` every second, `peers` when they change. */
   events: '/events',
-  /** `QueuesResponse`, once the broker has durable queues (404 before). */
+  /** `QueuesResponse`, when the broker has durable queues (404 with `--reliable off`). */
   queues: '/queues',
 } as const;
 
@@ -122,95 +122,21 @@ export interface FlowHistory {
   samples: FlowSample[];
 }
 
-// Durable queues. The monitor serves these once the broker has durable queues; the page shows
-// their panel only when `GET /queues` answers 200. Counts follow @zmq-mq/queue-store's
-// QueueStats and DeadLetter.
-
-/** `GET /queues`. */
-export interface QueuesResponse {
-  queues: QueueSummary[];
-}
-
-/** One durable queue, as `GET /queues` lists it. */
-export interface QueueSummary {
-  name: string;
-  /** Topic prefixes bound to the queue. */
-  prefixes: string[];
-  /** Ready to deliver now. */
-  ready: number;
-  /** Delivered, not yet acked. */
-  unacked: number;
-  /** Nak'd with a delay that has not run out. */
-  delayed: number;
-  /** ready + unacked + delayed, and their bytes. */
-  messages: number;
-  bytes: number;
-  /** Limits (0 = none for maxAgeMs). */
-  maxMessages: number;
-  maxBytes: number;
-  /** Age of the oldest live message (ms), 0 when empty. */
-  oldestAgeMs: number;
-  /** Dead letters kept. */
-  dead: number;
-  /** Consumers attached now. */
-  consumers: number;
-  /** Since the broker started; the page turns differences into rates. */
-  counters: QueueCountersView;
-}
-
-export interface QueueCountersView {
-  /** Messages stored (published into the queue). */
-  appended: number;
-  delivered: number;
-  acked: number;
-  nacked: number;
-  redelivered: number;
-  expired: number;
-  deadLettered: number;
-  replayed: number;
-  purged: number;
-}
-
-/** `GET /queues/NAME/dead?after=SEQ&limit=N`: dead letters in seq order. */
-export interface DeadLettersResponse {
-  queue: string;
-  deadLetters: DeadLetterView[];
-  /** Pass as `after` to read the next page; absent on the last page. */
-  next?: number;
-}
-
-/** One dead letter. */
-export interface DeadLetterView {
-  seq: number;
-  topic: string;
-  /** The message id ('' when it had none). */
-  id: string;
-  /** 'max-deliveries', 'term: <reason>' or 'expired'. */
-  reason: string;
-  /** Deliveries before it died. */
-  attempts: number;
-  /** ms since the epoch. */
-  deadAt: number;
-  publishedAt: number;
-  /** The metadata frame's application headers. */
-  headers: Record<string, string>;
-  /** The metadata frame's content type, when it had one. */
-  contentType?: string;
-  /** The payload (frame 0 after the topic), base64. */
-  payload: string;
-  /** The payload's length in bytes. */
-  payloadBytes: number;
-}
-
-/** `POST /queues/NAME/replay` (body: optional `{"seqs":[…]}`, all when absent). */
-export interface ReplayResponse {
-  replayed: number;
-}
-
-/** `POST /queues/NAME/purge`. */
-export interface PurgeResponse {
-  purged: number;
-}
+// Durable queues: `GET /queues` answers 200 once the broker has them (404 with --reliable off),
+// and the page shows their panel only then. Their JSON is @zmq-mq/protocol's, the broker's own
+// (the monitor serves it, `npm run queues` reads it too).
+export type {
+  QueuesResponse,
+  QueueSummary,
+  QueueCountersView,
+  QueueConsumerView,
+  DeadLettersResponse,
+  DeadLetterView,
+  DeadLetterMeta,
+  ReplayResponse,
+  PurgeResponse,
+  QueueApiError,
+} from '@zmq-mq/protocol';
 
 /** Paths of one durable queue. */
 export function queuePaths(name: string): { dead: string; replay: string; purge: string } {

@@ -29,6 +29,7 @@ export const PORT_ROLES: Readonly<Record<SocketRole, readonly KeyRole[]>> = {
   ingress: ['producers'],
   publish: ['subscribers'],
   push: ['workers'],
+  reliable: ['producers', 'workers'],
 };
 
 /**

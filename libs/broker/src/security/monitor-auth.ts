@@ -2,6 +2,7 @@ import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readKeyText } from '@zmq-mq/protocol';
 import { TokenFileError } from '../errors';
+import { readBody } from '../http-body';
 
 /** Shortest monitor token accepted (characters): `openssl rand -hex 32` gives 64. */
 export const MIN_TOKEN_CHARS = 16;
@@ -129,27 +130,6 @@ export class MonitorAuth {
       .update(`zmq-mq monitor session ${expiry}`)
       .digest('base64url');
   }
-}
-
-/** A request body as text, at most `maxBytes` (past it: an error with status 413). */
-export function readBody(req: IncomingMessage, maxBytes: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        reject(
-          Object.assign(new Error(`the body is larger than ${maxBytes} bytes`), { status: 413 }),
-        );
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 /** The login page: one form, no script, nothing from elsewhere. */

@@ -34,8 +34,8 @@ export function checkSecurityOptions(
   }
   if (!curve && !options.insecure) {
     for (const key of rules.endpoints) {
-      const endpoint = options[key] as string;
-      if (rules.isExposedEndpoint(endpoint)) {
+      const endpoint = options[key] as string | null;
+      if (endpoint !== null && rules.isExposedEndpoint(endpoint)) {
         throw new OptionError(
           name(key),
           endpoint,

@@ -137,7 +137,8 @@ export interface BrokerProgram {
 
 /**
  * Starts the broker built at `main` (the workspace's `dist/apps/broker/main.js`) on three free
- * loopback endpoints, monitor off, and resolves once it says it started.
+ * loopback endpoints, monitor and durable queues off (no reliable port, no data directory),
+ * and resolves once it says it started.
  */
 export async function startBrokerProgram(
   main: string,
@@ -152,6 +153,7 @@ export async function startBrokerProgram(
   const program = new Program(process.execPath, [
     main,
     ...['--ingress', ingress, '--publish', publish, '--push', push, '--monitor', 'off'],
+    ...['--reliable', 'off'],
     ...args,
   ]);
   try {

@@ -1,11 +1,12 @@
-// The reliable port's commands as the benchmark speaks them (docs: the durable-queue design,
-// "The reliable-port protocol, version 1"): frame 0 the command name in ASCII capitals, frame 1
+// The reliable port's commands as the benchmark speaks them (libs/protocol/README.md, "Reliable
+// port"): frame 0 the command name in ASCII capitals, frame 1
 // a msgpack body (standard msgpack, no records extension), then the messages' frames. Pure
 // functions, no sockets; the benchmark's own copy so that it can drive any broker that speaks
 // the protocol, without importing the broker's code.
 import { Packr } from 'msgpackr';
 
-const packr = new Packr({ useRecords: false });
+// Integers past 32 bits (delivery tags) decode to numbers up to 2^53 ('auto'), not bigints.
+const packr = new Packr({ useRecords: false, int64AsType: 'auto' as 'bigint' });
 
 /** The protocol version the benchmark speaks. */
 export const PROTOCOL_VERSION = 1;
@@ -107,21 +108,25 @@ export function nackedIds(body: unknown): Array<{ id: string; code: string; text
   });
 }
 
-/** The messages of a DELIVER: its body describes runs of the frames after it. */
+/**
+ * The messages of a DELIVER: its body `{queue, msgs: [[tag, attempt, nframes], ...]}` describes
+ * runs of the frames after it.
+ */
 export function deliveries(body: unknown, frames: Buffer[]): Delivery[] {
   const out: Delivery[] = [];
   let at = 0;
-  for (const entry of isArray(body, 'DELIVER')) {
-    const [queue, tag, attempt, nframes] = isArray(entry, 'DELIVER entry');
+  const { queue, msgs } = (body ?? {}) as { queue?: unknown; msgs?: unknown };
+  if (typeof queue !== 'string') throw new ReliableProtocolError('DELIVER: no queue in the body');
+  for (const entry of isArray(msgs, 'DELIVER msgs')) {
+    const [tag, attempt, nframes] = isArray(entry, 'DELIVER entry');
     if (
-      typeof queue !== 'string' ||
       typeof tag !== 'number' ||
       typeof attempt !== 'number' ||
       typeof nframes !== 'number' ||
       !Number.isInteger(nframes) ||
       nframes < 1
     )
-      throw new ReliableProtocolError(`DELIVER entry is not [queue, tag, attempt, nframes]`);
+      throw new ReliableProtocolError(`DELIVER entry is not [tag, attempt, nframes]`);
     if (at + nframes > frames.length)
       throw new ReliableProtocolError(
         `DELIVER describes more frames than the ${frames.length} it carries`,

@@ -1,0 +1,5 @@
+module.exports = {
+  displayName: 'queues',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+};
