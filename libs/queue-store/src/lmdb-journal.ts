@@ -25,6 +25,7 @@ import {
 } from './journal';
 import { LeaseLog, type LoggedLease } from './lease-log';
 import { MAX_MAX_DELIVERIES } from './options';
+import { runHolding } from './structures';
 import {
   chunkRecord,
   decodeDead,
@@ -39,21 +40,6 @@ import {
 import type { StoredMessage } from './types';
 
 type Key = [number, number];
-
-/** The chunk of `chunks` (in firstSeq order) that holds `seq`, if any. */
-function chunkOf(chunks: LoadedChunk[] | undefined, seq: number): LoadedChunk | undefined {
-  if (chunks === undefined) return undefined;
-  let lo = 0;
-  let hi = chunks.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const c = chunks[mid] as LoadedChunk;
-    if (seq < c.firstSeq) hi = mid - 1;
-    else if (seq >= c.firstSeq + c.bytes.length) lo = mid + 1;
-    else return c;
-  }
-  return undefined;
-}
 
 export interface LmdbJournalOptions {
   path: string;
@@ -171,7 +157,7 @@ export class LmdbJournal implements Journal<Buffer> {
     }
     const changed = new Set<LoadedChunk>();
     for (const l of leases) {
-      const chunk = chunkOf(byQid.get(l.qid), l.seq);
+      const chunk = runHolding(byQid.get(l.qid) ?? [], l.seq, (c) => c.bytes.length);
       if (chunk === undefined) continue;
       const states = (chunk.states ??= new Uint8Array(chunk.bytes.length));
       const i = l.seq - chunk.firstSeq;
