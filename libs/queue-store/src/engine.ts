@@ -459,7 +459,10 @@ export class EngineStore<R> implements QueueStore {
       }
     }
     this.dirtyChunks.clear();
-    if (wrote) this.figures.turns++;
+    if (wrote) {
+      this.figures.turns++;
+      this.journal.turnIssued?.();
+    }
     if (t === undefined) return;
     if (!t.waited) {
       t.resolve();
@@ -524,7 +527,10 @@ export class EngineStore<R> implements QueueStore {
         if (d.message === UNREAD) unread.push(d);
       }
       if (unread.length > 0) this.readBack(q, unread);
-      if (out.length > 0) this.leaseAlarm.arm(now + ackWaitMs);
+      if (out.length > 0) {
+        this.journal.noteLeases?.(q.qid, out);
+        this.leaseAlarm.arm(now + ackWaitMs);
+      }
       return Promise.resolve(out);
     } catch (err) {
       return Promise.reject(err);
