@@ -14,11 +14,21 @@ import {
   type QueueDefinitionInput,
   type QueueLimit,
 } from './definition';
+import {
+  checkDelay,
+  checkLease,
+  checkReplaySeqs,
+  deadLettersAfter,
+  positiveInt,
+  termReason,
+  validateBatch,
+} from './checks';
 import { DedupIndex } from './dedup';
 import { StoreClosedError, StoreFailedError, StoreRequestError, UnknownQueueError } from './errors';
 import { frameBytes, SETTLED, type Journal, type LoadedState } from './journal';
 import { parseStoreOptions, type ResolvedStoreOptions, type StoreOptions } from './options';
 import { Chunk, Entry, EntryState, QueueState } from './queue-state';
+import { ReadyNotifier } from './ready';
 import { Alarm, MinHeap } from './structures';
 import type {
   AppendRequest,
@@ -92,7 +102,6 @@ class EngineDelivery implements Delivery {
 
 type Lifecycle = 'new' | 'opening' | 'open' | 'closing' | 'closed';
 
-const MAX_TERM_REASON = 1000;
 /** Placeholder of a leased message still to be read back from the journal. */
 const UNREAD: StoredMessage = { frames: [], topic: '', id: '', publishedAt: 0 };
 
@@ -101,7 +110,10 @@ export class EngineStore<R> implements QueueStore {
   private readonly queues = new Map<string, QueueState>();
   private readonly byQid = new Map<number, QueueState>();
   private nextQid = 1;
-  private readonly listeners: ReadyListener[] = [];
+  private readonly ready = new ReadyNotifier<QueueState>(
+    (q) => q.def.name,
+    (q) => this.lifecycle === 'open' && this.readyCount(q) > 0,
+  );
   private dedup: DedupIndex;
   private turn: Turn<R> | undefined;
   private sealTimer: NodeJS.Immediate | undefined;
@@ -110,8 +122,6 @@ export class EngineStore<R> implements QueueStore {
   private readonly leaseAlarm = new Alarm(() => this.expireLeases());
   private readonly delayAlarm = new Alarm(() => this.endDelays());
   private maintenance: NodeJS.Timeout | undefined;
-  private readonly readyQueues = new Set<QueueState>();
-  private readyScheduled = false;
   private lifecycle: Lifecycle = 'new';
   private opening: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
@@ -124,7 +134,6 @@ export class EngineStore<R> implements QueueStore {
     appendTurns: 0,
     writtenMessages: 0,
     staleSettles: 0,
-    listenerErrors: 0,
   };
 
   constructor(
@@ -194,7 +203,12 @@ export class EngineStore<R> implements QueueStore {
 
   /** Engine-wide figures. */
   engineStats(): EngineStats {
-    return { ...this.figures, dedupIds: this.dedup.size, dedupEvicted: this.dedup.evicted };
+    return {
+      ...this.figures,
+      listenerErrors: this.ready.errors,
+      dedupIds: this.dedup.size,
+      dedupEvicted: this.dedup.evicted,
+    };
   }
 
   // ---------------------------------------------------------------- queues
@@ -223,7 +237,7 @@ export class EngineStore<R> implements QueueStore {
   }
 
   onReady(listener: ReadyListener): void {
-    this.listeners.push(listener);
+    this.ready.listen(listener);
   }
 
   stats(queue: string): QueueStats {
@@ -498,10 +512,7 @@ export class EngineStore<R> implements QueueStore {
   lease(queue: string, max: number, ackWaitMs: number): Promise<Delivery[]> {
     try {
       this.check('lease');
-      positiveInt('lease', 'ackWaitMs', ackWaitMs);
-      if (!Number.isInteger(max) || max < 0) {
-        throw new StoreRequestError('lease', `max must be an integer >= 0 (got ${max})`);
-      }
+      checkLease(max, ackWaitMs);
       const q = this.queueOf(queue);
       const now = Date.now();
       const out: Delivery[] = [];
@@ -608,9 +619,7 @@ export class EngineStore<R> implements QueueStore {
 
   async nak(delivery: Delivery, delayMs: number): Promise<'requeued' | 'dead'> {
     this.check('nak');
-    if (!Number.isInteger(delayMs) || delayMs < 0) {
-      throw new StoreRequestError('nak', `delayMs must be an integer >= 0 (got ${delayMs})`);
-    }
+    checkDelay(delayMs);
     const e = this.currentLease(delivery);
     if (e === undefined) return 'requeued';
     const q = e.queue;
@@ -634,11 +643,10 @@ export class EngineStore<R> implements QueueStore {
 
   async term(delivery: Delivery, reason: string): Promise<void> {
     this.check('term');
-    if (typeof reason !== 'string') throw new StoreRequestError('term', 'reason must be a string');
+    const why = termReason(reason);
     const e = this.currentLease(delivery);
     if (e === undefined) return;
-    const why = reason.length > MAX_TERM_REASON ? reason.slice(0, MAX_TERM_REASON) : reason;
-    this.kill(e, why === '' ? 'term' : `term: ${why}`);
+    this.kill(e, why);
   }
 
   async progress(delivery: Delivery, ackWaitMs: number): Promise<void> {
@@ -809,25 +817,7 @@ export class EngineStore<R> implements QueueStore {
   }
 
   private markReady(q: QueueState): void {
-    this.readyQueues.add(q);
-    if (this.readyScheduled) return;
-    this.readyScheduled = true;
-    queueMicrotask(() => {
-      this.readyScheduled = false;
-      const queues = [...this.readyQueues];
-      this.readyQueues.clear();
-      if (this.lifecycle !== 'open') return;
-      for (const rq of queues) {
-        if (this.readyCount(rq) === 0) continue;
-        for (const l of this.listeners) {
-          try {
-            l(rq.def.name);
-          } catch {
-            this.figures.listenerErrors++;
-          }
-        }
-      }
-    });
+    this.ready.mark(q);
   }
 
   private readyCount(q: QueueState): number {
@@ -839,11 +829,7 @@ export class EngineStore<R> implements QueueStore {
   async deadLetters(queue: string, opts: { after?: number; limit: number }): Promise<DeadLetter[]> {
     this.check('deadLetters');
     const q = this.queueOf(queue);
-    const after = opts?.after ?? 0;
-    if (!Number.isInteger(after) || after < 0) {
-      throw new StoreRequestError('deadLetters', `after must be an integer >= 0 (got ${after})`);
-    }
-    positiveInt('deadLetters', 'limit', opts?.limit);
+    const after = deadLettersAfter(opts);
     // Dead letters are read back from the journal: let the writes issued so far land first.
     await this.durable('deadLetters');
     const seqs = [...q.dead.keys()]
@@ -869,9 +855,7 @@ export class EngineStore<R> implements QueueStore {
   async replay(queue: string, seqs?: number[]): Promise<number> {
     this.check('replay');
     const q = this.queueOf(queue);
-    if (seqs !== undefined && (!Array.isArray(seqs) || !seqs.every((s) => Number.isInteger(s)))) {
-      throw new StoreRequestError('replay', 'seqs must be an array of integers');
-    }
+    checkReplaySeqs(seqs);
     await this.durable('replay');
     const wanted = seqs === undefined ? [...q.dead.keys()] : [...new Set(seqs)];
     wanted.sort((a, b) => a - b);
@@ -935,7 +919,7 @@ export class EngineStore<R> implements QueueStore {
     this.queues.clear();
     this.byQid.clear();
     this.dirtyChunks.clear();
-    this.readyQueues.clear();
+    this.ready.clear();
     this.failed = false;
     this.failure = undefined;
     this.dedup = new DedupIndex(this.options.dedupMaxIds);
@@ -1029,39 +1013,6 @@ export class EngineStore<R> implements QueueStore {
     } catch (err) {
       this.fail(err);
       throw new StoreFailedError(operation, { cause: err });
-    }
-  }
-}
-
-function positiveInt(operation: string, field: string, value: unknown): void {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new StoreRequestError(
-      operation,
-      `${field} must be an integer >= 1 (got ${String(value)})`,
-    );
-  }
-}
-
-function validateBatch(batch: AppendRequest[]): void {
-  if (!Array.isArray(batch)) throw new StoreRequestError('append', 'expects an array of requests');
-  for (let i = 0; i < batch.length; i++) {
-    const req = batch[i];
-    const bad = (problem: string): never => {
-      throw new StoreRequestError('append', `request ${i}: ${problem}`);
-    };
-    if (typeof req !== 'object' || req === null) bad('not an object');
-    const { message, queues, dedupId } = req as AppendRequest;
-    if (!Array.isArray(queues) || queues.length === 0) bad('queues must name at least one queue');
-    if (!queues.every((q) => typeof q === 'string')) bad('queues must be strings');
-    if (dedupId !== undefined && typeof dedupId !== 'string') bad('dedupId must be a string');
-    if (typeof message !== 'object' || message === null) bad('message must be an object');
-    const { frames, topic, id, publishedAt } = message;
-    if (!Array.isArray(frames) || frames.length === 0) bad('message.frames must hold frames');
-    if (!frames.every((f) => f instanceof Uint8Array)) bad('message.frames must be Buffers');
-    if (typeof topic !== 'string') bad('message.topic must be a string');
-    if (typeof id !== 'string') bad('message.id must be a string');
-    if (typeof publishedAt !== 'number' || !Number.isFinite(publishedAt)) {
-      bad('message.publishedAt must be a number (ms)');
     }
   }
 }
