@@ -385,7 +385,8 @@ export function storeConformance(
         await put(store, 1, 1);
         const [d] = await store.lease('q', 1, 30_000);
         const ready = nextReady(store, 'q');
-        await store.nak(must(d), 40);
+        // Longer than a remote store's lease may wait for messages (JetStream: 100 ms).
+        await store.nak(must(d), 300);
         expect(await statsOf(store, 'q')).toMatchObject({ delayed: 1, ready: 0, unacked: 0 });
         expect(await store.lease('q', 1, 30_000)).toEqual([]);
         const [again] = await leaseOnReady(store, ready);

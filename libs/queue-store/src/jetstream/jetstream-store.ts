@@ -480,7 +480,9 @@ export class JetStreamStore implements QueueStore {
     const q = this.queueOf(queue);
     if (max === 0) return [];
     const previous = q.pulling;
-    const pulled = previous.then(() => link.pull(q.names.stream, this.names.consumer, max));
+    const pulled = previous.then(() =>
+      link.pull(q.names.stream, this.names.consumer, max, this.options.pollIntervalMs),
+    );
     q.pulling = pulled.catch(() => undefined);
     const got = await this.track(pulled);
     if (got.length < max) this.hungry.add(q);

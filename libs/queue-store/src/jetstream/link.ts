@@ -179,12 +179,14 @@ export class JsLink {
   }
 
   /**
-   * Pulls up to `batch` messages that can be delivered now (a no-wait pull request): resolves
-   * with those JetStream sent before telling that no more are there. JetStream delivers them
-   * with their stream subject as the message subject, so each pull has a subscription of its
-   * own (told apart by subscription, not by subject).
+   * Pulls up to `batch` messages: resolves with those JetStream has now, as soon as it has
+   * any, or with none after `waitMs` (a no-wait request with an expiry: JetStream answers it
+   * at once when it has messages, holds it while it has none; without the expiry a request
+   * can wait forever behind a message JetStream then gives up). JetStream delivers them with
+   * their stream subject as the message subject, so each pull has a subscription of its own
+   * (told apart by subscription, not by subject).
    */
-  pull(stream: string, consumer: string, batch: number): Promise<Pulled[]> {
+  pull(stream: string, consumer: string, batch: number, waitMs: number): Promise<Pulled[]> {
     return new Promise((resolve, reject) => {
       const got: Pulled[] = [];
       const inbox = createInbox();
@@ -233,7 +235,7 @@ export class JsLink {
       );
       this.nc.publish(
         `$JS.API.CONSUMER.MSG.NEXT.${stream}.${consumer}`,
-        enc.encode(JSON.stringify({ batch, no_wait: true })),
+        enc.encode(JSON.stringify({ batch, no_wait: true, expires: waitMs * 1_000_000 })),
         { reply: inbox },
       );
     });

@@ -40,7 +40,11 @@ export interface JetStreamStoreOptions {
   serverAckWaitMs?: number;
   /** How long a request to JetStream may take before it fails (publish, pull, admin), ms. */
   requestTimeoutMs?: number;
-  /** How often a queue whose consumers wait for messages is checked again (ms). */
+  /**
+   * How long a lease that finds nothing waits in JetStream for messages (any that come are
+   * handed out at once), and then how soon the queue is asked again while its consumers wait
+   * (ms).
+   */
   pollIntervalMs?: number;
   /** The connection's name, as the servers show it (default `zmq-mq`). */
   name?: string;
@@ -176,7 +180,7 @@ export function parseJetStreamOptions(input: JetStreamStoreOptions): ResolvedJet
     ),
     serverAckWaitMs: int(rec, 'serverAckWaitMs', DEFAULT_SERVER_ACK_WAIT_MS, 1000, big),
     requestTimeoutMs: int(rec, 'requestTimeoutMs', DEFAULT_REQUEST_TIMEOUT_MS, 100, big),
-    pollIntervalMs: int(rec, 'pollIntervalMs', DEFAULT_POLL_INTERVAL_MS, 1, big),
+    pollIntervalMs: int(rec, 'pollIntervalMs', DEFAULT_POLL_INTERVAL_MS, 10, 60_000),
     name: text(rec, 'name') ?? 'zmq-mq',
   };
 }
