@@ -19,7 +19,7 @@ module.exports = {
     '^@zmq-mq/queue-store/testing$': path.join(root, 'libs/queue-store/testing/conformance.ts'),
     '^@zmq-mq/queue-store/testing/nats$': path.join(
       root,
-      'libs/queue-store/testing/nats-server.ts',
+      'libs/queue-store/src/testing.ts',
     ),
   },
   testMatch: ['**/?(*.)+(spec|test).ts'],

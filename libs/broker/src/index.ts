@@ -25,6 +25,7 @@ export {
   PUSH_POLICIES,
   LOG_LEVELS,
   STORE_KINDS,
+  natsServers,
   OPTION_NAMES,
   defaultBrokerOptions,
   parseBrokerOptions,
@@ -59,6 +60,8 @@ export type {
   LogLevel,
   MonitorAddress,
   StoreKind,
+  StoreSpec,
+  NatsReplicas,
 } from './options';
 export type { ReliableStatsSnapshot } from './reliable/durable-queues';
 export type { QueueSnapshot, QueueEventCounts } from './reliable/metrics';

@@ -12,7 +12,7 @@ import {
   type QueueStore,
 } from '../src';
 import { testMessage } from '../testing/conformance';
-import { NatsServers } from '../testing/nats-server';
+import { NatsServers } from '../src/testing';
 
 let servers: NatsServers | undefined;
 const stores: QueueStore[] = [];

@@ -2,7 +2,7 @@
 // store in a namespace of its own.
 import { JetStreamStore } from '../src';
 import { storeConformance } from '../testing/conformance';
-import { NatsServers } from '../testing/nats-server';
+import { NatsServers } from '../src/testing';
 
 let servers: NatsServers | undefined;
 beforeAll(async () => {

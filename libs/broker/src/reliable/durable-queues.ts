@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { LmdbStore, MemoryStore, type DeadLetter, type QueueStore } from '@zmq-mq/queue-store';
+import type { DeadLetter, QueueStore } from '@zmq-mq/queue-store';
 import type { Registry } from 'prom-client';
 import type { Router } from 'zeromq';
 import type { BrokerMode, ForwardingPaths } from '../forwarding';
@@ -14,6 +14,7 @@ import { queueRoutes, type RouteHandler } from './queue-api';
 import { QueueIndex } from './queue-index';
 import { ReliablePort } from './reliable-port';
 import { ReliableStats } from './stats';
+import { createStore } from './stores';
 
 /** The durable queues' part of `/stats`. */
 export interface ReliableStatsSnapshot {
@@ -36,7 +37,7 @@ export interface ReliableStatsSnapshot {
 }
 
 /**
- * The broker's durable queues: the store (LMDB in --data-dir, or memory), the queue index,
+ * The broker's durable queues: the store (LMDB in --data-dir, memory, or NATS JetStream), the queue index,
  * the reliable port (a ROUTER the broker binds with its other sockets), the plain-ingress tap
  * for the counted work path, the fan-out feed of confirmed publishes, and the monitor's
  * `/queues` API and metrics.
@@ -73,14 +74,9 @@ export class DurableQueues {
       failed: (path: string) => void;
     },
   ) {
-    const storeOptions = {
-      maxDeliveries: options.maxDeliveries,
-      dedupWindowMs: options.dedupWindowMs,
-    };
-    this.store =
-      options.store === 'lmdb'
-        ? new LmdbStore({ path: options.dataDir, ...storeOptions })
-        : new MemoryStore(storeOptions);
+    this.store = createStore(options);
+    // A store shared with other brokers (JetStream) tells of queues they declare.
+    this.store.onDeclared?.((def) => this.index.set(def));
     this.router = reliableSocket(options, zmq);
     this.fanOut =
       mode === 'counted' ? new FanOutFeed(zmq, this.stats, host.subscribers) : undefined;
