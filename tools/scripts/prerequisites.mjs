@@ -11,6 +11,12 @@ export const PREREQUISITES = [
     debian: ['python3-zmq', 'python3-msgpack'],
     why: "apps/e2e's interoperability tests run pyzmq and msgpack peers under /usr/bin/python3",
   },
+  {
+    name: 'NATS server',
+    check: ['/usr/sbin/nats-server', '--version'],
+    debian: ['nats-server'],
+    why: 'the JetStream store is tested against nats-server processes the tests start (libs/queue-store, libs/broker, apps/e2e)',
+  },
 ];
 
 function passes(check) {

@@ -7,7 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '@zmq-mq/protocol/testing';
+import { freePort, waitFor } from '@zmq-mq/protocol/testing';
 import { appMain } from './paths';
 import { startNode, type TestProcess } from './process';
 
@@ -127,4 +127,32 @@ export function getJson(url: string, method = 'GET', body?: string): Promise<unk
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/**
+ * The end of a confirmed flow of `total` messages: every send resolves (all confirmed), every
+ * id is delivered at least once, and the queue (as `queue()` reads it) holds nothing: all
+ * acked. Bounded: 60 s for the deliveries, `ackedWithinMs` for the acks.
+ */
+export async function expectFlowDone(
+  flow: {
+    sends: Array<Promise<void>>;
+    confirmed: Set<string>;
+    deliveries: ReadonlyArray<{ id: string }>;
+    total: number;
+  },
+  queue: () => Promise<QueueView>,
+  ackedWithinMs = 10_000,
+): Promise<void> {
+  await Promise.all(flow.sends);
+  if (flow.confirmed.size !== flow.total) {
+    throw new Error(`${flow.confirmed.size} of ${flow.total} confirmed`);
+  }
+  const seen = (): number => new Set(flow.deliveries.map((d) => d.id)).size;
+  await waitFor(
+    () => seen() === flow.total,
+    60_000,
+    () => `every confirmed message delivered (${seen()} of ${flow.total})`,
+  );
+  await waitFor(async () => (await queue()).messages === 0, ackedWithinMs, 'every message acked');
 }

@@ -2,6 +2,7 @@
 // directory: nothing confirmed is lost, and only messages in flight at the kill come twice.
 import { ConfirmingProducer, QueueWorker } from '@zmq-mq/client';
 import { waitFor } from '@zmq-mq/protocol/testing';
+import { expectFlowDone } from '../src/durable';
 import { durableFixture } from './durable-fixture';
 
 const MESSAGES = 10_000;
@@ -57,18 +58,8 @@ describe('durable queues: the broker killed with SIGKILL mid-flow', () => {
     await broker.start();
 
     // The producer sends again what got no answer, with the same ids; every send resolves.
-    await Promise.all(sends);
-    expect(confirmed.size).toBe(MESSAGES);
-    const seen = (): Set<string> => new Set(deliveries.map((d) => d.id));
-    await waitFor(
-      () => seen().size === MESSAGES,
-      60_000,
-      () => `every confirmed message delivered (${seen().size} of ${MESSAGES})`,
-    );
-    await waitFor(
-      async () => (await broker.queue('jobs')).messages === 0,
-      10_000,
-      'every message acked',
+    await expectFlowDone({ sends, confirmed, deliveries, total: MESSAGES }, () =>
+      broker.queue('jobs'),
     );
     await worker.close();
     await running;

@@ -516,9 +516,10 @@ function checkNatsOptions(
   input: BrokerOptionsInput,
   name: (k: BrokerOptionKey) => string,
 ): void {
+  // At their defaults they count as not given: parsed BrokerOptions come back here as input.
   const given = (
     ['natsUser', 'natsPassword', 'natsCreds', 'natsTlsCa', 'natsReplicas'] as const
-  ).filter((k) => input[k] !== undefined && input[k] !== null);
+  ).filter((k) => o[k] !== DEFAULTS[k]);
   if (natsServers(o.store) === undefined) {
     const first = given[0];
     if (first !== undefined) {

@@ -71,10 +71,11 @@ async function ensureStream(
     });
 }
 
-/** The definitions stream: the last definition of each queue, one subject per queue. */
+/** The definitions stream (made when missing): the last definition of each queue, one subject per queue. */
 export function ensureDefinitionsStream(jsm: JetStreamManager, layout: Layout): Promise<void> {
-  return admin('open', () =>
-    ensureStream(jsm, {
+  return admin('open', async () => {
+    if (await exists(jsm.streams.info(layout.names.definitions))) return;
+    await ensureStream(jsm, {
       name: layout.names.definitions,
       subjects: [layout.names.definitionSubjects],
       retention: RetentionPolicy.Limits,
@@ -82,8 +83,8 @@ export function ensureDefinitionsStream(jsm: JetStreamManager, layout: Layout): 
       num_replicas: layout.replicas,
       max_msgs_per_subject: 1,
       discard: DiscardPolicy.Old,
-    }),
-  );
+    });
+  });
 }
 
 /** Makes (or brings up to date) a queue's work stream, consumer and dead-letter stream, then records the definition. */

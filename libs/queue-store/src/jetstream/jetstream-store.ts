@@ -93,6 +93,8 @@ type Lifecycle = 'new' | 'opening' | 'open' | 'closing' | 'closed';
 
 /** Drops one append may cause in a full drop-oldest queue before it is refused. */
 const MAX_DROPS_PER_APPEND = 64;
+/** Pause between two tries to reach JetStream while opening, ms. */
+const OPEN_RETRY_MS = 250;
 /** Messages a maxAgeMs sweep dead-letters per queue per maintenance turn. */
 const SWEEP_BATCH = 256;
 
@@ -199,13 +201,17 @@ export class JetStreamStore implements QueueStore {
       serverAckWaitMs: o.serverAckWaitMs,
       names: this.names,
     };
-    await ensureDefinitionsStream(link.jsm, this.layout);
-    const loaded = await loadDefinitions(link.jsm, this.names);
+    const loaded = await this.whenJetStreamAnswers(async () => {
+      await ensureDefinitionsStream(link.jsm, this.layout as Layout);
+      return loadDefinitions(link.jsm, this.names);
+    });
     this.definitionsLastSeq = loaded.lastSeq;
     this.queues.clear();
     this.byStream.clear();
     for (const def of loaded.defs) this.addQueue(def);
-    await Promise.all([...this.queues.values()].map((q) => this.refreshView(q)));
+    await this.whenJetStreamAnswers(() =>
+      Promise.all([...this.queues.values()].map((q) => this.refreshView(q))),
+    );
     this.subscriptions = [
       // One broker handles each advisory: JetStream gave a message up (its holder died on the
       // last allowed delivery), and it goes to the dead letters.
@@ -230,6 +236,22 @@ export class JetStreamStore implements QueueStore {
     every(o.maintenanceIntervalMs, () => this.background(this.maintain()));
     every(o.pollIntervalMs, () => this.poll());
     every(Math.max(100, Math.floor(o.serverAckWaitMs / 3)), () => this.keepAlive());
+  }
+
+  /**
+   * Runs `step` until JetStream answers it, for at most openTimeoutMs: a cluster that has
+   * just lost a server is electing leaders for a few seconds, and a broker started then waits.
+   */
+  private async whenJetStreamAnswers<T>(step: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + this.options.openTimeoutMs;
+    for (;;) {
+      try {
+        return await step();
+      } catch (err) {
+        if (!(err instanceof StoreUnavailableError) || Date.now() > deadline) throw err;
+        await new Promise((resolve) => setTimeout(resolve, OPEN_RETRY_MS));
+      }
+    }
   }
 
   close(): Promise<void> {
@@ -484,8 +506,10 @@ export class JetStreamStore implements QueueStore {
       link.pull(q.names.stream, this.names.consumer, max, this.options.pollIntervalMs),
     );
     q.pulling = pulled.catch(() => undefined);
+    // Asked again at the next poll when it finds too little, or fails (JetStream unreachable).
+    this.hungry.add(q);
     const got = await this.track(pulled);
-    if (got.length < max) this.hungry.add(q);
+    if (got.length === max) this.hungry.delete(q);
     // JetStream hands out redeliveries in the order they came back: seq order here.
     got.sort((a, b) => a.seq - b.seq);
     const now = Date.now();

@@ -46,6 +46,8 @@ export interface JetStreamStoreOptions {
    * (ms).
    */
   pollIntervalMs?: number;
+  /** How long `open()` keeps trying while JetStream does not answer (a leader election), ms. */
+  openTimeoutMs?: number;
   /** The connection's name, as the servers show it (default `zmq-mq`). */
   name?: string;
 }
@@ -64,6 +66,7 @@ export interface ResolvedJetStreamOptions {
   serverAckWaitMs: number;
   requestTimeoutMs: number;
   pollIntervalMs: number;
+  openTimeoutMs: number;
   name: string;
 }
 
@@ -76,6 +79,8 @@ export const DEFAULT_SERVER_ACK_WAIT_MS = 30_000;
 export const DEFAULT_REQUEST_TIMEOUT_MS = 5_000;
 /** In ms. */
 export const DEFAULT_POLL_INTERVAL_MS = 100;
+/** In ms: JetStream elected new leaders within a few seconds of a server's loss here. */
+export const DEFAULT_OPEN_TIMEOUT_MS = 30_000;
 /** JetStream's largest replica count. */
 export const MAX_REPLICAS = 5;
 
@@ -181,6 +186,7 @@ export function parseJetStreamOptions(input: JetStreamStoreOptions): ResolvedJet
     serverAckWaitMs: int(rec, 'serverAckWaitMs', DEFAULT_SERVER_ACK_WAIT_MS, 1000, big),
     requestTimeoutMs: int(rec, 'requestTimeoutMs', DEFAULT_REQUEST_TIMEOUT_MS, 100, big),
     pollIntervalMs: int(rec, 'pollIntervalMs', DEFAULT_POLL_INTERVAL_MS, 10, 60_000),
+    openTimeoutMs: int(rec, 'openTimeoutMs', DEFAULT_OPEN_TIMEOUT_MS, 0, big),
     name: text(rec, 'name') ?? 'zmq-mq',
   };
 }
