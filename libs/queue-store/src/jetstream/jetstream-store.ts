@@ -507,9 +507,14 @@ export class JetStreamStore implements QueueStore {
     );
     q.pulling = pulled.catch(() => undefined);
     // Asked again at the next poll when it finds too little, or fails (JetStream unreachable).
-    this.hungry.add(q);
-    const got = await this.track(pulled);
-    if (got.length === max) this.hungry.delete(q);
+    let got: Pulled[];
+    try {
+      got = await this.track(pulled);
+    } catch (err) {
+      this.hungry.add(q);
+      throw err;
+    }
+    if (got.length < max) this.hungry.add(q);
     // JetStream hands out redeliveries in the order they came back: seq order here.
     got.sort((a, b) => a.seq - b.seq);
     const now = Date.now();
