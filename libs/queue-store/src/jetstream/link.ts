@@ -42,6 +42,8 @@ interface Pending {
 }
 
 const ACK_PREFIX = '$JS.ACK.';
+/** Least time an admin request (streams, consumers, stored messages) is given, ms. */
+const ADMIN_TIMEOUT_MS = 5_000;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -119,7 +121,11 @@ export class JsLink {
         { cause: err },
       );
     }
-    const jsm = await jetstreamManager(nc, { checkAPI: false, timeout: o.requestTimeoutMs });
+    // Making a replicated stream takes a cluster longer than a publish: at least 5 s.
+    const jsm = await jetstreamManager(nc, {
+      checkAPI: false,
+      timeout: Math.max(ADMIN_TIMEOUT_MS, o.requestTimeoutMs),
+    });
     return new JsLink(nc, jsm, o.requestTimeoutMs);
   }
 
@@ -139,7 +145,7 @@ export class JsLink {
           if (status !== undefined) {
             const why =
               status.code === 503
-                ? `no stream takes ${subject} (503 no responders)`
+                ? `no stream answered on ${subject} (503 no responders: no such stream, or its servers are electing a leader)`
                 : `${status.code} ${status.description}`;
             reject(new StoreUnavailableError('append', why));
             return true;
