@@ -10,7 +10,7 @@ import { AckPolicy, RetentionPolicy, StorageType, jetstreamManager } from '@nats
 import { connect as natsConnect } from '@nats-io/transport-node';
 import { connect as amqpConnect } from 'amqplib';
 import { Dealer } from 'zeromq';
-import { SOCKET_FLAGS, ourBrokerHelp } from '../brokers';
+import { SOCKET_FLAGS, brokerNodeArgs, ourBrokerHelp } from '../brokers';
 import { BROKER_MAIN } from '../paths';
 import type { Child, ProcessGroup } from '../processes';
 import { ensurePackage } from './install';
@@ -111,6 +111,7 @@ async function startOurBroker(
   const port = await freePort();
   const url = `tcp://127.0.0.1:${port}`;
   const child = group.spawn('zmq-mq', process.execPath, [
+    ...brokerNodeArgs(),
     BROKER_MAIN,
     ...SOCKET_FLAGS,
     '--monitor',
