@@ -77,8 +77,8 @@ export interface JetStreamStats {
   staleSettles: number;
   /** onReady listeners that threw. */
   listenerErrors: number;
-  /** Deliveries that came for a pull no longer waited for, given back at once. */
-  strays: number;
+  /** Deliveries that came after their pull ended (handed out by the next lease). */
+  late: number;
   /** Messages in a work stream that could not be decoded (terminated, counted). */
   corrupt: number;
   /** Dead letters written from JetStream's max-deliveries advisories (a holder died on its last attempt). */
@@ -151,7 +151,7 @@ export class JetStreamStore implements QueueStore {
     replicas: 0,
     staleSettles: 0,
     listenerErrors: 0,
-    strays: 0,
+    late: 0,
     corrupt: 0,
     advisoryDeadLetters: 0,
     backgroundErrors: 0,
@@ -190,7 +190,6 @@ export class JetStreamStore implements QueueStore {
     const o = this.options;
     const link = await JsLink.open(o);
     this.link = link;
-    link.onStray = (p) => this.stray(p);
     const replicas =
       o.replicas === 'auto' ? (link.serverCount(o.servers) >= 3 ? 3 : 1) : o.replicas;
     this.figures.replicas = replicas;
@@ -274,6 +273,11 @@ export class JetStreamStore implements QueueStore {
     const held: JsLease[] = [];
     for (const q of this.queues.values()) for (const lease of q.leases.values()) held.push(lease);
     await Promise.allSettled(held.map((lease) => this.giveBack(lease)));
+    // Late deliveries nobody leased: back to JetStream, not yet handed to anyone (the attempt
+    // they count is JetStream's).
+    for (const q of this.queues.values()) {
+      for (const l of q.late.splice(0)) this.link?.settle(l.pulled.reply, '-NAK');
+    }
     await this.disconnect();
     this.lifecycle = 'closed';
   }
@@ -502,9 +506,26 @@ export class JetStreamStore implements QueueStore {
     const q = this.queueOf(queue);
     if (max === 0) return [];
     const previous = q.pulling;
-    const pulled = previous.then(() =>
-      link.pull(q.names.stream, this.names.consumer, max, this.options.pollIntervalMs),
-    );
+    const pulled = previous.then(() => {
+      // Deliveries that came after their pull ended go first; pull only for the rest.
+      const early = q.late.splice(0, max).map((l) => l.pulled);
+      if (early.length === max) return early;
+      return link
+        .pull(
+          q.names.stream,
+          this.names.consumer,
+          max - early.length,
+          this.options.pollIntervalMs,
+          (p) => this.lateDelivery(q, p),
+        )
+        .then(
+          (more) => [...early, ...more],
+          (err: unknown) => {
+            q.late.unshift(...early.map((pulled) => ({ pulled, touched: Date.now() })));
+            throw err;
+          },
+        );
+    });
     q.pulling = pulled.catch(() => undefined);
     // Asked again at the next poll when it finds too little, or fails (JetStream unreachable).
     let got: Pulled[];
@@ -732,25 +753,26 @@ export class JetStreamStore implements QueueStore {
     if (next !== Infinity) this.delayAlarm.arm(next);
   }
 
-  /** Keeps JetStream's ack wait of every lease held from running out (it runs its own). */
+  /** Keeps JetStream's ack wait of every lease (and late delivery) held from running out. */
   private keepAlive(): void {
     const link = this.link;
     if (link === undefined || this.lifecycle !== 'open') return;
     const now = Date.now();
     const due = this.options.serverAckWaitMs / 3;
     for (const q of this.queues.values()) {
-      for (const lease of q.leases.values()) {
-        if (now - lease.touched < due) continue;
-        lease.touched = now;
-        link.settle(lease.reply, '+WPI');
+      for (const held of [...q.leases.values(), ...q.late]) {
+        if (now - held.touched < due) continue;
+        held.touched = now;
+        link.settle('reply' in held ? held.reply : held.pulled.reply, '+WPI');
       }
     }
   }
 
-  /** A delivery for a pull that ended: nobody holds it, so it goes back at once. */
-  private stray(p: Pulled): void {
-    this.figures.strays++;
-    this.link?.settle(p.reply, '-NAK');
+  /** A delivery that came after its pull ended: JetStream holds it for this store; the next lease hands it out. */
+  private lateDelivery(q: JsQueue, p: Pulled): void {
+    this.figures.late++;
+    q.late.push({ pulled: p, touched: Date.now() });
+    this.markReady(q);
   }
 
   // ---------------------------------------------------------------- readiness

@@ -42,6 +42,10 @@ interface Pending {
 }
 
 const ACK_PREFIX = '$JS.ACK.';
+/** How long past its expiry a pull waits for JetStream to say it ended, ms. */
+const PULL_GRACE_MS = 200;
+/** How long deliveries for a pull that ended are still taken (as late ones), ms. */
+const LATE_MS = 5_000;
 /** Least time an admin request (streams, consumers, stored messages) is given, ms. */
 const ADMIN_TIMEOUT_MS = 5_000;
 const enc = new TextEncoder();
@@ -69,8 +73,6 @@ function statusOf(msg: Msg): { code: number; description: string } | undefined {
 }
 
 export class JsLink {
-  /** Deliveries that arrived for a pull no longer waited for (timed out): the store naks them. */
-  onStray: (pulled: Pulled) => void = () => undefined;
   private readonly inbox = createInbox();
   private readonly pending = new Map<string, Pending>();
   private nextToken = 1;
@@ -191,8 +193,20 @@ export class JsLink {
    * can wait forever behind a message JetStream then gives up). JetStream delivers them with
    * their stream subject as the message subject, so each pull has a subscription of its own
    * (told apart by subscription, not by subject).
+   *
+   * A pull ends by count, by JetStream's end-of-request status, or `PULL_GRACE_MS` after its
+   * expiry (nats-server 2.9 drops a request that expired while a message was on its way to it
+   * without telling: consumer.go nextWaiting). Deliveries that still come for it within
+   * `LATE_MS` (JetStream holds them for this store) go to `late`; the same for those of a pull
+   * that failed.
    */
-  pull(stream: string, consumer: string, batch: number, waitMs: number): Promise<Pulled[]> {
+  pull(
+    stream: string,
+    consumer: string,
+    batch: number,
+    waitMs: number,
+    late: (pulled: Pulled) => void,
+  ): Promise<Pulled[]> {
     return new Promise((resolve, reject) => {
       const got: Pulled[] = [];
       const inbox = createInbox();
@@ -201,12 +215,12 @@ export class JsLink {
       const end = (err?: Error): void => {
         if (ended) return;
         ended = true;
-        sub.unsubscribe();
+        clearTimeout(expiry);
         this.pending.delete(token);
+        setTimeout(() => sub.unsubscribe(), LATE_MS).unref();
         if (err === undefined) resolve(got);
         else {
-          // What came is held already: the store hands it back.
-          for (const p of got) this.onStray(p);
+          for (const p of got) late(p);
           reject(err);
         }
       };
@@ -220,22 +234,30 @@ export class JsLink {
               status.code === 404 ||
               status.code === 408 ||
               (status.code === 409 && got.length > 0)
-            )
+            ) {
               end();
-            else
+            } else {
               end(
                 new StoreUnavailableError(
                   'lease',
                   `pull from ${stream}: ${status.code} ${status.description}`,
                 ),
               );
+            }
             return;
           }
           const p = toPulled(msg);
-          if (p !== undefined) got.push(p);
+          if (p === undefined) return;
+          if (ended) {
+            late(p);
+            return;
+          }
+          got.push(p);
           if (got.length >= batch) end();
         },
       });
+      const expiry = setTimeout(() => end(), waitMs + PULL_GRACE_MS);
+      expiry.unref();
       token = this.register({ take: () => true, fail: (err) => end(err) }).slice(
         this.inbox.length + 1,
       );

@@ -7,6 +7,7 @@
 import type { QueueDefinition } from '../definition';
 import { newCounters } from '../queue-state';
 import type { Delivery, StoredMessage } from '../types';
+import type { Pulled } from './link';
 import { queueNames, type QueueNames } from './names';
 
 /** Figures of a queue as last read from JetStream. */
@@ -44,6 +45,8 @@ export class JsQueue {
     oldestPublishedAt: 0,
     dead: 0,
   };
+  /** Deliveries that came after their pull ended: JetStream holds them for this store; the next lease hands them out first. */
+  readonly late: Array<{ pulled: Pulled; touched: number }> = [];
   /** The pull in flight (one at a time: a second would only be told "requests pending"). */
   pulling: Promise<unknown> = Promise.resolve();
   /** Appends making room in a drop-oldest queue, one at a time. */
