@@ -1,5 +1,6 @@
 // zmq-mq's reliable port through a raw zeromq.js DEALER: HELLO, PUBLISH batches answered by
 // CONFIRM, CONSUME with credit answered by DELIVER batches, ACK lists. Heartbeats while idle.
+import { randomBytes } from 'node:crypto';
 import { Dealer } from 'zeromq';
 import type { ConfirmSink, ConsumeLink, DeliverySink, PublishLink } from './links';
 import { QUEUE, SUBJECT } from './messages';
@@ -132,12 +133,15 @@ export async function zmqMqPublisher(url: string, sink: ConfirmSink): Promise<Pu
     (err) => sink.error(err),
   );
   await session.hello('bench-producer');
+  // Ids unique across producers: the broker keeps a message whose id it stored within its
+  // dedup window out as a duplicate (confirmed, not stored again).
+  const prefix = `${randomBytes(4).toString('hex')}-`;
   let next = 0;
   let ids: string[] = [];
   let frames: Buffer[] = [];
   return {
     publish(payload, token) {
-      const id = (next++).toString(36);
+      const id = prefix + (next++).toString(36);
       pending.set(id, token);
       ids.push(id);
       frames.push(Buffer.concat([TOPIC_SP, payload]));
