@@ -161,7 +161,7 @@ describe('JetStreamStore: several stores on one JetStream', () => {
     expect(b!.stats('q')).toMatchObject({ messages: 0, dead: 1 });
   });
 
-  it('makes streams with one replica on a single server (replicas auto)', async () => {
+  it('makes streams with one replica on a single server (replicas auto), counting bytes as JetStream does', async () => {
     const [a] = await brokers(1);
     expect(a!.jetStreamStats().replicas).toBe(1);
     await a!.declare({ name: 'q', prefixes: ['orders.'] });
@@ -170,6 +170,11 @@ describe('JetStreamStore: several stores on one JetStream', () => {
     const jsm = await jetstreamManager(nc);
     const info = await jsm.streams.info(`${a!.options.namespace}_q_q`);
     expect(info.config).toMatchObject({ num_replicas: 1, retention: 'workqueue', discard: 'new' });
+    // What it counts for a message with a dedup id is what JetStream counts.
+    const message = testMessage(1);
+    await a!.append([{ message, queues: ['q'], dedupId: 'an-id-é' }]);
+    await a!.refresh();
+    expect(a!.stats('q').bytes).toBe(a!.storedBytes('q', message, 'an-id-é'));
   });
 });
 

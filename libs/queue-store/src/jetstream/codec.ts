@@ -90,7 +90,12 @@ export function decodeDefinition(bytes: Uint8Array, where: string): QueueDefinit
   }
 }
 
-/** Bytes of `NATS/1.0\r\nNats-Msg-Id: <id>\r\n\r\n`, as nats.js writes that header. */
+/** The NATS header block of a message with a dedup id: `NATS/1.0\r\nNats-Msg-Id: <id>\r\n\r\n`. */
+export function encodeMsgIdHeader(id: string): Buffer {
+  return Buffer.from(`NATS/1.0\r\nNats-Msg-Id: ${id}\r\n\r\n`);
+}
+
+/** Bytes of that header block (0 without a dedup id). */
 export function msgIdHeaderBytes(id: string | undefined): number {
   return id === undefined || id === '' ? 0 : 27 + Buffer.byteLength(id);
 }

@@ -110,6 +110,30 @@ function limitOf(ack: Extract<PubAckResult, { ok: false }>): QueueLimit | undefi
   return undefined;
 }
 
+/**
+ * Publishes the message to each queue (all written now, in order); resolves with their
+ * PubAcks once all have answered, or rejects with the first failure once all have settled.
+ */
+async function publishAll(
+  link: JsLink,
+  targets: JsQueue[],
+  payload: Buffer,
+  dedupId: string | undefined,
+): Promise<PubAckResult[]> {
+  const first = targets[0] as JsQueue;
+  // One queue, nearly always: no array of settled results to build.
+  if (targets.length === 1) return [await link.publish(first.names.subject, payload, dedupId)];
+  const settled = await Promise.allSettled(
+    targets.map((q) => link.publish(q.names.subject, payload, dedupId)),
+  );
+  const acks: PubAckResult[] = [];
+  for (const s of settled) {
+    if (s.status === 'rejected') throw s.reason;
+    acks.push(s.value);
+  }
+  return acks;
+}
+
 function full(q: JsQueue, limit: QueueLimit): AppendResult {
   const value = limit === 'maxMessages' ? q.def.maxMessages : q.def.maxBytes;
   return {
@@ -421,14 +445,7 @@ export class JetStreamStore implements QueueStore {
         return full(q, 'maxBytes');
       }
     }
-    const settled = await Promise.allSettled(
-      targets.map((q) => link.publish(q.names.subject, payload, req.dedupId)),
-    );
-    const acks: PubAckResult[] = [];
-    for (const s of settled) {
-      if (s.status === 'rejected') throw s.reason;
-      acks.push(s.value);
-    }
+    const acks = await publishAll(link, targets, payload, req.dedupId);
     const seqs: Array<number | undefined> = new Array(targets.length);
     let refused: AppendResult | undefined;
     for (let i = 0; i < targets.length; i++) {
