@@ -77,6 +77,9 @@ export interface JetStreamStats {
   staleSettles: number;
   /** onReady listeners that threw. */
   listenerErrors: number;
+  /** Pull requests made (leases that asked JetStream), and the messages they brought. */
+  pulls: number;
+  pulled: number;
   /** Deliveries that came after their pull ended (handed out by the next lease). */
   late: number;
   /** Messages in a work stream that could not be decoded (terminated, counted). */
@@ -175,6 +178,8 @@ export class JetStreamStore implements QueueStore {
     replicas: 0,
     staleSettles: 0,
     listenerErrors: 0,
+    pulls: 0,
+    pulled: 0,
     late: 0,
     corrupt: 0,
     advisoryDeadLetters: 0,
@@ -527,6 +532,7 @@ export class JetStreamStore implements QueueStore {
       // Deliveries that came after their pull ended go first; pull only for the rest.
       const early = q.late.splice(0, max).map((l) => l.pulled);
       if (early.length === max) return early;
+      this.figures.pulls++;
       return link
         .pull(
           q.names.stream,
@@ -552,6 +558,7 @@ export class JetStreamStore implements QueueStore {
       this.hungry.add(q);
       throw err;
     }
+    this.figures.pulled += got.length;
     if (got.length < max) this.hungry.add(q);
     // JetStream hands out redeliveries in the order they came back: seq order here.
     got.sort((a, b) => a.seq - b.seq);
