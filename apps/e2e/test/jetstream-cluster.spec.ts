@@ -10,6 +10,8 @@ import { ConfirmingProducer, NackError, QueueWorker } from '@zmq-mq/client';
 import { waitFor } from '@zmq-mq/protocol/testing';
 import { NatsServers } from '@zmq-mq/queue-store/testing/nats';
 import { expectFlowDone, type DurableBroker } from '../src/durable';
+import { appMain } from '../src/paths';
+import { startNode } from '../src/process';
 import { startPython } from '../src/python';
 import { durableFixture } from './durable-fixture';
 
@@ -126,12 +128,8 @@ describe('durable queues on NATS JetStream, two brokers on one server', () => {
   function twoBrokers(queue: string): Promise<DurableBroker[]> {
     // Each test its own queue: the server is shared by the tests of this block.
     const flags = [
-      '--store',
-      nats!.urls.join(','),
-      '--queue',
-      `${queue}=jobs.`,
-      '--ack-wait',
-      '2s',
+      ...['--store', nats!.urls.join(','), '--queue', `${queue}=jobs.`],
+      ...['--ack-wait', '2s', '--max-deliveries', '2'],
     ];
     return Promise.all([fixture.broker(flags), fixture.broker(flags)]);
   }
@@ -207,5 +205,46 @@ describe('durable queues on NATS JetStream, two brokers on one server', () => {
     expect(Date.now() - killedAt).toBeGreaterThanOrEqual(1500);
     expect(got.map((d) => d.attempt)).toEqual(new Array(HELD).fill(2));
     expect(new Set(got.map((d) => d.id)).size).toBe(HELD);
+  }, 60_000);
+
+  it('lists, replays and purges dead letters through the queues program as with LMDB', async () => {
+    const [a, b] = await twoBrokers('dead');
+    await produce(a!.ports.reliable);
+    // A worker on broker B that always fails: each message dead after 2 deliveries
+    // (--max-deliveries 2 is given to both brokers below).
+    const failing = fixture.client(
+      new QueueWorker({
+        connect: b!.ports.reliable,
+        queue: 'dead',
+        backoff: { initialMs: 10, factor: 1 },
+      }),
+    );
+    void failing.run(
+      async () => {
+        throw new Error('always fails');
+      },
+      { concurrency: 10, onHandlerError: () => undefined },
+    );
+    await waitFor(
+      async () => (await a!.queue('dead')).dead === HELD,
+      20_000,
+      `${HELD} dead letters seen through broker A`,
+    );
+    await failing.close();
+    const cli = async (args: string[]): Promise<string[]> => {
+      const p = fixture.process(startNode(appMain('queues'), ['-m', a!.ports.monitor, ...args]));
+      expect((await p.waitForExit(20_000)).code).toBe(0);
+      return p.stdoutLines.filter((l) => l !== '');
+    };
+    const letters = (await cli(['dead', 'dead'])).map((l) => JSON.parse(l));
+    expect(letters).toHaveLength(HELD);
+    expect(letters.every((d) => d.reason === 'max-deliveries' && d.attempts === 2)).toBe(true);
+    expect(await cli(['replay', 'dead', '--seq', String(letters[0].seq)])).toEqual([
+      'replayed 1 dead letter to dead',
+    ]);
+    const [again] = await take(b!.ports.reliable, 'dead', 1);
+    expect(again).toMatchObject({ id: letters[0].id, attempt: 1 });
+    expect(await cli(['purge', 'dead'])).toEqual([`purged ${HELD - 1} dead letters of dead`]);
+    expect(await cli(['dead', 'dead'])).toEqual([]);
   }, 60_000);
 });
