@@ -29,6 +29,7 @@ import { frameBytes, SETTLED, type Journal, type LoadedState } from './journal';
 import { parseStoreOptions, type ResolvedStoreOptions, type StoreOptions } from './options';
 import { Chunk, Entry, EntryState, QueueState } from './queue-state';
 import { ReadyNotifier } from './ready';
+import { queueFull, requestTargets } from './results';
 import { Alarm, MinHeap } from './structures';
 import type {
   AppendRequest,
@@ -272,7 +273,7 @@ export class EngineStore<R> implements QueueStore {
     const results: AppendResult[] = new Array(batch.length);
     for (let i = 0; i < batch.length; i++) {
       const req = batch[i] as AppendRequest;
-      const targets = this.targets(req.queues);
+      const targets = requestTargets(req.queues, this.queues);
       if (!Array.isArray(targets)) {
         results[i] = targets;
         continue;
@@ -307,38 +308,13 @@ export class EngineStore<R> implements QueueStore {
     return t.done.then(() => results);
   }
 
-  /** The queues of a request, or the rejection when one is unknown. */
-  private targets(names: string[]): QueueState[] | AppendResult {
-    const out: QueueState[] = [];
-    for (const name of names) {
-      const q = this.queues.get(name);
-      if (q === undefined) {
-        return {
-          status: 'rejected',
-          reason: 'unknown-queue',
-          queue: name,
-          text: `no queue named ${JSON.stringify(name)}`,
-        };
-      }
-      if (!out.includes(q)) out.push(q);
-    }
-    return out;
-  }
-
   /** The rejection of a message of `bytes` by the first queue it does not fit, if any. */
   private refusal(targets: QueueState[], bytes: number): AppendResult | undefined {
     for (const q of targets) {
       const limit = this.limitHit(q, bytes);
       if (limit === undefined) continue;
       q.counters.rejected++;
-      const value = limit === 'maxMessages' ? q.def.maxMessages : q.def.maxBytes;
-      return {
-        status: 'rejected',
-        reason: 'queue-full',
-        queue: q.def.name,
-        limit,
-        text: `queue ${JSON.stringify(q.def.name)} is full: ${limit} ${value} reached`,
-      };
+      return queueFull(q.def, limit);
     }
     return undefined;
   }

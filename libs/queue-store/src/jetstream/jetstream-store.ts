@@ -13,26 +13,10 @@ import {
   sameDefinition,
   type QueueDefinition,
   type QueueDefinitionInput,
-  type QueueLimit,
 } from '../definition';
-import {
-  checkDelay,
-  checkLease,
-  checkReplaySeqs,
-  deadLettersAfter,
-  positiveInt,
-  termReason,
-  validateBatch,
-} from '../checks';
+import { checkLease, checkReplaySeqs, deadLettersAfter, validateBatch } from '../checks';
 import { ReadyNotifier } from '../ready';
-import {
-  StoreClosedError,
-  StoreCorruptError,
-  StoreRequestError,
-  StoreUnavailableError,
-  UnknownQueueError,
-} from '../errors';
-import { Alarm, MinHeap } from '../structures';
+import { StoreClosedError, StoreUnavailableError, UnknownQueueError } from '../errors';
 import type {
   AppendRequest,
   AppendResult,
@@ -60,14 +44,16 @@ import {
   replayDeadLetters,
   writeDeadLetter,
 } from './dead-letters';
-import { JsLink, type PubAckResult, type Pulled } from './link';
+import { appendRequest } from './appends';
+import { JsLink, type Pulled } from './link';
 import { namespaceNames, type NamespaceNames } from './names';
 import {
   parseJetStreamOptions,
   type JetStreamStoreOptions,
   type ResolvedJetStreamOptions,
 } from './options';
-import { JsDelivery, JsLease, JsQueue } from './queue';
+import { Leases } from './leases';
+import { JsQueue, type JsLease } from './queue';
 
 /** Store-wide figures of the JetStream store (for monitoring and tests). */
 export interface JetStreamStats {
@@ -94,59 +80,10 @@ export interface JetStreamStats {
 
 type Lifecycle = 'new' | 'opening' | 'open' | 'closing' | 'closed';
 
-/** Drops one append may cause in a full drop-oldest queue before it is refused. */
-const MAX_DROPS_PER_APPEND = 64;
 /** Pause between two tries to reach JetStream while opening, ms. */
 const OPEN_RETRY_MS = 250;
 /** Messages a maxAgeMs sweep dead-letters per queue per maintenance turn. */
 const SWEEP_BATCH = 256;
-
-/**
- * JetStream's answer to a publish a stream refused for a limit (err_code 10077 covers every
- * store failure; its description says which limit). Undefined for any other error.
- */
-function limitOf(ack: Extract<PubAckResult, { ok: false }>): QueueLimit | undefined {
-  if (ack.description.includes('maximum messages')) return 'maxMessages';
-  if (ack.description.includes('maximum bytes') || ack.description.includes('message size')) {
-    return 'maxBytes';
-  }
-  return undefined;
-}
-
-/**
- * Publishes the message to each queue (all written now, in order); resolves with their
- * PubAcks once all have answered, or rejects with the first failure once all have settled.
- */
-async function publishAll(
-  link: JsLink,
-  targets: JsQueue[],
-  payload: Buffer,
-  dedupId: string | undefined,
-): Promise<PubAckResult[]> {
-  const first = targets[0] as JsQueue;
-  // One queue, nearly always: no array of settled results to build.
-  if (targets.length === 1) return [await link.publish(first.names.subject, payload, dedupId)];
-  const settled = await Promise.allSettled(
-    targets.map((q) => link.publish(q.names.subject, payload, dedupId)),
-  );
-  const acks: PubAckResult[] = [];
-  for (const s of settled) {
-    if (s.status === 'rejected') throw s.reason;
-    acks.push(s.value);
-  }
-  return acks;
-}
-
-function full(q: JsQueue, limit: QueueLimit): AppendResult {
-  const value = limit === 'maxMessages' ? q.def.maxMessages : q.def.maxBytes;
-  return {
-    status: 'rejected',
-    reason: 'queue-full',
-    queue: q.def.name,
-    limit,
-    text: `queue ${JSON.stringify(q.def.name)} is full: ${limit} ${value} reached`,
-  };
-}
 
 export class JetStreamStore implements QueueStore {
   readonly options: ResolvedJetStreamOptions;
@@ -162,9 +99,7 @@ export class JetStreamStore implements QueueStore {
   private readonly declaredListeners: Array<(def: QueueDefinition) => void> = [];
   /** Queues whose last lease found fewer messages than asked: checked again each poll. */
   private readonly hungry = new Set<JsQueue>();
-  private readonly expiries = new MinHeap<{ at: number; lease: JsLease }>((e) => e.at);
-  private readonly expiryAlarm = new Alarm(() => this.expireLeases());
-  private readonly delayAlarm = new Alarm(() => this.endDelays());
+  private readonly leases: Leases;
   private timers: NodeJS.Timeout[] = [];
   private subscriptions: Subscription[] = [];
   private definitionsLastSeq = 0;
@@ -190,6 +125,18 @@ export class JetStreamStore implements QueueStore {
   constructor(options: JetStreamStoreOptions) {
     this.options = parseJetStreamOptions(options);
     this.names = namespaceNames(this.options.namespace);
+    this.leases = new Leases({
+      queues: this.queues,
+      maxDeliveries: this.options.maxDeliveries,
+      serverAckWaitMs: this.options.serverAckWaitMs,
+      figures: this.figures,
+      link: () => this.link,
+      isOpen: () => this.lifecycle === 'open',
+      signal: (q) => this.signal(q),
+      track: (p) => this.track(p),
+      background: (p) => this.background(p),
+      backgroundFailed: (err) => this.backgroundFailed(err),
+    });
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -263,7 +210,7 @@ export class JetStreamStore implements QueueStore {
     };
     every(o.maintenanceIntervalMs, () => this.background(this.maintain()));
     every(o.pollIntervalMs, () => this.poll());
-    every(Math.max(100, Math.floor(o.serverAckWaitMs / 3)), () => this.keepAlive());
+    every(Math.max(100, Math.floor(o.serverAckWaitMs / 3)), () => this.leases.keepAlive());
   }
 
   /**
@@ -294,14 +241,13 @@ export class JetStreamStore implements QueueStore {
     this.lifecycle = 'closing';
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
-    this.expiryAlarm.cancel();
-    this.delayAlarm.cancel();
+    this.leases.cancel();
     await Promise.allSettled([...this.inFlight]);
     await this.maintaining?.catch(() => undefined);
     // What this store holds goes back now (the attempt counts), not after JetStream's ack wait.
     const held: JsLease[] = [];
     for (const q of this.queues.values()) for (const lease of q.leases.values()) held.push(lease);
-    await Promise.allSettled(held.map((lease) => this.giveBack(lease)));
+    await Promise.allSettled(held.map((lease) => this.leases.giveBack(lease)));
     // Late deliveries nobody leased: back to JetStream, not yet handed to anyone (the attempt
     // they count is JetStream's).
     for (const q of this.queues.values()) {
@@ -410,9 +356,9 @@ export class JetStreamStore implements QueueStore {
     } catch (err) {
       return Promise.reject(err);
     }
-    // Every publish of the batch is written now, in order (appendOne publishes before its
+    // Every publish of the batch is written now, in order (appendRequest publishes before its
     // first await), so one connection's messages keep their order in each stream.
-    const jobs = batch.map((req) => this.appendOne(link, req));
+    const jobs = batch.map((req) => appendRequest(link, this.queues, this.names.consumer, req));
     const done = Promise.all(jobs).then((results) => {
       const touched = new Set<JsQueue>();
       results.forEach((r, i) => {
@@ -424,100 +370,6 @@ export class JetStreamStore implements QueueStore {
       return results;
     });
     return this.track(done);
-  }
-
-  private async appendOne(link: JsLink, req: AppendRequest): Promise<AppendResult> {
-    const targets: JsQueue[] = [];
-    for (const name of req.queues) {
-      const q = this.queues.get(name);
-      if (q === undefined) {
-        return {
-          status: 'rejected',
-          reason: 'unknown-queue',
-          queue: name,
-          text: `no queue named ${JSON.stringify(name)}`,
-        };
-      }
-      if (!targets.includes(q)) targets.push(q);
-    }
-    const payload = encodeMessage(req.message);
-    const header = msgIdHeaderBytes(req.dedupId);
-    for (const q of targets) {
-      // A message bigger than the whole queue: JetStream would store it and then drop it
-      // (drop-oldest) or refuse it with another error; refused here, named the same way.
-      if (storedSize(Buffer.byteLength(q.names.subject), header, payload.length) > q.def.maxBytes) {
-        q.counters.rejected++;
-        return full(q, 'maxBytes');
-      }
-    }
-    const acks = await publishAll(link, targets, payload, req.dedupId);
-    const seqs: Array<number | undefined> = new Array(targets.length);
-    let refused: AppendResult | undefined;
-    for (let i = 0; i < targets.length; i++) {
-      const q = targets[i] as JsQueue;
-      let ack = acks[i] as PubAckResult;
-      if (!ack.ok && limitOf(ack) !== undefined && q.def.overflow === 'drop-oldest') {
-        ack = await this.makeRoom(link, q, payload, req.dedupId, ack);
-      }
-      if (ack.ok) {
-        if (ack.duplicate) q.counters.duplicates++;
-        else seqs[i] = ack.seq;
-        continue;
-      }
-      const limit = limitOf(ack);
-      if (limit === undefined)
-        throw new StoreUnavailableError('append', `${q.names.stream}: ${ack.description}`);
-      q.counters.rejected++;
-      refused ??= full(q, limit);
-    }
-    if (refused !== undefined) {
-      // All or nothing: take the copies stored in the other queues out again.
-      await Promise.allSettled(
-        targets.map((q, i) => {
-          const seq = seqs[i];
-          return seq === undefined
-            ? undefined
-            : link.jsm.streams.deleteMessage(q.names.stream, seq, false);
-        }),
-      );
-      return refused;
-    }
-    const stored = seqs.filter((s) => s !== undefined);
-    if (stored.length === 0) return { status: 'duplicate' };
-    targets.forEach((q, i) => {
-      if (seqs[i] !== undefined) q.counters.appended++;
-    });
-    return { status: 'stored', seqs: stored };
-  }
-
-  /**
-   * A drop-oldest queue refused a message for a limit: drops its oldest message never
-   * delivered (no consumer holds it) and publishes again, until it fits or nothing is left
-   * to drop. One append at a time per queue.
-   */
-  private makeRoom(
-    link: JsLink,
-    q: JsQueue,
-    payload: Buffer,
-    dedupId: string | undefined,
-    first: PubAckResult,
-  ): Promise<PubAckResult> {
-    const run = q.makingRoom.then(async () => {
-      let ack = first;
-      for (let drops = 0; drops < MAX_DROPS_PER_APPEND; drops++) {
-        const [oldest] = await undelivered(link.jsm, q, this.names.consumer, 1);
-        if (oldest === undefined) return ack;
-        const gone = await admin('append', () =>
-          link.jsm.streams.deleteMessage(q.names.stream, oldest.seq, false),
-        ).catch(() => false);
-        if (gone) q.counters.droppedOldest++;
-        ack = await link.publish(q.names.subject, payload, dedupId);
-        if (ack.ok || limitOf(ack) === undefined) return ack;
-      }
-      return ack;
-    });
-    q.makingRoom = run.catch(() => undefined);
-    return run;
   }
 
   // ---------------------------------------------------------------- leases
@@ -560,236 +412,27 @@ export class JetStreamStore implements QueueStore {
     }
     this.figures.pulled += got.length;
     if (got.length < max) this.hungry.add(q);
-    // JetStream hands out redeliveries in the order they came back: seq order here.
-    got.sort((a, b) => a.seq - b.seq);
-    const now = Date.now();
-    const out: Delivery[] = [];
-    const expired: Array<Promise<void>> = [];
-    for (const p of got) {
-      let message: StoredMessage;
-      try {
-        message = decodeMessage(p.data, `${q.names.stream} seq ${p.seq}`);
-      } catch (err) {
-        if (!(err instanceof StoreCorruptError)) throw err;
-        this.figures.corrupt++;
-        link.settle(p.reply, '+TERM');
-        continue;
-      }
-      const maxAge = q.def.maxAgeMs;
-      if (maxAge > 0 && now - message.publishedAt >= maxAge) {
-        expired.push(this.kill(link, q, p.seq, p.reply, message, 'expired', p.deliveries - 1));
-        continue;
-      }
-      const lease = new JsLease(q, p.seq, p.deliveries, p.reply, message, now + ackWaitMs, now);
-      const old = q.leases.get(p.seq);
-      if (old !== undefined) old.state = 'lapsed';
-      q.leases.set(p.seq, lease);
-      q.counters.delivered++;
-      if (p.deliveries > 1) q.counters.redelivered++;
-      this.expiries.push({ at: lease.deadline, lease });
-      out.push(new JsDelivery(lease));
-    }
-    if (out.length > 0) this.expiryAlarm.arm(now + ackWaitMs);
-    // Dead before this lease answers: a caller listing dead letters next finds them.
-    for (const r of await Promise.allSettled(expired)) {
-      if (r.status === 'rejected') this.backgroundFailed(r.reason);
-    }
-    return out;
+    return this.leases.take(link, q, got, ackWaitMs);
   }
 
-  async ack(deliveries: Delivery[]): Promise<void> {
-    const link = this.check('ack');
-    if (!Array.isArray(deliveries)) throw new StoreRequestError('ack', 'expects an array');
-    const replies: string[] = [];
-    for (const d of deliveries) {
-      const lease = this.leaseOf(d);
-      // Any holder's ack removes the message (the work was done), even past its lease.
-      if (lease === undefined || lease.state === 'settled') {
-        this.figures.staleSettles++;
-        continue;
-      }
-      this.release(lease);
-      lease.queue.counters.acked++;
-      replies.push(lease.reply);
+  ack(deliveries: Delivery[]): Promise<void> {
+    try {
+      return this.leases.ack(this.check('ack'), deliveries);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    const last = replies.pop();
-    if (last === undefined) return;
-    for (const reply of replies) link.settle(reply, '+ACK');
-    // JetStream handles one connection's acks in order: the last one answered covers all.
-    await this.track(link.settleConfirmed(last, '+ACK'));
   }
 
   async nak(delivery: Delivery, delayMs: number): Promise<'requeued' | 'dead'> {
-    const link = this.check('nak');
-    checkDelay(delayMs);
-    const lease = this.currentLease(delivery);
-    if (lease === undefined) return 'requeued';
-    const q = lease.queue;
-    q.counters.nacked++;
-    if (lease.attempt >= this.options.maxDeliveries) {
-      this.release(lease);
-      await this.track(
-        this.kill(link, q, lease.seq, lease.reply, lease.message, 'max-deliveries', lease.attempt),
-      );
-      return 'dead';
-    }
-    this.release(lease);
-    if (delayMs > 0) {
-      await this.track(
-        link.settleConfirmed(lease.reply, `-NAK ${JSON.stringify({ delay: delayMs * 1_000_000 })}`),
-      );
-      const at = Date.now() + delayMs;
-      q.delayed.set(lease.seq, at);
-      this.delayAlarm.arm(at);
-    } else {
-      await this.track(link.settleConfirmed(lease.reply, '-NAK'));
-      this.signal(q);
-    }
-    return 'requeued';
+    return this.leases.nak(this.check('nak'), delivery, delayMs);
   }
 
   async term(delivery: Delivery, reason: string): Promise<void> {
-    const link = this.check('term');
-    const why = termReason(reason);
-    const lease = this.currentLease(delivery);
-    if (lease === undefined) return;
-    this.release(lease);
-    await this.track(
-      this.kill(link, lease.queue, lease.seq, lease.reply, lease.message, why, lease.attempt),
-    );
+    return this.leases.term(this.check('term'), delivery, reason);
   }
 
   async progress(delivery: Delivery, ackWaitMs: number): Promise<void> {
-    const link = this.check('progress');
-    positiveInt('progress', 'ackWaitMs', ackWaitMs);
-    const lease = this.currentLease(delivery);
-    if (lease === undefined) return;
-    const now = Date.now();
-    lease.deadline = now + ackWaitMs;
-    lease.touched = now;
-    this.expiries.push({ at: lease.deadline, lease });
-    this.expiryAlarm.arm(lease.deadline);
-    link.settle(lease.reply, '+WPI');
-  }
-
-  /** The lease a delivery names (its handle, else this store's lease of that queue and seq). */
-  private leaseOf(d: Delivery): JsLease | undefined {
-    if (typeof d !== 'object' || d === null)
-      throw new StoreRequestError('settle', 'not a delivery');
-    const q = this.queues.get(d.queue);
-    if (q === undefined) return undefined;
-    const h = d.handle;
-    if (h instanceof JsLease && h.queue === q) return h;
-    const lease = q.leases.get(d.seq);
-    return lease !== undefined && lease.attempt === d.attempt ? lease : undefined;
-  }
-
-  /** The lease when the delivery is one this store holds now; counts a stale one. */
-  private currentLease(d: Delivery): JsLease | undefined {
-    const lease = this.leaseOf(d);
-    if (lease === undefined || lease.state !== 'held' || lease.attempt !== d.attempt) {
-      this.figures.staleSettles++;
-      return undefined;
-    }
-    return lease;
-  }
-
-  /** The lease leaves this store (settled, or given back). */
-  private release(lease: JsLease): void {
-    lease.state = 'settled';
-    const q = lease.queue;
-    if (q.leases.get(lease.seq) === lease) q.leases.delete(lease.seq);
-  }
-
-  /**
-   * Dead-letters a message this store holds: written to the dead letters first, then
-   * terminated in the work stream (which removes it). A failure between the two leaves it in
-   * both: delivered again, and dead once more (deduplicated by seq) or acked.
-   */
-  private async kill(
-    link: JsLink,
-    q: JsQueue,
-    seq: number,
-    reply: string,
-    message: StoredMessage,
-    reason: string,
-    attempts: number,
-  ): Promise<void> {
-    await writeDeadLetter(link, q, seq, message, reason, attempts);
-    await link.settleConfirmed(reply, '+TERM');
-  }
-
-  /** Gives a lease back at once (the attempt counts), or dead-letters it on its last attempt. */
-  private async giveBack(lease: JsLease): Promise<void> {
-    const link = this.link;
-    if (link === undefined || lease.state !== 'held') return;
-    this.release(lease);
-    const q = lease.queue;
-    if (lease.attempt >= this.options.maxDeliveries) {
-      await this.kill(
-        link,
-        q,
-        lease.seq,
-        lease.reply,
-        lease.message,
-        'max-deliveries',
-        lease.attempt,
-      );
-      return;
-    }
-    await link.settleConfirmed(lease.reply, '-NAK');
-    this.signal(q);
-  }
-
-  private expireLeases(): void {
-    if (this.lifecycle !== 'open') return;
-    const now = Date.now();
-    for (;;) {
-      const top = this.expiries.peek();
-      if (top === undefined) return;
-      const { at, lease } = top;
-      if (lease.state !== 'held' || lease.deadline !== at) {
-        this.expiries.pop();
-        continue;
-      }
-      if (at > now) {
-        this.expiryAlarm.arm(at);
-        return;
-      }
-      this.expiries.pop();
-      lease.queue.counters.expired++;
-      this.background(this.giveBack(lease));
-    }
-  }
-
-  private endDelays(): void {
-    if (this.lifecycle !== 'open') return;
-    const now = Date.now();
-    let next = Infinity;
-    for (const q of this.queues.values()) {
-      for (const [seq, at] of q.delayed) {
-        if (at <= now) {
-          q.delayed.delete(seq);
-          this.signal(q);
-        } else next = Math.min(next, at);
-      }
-    }
-    if (next !== Infinity) this.delayAlarm.arm(next);
-  }
-
-  /** Keeps JetStream's ack wait of every lease (and late delivery) held from running out. */
-  private keepAlive(): void {
-    const link = this.link;
-    if (link === undefined || this.lifecycle !== 'open') return;
-    const now = Date.now();
-    const due = this.options.serverAckWaitMs / 3;
-    for (const q of this.queues.values()) {
-      for (const held of [...q.leases.values(), ...q.late]) {
-        if (now - held.touched < due) continue;
-        held.touched = now;
-        link.settle('reply' in held ? held.reply : held.pulled.reply, '+WPI');
-      }
-    }
+    return this.leases.progress(this.check('progress'), delivery, ackWaitMs);
   }
 
   /** A delivery that came after its pull ended: JetStream holds it for this store; the next lease hands it out. */
