@@ -50,6 +50,11 @@ describe('durable queues on NATS JetStream, two brokers', () => {
     );
     const snapshot = a.stats().reliable!;
     expect(snapshot).toMatchObject({ store: servers.urls.join(','), dataDir: undefined });
+    expect(b.stats().reliable!.jetstream).toMatchObject({
+      replicas: 1,
+      pulled: 20,
+      backgroundErrors: 0,
+    });
     expect(snapshot.queues[0]!.counters).toMatchObject({
       published: 20,
       confirmed: 20,

@@ -1,5 +1,10 @@
 import { resolve } from 'node:path';
-import type { DeadLetter, QueueStore } from '@zmq-mq/queue-store';
+import {
+  JetStreamStore,
+  type DeadLetter,
+  type JetStreamStats,
+  type QueueStore,
+} from '@zmq-mq/queue-store';
 import type { Registry } from 'prom-client';
 import type { Router } from 'zeromq';
 import type { BrokerMode, ForwardingPaths } from '../forwarding';
@@ -22,6 +27,8 @@ export interface ReliableStatsSnapshot {
   store: BrokerOptions['store'];
   /** The LMDB store's directory (absolute); undefined for the memory store. */
   dataDir: string | undefined;
+  /** A JetStream store's own figures (pulls, late deliveries, background failures); else undefined. */
+  jetstream: JetStreamStats | undefined;
   epoch: string;
   sessions: {
     current: number;
@@ -218,6 +225,7 @@ export class DurableQueues {
       endpoint: this.endpoint,
       store: this.options.store,
       dataDir: this.options.store === 'lmdb' ? resolve(this.options.dataDir) : undefined,
+      jetstream: this.store instanceof JetStreamStore ? this.store.jetStreamStats() : undefined,
       epoch: this.port.epoch,
       sessions: {
         current: sessions.sessions,
