@@ -35,6 +35,8 @@ export class NatsServer {
     private readonly ports: Ports,
     private readonly routes: string[],
     private readonly binary = NATS_SERVER_BINARY,
+    /** More arguments, such as `--user U --pass P`. */
+    private readonly extraArgs: readonly string[] = [],
   ) {
     this.dataDir = mkdtempSync(join(tmpdir(), `zmqmq-nats-${name}-`));
   }
@@ -64,6 +66,7 @@ export class NatsServer {
       String(this.ports.client),
       '-sd',
       this.dataDir,
+      ...this.extraArgs,
     ];
     if (this.ports.cluster !== undefined) {
       args.push(
@@ -112,13 +115,22 @@ export class NatsServer {
 
 /** Servers that form one JetStream (one server, or a cluster). */
 export class NatsServers {
-  private constructor(readonly servers: NatsServer[]) {}
+  private constructor(
+    readonly servers: NatsServer[],
+    private readonly auth: { user: string; password: string } | undefined,
+  ) {}
 
   /**
    * Starts `count` servers (a cluster when more than one, routes on loopback) and resolves
    * once JetStream answers through the first of them (a cluster has elected its meta leader).
    */
-  static async start(count = 1, binary = NATS_SERVER_BINARY): Promise<NatsServers> {
+  static async start(
+    count = 1,
+    options: { binary?: string; auth?: { user: string; password: string } } = {},
+  ): Promise<NatsServers> {
+    const binary = options.binary ?? NATS_SERVER_BINARY;
+    const auth = options.auth;
+    const extra = auth === undefined ? [] : ['--user', auth.user, '--pass', auth.password];
     const ports: Ports[] = [];
     for (let i = 0; i < count; i++) {
       ports.push({ client: await freePort(), cluster: count > 1 ? await freePort() : undefined });
@@ -130,9 +142,10 @@ export class NatsServers {
           p,
           ports.filter((_, j) => j !== i).map((o) => `nats://127.0.0.1:${o.cluster}`),
           binary,
+          extra,
         ),
     );
-    const group = new NatsServers(servers);
+    const group = new NatsServers(servers, auth);
     try {
       await Promise.all(servers.map((s) => s.start()));
       await group.jetStreamReady();
@@ -153,7 +166,11 @@ export class NatsServers {
     via = this.servers[0] as NatsServer,
     timeoutMs = START_TIMEOUT_MS,
   ): Promise<void> {
-    const nc = await connect({ servers: via.url, reconnect: false });
+    const nc = await connect({
+      servers: via.url,
+      reconnect: false,
+      ...(this.auth === undefined ? {} : { user: this.auth.user, pass: this.auth.password }),
+    });
     try {
       const jsm = await jetstreamManager(nc, { checkAPI: false, timeout: 1000 });
       await waitFor(

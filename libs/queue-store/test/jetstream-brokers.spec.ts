@@ -214,6 +214,29 @@ describe('JetStreamStore: a server that goes away', () => {
   });
 });
 
+describe('JetStreamStore: a server that asks for a user and password', () => {
+  it('refuses to open without them, with ZMQMQ_ERR_STORE_UNAVAILABLE naming the cause, and opens with them', async () => {
+    const own = await NatsServers.start(1, { auth: { user: 'zmq', password: 's3cret' } });
+    try {
+      const without = new JetStreamStore({ servers: own.urls });
+      const err = await without.open().catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: StoreErrorCode.Unavailable });
+      expect((err as Error).message).toMatch(/Authorization/i);
+      const wrong = new JetStreamStore({ servers: own.urls, user: 'zmq', password: 'nope' });
+      await expect(wrong.open()).rejects.toMatchObject({ code: StoreErrorCode.Unavailable });
+      const store = new JetStreamStore({ servers: own.urls, user: 'zmq', password: 's3cret' });
+      await store.open();
+      stores.push(store);
+      await store.declare({ name: 'q', prefixes: ['orders.'] });
+      const [r] = await store.append([{ message: testMessage(1), queues: ['q'] }]);
+      expect(r?.status).toBe('stored');
+    } finally {
+      for (const s of stores.splice(0)) await s.close();
+      await own.stop();
+    }
+  });
+});
+
 describe('JetStreamStore options', () => {
   it.each([
     [{ servers: [] }, 'servers'],
