@@ -224,6 +224,14 @@ describe('JetStreamStore: a server that asks for a user and password', () => {
       expect((err as Error).message).toMatch(/Authorization/i);
       const wrong = new JetStreamStore({ servers: own.urls, user: 'zmq', password: 'nope' });
       await expect(wrong.open()).rejects.toMatchObject({ code: StoreErrorCode.Unavailable });
+      const noCreds = new JetStreamStore({
+        servers: own.urls,
+        credsFile: '/nonexistent/zmq.creds',
+      });
+      await expect(noCreds.open()).rejects.toMatchObject({
+        code: StoreErrorCode.InvalidOption,
+        option: 'credsFile',
+      });
       const store = new JetStreamStore({ servers: own.urls, user: 'zmq', password: 's3cret' });
       await store.open();
       stores.push(store);

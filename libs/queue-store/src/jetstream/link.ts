@@ -18,7 +18,7 @@ import {
   type MsgHdrs,
   type NatsConnection,
 } from '@nats-io/transport-node';
-import { StoreUnavailableError } from '../errors';
+import { StoreOptionError, StoreUnavailableError } from '../errors';
 import { encodeMsgIdHeader } from './codec';
 import type { ResolvedJetStreamOptions } from './options';
 
@@ -123,7 +123,16 @@ export class JsLink {
       options.pass = o.password;
     }
     if (o.credsFile !== undefined) {
-      const creds = readFileSync(o.credsFile);
+      let creds: Buffer;
+      try {
+        creds = readFileSync(o.credsFile);
+      } catch (err) {
+        throw new StoreOptionError(
+          'credsFile',
+          o.credsFile,
+          `cannot be read (${(err as Error).message})`,
+        );
+      }
       options.authenticator = credsAuthenticator(creds);
     }
     if (o.tlsCaFile !== undefined) options.tls = { caFile: o.tlsCaFile };
