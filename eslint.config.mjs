@@ -30,6 +30,8 @@ export default [
             { sourceTag: 'scope:consumer', onlyDependOnLibsWithTags: ['scope:shared'] },
             { sourceTag: 'scope:queues', onlyDependOnLibsWithTags: ['scope:shared'] },
             { sourceTag: 'scope:examples', onlyDependOnLibsWithTags: ['scope:shared'] },
+            // Services made by `nx g @zmq-mq/tools:service`: the SDK, the protocol, the contracts.
+            { sourceTag: 'scope:service', onlyDependOnLibsWithTags: ['scope:shared'] },
             {
               sourceTag: 'scope:tools',
               onlyDependOnLibsWithTags: ['scope:shared', 'scope:broker'],
@@ -50,8 +52,8 @@ export default [
   {
     // Each library's package.json lists exactly the packages its src/ imports. Tests and the
     // test-support entry (src/testing.ts, `@zmq-mq/<lib>/testing`) use the root's devDependencies.
-    // The libraries have no build of their own (apps bundle their sources), so the files counted
-    // are those of the typecheck target, less those.
+    // The files counted are those of the typecheck target (every source file; a library's build,
+    // dist/libs/<lib>, leaves the test-support entry out), less those.
     files: ['**/package.json'],
     languageOptions: { parser: jsoncParser },
     rules: {

@@ -1,6 +1,8 @@
 // Builds one app into a self-contained deployable folder, dist/apps/<app>:
 //   main.js (+ any src/**/*.worker.ts entries) bundled by esbuild with the workspace's own
-//   libraries (@zmq-mq/*) inlined, every npm package left external; a package.json that lists
+//   libraries (@zmq-mq/*) inlined, every npm package left external; when the app has a web
+//   page (apps/<app>/web/index.html and main.ts), web/: the page, its script bundled for the
+//   browser with everything it imports (npm packages too) and its styles; a package.json that lists
 //   exactly the npm packages the bundle requires, at the versions the root declares; and a
 //   package-lock.json pruned by Nx from the root one, so `npm ci --omit=dev` in that folder
 //   installs the very versions the tests ran against. The rest of the repo is not needed there.
@@ -96,6 +98,8 @@ function upToDate(workers) {
   );
 }
 
+const webRoot = join(appRoot, 'web');
+const hasWeb = existsSync(join(webRoot, 'index.html'));
 const workers = findWorkers(srcRoot);
 if (upToDate(workers)) {
   console.error(`build-app: ${shown} is up to date`);
@@ -143,6 +147,8 @@ try {
     banner: { js: '#!/usr/bin/env node' },
   });
 
+  const webInputs = hasWeb ? await buildWeb(build) : [];
+
   const deps = {};
   for (const name of [...used].sort()) {
     const version = rootPkg.dependencies?.[name];
@@ -171,7 +177,7 @@ try {
   const outputs = readdirSync(staging, { recursive: true, withFileTypes: true })
     .filter((e) => e.isFile())
     .map((e) => relative(staging, join(e.parentPath ?? e.path, e.name)));
-  const inputs = Object.keys(result.metafile.inputs);
+  const inputs = [...Object.keys(result.metafile.inputs), ...webInputs];
   writeFileSync(
     join(staging, STAMP),
     JSON.stringify(stampOf(inputs, workers, outputs), null, 2) + '\n',
@@ -185,6 +191,32 @@ try {
   process.exitCode = 1;
 } finally {
   rmSync(staging, { recursive: true, force: true });
+}
+
+/**
+ * The app's web page into <staging>/web: index.html as it is, web/main.ts bundled for the
+ * browser (every import inlined, minified) into main.js, and the CSS it imports into main.css.
+ * Returns the files read, for the up-to-date check.
+ */
+async function buildWeb(build) {
+  const out = join(staging, 'web');
+  const result = await build({
+    entryPoints: [join(webRoot, 'main.ts')],
+    outdir: out,
+    absWorkingDir: root,
+    bundle: true,
+    platform: 'browser',
+    target: ['chrome111', 'firefox111', 'safari16'],
+    format: 'iife',
+    minify: true,
+    legalComments: 'eof',
+    metafile: true,
+    tsconfig: join(appRoot, 'tsconfig.web.json'),
+    logLevel: 'warning',
+  });
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'index.html'), readFileSync(join(webRoot, 'index.html')));
+  return [...Object.keys(result.metafile.inputs), relative(root, join(webRoot, 'index.html'))];
 }
 
 /**

@@ -17,6 +17,12 @@ export const PREREQUISITES = [
     debian: ['nats-server'],
     why: 'the JetStream store is tested against nats-server processes the tests start (libs/queue-store, libs/broker, apps/e2e)',
   },
+  {
+    name: 'Chromium',
+    check: ['/usr/bin/chromium', '--version'],
+    debian: ['chromium'],
+    why: "apps/e2e's dashboard test drives Debian's chromium through playwright-core (no browser download)",
+  },
 ];
 
 function passes(check) {

@@ -1,4 +1,5 @@
 import {
+  BOOLEAN_OPTIONS,
   OPTION_NAMES,
   defaultBrokerOptions,
   formatBytes,
@@ -16,7 +17,9 @@ import { OptionError } from '@zmq-mq/protocol';
 import { Command, CommanderError, Option } from 'commander';
 
 export type CliResult =
-  { kind: 'run'; options: BrokerOptions } | { kind: 'exit'; code: number; output: string };
+  | { kind: 'run'; options: BrokerOptions }
+  | { kind: 'keygen'; out: string }
+  | { kind: 'exit'; code: number; output: string };
 
 const d = defaultBrokerOptions();
 const monitorDefault = d.monitor ? `${d.monitor.host}:${d.monitor.port}` : 'off';
@@ -60,7 +63,10 @@ const DESCRIPTIONS: Record<BrokerOptionKey, [string, string]> = {
     'duration',
     `on SIGTERM, SIGINT or SIGHUP, how long to keep delivering queued work, e.g. 30s (default ${formatDuration(d.drainTimeoutMs)})`,
   ],
-  monitor: ['host:port|off', `HTTP /healthz, /metrics, /stats (default ${monitorDefault})`],
+  monitor: [
+    'host:port|off',
+    `HTTP /healthz, /metrics, /stats and the dashboard at / (default ${monitorDefault})`,
+  ],
   logLevel: ['level', `${LOG_LEVELS.join(' | ')} (default ${d.logLevel})`],
   dropLogIntervalMs: [
     'duration',
@@ -69,6 +75,33 @@ const DESCRIPTIONS: Record<BrokerOptionKey, [string, string]> = {
   ioThreads: [
     'n',
     `libzmq I/O threads; 2 can move more large messages and fewer small ones (default ${d.ioThreads})`,
+  ],
+  curveSecretKeyFile: [
+    'file',
+    "the broker's CURVE secret key (NAME.key from keygen): CURVE on every port, each client checked against its role's allowlist; plain text without it (default none)",
+  ],
+  allowProducers: [
+    'file',
+    'public keys that may produce, one a line, a name after each; with CURVE and no list every producer is refused (default none)',
+  ],
+  allowSubscribers: ['file', 'public keys that may subscribe (default none)'],
+  allowWorkers: ['file', 'public keys that may take work (default none)'],
+  insecure: ['', 'bind beyond loopback without CURVE all the same, in plain text (default off)'],
+  monitorTokenFile: [
+    'file',
+    'bearer token every monitor request must carry, on its first line; needed for a monitor beyond loopback (default none)',
+  ],
+  pushHwm: [
+    'n',
+    `work messages in flight to each worker before the push socket waits for it: with the send buffer, the most a worker that dies takes with it (default ${d.pushHwm})`,
+  ],
+  pushSendBufferBytes: [
+    'size',
+    `kernel send buffer of each worker connection, at least 4KiB (default ${formatBytes(d.pushSendBufferBytes)})`,
+  ],
+  handshakeTimeoutMs: [
+    'duration',
+    `a connection that has not completed its ZeroMQ handshake by then is closed (default ${formatDuration(d.handshakeTimeoutMs)})`,
   ],
   reliable: [
     'endpoint|off',
@@ -130,9 +163,10 @@ export function parseCli(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
 ): CliResult {
+  if (argv[0] === 'keygen') return parseKeygen(argv.slice(1));
   const program = new Command('zmq-mq-broker')
     .description(
-      'zmq-mq broker: ingress SUB -> fan-out PUB + work-queue PUSH. Every flag also reads from its environment variable; sizes take KiB, MiB, GiB (1024s) or KB, MB, GB (1000s), durations ms, s or m. Reference: apps/broker/README.md.',
+      'zmq-mq broker: ingress SUB -> fan-out PUB + work-queue PUSH. Every flag also reads from its environment variable; sizes take KiB, MiB, GiB (1024s) or KB, MB, GB (1000s), durations ms, s or m. `zmq-mq-broker keygen --out NAME` writes a CURVE key pair. Reference: apps/broker/README.md.',
     )
     .helpOption('-h, --help', 'show this help')
     .allowExcessArguments(false)
@@ -140,32 +174,19 @@ export function parseCli(
     .configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
   for (const key of Object.keys(OPTION_NAMES) as BrokerOptionKey[]) {
     const [arg, text] = DESCRIPTIONS[key];
-    const option = new Option(
-      `${OPTION_NAMES[key].flag} <${arg}>`,
-      `${text} [env ${OPTION_NAMES[key].env}]`,
-    );
+    const flag = BOOLEAN_OPTIONS.has(key)
+      ? OPTION_NAMES[key].flag
+      : `${OPTION_NAMES[key].flag} <${arg}>`;
+    const option = new Option(flag, `${text} [env ${OPTION_NAMES[key].env}]`);
     // --queue is repeatable: each one a queue.
     if (key === 'queues') option.argParser((v: string, prev?: string[]) => [...(prev ?? []), v]);
     program.addOption(option);
   }
-  try {
-    program.parse(argv, { from: 'user' });
-  } catch (err) {
-    if (err instanceof CommanderError) {
-      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help') {
-        return { kind: 'exit', code: 0, output: program.helpInformation() };
-      }
-      return {
-        kind: 'exit',
-        code: 2,
-        output: `zmq-mq-broker: ${err.message.replace(/^error: /, '')}`,
-      };
-    }
-    throw err;
-  }
+  const stop = parseOrExit(program, argv, 'zmq-mq-broker');
+  if (stop !== undefined) return stop;
   const input: BrokerOptionsInput = {};
   const names: Partial<Record<BrokerOptionKey, string>> = {};
-  const values = program.opts<Record<string, string | string[] | undefined>>();
+  const values = program.opts<Record<string, string | string[] | boolean | undefined>>();
   for (const [attr, key] of flagToKey()) {
     const fromFlag = values[attr];
     const fromEnv = env[OPTION_NAMES[key].env];
@@ -183,5 +204,42 @@ export function parseCli(
     if (err instanceof OptionError)
       return { kind: 'exit', code: 2, output: `zmq-mq-broker: ${err.message}` };
     throw err;
+  }
+}
+
+/** `keygen --out NAME`: where to write NAME.key and NAME.pub. */
+function parseKeygen(argv: readonly string[]): CliResult {
+  const program = new Command('zmq-mq-broker keygen')
+    .description(
+      'Write a new CURVE key pair: NAME.key (the secret, mode 0600; never overwritten) and NAME.pub (its public key, one allowlist line). Give NAME.pub to whoever must trust NAME.',
+    )
+    .requiredOption('-o, --out <name>', 'path and name of the pair, such as keys/broker')
+    .helpOption('-h, --help', 'show this help')
+    .allowExcessArguments(false)
+    .exitOverride()
+    .configureOutput({ writeOut: () => undefined, writeErr: () => undefined });
+  const stop = parseOrExit(program, argv, 'zmq-mq-broker keygen');
+  if (stop !== undefined) return stop;
+  return { kind: 'keygen', out: program.opts<{ out: string }>().out };
+}
+
+/**
+ * Parses `argv` with `program`: undefined when it may run, else the exit its flags ask for
+ * (help: 0; a commander error: 2 with one line starting with `name`).
+ */
+function parseOrExit(
+  program: Command,
+  argv: readonly string[],
+  name: string,
+): CliResult | undefined {
+  try {
+    program.parse(argv, { from: 'user' });
+    return undefined;
+  } catch (err) {
+    if (!(err instanceof CommanderError)) throw err;
+    if (err.code === 'commander.helpDisplayed' || err.code === 'commander.help') {
+      return { kind: 'exit', code: 0, output: program.helpInformation() };
+    }
+    return { kind: 'exit', code: 2, output: `${name}: ${err.message.replace(/^error: /, '')}` };
   }
 }

@@ -1,6 +1,26 @@
-import { Broker, BindError, createLogger } from '@zmq-mq/broker';
-import { handleStopSignals, signalExitCode, STOP_SIGNAL_WINDOW_MS } from '@zmq-mq/protocol';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Broker, BindError, createLogger, loadDashboardPage, TokenFileError } from '@zmq-mq/broker';
+import {
+  handleStopSignals,
+  KeyError,
+  signalExitCode,
+  STOP_SIGNAL_WINDOW_MS,
+  writeKeyPairFiles,
+} from '@zmq-mq/protocol';
 import { parseCli } from './cli';
+
+/** The version in the deploy folder's package.json, beside this bundle. */
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(__dirname, 'package.json'), 'utf8')) as {
+      version?: unknown;
+    };
+    return typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
 
 async function main(): Promise<void> {
   const cli = parseCli(process.argv.slice(2), process.env);
@@ -8,20 +28,42 @@ async function main(): Promise<void> {
     (cli.code === 0 ? process.stdout : process.stderr).write(cli.output.trimEnd() + '\n');
     process.exit(cli.code);
   }
+  if (cli.kind === 'keygen') {
+    try {
+      const pair = writeKeyPairFiles(cli.out);
+      process.stdout.write(
+        `wrote ${pair.secretPath} (secret, mode 0600) and ${pair.publicPath}\npublic key ${pair.publicKey} ${pair.name}\n`,
+      );
+      process.exit(0);
+    } catch (err) {
+      if (!(err instanceof KeyError)) throw err;
+      process.stderr.write(`zmq-mq-broker keygen: ${err.message}\n`);
+      process.exit(1);
+    }
+  }
   const log = createLogger(cli.options.logLevel);
-  const broker = new Broker(cli.options, { logger: log });
+  // The dashboard page the build put beside this bundle (web/), read only with a monitor.
+  const broker = new Broker(cli.options, {
+    logger: log,
+    version: version(),
+    dashboardPage:
+      cli.options.monitor === null ? undefined : loadDashboardPage(join(__dirname, 'web')),
+  });
   // SIGHUP (the terminal closed, or a supervisor's stop) stops gracefully too: by default it
   // would kill the process at once, with no drain and no counts.
-  handleStopSignals(
+  const signals = handleStopSignals(
     {
       stop: () => {
-        broker.stop().then(
-          () => process.exit(0),
-          (err: unknown) => {
-            process.stderr.write(`zmq-mq-broker: error while stopping: ${String(err)}\n`);
-            process.exit(1);
-          },
-        );
+        broker
+          .stop()
+          .then(() => signals.beforeExit())
+          .then(
+            () => process.exit(0),
+            (err: unknown) => {
+              process.stderr.write(`zmq-mq-broker: error while stopping: ${String(err)}\n`);
+              process.exit(1);
+            },
+          );
       },
       exitNow: (signal) => {
         process.stderr.write(`zmq-mq-broker: second ${signal}, exiting at once\n`);
@@ -45,9 +87,18 @@ async function main(): Promise<void> {
     },
     { signals: ['SIGHUP', 'SIGINT', 'SIGTERM'] },
   );
+  // The allowlists are read again when their files change; SIGUSR2 asks for it where a
+  // filesystem does not tell (NFS, say).
+  process.on('SIGUSR2', () => broker.reloadAllowlists());
   try {
     await broker.start();
   } catch (err) {
+    // A key, allowlist or token file that cannot be used is a configuration error, as a bad
+    // flag is: exit 2, one line naming the file.
+    if (err instanceof KeyError || err instanceof TokenFileError) {
+      process.stderr.write(`zmq-mq-broker: ${err.message}\n`);
+      process.exit(2);
+    }
     process.stderr.write(
       `zmq-mq-broker: ${err instanceof BindError ? err.message : String(err)}\n`,
     );

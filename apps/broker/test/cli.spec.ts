@@ -195,4 +195,45 @@ describe('broker command line', () => {
       }
     }
   });
+
+  it('takes --insecure as a switch, and ZMQMQ_INSECURE as true, 1, false or 0', () => {
+    const exposed = ['--ingress', 'tcp://0.0.0.0:5555'];
+    expect(parseCli([...exposed, '--insecure'], {})).toMatchObject({
+      kind: 'run',
+      options: { insecure: true, ingress: 'tcp://0.0.0.0:5555' },
+    });
+    expect(parseCli(exposed, { ZMQMQ_INSECURE: '1' })).toMatchObject({ kind: 'run' });
+    const refused = parseCli(exposed, { ZMQMQ_INSECURE: '0' });
+    expect(refused).toMatchObject({ kind: 'exit', code: 2 });
+    if (refused.kind === 'exit') {
+      expect(refused.output).toMatch(
+        /^zmq-mq-broker: --ingress: is reachable beyond this machine.*ZMQMQ_INSECURE to bind it as it is \(got "tcp:\/\/0\.0\.0\.0:5555"\)$/,
+      );
+      expect(refused.output.split('\n')).toHaveLength(1);
+    }
+  });
+
+  it('exits 2 for an allowlist without CURVE, and for a monitor beyond loopback without a token', () => {
+    expect(parseCli(['--allow-workers', 'w.keys'], {})).toMatchObject({ kind: 'exit', code: 2 });
+    expect(parseCli(['--monitor', '0.0.0.0:9557'], {})).toMatchObject({
+      kind: 'exit',
+      code: 2,
+      output: expect.stringMatching(/give --monitor-token-file/),
+    });
+  });
+
+  it('reads keygen --out NAME, and says what is missing', () => {
+    expect(parseCli(['keygen', '--out', 'keys/alice'], {})).toEqual({
+      kind: 'keygen',
+      out: 'keys/alice',
+    });
+    expect(parseCli(['keygen'], {})).toEqual({
+      kind: 'exit',
+      code: 2,
+      output: "zmq-mq-broker keygen: required option '-o, --out <name>' not specified",
+    });
+    const help = parseCli(['keygen', '--help'], {});
+    expect(help).toMatchObject({ kind: 'exit', code: 0 });
+    if (help.kind === 'exit') expect(help.output).toMatch(/NAME\.key \(the secret, mode 0600/);
+  });
 });

@@ -38,7 +38,8 @@ function helpDefaults(): Map<string, string> {
   const out = new Map<string, string>();
   for (const key of Object.keys(OPTION_NAMES) as BrokerOptionKey[]) {
     const { flag, env } = OPTION_NAMES[key];
-    const start = help.indexOf(`${flag} <`);
+    // A flag with a value (`--ingress <endpoint>`) or an on/off one (`--insecure`).
+    const start = help.search(new RegExp(`${flag}(?: <| )`));
     const end = help.indexOf(`[env ${env}]`, start);
     expect([flag, start >= 0 && end > start]).toEqual([flag, true]);
     const defaults = [...help.slice(start, end).matchAll(/\(default ([^)]+)\)/g)];

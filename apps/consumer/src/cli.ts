@@ -1,10 +1,17 @@
-import { DEFAULT_PUBLISH, DEFAULT_PUSH, DEFAULT_RELIABLE, PUSH_FORMATS } from '@zmq-mq/client';
-import type { PushFormat } from '@zmq-mq/client';
+import {
+  curveOptionsFromFiles,
+  DEFAULT_PUBLISH,
+  DEFAULT_PUSH,
+  DEFAULT_RELIABLE,
+  PUSH_FORMATS,
+} from '@zmq-mq/client';
+import type { CurveOptions, PushFormat } from '@zmq-mq/client';
 import {
   CODEC_NAMES,
   exactSubscription,
   MAX_INT32,
   OptionError,
+  parseConnectEndpoints,
   parseIntegerText,
   prefixSubscription,
   TopicError,
@@ -32,6 +39,8 @@ export interface ConsumeOptions {
   pushFormat: PushFormat;
   /** How long to wait for the broker before saying so on stderr (the consumer keeps waiting). */
   readyTimeoutMs: number;
+  /** `serverKey` and `keyFile` from --server-key and --key; empty for plain text. */
+  curve: CurveOptions;
   /** queue: the durable queue to consume. */
   queue: string;
   /** queue: prefixes to declare the queue with first (none: it must exist). */
@@ -83,6 +92,11 @@ export function parseCli(argv: readonly string[]): CliResult {
       .option(
         '--ready-timeout <ms>',
         `after how long without a link to say so on stderr; it keeps waiting (default ${DEFAULT_READY_TIMEOUT_MS})`,
+      )
+      .option('--server-key <file>', "the broker's public key file (its .pub): CURVE encryption")
+      .option(
+        '--key <file>',
+        "this client's key pair file (NAME.key from keygen), with --server-key",
       )
       .helpOption('-h, --help', 'show this help')
       .exitOverride()
@@ -166,6 +180,8 @@ interface RawOptions {
   exact?: string[];
   pushFormat?: PushFormat;
   readyTimeout?: string;
+  serverKey?: string;
+  key?: string;
   queue?: string;
   bind?: string[];
   ackWait?: string;
@@ -204,15 +220,8 @@ function parseDurationText(option: string, value: string | undefined): number | 
 }
 
 function toOptions(mode: ConsumeOptions['mode'], o: RawOptions, fallback: string): ConsumeOptions {
-  for (const ep of o.connect ?? []) {
-    if (!/^(tcp|ipc|inproc|ws|wss):\/\/\S+$/.test(ep)) {
-      throw new OptionError(
-        '--connect',
-        ep,
-        'must be a ZeroMQ endpoint such as tcp://127.0.0.1:5556',
-      );
-    }
-  }
+  // The SDK's own rules, named as the user wrote them (the SDK would say `connect:`).
+  if (o.connect !== undefined) parseConnectEndpoints('--connect', o.connect, fallback);
   checkSubscriptions('--topic', o.topic, prefixSubscription);
   checkSubscriptions('--bind', o.bind, prefixSubscription);
   if (mode === 'queue' && (o.connect?.length ?? 0) > 1) {
@@ -235,6 +244,7 @@ function toOptions(mode: ConsumeOptions['mode'], o: RawOptions, fallback: string
     // A Node timer holds 32 bits: a longer wait would end after 1 ms.
     readyTimeoutMs:
       parseIntegerText('--ready-timeout', o.readyTimeout, 0, MAX_INT32) ?? DEFAULT_READY_TIMEOUT_MS,
+    curve: curveOptionsFromFiles(o.serverKey, o.key),
     queue: o.queue ?? '',
     bind: o.bind ?? [],
     ackWaitMs: parseDurationText('--ack-wait', o.ackWait),

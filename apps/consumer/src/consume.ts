@@ -1,9 +1,9 @@
 import {
+  firstHandshakeErrors,
   NotReadyError,
   QueueWorker,
   Subscriber,
   Worker,
-  WrongSocketTypeError,
   type ConnectionEvents,
 } from '@zmq-mq/client';
 import { codecByName } from '@zmq-mq/protocol';
@@ -40,8 +40,15 @@ export async function consume(
           exact: options.exact,
           codec,
           onError,
+          ...options.curve,
         })
-      : new Worker({ connect: options.connect, codec, pushFormat: options.pushFormat, onError });
+      : new Worker({
+          connect: options.connect,
+          codec,
+          pushFormat: options.pushFormat,
+          onError,
+          ...options.curve,
+        });
   reportLinks(receiver, options, io);
   const close = (): void => void receiver.close();
   stop.addEventListener('abort', close, { once: true });
@@ -80,6 +87,7 @@ async function consumeQueue(
     ...(options.ackWaitMs === undefined ? {} : { ackWaitMs: options.ackWaitMs }),
     ...(options.bind.length === 0 ? {} : { declare: { prefixes: options.bind } }),
     onError: undecodable(io),
+    ...options.curve,
   });
   reportLinks(worker, options, io);
   worker.on('broker-error', (err) => io.stderr.write(`${NAME}: the broker says: ${err.message}\n`));
@@ -113,8 +121,8 @@ function undecodable(io: ConsumeIo): (err: Error) => void {
 
 /**
  * On stderr, once each: connected, lost (only a link that was up: a connection dropped during
- * its handshake never was), an endpoint that refused our socket type (likely the wrong port,
- * naming the right one), ready, and no link after --ready-timeout (it keeps waiting).
+ * its handshake never was), a failed handshake (a wrong port, a refused key, CURVE on one side
+ * only: naming the fix), ready, and no link after --ready-timeout (it keeps waiting).
  */
 function reportLinks(
   receiver: Subscriber | Worker | QueueWorker,
@@ -134,9 +142,11 @@ function reportLinks(
     linked.set(endpoint, up - 1);
     io.stderr.write(`${NAME}: lost ${endpoint}, reconnecting\n`);
   });
-  // libzmq refuses such a link once and never retries it: said once, naming the right port.
+  // A wrong port, a refused key, CURVE on one side only: said once each, naming the fix.
+  const firstTime = firstHandshakeErrors();
   events.on('handshake-error', ({ error }) => {
-    if (error instanceof WrongSocketTypeError) io.stderr.write(`${NAME}: ${error.message}\n`);
+    const line = firstTime(error);
+    if (line !== undefined) io.stderr.write(`${NAME}: ${line}\n`);
   });
   const ready = (): void => {
     io.stderr.write(`${NAME}: ready (${options.mode} ${options.connect.join(', ')})\n`);
@@ -151,10 +161,12 @@ function reportLinks(
 
 /**
  * What the consumer says once its ready timeout has passed without a link on every endpoint,
- * if anything: nothing when each endpoint still missing refused our socket type (that was
- * said when it happened, naming the right port).
+ * if anything: nothing when each endpoint still missing refused our socket type or failed a
+ * handshake that ZeroMQ does not retry (that was said when it happened, naming the fix).
  */
 export function noLinkNotice(err: NotReadyError): string | undefined {
-  if (err.endpoints.every((e) => err.refused.includes(e))) return undefined;
+  const said = (e: string): boolean =>
+    err.refused.includes(e) || err.handshakes.some((h) => h.endpoint === e && !h.retried);
+  if (err.endpoints.every(said)) return undefined;
   return `${err.message} (still waiting)`;
 }

@@ -10,14 +10,16 @@ async function main(): Promise<void> {
   }
   const stop = new AbortController();
   // One Ctrl-C under npm arrives twice (see handleStopSignals): one stop; a later signal exits.
-  handleStopSignals(
+  const signals = handleStopSignals(
     {
       stop: () => stop.abort(),
       exitNow: (signal) => process.exit(signalExitCode(signal)),
     },
     { signals: ['SIGINT', 'SIGTERM'] },
   );
-  process.exitCode = await consume(cli.options, process, stop.signal);
+  const code = await consume(cli.options, process, stop.signal);
+  await signals.beforeExit();
+  process.exitCode = code;
 }
 
 main().catch((err: unknown) => {

@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeKeyPairFiles, type WrittenKeyPair } from '@zmq-mq/protocol';
 import { parseCli } from '../src/cli';
 
 function run(argv: string[]) {
@@ -18,6 +22,7 @@ describe('consumer command line', () => {
       count: undefined,
       pushFormat: 'payload',
       readyTimeoutMs: 10000,
+      curve: {},
       queue: '',
       bind: [],
       ackWaitMs: undefined,
@@ -154,5 +159,45 @@ describe('consumer command line', () => {
     if (r.kind !== 'exit') return;
     expect(r.output).toMatch(message);
     expect(r.output.trim().split('\n')).toHaveLength(1);
+  });
+
+  describe('CURVE flags', () => {
+    let dir: string;
+    let broker: WrittenKeyPair;
+    let me: WrittenKeyPair;
+    beforeEach(() => {
+      dir = mkdtempSync(join(tmpdir(), 'zmqmq-consume-keys-'));
+      broker = writeKeyPairFiles(join(dir, 'broker'));
+      me = writeKeyPairFiles(join(dir, 'me'));
+    });
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('reads --server-key (a .pub) and takes --key (a .key) for the SDK', () => {
+      expect(
+        run(['pull', '--server-key', broker.publicPath, '--key', me.secretPath]).curve,
+      ).toEqual({ serverKey: broker.publicKey, keyFile: me.secretPath });
+    });
+
+    it.each([
+      [['--server-key', 'BROKER'], /^zmq-mq-consume: --server-key: needs --key too/],
+      [['--key', 'ME'], /^zmq-mq-consume: --key: needs --server-key too/],
+      [
+        ['--server-key', 'ME', '--key', 'ME'],
+        /^zmq-mq-consume: --server-key: line 5: "metadata" a CURVE key is/,
+      ],
+      [
+        ['--server-key', 'BROKER', '--key', 'BROKERPUB'],
+        /^zmq-mq-consume: --key: has no secret-key line/,
+      ],
+    ])('exits 2 naming the flag for %j', (flags, line) => {
+      const files: Record<string, string> = {
+        BROKER: broker.publicPath,
+        BROKERPUB: broker.publicPath,
+        ME: me.secretPath,
+      };
+      const r = parseCli(['sub', ...flags.map((f) => files[f] ?? f)]);
+      expect(r).toMatchObject({ kind: 'exit', code: 2 });
+      if (r.kind === 'exit') expect(r.output).toMatch(line);
+    });
   });
 });

@@ -3,10 +3,11 @@
  * data directory of the test's (restartable on the same port and directory, as after a
  * kill -9), and its monitor's JSON.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { QueueSummary } from '@zmq-mq/protocol';
 import { freePort, waitFor } from '@zmq-mq/protocol/testing';
 import { appMain } from './paths';
 import { startNode, type TestProcess } from './process';
@@ -20,34 +21,43 @@ export interface DurableBrokerPorts {
   monitor: string;
 }
 
-/** The broker's answer at GET /queues/NAME (the fields the tests read). */
-export interface QueueView {
-  name: string;
-  depth: number;
-  unacked: number;
-  messages: number;
-  bytes: number;
-  dead: number;
-  counters: Record<string, number>;
-  consumers: Array<{ credit: number; unacked: number }>;
-}
+/** The monitor token of a DurableBroker started `{ token: true }`. */
+export const MONITOR_TOKEN = 'durable-e2e-monitor-token-5b1d';
 
 /**
  * A broker process with durable queues. `start()` runs it (again) on the same ports and data
- * directory; `close()` kills what runs and removes the directory.
+ * directory; `close()` kills what runs and removes the directory. Created `{ token: true }`,
+ * its monitor has MONITOR_TOKEN (`--monitor-token-file tokenFile`), as dead letters, replay
+ * and purge need.
  */
 export class DurableBroker {
   proc: TestProcess | undefined;
   readonly dataDir = mkdtempSync(join(tmpdir(), 'zmqmq-e2e-durable-'));
+  /** The token file (outside the data directory), when created `{ token: true }`. */
+  readonly tokenFile: string | undefined;
   private readonly procs: TestProcess[] = [];
 
   private constructor(
     readonly ports: DurableBrokerPorts,
     private readonly args: readonly string[],
-  ) {}
+    withToken: boolean,
+  ) {
+    if (withToken) {
+      this.tokenFile = `${this.dataDir}.token`;
+      writeFileSync(this.tokenFile, `${MONITOR_TOKEN}\n`, { mode: 0o600 });
+    }
+  }
+
+  /** The token the monitor asks for, if any. */
+  get token(): string | undefined {
+    return this.tokenFile === undefined ? undefined : MONITOR_TOKEN;
+  }
 
   /** Free ports now; `args` are the broker's other flags (queues, limits, store). */
-  static async create(args: readonly string[] = []): Promise<DurableBroker> {
+  static async create(
+    args: readonly string[] = [],
+    { token = false }: { token?: boolean } = {},
+  ): Promise<DurableBroker> {
     const tcp = async (): Promise<string> => `tcp://127.0.0.1:${await freePort()}`;
     const ports: DurableBrokerPorts = {
       ingress: await tcp(),
@@ -56,7 +66,7 @@ export class DurableBroker {
       reliable: await tcp(),
       monitor: `http://127.0.0.1:${await freePort()}`,
     };
-    return new DurableBroker(ports, args);
+    return new DurableBroker(ports, args, token);
   }
 
   /** Starts the broker process and waits for its `broker started` line. */
@@ -66,6 +76,7 @@ export class DurableBroker {
       ...['--ingress', p.ingress, '--publish', p.publish, '--push', p.push],
       ...['--reliable', p.reliable, '--monitor', p.monitor.replace('http://', '')],
       ...['--data-dir', this.dataDir, '--log-level', 'warn'],
+      ...(this.tokenFile === undefined ? [] : ['--monitor-token-file', this.tokenFile]),
       ...this.args,
     ]);
     this.procs.push(proc);
@@ -73,7 +84,7 @@ export class DurableBroker {
     // At --log-level warn the start line is not printed: the monitor answering says it.
     const deadline = Date.now() + 15_000;
     for (;;) {
-      const up = await getJson(`${p.monitor}/healthz`).then(
+      const up = await getJson(`${p.monitor}/healthz`, 'GET', undefined, this.token).then(
         () => true,
         () => false,
       );
@@ -100,21 +111,38 @@ export class DurableBroker {
     return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? NaN) * 1024;
   }
 
-  queue(name: string): Promise<QueueView> {
-    return getJson(`${this.ports.monitor}/queues/${name}`) as Promise<QueueView>;
+  /** GET /queues/NAME. */
+  queue(name: string): Promise<QueueSummary> {
+    return getJson(
+      `${this.ports.monitor}/queues/${name}`,
+      'GET',
+      undefined,
+      this.token,
+    ) as Promise<QueueSummary>;
   }
 
   async close(): Promise<void> {
     for (const proc of this.procs) proc.kill();
     await Promise.all(this.procs.map((proc) => proc.waitForExit(10_000).catch(() => undefined)));
     rmSync(this.dataDir, { recursive: true, force: true });
+    if (this.tokenFile !== undefined) rmSync(this.tokenFile, { force: true });
   }
 }
 
-/** An HTTP request's JSON answer; rejects on a status other than 200 (bounded: 5 s). */
-export function getJson(url: string, method = 'GET', body?: string): Promise<unknown> {
+/**
+ * An HTTP request's JSON answer, with `Authorization: Bearer token` when a token is given;
+ * rejects on a status other than 200 (bounded: 5 s).
+ */
+export function getJson(
+  url: string,
+  method = 'GET',
+  body?: string,
+  token?: string,
+): Promise<unknown> {
+  const headers: Record<string, string> =
+    token === undefined ? {} : { authorization: `Bearer ${token}` };
   return new Promise((resolve, reject) => {
-    const req = request(url, { method, agent: false, timeout: 5000 }, (res) => {
+    const req = request(url, { method, headers, agent: false, timeout: 5000 }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (text += c));
@@ -141,7 +169,7 @@ export async function expectFlowDone(
     deliveries: ReadonlyArray<{ id: string }>;
     total: number;
   },
-  queue: () => Promise<QueueView>,
+  queue: () => Promise<QueueSummary>,
   ackedWithinMs = 10_000,
 ): Promise<void> {
   await Promise.all(flow.sends);

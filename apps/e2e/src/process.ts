@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { REPO_ROOT } from './paths';
+import { childEnv } from '@zmq-mq/protocol/testing';
 
 /** A child process whose output is collected line by line, for end-to-end tests. */
 export class TestProcess {
@@ -18,7 +19,7 @@ export class TestProcess {
   ) {
     this.child = spawn(command, args, {
       cwd: options.cwd ?? REPO_ROOT,
-      env: { ...process.env, ...options.env },
+      env: childEnv(options.env),
       stdio: ['pipe', 'pipe', 'pipe'],
       // A process group of its own (setsid), as a terminal gives the command it runs.
       detached: options.detached === true,

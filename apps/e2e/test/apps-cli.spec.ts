@@ -266,7 +266,7 @@ describe('producer and consumer programs with the broker program', () => {
       const badPort = start('consumer', ['sub', '--connect', endpoint]);
       expect(await badPort.waitForExit(5000)).toEqual({ code: 2, signal: null });
       expect(badPort.stderrLines.filter((l) => l)).toHaveLength(1);
-      expect(badPort.stderrLines[0]).toMatch(/^zmq-mq-consume: connect: .*\(got "/);
+      expect(badPort.stderrLines[0]).toMatch(/^zmq-mq-consume: --connect: .*\(got "/);
     }
     const badPortProduce = start('producer', ['--connect', 'tcp://127.0.0.1:70000', '1']);
     expect(await badPortProduce.waitForExit(5000)).toEqual({ code: 2, signal: null });

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -338,6 +338,13 @@ describe('the programs as processes (the broker is what npm start runs)', () => 
           const broker = start([], await brokerEnv(), join(dir, 'main.js'));
           await broker.waitForLine(/"msg":"broker started"/);
           expect(await broker.stop('SIGTERM')).toEqual({ code: 0, signal: null });
+          // Its keygen subcommand writes a CURVE key pair where the operator says.
+          const keygen = start(['keygen', '--out', join(dir, 'broker')], {}, join(dir, 'main.js'));
+          expect(await keygen.waitForExit()).toEqual({ code: 0, signal: null });
+          expect(keygen.stdoutLines[0]).toBe(
+            `wrote ${join(dir, 'broker.key')} (secret, mode 0600) and ${join(dir, 'broker.pub')}`,
+          );
+          expect(statSync(join(dir, 'broker.key')).mode & 0o777).toBe(0o600);
         } else {
           const help = start(['--help'], {}, join(dir, 'main.js'));
           expect(await help.waitForExit()).toEqual({ code: 0, signal: null });

@@ -21,8 +21,11 @@ describe('durable queues: dead letters', () => {
   }
 
   it('dead-letters after max deliveries; replay (CLI and HTTP) delivers again, attempt 1; purge empties', async () => {
-    const broker = await fixture.broker(['--queue', 'jobs=jobs.', '--max-deliveries', '3']);
+    const broker = await fixture.broker(['--queue', 'jobs=jobs.', '--max-deliveries', '3'], {
+      token: true,
+    });
     const { reliable, monitor } = broker.ports;
+    const token = ['--token-file', broker.tokenFile!];
     const produced = await run('producer', [
       ...['--confirm', '-c', reliable, '-t', 'jobs.run'],
       ...['{"n":1}', '{"n":2}', '{"n":3}'],
@@ -52,7 +55,13 @@ describe('durable queues: dead letters', () => {
     await failing.close();
     expect(attempts.sort()).toEqual([1, 1, 1, 2, 2, 2, 3, 3, 3]);
 
-    const dead = await run('queues', ['--monitor', monitor, 'dead', 'jobs']);
+    // Dead letters show messages: the monitor's token, even to read them.
+    const refused = fixture.process(
+      startNode(appMain('queues'), ['--monitor', monitor, 'dead', 'jobs']),
+    );
+    expect((await refused.waitForExit(20_000)).code).toBe(1);
+    expect(refused.stderrLines.join('\n')).toMatch(/asks for its token.*--token-file FILE/);
+    const dead = await run('queues', ['--monitor', monitor, ...token, 'dead', 'jobs']);
     expect(dead.code).toBe(0);
     const letters = dead.lines.map((l) => JSON.parse(l));
     expect(letters.map((d) => [d.payload, d.reason, d.attempts])).toEqual([
@@ -66,6 +75,7 @@ describe('durable queues: dead letters', () => {
     const replayed = await run('queues', [
       '-m',
       monitor,
+      ...token,
       'replay',
       'jobs',
       '--seq',
@@ -86,23 +96,26 @@ describe('durable queues: dead letters', () => {
         `${monitor}/queues/jobs/replay`,
         'POST',
         JSON.stringify({ seqs: [letters[1].seq] }),
+        broker.token,
       ),
     ).toEqual({ queue: 'jobs', replayed: 1 });
     const second = await run('consumer', ['queue', 'jobs', '-c', reliable, '--count', '1']);
     expect(JSON.parse(second.lines[0]!)).toMatchObject({ attempt: 1, body: { n: 2 } });
 
     // The last one is purged; the list shows an empty queue that delivered 8 times in all.
-    expect(await run('queues', ['-m', monitor, 'purge', 'jobs'])).toEqual({
+    expect(await run('queues', ['-m', monitor, ...token, 'purge', 'jobs'])).toEqual({
       code: 0,
       lines: ['purged 1 dead letter of jobs'],
     });
-    const list = await run('queues', ['-m', monitor, 'list']);
+    const list = await run('queues', ['-m', monitor, ...token, 'list']);
     expect(list.code).toBe(0);
     expect(list.lines[0]).toMatch(/^queue\s+depth\s+unacked/);
     expect(list.lines[1]!.split(/\s+/).slice(0, 5)).toEqual(['jobs', '0', '0', '0', '0']);
     expect(await broker.queue('jobs')).toMatchObject({
       counters: { deadLettered: 3, replayed: 2, purged: 1, acked: 2 },
     });
-    expect(await run('queues', ['-m', monitor, 'dead', 'nope'])).toMatchObject({ code: 1 });
+    expect(await run('queues', ['-m', monitor, ...token, 'dead', 'nope'])).toMatchObject({
+      code: 1,
+    });
   }, 60_000);
 });

@@ -7,7 +7,7 @@ import type { TestProcess } from '../src/process';
  * their data directories removed).
  */
 export function durableFixture(): {
-  broker(args: readonly string[]): Promise<DurableBroker>;
+  broker(args: readonly string[], options?: { token?: boolean }): Promise<DurableBroker>;
   process<T extends TestProcess>(p: T): T;
   client<T extends { close(): Promise<void> }>(c: T): T;
 } {
@@ -20,8 +20,8 @@ export function durableFixture(): {
     for (const b of brokers.splice(0)) await b.close();
   });
   return {
-    async broker(args) {
-      const b = await DurableBroker.create(args);
+    async broker(args, options) {
+      const b = await DurableBroker.create(args, options);
       brokers.push(b);
       await b.start();
       return b;

@@ -2,7 +2,7 @@
 // its oldest messages (counted); either way the broker's memory and disk stay bounded.
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { Producer } from '@zmq-mq/client';
+import { ConfirmingProducer, NackError, Producer } from '@zmq-mq/client';
 import { waitFor } from '@zmq-mq/protocol/testing';
 import { appMain } from '../src/paths';
 import { startNode } from '../src/process';
@@ -33,6 +33,53 @@ describe('durable queues: limits', () => {
       counters: { published: 100, rejected: 50 },
     });
   });
+
+  it('refuses a confirmed flood at max-bytes, every NACK counted, memory and disk bounded', async () => {
+    const broker = await fixture.broker(['--queue', 'full=full.;max-bytes=1MiB']);
+    const producer = fixture.client(new ConfirmingProducer({ connect: broker.ports.reliable }));
+    const body = 'x'.repeat(KIB);
+    /** Sends n confirmed messages; resolves with how many were confirmed and refused. */
+    const send = async (from: number, n: number): Promise<{ ok: number; full: number }> => {
+      const outcomes = await Promise.allSettled(
+        Array.from({ length: n }, (_, i) =>
+          producer.send('full.x', `${from + i} ${body}`, { id: `f${from + i}` }),
+        ),
+      );
+      let ok = 0;
+      let full = 0;
+      for (const o of outcomes) {
+        if (o.status === 'fulfilled') ok++;
+        else if (o.reason instanceof NackError && o.reason.reason === 'queue-full') full++;
+        else throw o.reason;
+      }
+      return { ok, full };
+    };
+    const first = await send(0, 2000);
+    // 1 MiB holds the first 900 or so of these 1,1xx-byte messages; the rest are refused.
+    expect(first.ok).toBeGreaterThan(800);
+    expect(first.ok).toBeLessThan(1000);
+    expect(first.full).toBe(2000 - first.ok);
+    const kept = await broker.queue('full');
+    expect(kept).toMatchObject({ messages: first.ok, counters: { rejected: first.full } });
+    expect(kept.bytes).toBeLessThanOrEqual(1024 * KIB);
+
+    // Three floods more into the full queue: nothing grows with what was refused.
+    const dataFile = join(broker.dataDir, 'data.mdb');
+    const disk: number[] = [statSync(dataFile).size];
+    const rss: number[] = [broker.rssBytes()];
+    for (let round = 1; round <= 3; round++) {
+      expect(await send(round * FLOOD, FLOOD)).toEqual({ ok: 0, full: FLOOD });
+      disk.push(statSync(dataFile).size);
+      rss.push(broker.rssBytes());
+    }
+    expect(await broker.queue('full')).toMatchObject({
+      messages: first.ok,
+      bytes: kept.bytes,
+      counters: { rejected: first.full + 3 * FLOOD },
+    });
+    expect(disk[3]).toBeLessThanOrEqual(disk[0]! + 1024 * 1024);
+    expect(rss[3]).toBeLessThan(rss[1]! * 1.25 + 32 * 1024 * 1024);
+  }, 120_000);
 
   it('drops the oldest under a plain-ingress flood, counted, memory and disk bounded', async () => {
     const broker = await fixture.broker([

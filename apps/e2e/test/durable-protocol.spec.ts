@@ -113,6 +113,23 @@ describe('durable queues: the reliable port of the broker process', () => {
       messages: 1,
       counters: { published: 1, confirmed: 1, duplicates: 1 },
     });
+    // The dedup window outlives the process: after kill -9 and a restart the id is still known.
+    await b.kill9();
+    await b.start();
+    const again = dealer(b.ports.reliable);
+    await again.send(encodePublish(['lost-confirm'], [message]));
+    expect(await again.next()).toEqual({ type: 'CONFIRM', ids: ['lost-confirm'] });
+    expect(await b.queue('orders')).toMatchObject({
+      messages: 1,
+      counters: { published: 0, duplicates: 1 },
+    });
+    // One message to deliver, not two.
+    await again.send(encodeConsume({ queue: 'orders', credit: 10 }));
+    expect(await again.next()).toMatchObject({ type: 'CONSUMING' });
+    const delivered = await again.next();
+    expect(delivered).toMatchObject({ type: 'DELIVER', queue: 'orders' });
+    expect(delivered.type === 'DELIVER' && delivered.messages).toHaveLength(1);
+    expect(await b.queue('orders')).toMatchObject({ messages: 1, depth: 0, unacked: 1 });
   });
 
   it('serves the Python client: confirmed publishes, then consumption with NAKs and ACKs', async () => {

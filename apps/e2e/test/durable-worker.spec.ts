@@ -1,6 +1,7 @@
 // kill -9 of a worker holding deliveries: the broker hears nothing from it for three heartbeat
 // intervals and gives its deliveries to another worker at once, long before the ack wait.
 import { ConfirmingProducer, QueueWorker } from '@zmq-mq/client';
+import { getJson } from '../src/durable';
 import { startPython } from '../src/python';
 import { durableFixture } from './durable-fixture';
 
@@ -55,7 +56,12 @@ describe('durable queues: a worker killed with SIGKILL', () => {
     expect(allAt - killedAt).toBeLessThanOrEqual(3 * HEARTBEAT_MS + 500);
     expect(got.map((d) => d.attempt)).toEqual(new Array(HELD).fill(2));
     expect(new Set(got.map((d) => d.id)).size).toBe(HELD);
+    // Silence ended its session, not the ack wait: the broker says so.
     const q = await broker.queue('jobs');
     expect(q.counters).toMatchObject({ redelivered: HELD, expired: 0 });
+    const stats = (await getJson(`${broker.ports.monitor}/stats`)) as {
+      reliable: { sessions: { endedSilent: number } };
+    };
+    expect(stats.reliable.sessions.endedSilent).toBe(1);
   }, 60_000);
 });

@@ -10,7 +10,7 @@ async function main(): Promise<void> {
   }
   const stop = new AbortController();
   // One Ctrl-C under npm arrives twice (see handleStopSignals): one stop; a later signal exits.
-  handleStopSignals(
+  const signals = handleStopSignals(
     {
       stop: () => stop.abort(),
       exitNow: (signal) => process.exit(signalExitCode(signal)),
@@ -18,6 +18,7 @@ async function main(): Promise<void> {
     { signals: ['SIGINT', 'SIGTERM'] },
   );
   const code = await produce(cli.options, process, stop.signal);
+  await signals.beforeExit();
   process.exitCode = code;
 }
 

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline';
-import { Producer, WrongSocketTypeError } from '@zmq-mq/client';
+import { firstHandshakeErrors, Producer } from '@zmq-mq/client';
 import { codecByName } from '@zmq-mq/protocol';
 import type { ProduceOptions } from './cli';
 import { Confirmations } from './confirmations';
@@ -34,24 +34,36 @@ export async function produce(
 ): Promise<number> {
   const codec = codecByName(options.codec);
   const producer = options.confirm
-    ? new Producer({ confirm: true, connect: options.connect, codec, metadata: options.metadata })
+    ? new Producer({
+        confirm: true,
+        connect: options.connect,
+        codec,
+        metadata: options.metadata,
+        ...options.curve,
+      })
     : new Producer({
         connect: options.connect,
         codec,
         metadata: options.metadata,
         queuePolicy: 'wait',
+        ...options.curve,
       });
   const confirmations = options.confirm
-    ? new Confirmations((line) => io.stderr.write(`${NAME}: ${line}\n`))
+    ? new Confirmations((line) =>
+        io.stderr.write(`${NAME}: ${line}
+`),
+      )
     : undefined;
   let linksLost = 0;
   producer.on('down', ({ endpoint }) => {
     linksLost++;
     io.stderr.write(`${NAME}: lost ${endpoint}, reconnecting\n`);
   });
-  // libzmq refuses such a link once and never retries it: said once, naming the right port.
+  // A wrong port, a refused key, CURVE on one side only: said once each, naming the fix.
+  const firstTime = firstHandshakeErrors();
   producer.on('handshake-error', ({ error }) => {
-    if (error instanceof WrongSocketTypeError) io.stderr.write(`${NAME}: ${error.message}\n`);
+    const line = firstTime(error);
+    if (line !== undefined) io.stderr.write(`${NAME}: ${line}\n`);
   });
   try {
     await abortable(producer.ready(options.readyTimeoutMs), stop);

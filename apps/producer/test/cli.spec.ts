@@ -1,3 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeKeyPairFiles } from '@zmq-mq/protocol';
 import { parseCli } from '../src/cli';
 
 function run(argv: string[]) {
@@ -115,5 +119,25 @@ describe('producer command line', () => {
     const r = parseCli(['--help']);
     expect(r).toMatchObject({ kind: 'exit', code: 0 });
     expect(r.kind === 'exit' && r.output).toMatch(/--connect <endpoint>/);
+  });
+
+  it('takes --server-key and --key for CURVE, both or neither', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zmqmq-produce-keys-'));
+    try {
+      const broker = writeKeyPairFiles(join(dir, 'broker'));
+      const me = writeKeyPairFiles(join(dir, 'me'));
+      expect(run([]).curve).toEqual({});
+      expect(run(['--server-key', broker.publicPath, '--key', me.secretPath]).curve).toEqual({
+        serverKey: broker.publicKey,
+        keyFile: me.secretPath,
+      });
+      expect(parseCli(['--key', me.secretPath])).toEqual({
+        kind: 'exit',
+        code: 2,
+        output: `zmq-mq-produce: --key: needs --server-key too (the broker's .pub file) (got ${JSON.stringify(me.secretPath)})`,
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { OptionError, parseIntegerText } from '@zmq-mq/protocol';
+import { KeyError, OptionError, parseIntegerText, readKeyText } from '@zmq-mq/protocol';
 import { Command, CommanderError } from 'commander';
 
 /** The broker's monitor as `npm start` binds it (its --monitor default). */
@@ -15,8 +15,13 @@ export type QueuesCommand =
 export interface QueuesOptions {
   /** The monitor's base URL, `http://host:port`. */
   monitor: string;
+  /** The monitor's token (`--token-file`), sent as `Authorization: Bearer`; none: not sent. */
+  token: string | undefined;
   command: QueuesCommand;
 }
+
+/** The variable that names the token file when --token-file does not. */
+export const TOKEN_FILE_ENV = 'ZMQMQ_MONITOR_TOKEN_FILE';
 
 export type CliResult =
   { kind: 'run'; options: QueuesOptions } | { kind: 'exit'; code: number; output: string };
@@ -44,6 +49,24 @@ function parseMonitor(value: string | undefined): string {
   }
 }
 
+/** The first line of the token file (the broker's --monitor-token-file), trimmed. */
+function readToken(option: string, path: string): string {
+  let text: string;
+  try {
+    text = readKeyText(path, 64 * 1024);
+  } catch (err) {
+    if (err instanceof KeyError) {
+      throw new OptionError(option, path, err.message.replace(`${path}: `, ''));
+    }
+    throw err;
+  }
+  const token = (text.split(/\r?\n/)[0] ?? '').trim();
+  if (token === '') {
+    throw new OptionError(option, path, "must hold the monitor's token on its first line");
+  }
+  return token;
+}
+
 function queueName(value: string): string {
   if (!/^[A-Za-z0-9._-]{1,64}$/.test(value)) {
     throw new OptionError('queue', value, 'must be a queue name: 1..64 of A-Z a-z 0-9 . _ -');
@@ -51,8 +74,14 @@ function queueName(value: string): string {
   return value;
 }
 
-/** Parses the command line; bad input gives exit code 2 and one line naming the option. */
-export function parseCli(argv: readonly string[]): CliResult {
+/**
+ * Parses the command line (and `ZMQMQ_MONITOR_TOKEN_FILE` from `env`); bad input gives exit
+ * code 2 and one line naming the option.
+ */
+export function parseCli(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>> = {},
+): CliResult {
   let picked: QueuesCommand | undefined;
   const program = new Command(NAME)
     .description(
@@ -61,6 +90,10 @@ export function parseCli(argv: readonly string[]): CliResult {
     .option(
       '-m, --monitor <url>',
       `the broker's monitor, host:port (default ${DEFAULT_MONITOR_URL})`,
+    )
+    .option(
+      '--token-file <file>',
+      `the monitor's token on its first line (the broker's --monitor-token-file): needed for dead, replay and purge, and for everything on a monitor with a token [env ${TOKEN_FILE_ENV}]`,
     )
     .helpOption('-h, --help', 'show this help')
     .exitOverride()
@@ -130,8 +163,16 @@ export function parseCli(argv: readonly string[]): CliResult {
     };
   }
   try {
-    const monitor = parseMonitor(program.opts<{ monitor?: string }>().monitor);
-    return { kind: 'run', options: { monitor, command: picked } };
+    const opts = program.opts<{ monitor?: string; tokenFile?: string }>();
+    const monitor = parseMonitor(opts.monitor);
+    const fromEnv = env[TOKEN_FILE_ENV];
+    const token =
+      opts.tokenFile !== undefined
+        ? readToken('--token-file', opts.tokenFile)
+        : fromEnv !== undefined && fromEnv !== ''
+          ? readToken(TOKEN_FILE_ENV, fromEnv)
+          : undefined;
+    return { kind: 'run', options: { monitor, token, command: picked } };
   } catch (err) {
     if (err instanceof OptionError)
       return { kind: 'exit', code: 2, output: `${NAME}: ${err.message}` };

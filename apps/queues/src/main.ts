@@ -3,7 +3,7 @@ import { parseCli } from './cli';
 import { runQueues } from './queues';
 
 async function main(): Promise<void> {
-  const cli = parseCli(process.argv.slice(2));
+  const cli = parseCli(process.argv.slice(2), process.env);
   if (cli.kind === 'exit') {
     (cli.code === 0 ? process.stdout : process.stderr).write(cli.output.trimEnd() + '\n');
     process.exit(cli.code);

@@ -1,4 +1,12 @@
 import { request } from 'node:http';
+import type {
+  DeadLettersResponse,
+  PurgeResponse,
+  QueueApiError,
+  QueuesResponse,
+  QueueSummary,
+  ReplayResponse,
+} from '@zmq-mq/protocol';
 import { PAGE_SIZE, type QueuesOptions } from './cli';
 
 export interface QueuesIo {
@@ -13,18 +21,6 @@ const REQUEST_TIMEOUT_MS = 10_000;
 /** The monitor answered with an error status, or could not be reached. */
 class MonitorError extends Error {}
 
-interface QueueRow {
-  name: string;
-  prefixes: string[];
-  depth: number;
-  unacked: number;
-  delayed: number;
-  dead: number;
-  oldestAgeMs: number;
-  counters: Record<string, number>;
-  consumers: unknown[];
-}
-
 /**
  * Runs one command against the broker's monitor and resolves with the exit code: 0 done, 1
  * the monitor could not be reached or refused (no such queue, no durable queues), 130/143
@@ -37,22 +33,22 @@ export async function runQueues(
 ): Promise<number> {
   const base = options.monitor;
   const call = (method: string, path: string, body?: string): Promise<unknown> =>
-    callMonitor(base, method, path, body, stop);
+    callMonitor(base, options.token, { method, path, body }, stop);
   try {
     const c = options.command;
     const path = c.kind === 'list' ? '/queues' : `/queues/${encodeURIComponent(c.queue)}`;
     if (c.kind === 'list') {
-      const answer = (await call('GET', path)) as { queues: QueueRow[] };
+      const answer = (await call('GET', path)) as QueuesResponse;
       io.stdout.write(c.json ? `${JSON.stringify(answer, null, 2)}\n` : table(answer.queues));
     } else if (c.kind === 'dead') {
       let after = c.after;
       let left = c.limit ?? Number.POSITIVE_INFINITY;
       while (left > 0) {
         const limit = Math.min(left, PAGE_SIZE);
-        const page = (await call('GET', `${path}/dead?limit=${limit}&after=${after}`)) as {
-          deadLetters: Array<{ seq: number }>;
-          next: number | null;
-        };
+        const page = (await call(
+          'GET',
+          `${path}/dead?limit=${limit}&after=${after}`,
+        )) as DeadLettersResponse;
         for (const d of page.deadLetters) io.stdout.write(`${JSON.stringify(d)}\n`);
         left -= page.deadLetters.length;
         if (page.next === null) break;
@@ -60,12 +56,12 @@ export async function runQueues(
       }
     } else if (c.kind === 'replay') {
       const body = c.seqs === undefined ? '' : JSON.stringify({ seqs: c.seqs });
-      const r = (await call('POST', `${path}/replay`, body)) as { replayed: number };
+      const r = (await call('POST', `${path}/replay`, body)) as ReplayResponse;
       io.stdout.write(
         `replayed ${r.replayed} dead letter${r.replayed === 1 ? '' : 's'} to ${c.queue}\n`,
       );
     } else {
-      const r = (await call('POST', `${path}/purge`)) as { purged: number };
+      const r = (await call('POST', `${path}/purge`)) as PurgeResponse;
       io.stdout.write(`purged ${r.purged} dead letter${r.purged === 1 ? '' : 's'} of ${c.queue}\n`);
     }
     return 0;
@@ -76,22 +72,39 @@ export async function runQueues(
   }
 }
 
+/** What the monitor says when it refuses for want of the token, and what to do about it. */
+function refusal(status: number, text: string, token: string | undefined): string {
+  const said = text.trim();
+  if (status === 403) {
+    return `${said} (start the broker with --monitor-token-file FILE, then give this program --token-file FILE)`;
+  }
+  return token === undefined
+    ? `${said} (give --token-file FILE: the file the broker's --monitor-token-file names)`
+    : `${said} (the token of --token-file is not the broker's)`;
+}
+
 function callMonitor(
   base: string,
-  method: string,
-  path: string,
-  body: string | undefined,
+  token: string | undefined,
+  { method, path, body }: { method: string; path: string; body: string | undefined },
   stop: AbortSignal,
 ): Promise<unknown> {
+  const headers: Record<string, string> =
+    token === undefined ? {} : { authorization: `Bearer ${token}` };
   return new Promise((resolve, reject) => {
     const req = request(
       `${base}${path}`,
-      { method, signal: stop, timeout: REQUEST_TIMEOUT_MS },
+      { method, headers, signal: stop, timeout: REQUEST_TIMEOUT_MS },
       (res) => {
         let text = '';
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (text += chunk));
         res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          if (status === 401 || status === 403) {
+            reject(new MonitorError(refusal(status, text, token)));
+            return;
+          }
           let parsed: unknown;
           try {
             parsed = JSON.parse(text);
@@ -105,7 +118,7 @@ function callMonitor(
           }
           if (res.statusCode === 200) resolve(parsed);
           else {
-            const reason = (parsed as { error?: unknown } | null)?.error ?? text;
+            const reason = (parsed as Partial<QueueApiError> | null)?.error ?? text;
             const hint =
               res.statusCode === 404 && path === '/queues'
                 ? ' (the broker runs without durable queues: --reliable off)'
@@ -133,7 +146,7 @@ function callMonitor(
 }
 
 /** The queues as a table, one line each. */
-export function table(queues: QueueRow[]): string {
+export function table(queues: QueueSummary[]): string {
   if (queues.length === 0) return 'no durable queues\n';
   const head = [
     'queue',
@@ -154,8 +167,8 @@ export function table(queues: QueueRow[]): string {
     String(q.delayed),
     String(q.dead),
     String(q.consumers.length),
-    String(q.counters['published'] ?? 0),
-    String(q.counters['acked'] ?? 0),
+    String(q.counters.published),
+    String(q.counters.acked),
     q.oldestAgeMs === 0 ? '-' : `${(q.oldestAgeMs / 1000).toFixed(1)}s`,
     q.prefixes.map((p) => (p === '' ? '(all)' : p)).join(','),
   ]);

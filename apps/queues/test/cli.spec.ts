@@ -1,8 +1,12 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { QueueSummary } from '@zmq-mq/protocol';
 import { parseCli } from '../src/cli';
 import { table } from '../src/queues';
 
-function run(argv: string[]) {
-  const r = parseCli(argv);
+function run(argv: string[], env: Record<string, string> = {}) {
+  const r = parseCli(argv, env);
   if (r.kind !== 'run') throw new Error(`expected run, got exit ${r.code}: ${r.output}`);
   return r.options;
 }
@@ -11,6 +15,7 @@ describe('queues command line', () => {
   it('reads each command, the monitor as host:port or a URL', () => {
     expect(run(['list'])).toEqual({
       monitor: 'http://127.0.0.1:9557',
+      token: undefined,
       command: { kind: 'list', json: false },
     });
     expect(run(['--monitor', '127.0.0.1:9000', 'list', '--json']).monitor).toBe(
@@ -18,6 +23,7 @@ describe('queues command line', () => {
     );
     expect(run(['-m', 'http://[::1]:9000', 'purge', 'orders'])).toEqual({
       monitor: 'http://[::1]:9000',
+      token: undefined,
       command: { kind: 'purge', queue: 'orders' },
     });
     expect(run(['dead', 'orders', '--limit', '5', '--after', '9']).command).toEqual({
@@ -34,6 +40,35 @@ describe('queues command line', () => {
     expect(run(['replay', 'orders', '--seq', '3', '--seq', '7']).command).toMatchObject({
       seqs: [3, 7],
     });
+  });
+
+  it("reads the monitor's token from --token-file, else from ZMQMQ_MONITOR_TOKEN_FILE", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'zmqmq-queues-cli-'));
+    try {
+      const file = join(dir, 'monitor.token');
+      writeFileSync(file, '  0123456789abcdef0123  \nsecond line\n', { mode: 0o600 });
+      const other = join(dir, 'other.token');
+      writeFileSync(other, 'from-the-environment-1\n', { mode: 0o600 });
+      expect(run(['--token-file', file, 'list']).token).toBe('0123456789abcdef0123');
+      expect(run(['list'], { ZMQMQ_MONITOR_TOKEN_FILE: other }).token).toBe(
+        'from-the-environment-1',
+      );
+      expect(run(['--token-file', file, 'list'], { ZMQMQ_MONITOR_TOKEN_FILE: other }).token).toBe(
+        '0123456789abcdef0123',
+      );
+      const missing = parseCli(['--token-file', join(dir, 'nope'), 'list']);
+      expect(missing).toMatchObject({ kind: 'exit', code: 2 });
+      expect((missing as { output: string }).output).toMatch(/^zmq-mq-queues: --token-file/);
+      const blank = join(dir, 'blank.token');
+      writeFileSync(blank, '\n', { mode: 0o600 });
+      expect(parseCli(['list'], { ZMQMQ_MONITOR_TOKEN_FILE: blank })).toMatchObject({
+        kind: 'exit',
+        code: 2,
+        output: expect.stringMatching(/ZMQMQ_MONITOR_TOKEN_FILE.*first line/),
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it.each([
@@ -62,15 +97,38 @@ describe('queues command line', () => {
 
 describe('the queues table', () => {
   it('has a line per queue, columns aligned', () => {
-    const q = {
+    const counters = {
+      published: 100,
+      confirmed: 0,
+      duplicates: 0,
+      rejected: 0,
+      droppedOldest: 0,
+      delivered: 87,
+      acked: 84,
+      nacked: 0,
+      redelivered: 0,
+      expired: 0,
+      deadLettered: 1,
+      deadDropped: 0,
+      replayed: 0,
+      purged: 0,
+    };
+    const q: Omit<QueueSummary, 'name'> = {
       prefixes: ['orders.'],
+      maxMessages: 1_000_000,
+      maxBytes: 1024 ** 3,
+      maxAgeMs: 0,
+      overflow: 'reject',
+      maxDeadMessages: 10_000,
       depth: 12,
       unacked: 3,
       delayed: 0,
+      messages: 15,
+      bytes: 1500,
       dead: 1,
       oldestAgeMs: 1500,
-      counters: { published: 100, acked: 84 },
-      consumers: [{}],
+      counters,
+      consumers: [{ session: 's1', credit: 10, unacked: 3, ackWaitMs: 30_000 }],
     };
     expect(
       table([

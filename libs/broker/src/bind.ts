@@ -3,7 +3,7 @@ import { needsIpv6 } from '@zmq-mq/protocol';
 import type { Socket } from 'zeromq';
 import { BindError } from './errors';
 import type { Logger } from './logger';
-import { isExposedEndpoint } from './options';
+import { isExposedEndpoint, isExposedHost, type MonitorAddress } from './options';
 import type { BrokerEndpoints } from './sockets';
 
 /**
@@ -56,14 +56,26 @@ export async function bindSocket(
   return socket.lastEndpoint ?? endpoint;
 }
 
-/** Warns of each socket bound beyond loopback (the monitor, plain HTTP on its own, aside). */
-export function warnIfExposed(log: Logger, endpoints: BrokerEndpoints): void {
+/** Warns of each socket, and of the monitor, bound beyond loopback. */
+export function warnIfExposed(
+  log: Logger,
+  endpoints: BrokerEndpoints,
+  monitor: MonitorAddress | null,
+  curve: boolean,
+): void {
   for (const [name, endpoint] of Object.entries(endpoints)) {
-    if (name !== 'monitor' && isExposedEndpoint(endpoint)) {
+    // With CURVE every port is encrypted and every client authenticated: nothing to warn of.
+    if (!curve && name !== 'monitor' && isExposedEndpoint(endpoint)) {
       log.warn(
         { socket: name, endpoint },
         'bound beyond loopback without encryption: anyone who can reach this address can publish and read messages',
       );
     }
+  }
+  if (monitor !== null && isExposedHost(monitor.host)) {
+    log.warn(
+      { socket: 'monitor', endpoint: endpoints.monitor },
+      'monitor bound beyond loopback: plain HTTP, so its token and what it shows travel in clear; put it behind TLS beyond a trusted network',
+    );
   }
 }

@@ -1,18 +1,29 @@
+import { randomUUID } from 'node:crypto';
 import { bindSocket, warnIfExposed } from './bind';
 import { CountedPaths } from './counted-paths';
+import { Dashboard } from './dashboard/dashboard';
+import { brokerInfo } from './dashboard/info';
+import type { DashboardPage } from './dashboard/page-files';
 import { DropLog } from './drop-log';
 import { BrokerStateError } from './errors';
 import type { BrokerMode, BrokerState, ForwardingPaths, PathsHost } from './forwarding';
 import { createLogger, flushLogger, type Logger } from './logger';
 import { createMetrics } from './metrics';
-import { Monitor } from './monitor';
+import { coreRoutes, Monitor, type MonitorLimits } from './monitor';
 import { NativePaths } from './native-paths';
 import { parseBrokerOptions, type BrokerOptions, type BrokerOptionsInput } from './options';
-import { PeerEvents, PeerRegistry } from './peer-events';
+import { raiseFileLimit } from './file-limit';
+import { procNetTcp } from './peer-addresses';
+import { PeerEvents } from './peer-events';
+import { PeerRegistry } from './peer-registry';
+import { BrokerSecurity } from './security/broker-security';
+import { MonitorAuth, readMonitorToken } from './security/monitor-auth';
+import { registerSecurityMetrics } from './security/security-metrics';
 import { DurableQueues } from './reliable/durable-queues';
 import {
   brokerContext,
-  PEERS_OF,
+  hardenBoundSocket,
+  INBOUND_LIMITS,
   publishSocket,
   pushSocket,
   type BoundSocket,
@@ -21,6 +32,20 @@ import {
 import { BrokerStats } from './stats';
 import { statsSnapshot, stopSummary, type BrokerStatsSnapshot } from './stats-snapshot';
 import { WorkQueue } from './work-queue';
+
+/** What the program gives the broker besides its options. */
+export interface BrokerDeps {
+  logger?: Logger;
+  /** zmq-mq's version, as the monitor shows it. */
+  version?: string;
+  /** The dashboard page the monitor serves at `/` (`loadDashboardPage`). */
+  dashboardPage?: DashboardPage;
+  /** The monitor's bounds, where not MONITOR_LIMITS (tests shorten its timeouts). */
+  monitorLimits?: Partial<MonitorLimits>;
+}
+
+/** The broker's clock tick: the work queue's clock and the dashboard's sample (ms). */
+const TICK_MS = 1000;
 
 /** What `stop()` did. */
 export interface StopReport {
@@ -50,8 +75,16 @@ export class Broker {
   private readonly log: Logger;
   private readonly counters = new BrokerStats();
   private readonly queue: WorkQueue;
+  private readonly peers: PeerRegistry;
   private readonly peerEvents: PeerEvents;
+  private security: BrokerSecurity | undefined;
+  /** Monitor requests refused for want of the token. */
+  private monitorUnauthorized = 0;
   private readonly drops: DropLog;
+  private readonly deps: BrokerDeps;
+  private readonly instance = randomUUID();
+  private dashboard: Dashboard | undefined;
+  private ticker: NodeJS.Timeout | undefined;
   private readonly host: PathsHost;
   private state: BrokerState = 'new';
   /** Every socket bound, in bind order, with its role. */
@@ -71,14 +104,25 @@ export class Broker {
   // A path that ended while running (a proxy, the tap): the broker is then unhealthy.
   private failedPath: string | undefined;
 
-  constructor(options: BrokerOptionsInput | BrokerOptions = {}, deps: { logger?: Logger } = {}) {
+  constructor(options: BrokerOptionsInput | BrokerOptions = {}, deps: BrokerDeps = {}) {
     this.options = parseBrokerOptions(options);
+    this.deps = deps;
     const log = deps.logger ?? createLogger(this.options.logLevel);
     this.log = log;
     const overflow = this.options.pushPolicy === 'drop-oldest' ? 'drop-oldest' : 'drop-newest';
     this.queue = new WorkQueue(this.options.queueMaxMessages, this.options.queueMaxBytes, overflow);
     const running = (): boolean => this.state === 'running';
-    this.peerEvents = new PeerEvents(log, new PeerRegistry(this.counters.peers), running);
+    // Peers' own addresses are read only where someone can see them: on the monitor.
+    this.peers = new PeerRegistry(this.counters.peers, {
+      table: this.options.monitor === null ? undefined : procNetTcp,
+    });
+    this.peerEvents = new PeerEvents(
+      log,
+      this.counters,
+      this.peers,
+      running,
+      (socket, event) => this.security?.observe(socket, event) === true,
+    );
     this.drops = new DropLog(log, this.counters, this.queue);
     this.host = {
       log,
@@ -118,8 +162,14 @@ export class Broker {
   private async doStart(): Promise<BrokerEndpoints> {
     this.state = 'starting';
     const o = this.options;
+    const files = raiseFileLimit();
     try {
+      // Key files first: a bad one stops the broker before anything binds (KeyError).
+      const security = new BrokerSecurity(o, this.log);
+      this.security = security;
+      const token = o.monitorTokenFile === null ? null : readMonitorToken(o.monitorTokenFile);
       const zmq = brokerContext(o);
+      await security.start(zmq.context);
       if (o.reliable !== null) {
         this.durable = new DurableQueues(o, this.log, zmq, this.mode, {
           subscribers: () => this.counters.peers.subscribers,
@@ -135,12 +185,17 @@ export class Broker {
       this.sockets.push({ role: 'ingress', socket: paths.ingress, endpoint: o.ingress });
       const publisher = publishSocket(o, zmq);
       this.sockets.push({ role: 'publish', socket: publisher, endpoint: o.publish });
-      const pusher = pushSocket(zmq);
+      const pusher = pushSocket(o, zmq);
       this.sockets.push({ role: 'push', socket: pusher, endpoint: o.push });
       if (this.durable !== undefined && o.reliable !== null) {
         this.sockets.push({ role: 'reliable', socket: this.durable.router, endpoint: o.reliable });
       }
-      for (const { role, socket } of this.sockets) this.peerEvents.watch(socket, PEERS_OF[role]);
+      for (const bound of this.sockets) {
+        // The inbound limits first: secure() adds CURVE's overhead to the frame limit.
+        hardenBoundSocket(bound, o);
+        security.secure(bound);
+        this.peerEvents.watch(bound, INBOUND_LIMITS[bound.role](o).maxFrameBytes);
+      }
       const bound: Partial<BrokerEndpoints> = {};
       for (const { role, socket, endpoint } of this.sockets) {
         bound[role] = await bindSocket(socket, role, endpoint, this.peerEvents);
@@ -150,18 +205,55 @@ export class Broker {
         const durable = this.durable;
         const registry = createMetrics(
           this.counters,
-          { depth: () => this.queue.length, bytes: () => this.queue.bytes },
+          {
+            depth: () => this.queue.length,
+            bytes: () => this.queue.bytes,
+            oldestAgeSeconds: () => this.queue.oldestAgeMs() / 1000,
+          },
           (register) => durable?.registerMetrics(register),
         );
-        this.monitor = new Monitor(o.monitor, {
-          ...(durable === undefined ? {} : { routes: durable.routes() }),
+        registerSecurityMetrics(
           registry,
-          stats: () => this.stats(),
-          health: () => {
-            if (this.state !== 'running') return 'stopping';
-            return this.failedPath === undefined ? 'ok' : 'failed';
-          },
+          () => security.snapshot(),
+          () => this.monitorUnauthorized,
+        );
+        const health = (): 'ok' | 'stopping' | 'failed' => {
+          if (this.state !== 'running') return 'stopping';
+          return this.failedPath === undefined ? 'ok' : 'failed';
+        };
+        const stats = (): BrokerStatsSnapshot => this.stats();
+        this.dashboard = new Dashboard({
+          info: () =>
+            brokerInfo({
+              version: this.deps.version ?? 'unknown',
+              instance: this.instance,
+              mode: this.mode,
+              startedAt: this.counters.startedAt,
+              endpoints: this.bound,
+              options: this.options,
+            }),
+          stats,
+          health,
+          counters: this.counters,
+          queue: this.queue,
+          peers: this.peers,
+          page: this.deps.dashboardPage,
         });
+        this.monitor = new Monitor(
+          o.monitor,
+          [
+            ...coreRoutes({ registry, stats, health }),
+            ...this.dashboard.routes(),
+            ...(durable?.routes() ?? []),
+          ],
+          {
+            log: this.log,
+            refused: () => this.counters.monitorRefused++,
+            auth: new MonitorAuth(token),
+            unauthorized: () => this.monitorUnauthorized++,
+            ...(this.deps.monitorLimits === undefined ? {} : { limits: this.deps.monitorLimits }),
+          },
+        );
         endpoints.monitor = await this.monitor.start();
       }
       this.bound = endpoints;
@@ -177,7 +269,9 @@ export class Broker {
     }
     this.state = 'running';
     this.drops.start(o.dropLogIntervalMs);
-    warnIfExposed(this.log, this.bound);
+    this.ticker = setInterval(() => this.tick(), TICK_MS).unref();
+    warnIfExposed(this.log, this.bound, o.monitor, this.security?.curve === true);
+    if (files.problem !== undefined) this.log.warn({ ...files.limits }, files.problem);
     this.log.info(
       {
         ...this.bound,
@@ -190,6 +284,14 @@ export class Broker {
         ingressHwm: o.ingressHwm,
         maxMessageBytes: o.maxMessageBytes,
         ioThreads: o.ioThreads,
+        pushHwm: o.pushHwm,
+        pushSendBufferBytes: o.pushSendBufferBytes,
+        handshakeTimeoutMs: o.handshakeTimeoutMs,
+        openFiles: files.limits && {
+          soft: files.limits.soft,
+          hard: files.limits.hard,
+          ...(files.raisedFrom !== undefined ? { raisedFrom: files.raisedFrom } : {}),
+        },
         ...(this.durable === undefined
           ? {}
           : {
@@ -203,6 +305,12 @@ export class Broker {
     return this.bound;
   }
 
+  private tick(): void {
+    const now = Date.now();
+    this.queue.clockSeconds = Math.floor(now / 1000);
+    this.dashboard?.tick(now);
+  }
+
   /** A snapshot of every counter, as served at `/stats`. */
   stats(): BrokerStatsSnapshot {
     const snapshot = statsSnapshot({
@@ -212,8 +320,17 @@ export class Broker {
       endpoints: this.bound,
       policy: this.options.pushPolicy,
     });
+    if (this.security !== undefined) snapshot.security = this.security.snapshot();
     if (this.durable !== undefined) snapshot.reliable = this.durable.snapshotAll();
     return snapshot;
+  }
+
+  /**
+   * Reads every allowlist again now (they are also read again whenever their files change): a
+   * key removed is refused at its next connection. The broker program does this on SIGUSR2.
+   */
+  reloadAllowlists(): void {
+    this.security?.reload();
   }
 
   /**
@@ -299,10 +416,15 @@ export class Broker {
   }
 
   private async closeAll(): Promise<void> {
+    clearInterval(this.ticker);
     for (const { socket } of this.sockets) if (!socket.closed) socket.close();
     this.paths?.close();
     await this.durable?.close(); // after the work path: it may still append
+    this.peers.close();
+    this.dashboard?.close();
     await this.monitor?.stop();
     await this.peerEvents.ended();
+    // After every socket it guards has closed: a handshake in flight gets its answer.
+    await this.security?.close();
   }
 }

@@ -98,7 +98,7 @@ export class CountedPaths implements ForwardingPaths {
     zmq: ZmqContext = {},
     private readonly durable?: IngressQueues,
   ) {
-    this.ingress = new XSubscriber(ingressOptions(options, zmq));
+    this.ingress = new XSubscriber(ingressOptions(zmq));
     this.tapFlushMs = Math.max(options.drainTimeoutMs, TAP_FLUSH_MIN_MS);
     this.fan = new XPublisher({
       ...zmq,

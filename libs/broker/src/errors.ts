@@ -4,6 +4,7 @@ import { ZmqMqError } from '@zmq-mq/protocol';
 export const BrokerErrorCode = {
   Bind: 'ZMQMQ_ERR_BIND',
   State: 'ZMQMQ_ERR_BROKER_STATE',
+  TokenFile: 'ZMQMQ_ERR_TOKEN_FILE',
   DataDirLocked: 'ZMQMQ_ERR_DATA_DIR_LOCKED',
 } as const;
 
@@ -28,6 +29,17 @@ export class BrokerStateError extends ZmqMqError {
   constructor(message: string) {
     super(BrokerErrorCode.State, message);
     this.name = 'BrokerStateError';
+  }
+}
+
+/** The monitor's token file cannot be read, or its first line is no usable token. */
+export class TokenFileError extends ZmqMqError {
+  readonly file: string;
+
+  constructor(file: string, problem: string, options?: { cause?: unknown }) {
+    super(BrokerErrorCode.TokenFile, `${file}: ${problem}`, options);
+    this.name = 'TokenFileError';
+    this.file = file;
   }
 }
 

@@ -18,6 +18,9 @@ export {
   DEFAULT_DRAIN_TIMEOUT_MS,
   DEFAULT_MONITOR,
   DEFAULT_DROP_LOG_INTERVAL_MS,
+  DEFAULT_PUSH_HWM,
+  DEFAULT_PUSH_SEND_BUFFER_BYTES,
+  DEFAULT_HANDSHAKE_TIMEOUT_MS,
   DEFAULT_ACK_WAIT_MS,
   DEFAULT_DATA_DIR,
   DEFAULT_DEDUP_WINDOW_MS,
@@ -36,19 +39,53 @@ export {
   formatDuration,
   parseMonitor,
   isExposedEndpoint,
+  isExposedHost,
+  BOOLEAN_OPTIONS,
 } from './options';
+export { MONITOR_LIMITS } from './monitor';
+export { KEY_ROLES, PORT_ROLES } from './security/broker-security';
+export { REFUSAL_REASONS } from './security/refusals';
+export { MIN_TOKEN_CHARS, MONITOR_COOKIE, SESSION_MAX_AGE_S } from './security/monitor-auth';
+export { CONTROL_FRAME_MAX_BYTES, RELIABLE_MIN_FRAME_BYTES } from './sockets';
+export { refusePreZmtp3, zapDomainOf } from './zap-domain';
+export { HANDSHAKE_FAILURES } from './peer-ledger';
+export { readFileLimits, raiseFileLimit } from './file-limit';
 export { WorkQueue, messageBytes } from './work-queue';
 export { DROP_REASONS, MALFORMED_KINDS } from './stats';
-export { BrokerErrorCode, BindError, BrokerStateError, DataDirLockedError } from './errors';
+export {
+  BrokerErrorCode,
+  BindError,
+  BrokerStateError,
+  TokenFileError,
+  DataDirLockedError,
+} from './errors';
 export { parseQueueSpec } from './reliable/queue-spec';
 export { MIN_HEARTBEAT_MS, MAX_HEARTBEAT_MS } from './reliable/reliable-port';
 export { INGRESS_MAX_IN_FLIGHT } from './reliable/ingress-queues';
 export { PUBLISH_MAX_IN_FLIGHT } from './reliable/publishing';
-export { DEFAULT_DEAD_LIMIT, MAX_DEAD_LIMIT } from './reliable/queue-api';
 export { createLogger, flushLogger } from './logger';
+export { loadDashboardPage } from './dashboard/page-files';
+export { DASHBOARD_PATHS, queuePaths } from './dashboard/shapes';
+export { DEFAULT_MAX_LISTED_PEERS } from './peer-registry';
 
-export type { StopReport } from './broker';
-export type { BrokerEndpoints } from './sockets';
+export type { StopReport, BrokerDeps } from './broker';
+export type { DashboardPage } from './dashboard/page-files';
+export type {
+  BrokerInfo,
+  BrokerOptionView,
+  DashboardEvents,
+  DashboardHello,
+  DashboardTick,
+  FlowHistory,
+  FlowSample,
+} from './dashboard/shapes';
+export type { PeerEntry, PeerListing, RolePeers } from './peer-registry';
+export type { BrokerEndpoints, SocketRole } from './sockets';
+export type { MonitorLimits, RouteAccess } from './monitor';
+export type { AllowlistView, KeyRole, SecuritySnapshot } from './security/broker-security';
+export type { RefusalReason } from './security/refusals';
+export type { ConnectionCounts, HandshakeFailure } from './peer-ledger';
+export type { FileLimits, FileLimitReport } from './file-limit';
 export type { BrokerStatsSnapshot } from './stats-snapshot';
 export type { BrokerMode } from './forwarding';
 export type {
@@ -64,9 +101,6 @@ export type {
   NatsReplicas,
 } from './options';
 export type { ReliableStatsSnapshot } from './reliable/durable-queues';
-export type { QueueSnapshot, QueueEventCounts } from './reliable/metrics';
-export type { ConsumerSnapshot } from './reliable/deliveries';
-export type { DeadLetterJson } from './reliable/queue-api';
 export type { ReliableStats } from './reliable/stats';
 export type { WorkMessage, OfferResult } from './work-queue';
 export type { DropReason, MalformedKind, PeerRole } from './stats';

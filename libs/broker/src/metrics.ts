@@ -1,10 +1,13 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
-import { DROP_REASONS, MALFORMED_KINDS, type BrokerStats } from './stats';
+import { HANDSHAKE_FAILURES, type ConnectionCounts } from './peer-ledger';
+import { DROP_REASONS, MALFORMED_KINDS, PEER_ROLES, type BrokerStats } from './stats';
 
 /** Live values that are not plain counters. */
 export interface QueueGauges {
   depth(): number;
   bytes(): number;
+  /** Seconds the oldest queued message has waited (0 when empty). */
+  oldestAgeSeconds(): number;
 }
 
 /** A counter that reads its value when scraped (the value only grows). */
@@ -92,6 +95,11 @@ export function createMetrics(
   );
   gauge('zmqmq_queue_depth_messages', 'Work messages waiting in the bounded queue', queue.depth);
   gauge('zmqmq_queue_bytes', 'Bytes waiting in the bounded queue', queue.bytes);
+  gauge(
+    'zmqmq_queue_oldest_age_seconds',
+    'How long the oldest message in the bounded queue has waited (to the second)',
+    queue.oldestAgeSeconds,
+  );
 
   new Counter({
     name: 'zmqmq_dropped_messages_total',
@@ -115,13 +123,60 @@ export function createMetrics(
   });
   new Gauge({
     name: 'zmqmq_connected_peers',
-    help: 'Connected peers per socket, as the socket events tell (producers, subscribers, workers, reliable clients)',
+    help: 'Connected peers per socket (producers, subscribers, workers, reliable clients): ZeroMQ handshakes completed, not bare TCP connections',
     labelNames: ['role'],
     registers: [register],
     collect() {
       for (const [role, n] of Object.entries(stats.peers)) this.set({ role }, n);
     },
   });
+  const perRole = (name: string, help: string, read: (c: ConnectionCounts) => number): void => {
+    new Counter({
+      name,
+      help,
+      labelNames: ['role'],
+      registers: [register],
+      collect() {
+        this.reset();
+        for (const role of PEER_ROLES) this.inc({ role }, read(stats.connections[role]));
+      },
+    });
+  };
+  perRole(
+    'zmqmq_connections_accepted_total',
+    'TCP (or ipc) connections accepted per socket, handshake or not',
+    (c) => c.accepted,
+  );
+  perRole('zmqmq_handshakes_total', 'ZeroMQ handshakes completed per socket', (c) => c.handshakes);
+  perRole(
+    'zmqmq_peer_disconnects_total',
+    'Peers (handshake completed) whose connection ended: they left, or sent a frame over the socket limit',
+    (c) => c.disconnected,
+  );
+  perRole(
+    'zmqmq_accept_failures_total',
+    'Connections libzmq could not accept (out of file descriptors, say)',
+    (c) => c.acceptFailed,
+  );
+  new Counter({
+    name: 'zmqmq_handshake_failures_total',
+    help: 'Connections that ended before a completed ZeroMQ handshake, per socket and kind (protocol, auth, other, refused)',
+    labelNames: ['role', 'kind'],
+    registers: [register],
+    collect() {
+      this.reset();
+      for (const role of PEER_ROLES) {
+        for (const kind of HANDSHAKE_FAILURES) {
+          this.inc({ role, kind }, stats.connections[role].failed[kind]);
+        }
+      }
+    },
+  });
+  counter(
+    'zmqmq_monitor_refused_connections_total',
+    'Monitor (HTTP) connections closed at once because the monitor had its most open',
+    () => stats.monitorRefused,
+  );
   more?.(register);
   return register;
 }

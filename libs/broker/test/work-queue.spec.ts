@@ -14,6 +14,33 @@ describe('WorkQueue', () => {
     expect(q.bytes).toBe(0);
   });
 
+  it('keeps the clock each message was queued at: the oldest one is the head', () => {
+    const q = new WorkQueue(2000, 1_000_000, 'drop-oldest');
+    expect(q.oldestQueuedAt).toBeUndefined();
+    // Past the initial 1024 slots the ring grows: stamps move with their messages.
+    for (let i = 0; i < 1500; i++) {
+      q.clockSeconds = 1000 + i;
+      q.offer(msg(i), 10);
+    }
+    expect(q.oldestQueuedAt).toBe(1000);
+    q.removeHead();
+    expect(q.oldestQueuedAt).toBe(1001);
+    // drop-oldest with the head in flight evicts the second: the head keeps its stamp.
+    const small = new WorkQueue(2, 1000, 'drop-oldest');
+    small.clockSeconds = 7;
+    small.offer(msg(1), 10);
+    small.clockSeconds = 8;
+    small.offer(msg(2), 10);
+    small.headInFlight = true;
+    small.clockSeconds = 9;
+    small.offer(msg(3), 10);
+    expect(small.oldestQueuedAt).toBe(7);
+    small.removeHead();
+    expect(small.oldestQueuedAt).toBe(9);
+    small.clear();
+    expect(small.oldestQueuedAt).toBeUndefined();
+  });
+
   it('drop-newest refuses the incoming message when full by count or bytes', () => {
     const q = new WorkQueue(3, 1000, 'drop-newest');
     for (let i = 0; i < 3; i++) q.offer(msg(i), 10);

@@ -9,7 +9,7 @@ import {
   OptionError,
 } from '@zmq-mq/protocol';
 import type { BodyOf, Codec, CodecName, TopicMap, TopicOf } from '@zmq-mq/protocol';
-import { BrokerError, ClosedError, NackError, NotReadyError, TimeoutError } from './errors';
+import { BrokerError, ClosedError, NackError, TimeoutError } from './errors';
 import { Waiters } from './links';
 import { DEFAULT_READY_TIMEOUT_MS, parseCodec, parseInteger } from './options';
 import type { SendOptions, UntypedTopics } from './producer-options';
@@ -195,7 +195,7 @@ export class ConfirmingProducer<
   /** Resolves at the broker's first WELCOME; `NotReadyError` after `timeoutMs`, or `ClosedError`. */
   ready(timeoutMs = DEFAULT_READY_TIMEOUT_MS): Promise<void> {
     if (this.closed) return Promise.reject(new ClosedError('producer'));
-    return this.link.ready(timeoutMs, () => new NotReadyError([this.link.endpoint], timeoutMs));
+    return this.link.ready(timeoutMs, () => this.link.notReady(timeoutMs));
   }
 
   /** Resolves once every accepted send has its answer; `TimeoutError` after `timeoutMs`. */

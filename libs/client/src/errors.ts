@@ -5,6 +5,9 @@
 import { ZmqMqError } from '@zmq-mq/protocol';
 import { DEFAULT_INGRESS, DEFAULT_PUBLISH, DEFAULT_PUSH, DEFAULT_RELIABLE } from './options';
 
+/** Which SDK class a socket belongs to. */
+export type ClientRole = 'producer' | 'subscriber' | 'worker' | 'reliable client';
+
 export const ClientErrorCode = {
   QueueFull: 'ZMQMQ_ERR_QUEUE_FULL',
   Closed: 'ZMQMQ_ERR_CLOSED',
@@ -15,6 +18,7 @@ export const ClientErrorCode = {
   WrongSocketType: 'ZMQMQ_ERR_WRONG_SOCKET_TYPE',
   Nacked: 'ZMQMQ_ERR_NACKED',
   Broker: 'ZMQMQ_ERR_BROKER',
+  Handshake: 'ZMQMQ_ERR_HANDSHAKE',
 } as const;
 
 export type ClientErrorCode = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];
@@ -44,31 +48,105 @@ export class ClosedError extends ZmqMqError {
 /**
  * `ready()` gave up: some endpoints had no working link within the timeout. `refused` lists
  * those of them whose peer refused our socket type (`WrongSocketTypeError`): there the broker
- * runs, but on another port.
+ * runs, but on another port. `handshakes` holds the last handshake failure of each of them that
+ * had one (a `HandshakeError` naming the likely cause, such as a key not on the broker's
+ * list); the first is also the `cause`.
  */
 export class NotReadyError extends ZmqMqError {
   readonly endpoints: readonly string[];
   readonly timeoutMs: number;
   readonly refused: readonly string[];
+  readonly handshakes: readonly HandshakeError[];
 
-  constructor(endpoints: readonly string[], timeoutMs: number, refused: readonly string[] = []) {
+  constructor(
+    endpoints: readonly string[],
+    timeoutMs: number,
+    refused: readonly string[] = [],
+    handshakes: readonly HandshakeError[] = [],
+  ) {
+    const failed = handshakes.filter((h) => !refused.includes(h.endpoint));
     const why =
-      refused.length === 0
-        ? 'is the broker running?'
-        : `${refused.join(', ')} refused this socket type: likely the wrong port`;
+      failed.length > 0
+        ? failed.map((h) => h.message).join('; ')
+        : refused.length === 0
+          ? 'is the broker running?'
+          : `${refused.join(', ')} refused this socket type: likely the wrong port`;
     super(
       ClientErrorCode.NotReady,
       `no link within ${timeoutMs} ms to ${endpoints.join(', ')}; ${why}`,
+      failed[0] === undefined ? undefined : { cause: failed[0] },
     );
     this.name = 'NotReadyError';
     this.endpoints = endpoints;
     this.timeoutMs = timeoutMs;
     this.refused = refused;
+    this.handshakes = handshakes;
   }
 }
 
-/** Which SDK class a socket belongs to. */
-export type ClientRole = 'producer' | 'subscriber' | 'worker' | 'reliable client';
+/**
+ * What a failed handshake most likely means:
+ * - `key-refused`: the broker refused this client's public key (not on its role's allowlist,
+ *   or removed from it); ZeroMQ does not retry;
+ * - `needs-curve`: the broker runs CURVE and this client does not (no `serverKey`);
+ * - `no-curve`: this client runs CURVE and the broker does not;
+ * - `server-key`: the broker hung up during the CURVE handshake: most likely `serverKey` is not
+ *   this broker's public key; ZeroMQ retries;
+ * - `hung-up`: the peer hung up on this plain-text client during the handshake: a CURVE broker
+ *   that saw the mismatch first does, and so does a socket of the wrong type (the wrong port);
+ *   ZeroMQ retries, and the next attempt usually says which;
+ * - `protocol`: another ZMTP protocol error.
+ */
+export type HandshakeFailure =
+  'key-refused' | 'needs-curve' | 'no-curve' | 'server-key' | 'hung-up' | 'protocol';
+
+/** The allowlist flag a broker checks each role's key against. */
+const ALLOWLIST_OF: Readonly<Record<ClientRole, string>> = {
+  producer: '--allow-producers',
+  subscriber: '--allow-subscribers',
+  worker: '--allow-workers',
+  'reliable client': '--allow-producers or --allow-workers',
+};
+
+/**
+ * A ZMTP handshake with the broker failed; `failure` says the likely cause and the message how
+ * to fix it. `cause` is libzmq's event error (its `code`, such as `ERR_ZMTP_MECHANISM_MISMATCH`,
+ * or an auth `status`). `retried`: whether ZeroMQ tries this endpoint again by itself (it does
+ * not after a refusal or a mechanism mismatch).
+ */
+export class HandshakeError extends ZmqMqError {
+  readonly endpoint: string;
+  readonly role: ClientRole;
+  readonly failure: HandshakeFailure;
+  readonly retried: boolean;
+
+  constructor(
+    endpoint: string,
+    role: ClientRole,
+    failure: HandshakeFailure,
+    options: { cause?: unknown; detail?: string; retried?: boolean } = {},
+  ) {
+    const texts: Record<HandshakeFailure, string> = {
+      'key-refused': `${endpoint} refused this ${role}'s key: its public key is not on the broker's allowlist for this port (${ALLOWLIST_OF[role]}), or was removed from it`,
+      'needs-curve': `${endpoint} runs CURVE and this ${role} does not: give it serverKey (the broker's public key) and its own key pair (keyFile), its public key on the broker's ${ALLOWLIST_OF[role]} list`,
+      'no-curve': `${endpoint} does not run CURVE but this ${role} does (serverKey): start the broker with --curve-secret-key-file, or drop this client's CURVE options`,
+      'server-key': `${endpoint} hung up during the CURVE handshake: most likely serverKey is not this broker's public key (else the broker runs without CURVE, or this is not the ${role}'s port)`,
+      'hung-up': `${endpoint} hung up during the handshake: the broker may run CURVE (then this ${role} needs serverKey and a key pair), or this may not be the ${role}'s port`,
+      protocol: `the handshake with ${endpoint} failed: ${options.detail ?? 'a ZMTP protocol error'}`,
+    };
+    const retried = options.retried ?? (failure === 'server-key' || failure === 'hung-up');
+    super(
+      ClientErrorCode.Handshake,
+      `${texts[failure]}. ZeroMQ ${retried ? 'keeps retrying' : 'does not retry this endpoint'}.`,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
+    this.name = 'HandshakeError';
+    this.endpoint = endpoint;
+    this.role = role;
+    this.failure = failure;
+    this.retried = retried;
+  }
+}
 
 /** The broker's endpoints: what each is called, its default, and who connects to it. */
 const BROKER_ENDPOINTS = [

@@ -4,7 +4,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import type { Event, Socket } from 'zeromq';
-import { WrongSocketTypeError } from './errors';
+import { HandshakeError, WrongSocketTypeError } from './errors';
 import type { ClientRole } from './errors';
 
 /** Which endpoint an event is about (the address as given to `connect`). */
@@ -23,8 +23,9 @@ export interface ConnectionEvents {
   /** A (re)connection attempt is scheduled in `intervalMs`. */
   retry: [ConnectionEvent & { readonly intervalMs: number }];
   /**
-   * The handshake failed (protocol mismatch, authentication, …). A peer that refused our socket
-   * type gives a `WrongSocketTypeError`: likely the wrong port, and ZeroMQ does not retry it.
+   * The handshake failed: a `HandshakeError` naming the likely cause (a key the broker refused,
+   * CURVE on one side only, a wrong server key). A peer that refused our socket type gives a
+   * `WrongSocketTypeError`: likely the wrong port, and ZeroMQ does not retry it.
    */
   'handshake-error': [ConnectionEvent & { readonly error: Error }];
 }
@@ -34,9 +35,54 @@ type Emitter = Pick<EventEmitter<ConnectionEvents>, 'emit'>;
 
 /**
  * Internal hook: the raw zeromq event type and its endpoint, after it was re-emitted;
- * `refused` after the `disconnect` of a connection whose peer refused our socket type.
+ * `refused` after the `disconnect` of a connection whose peer refused our socket type. A
+ * handshake failure comes with the `HandshakeError` emitted.
  */
-export type SocketEventHook = (type: Event['type'] | 'refused', endpoint: string) => void;
+export type SocketEventHook = (
+  type: Event['type'] | 'refused',
+  endpoint: string,
+  error?: HandshakeError,
+) => void;
+
+/** Peers that hang up mid-handshake show as these in `handshake:error:other`. */
+const HUNG_UP = new Set(['EPIPE', 'ECONNRESET']);
+
+/**
+ * The `HandshakeError` of a failed handshake event: what it most likely means for a client that
+ * runs CURVE (`curve`) or not. An authentication failure is a refused key; a mechanism mismatch
+ * is CURVE on one side only; a peer that hangs up mid-handshake is, for a CURVE client, most
+ * likely a wrong server key (the broker cannot open its hello), and for a plain one either a
+ * CURVE broker that saw the mismatch first or a socket of the wrong type (`hung-up`).
+ */
+export function handshakeError(
+  event: Extract<Event, { type: `handshake:error:${string}` }>,
+  endpoint: string,
+  role: ClientRole,
+  curve: boolean,
+): HandshakeError {
+  const cause = event.error;
+  if (event.type === 'handshake:error:auth') {
+    return new HandshakeError(endpoint, role, 'key-refused', { cause });
+  }
+  const code = (cause as { code?: string }).code ?? '';
+  if (event.type === 'handshake:error:protocol') {
+    if (code === 'ERR_ZMTP_MECHANISM_MISMATCH') {
+      return new HandshakeError(endpoint, role, curve ? 'no-curve' : 'needs-curve', { cause });
+    }
+    return new HandshakeError(endpoint, role, 'protocol', { cause, detail: code });
+  }
+  if (HUNG_UP.has(code)) {
+    return new HandshakeError(endpoint, role, curve ? 'server-key' : 'hung-up', {
+      cause,
+      retried: true,
+    });
+  }
+  return new HandshakeError(endpoint, role, 'protocol', {
+    cause,
+    detail: cause.message,
+    retried: true,
+  });
+}
 
 /**
  * Which of `endpoints` (as given to `connect`) a monitor event's address is about. libzmq
@@ -75,6 +121,7 @@ export function forwardConnectionEvents(
   hook?: SocketEventHook,
 ): void {
   const observer = socket.events;
+  const curve = socket.securityMechanism === 'curve';
   /** Endpoints whose current connection has not yet finished or failed its handshake. */
   const handshaking = new Set<string>();
   const dispatch = (event: Event): void => {
@@ -98,10 +145,13 @@ export function forwardConnectionEvents(
         break;
       case 'handshake:error:protocol':
       case 'handshake:error:auth':
-      case 'handshake:error:other':
+      case 'handshake:error:other': {
         handshaking.delete(endpoint);
-        target.emit('handshake-error', { ...at, error: event.error });
-        break;
+        const error = handshakeError(event, endpoint, role, curve);
+        target.emit('handshake-error', { ...at, error });
+        hook?.(event.type, endpoint, error);
+        return;
+      }
       default:
         break;
     }
@@ -122,4 +172,26 @@ export function forwardConnectionEvents(
       dispatch(event);
     }
   })();
+}
+
+/**
+ * For programs that print handshake failures: returns a `handshake-error`'s message the first
+ * time its endpoint fails that way (a `HandshakeError`'s `failure`, or a wrong socket type),
+ * undefined after (ZeroMQ retries some failures every 100 ms or so), and undefined for a
+ * `hung-up`, which says nothing sure: the next attempt's failure does.
+ */
+export function firstHandshakeErrors(): (error: Error) => string | undefined {
+  const said = new Set<string>();
+  return (error) => {
+    if (error instanceof HandshakeError && error.failure === 'hung-up') return undefined;
+    const key =
+      error instanceof HandshakeError
+        ? `${error.endpoint} ${error.failure}`
+        : error instanceof WrongSocketTypeError
+          ? `${error.endpoint} wrong-socket-type`
+          : error.message;
+    if (said.has(key)) return undefined;
+    said.add(key);
+    return error.message;
+  };
 }

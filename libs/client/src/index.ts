@@ -14,6 +14,7 @@ export {
   WrongSocketTypeError,
   NackError,
   BrokerError,
+  HandshakeError,
   isZmqErrorCode,
 } from './errors';
 export {
@@ -32,6 +33,8 @@ export {
   QUEUE_POLICIES,
   PUSH_FORMATS,
 } from './options';
+export { curveOptionsFromFiles } from './curve-options';
+export { firstHandshakeErrors } from './events';
 export {
   DEFAULT_CONFIRM_WINDOW,
   DEFAULT_CONFIRM_TIMEOUT_MS,
@@ -50,7 +53,8 @@ export type { SubscriberOptions } from './subscriber';
 export type { WorkerOptions, RunOptions, WorkerStats } from './worker';
 export type { ReceiverOptions, ReceiverStats, DecodeErrorHook } from './receiver';
 export type { ConnectionEvent, ConnectionEvents } from './events';
-export type { ClientRole } from './errors';
+export type { ClientRole, HandshakeFailure } from './errors';
+export type { CurveOptions } from './curve-options';
 export type { QueuePolicy, PushFormat } from './options';
 export type {
   ConfirmingProducerOptions,

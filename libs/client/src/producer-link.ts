@@ -5,6 +5,7 @@
  */
 import type { EventEmitter } from 'node:events';
 import { XPublisher } from 'zeromq';
+import type { HandshakeError } from './errors';
 import type { ConnectionEvents } from './events';
 import { forwardConnectionEvents } from './events';
 import type { LinkSettings } from './producer-options';
@@ -24,6 +25,8 @@ export class Link {
   sent = 0;
   /** The peer refused our socket type (likely the wrong port); ZeroMQ does not retry it. */
   refused = false;
+  /** The last handshake failure, until the next handshake. */
+  failure: HandshakeError | undefined;
   /** The ZMTP handshake of the current connection is done. */
   private handshake = false;
   /** The peer's subscription arrived on the current connection. */
@@ -48,14 +51,17 @@ export class Link {
     // never stays pending, so the one-pending-send rule holds; noDrop: a full link answers
     // EAGAIN instead of dropping.
     this.socket = new XPublisher({
+      ...settings.curve,
       linger: settings.linger,
       sendHighWaterMark: settings.sendHighWaterMark,
       sendTimeout: 0,
       noDrop: true,
     });
     this.socket.verbosity = 'allSubs'; // a reconnection's subscription too, although not new
-    forwardConnectionEvents(this.socket, target, [endpoint], 'producer', (type) => {
+    forwardConnectionEvents(this.socket, target, [endpoint], 'producer', (type, _at, failure) => {
+      if (failure !== undefined) this.failure = failure;
       if (type === 'handshake') {
+        this.failure = undefined;
         this.handshake = true;
         this.maybeSettle();
       } else if (type === 'disconnect') this.linkDown();

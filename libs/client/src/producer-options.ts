@@ -14,12 +14,13 @@ import {
   QUEUE_POLICIES,
 } from './options';
 import type { QueuePolicy } from './options';
+import { parseCurveOptions, type CurveOptions, type CurveSocketOptions } from './curve-options';
 import type { ConfirmingProducerOptions } from './confirming-producer';
 
 /** The topic map of an untyped client: any valid topic, bodies encoded by the default codec. */
 export type UntypedTopics = Record<string, TopicSpec<unknown>>;
 
-export interface ProducerOptions<M extends TopicMap> {
+export interface ProducerOptions<M extends TopicMap> extends CurveOptions {
   /** Broker ingress endpoint(s); default `tcp://127.0.0.1:5555`. With several, messages are spread. */
   connect?: string | readonly string[];
   /** Topic map: `send()` is typed by it and encodes with each topic's codec. */
@@ -135,6 +136,8 @@ export interface LinkSettings {
   readonly settleMs: number;
   readonly linger: number;
   readonly sendHighWaterMark: number;
+  /** CURVE's socket options (none without `serverKey`). */
+  readonly curve: CurveSocketOptions;
 }
 
 /**
@@ -179,7 +182,7 @@ export function parseProducerOptions(options: ProducerOptions<TopicMap>): Produc
     metadata: options.metadata ?? true,
     queueMax,
     policy,
-    link: { settleMs, linger, sendHighWaterMark },
+    link: { settleMs, linger, sendHighWaterMark, curve: parseCurveOptions(options) },
     closeTimeoutMs,
   };
 }

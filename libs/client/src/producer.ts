@@ -191,6 +191,7 @@ export class Producer<M extends TopicMap = UntypedTopics> extends EventEmitter<P
         missing.map((l) => l.endpoint),
         timeoutMs,
         refused,
+        missing.flatMap((l) => l.failure ?? []),
       );
     });
   }

@@ -8,7 +8,7 @@ import {
   OptionError,
 } from '@zmq-mq/protocol';
 import type { DeclaredQueue, Envelope, QueueDeclaration, TopicMap } from '@zmq-mq/protocol';
-import { BrokerError, BusyError, ClosedError, HandlerError, NotReadyError } from './errors';
+import { BrokerError, BusyError, ClosedError, HandlerError } from './errors';
 import { Waiters } from './links';
 import { DEFAULT_CONCURRENCY, DEFAULT_READY_TIMEOUT_MS, parseInteger } from './options';
 import type { UntypedTopics } from './producer-options';
@@ -115,7 +115,7 @@ export class QueueWorker<M extends TopicMap = UntypedTopics>
   /** Resolves at the broker's first WELCOME; `NotReadyError` after `timeoutMs`, or `ClosedError`. */
   ready(timeoutMs = DEFAULT_READY_TIMEOUT_MS): Promise<void> {
     if (this.closed) return Promise.reject(new ClosedError('queue worker'));
-    return this.link.ready(timeoutMs, () => new NotReadyError([this.link.endpoint], timeoutMs));
+    return this.link.ready(timeoutMs, () => this.link.notReady(timeoutMs));
   }
 
   /**

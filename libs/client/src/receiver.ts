@@ -2,8 +2,9 @@ import { EventEmitter } from 'node:events';
 import { MAX_INT32 } from '@zmq-mq/protocol';
 import type { Envelope, TopicMap } from '@zmq-mq/protocol';
 import type { Pull, Subscriber as ZmqSubscriber } from 'zeromq';
+import { parseCurveOptions, type CurveOptions, type CurveSocketOptions } from './curve-options';
 import { BusyError, ClosedError, NotReadyError } from './errors';
-import type { ClientRole } from './errors';
+import type { ClientRole, HandshakeError } from './errors';
 import type { ConnectionEvents } from './events';
 import { forwardConnectionEvents } from './events';
 import { connectSocket, Waiters } from './links';
@@ -21,8 +22,8 @@ export type DecodeErrorHook = (error: Error, frames: readonly Buffer[]) => void;
 /** A hook that keeps throwing is warned about at most once per this long (ms). */
 const HOOK_WARNING_INTERVAL_MS = 10_000;
 
-/** Options shared by Subscriber and Worker. */
-export interface ReceiverOptions<M extends TopicMap> {
+/** Options shared by Subscriber and Worker (with CURVE's: `serverKey`, `keyFile`, …). */
+export interface ReceiverOptions<M extends TopicMap> extends CurveOptions {
   /** Topic map: received envelopes are typed by it; topics outside it are undecodable. */
   topics?: M;
   /** Called with each undecodable message (the error and the raw frames); default: none (counted only). */
@@ -40,11 +41,12 @@ export interface ReceiverOptions<M extends TopicMap> {
  * is created (a bad value throws `OptionError` and leaves nothing open).
  */
 export function receiverSettings(options: ReceiverOptions<TopicMap>): {
-  socket: { linger: number; receiveHighWaterMark: number };
+  socket: { linger: number; receiveHighWaterMark: number } & CurveSocketOptions;
   settleMs: number;
 } {
   return {
     socket: {
+      ...parseCurveOptions(options),
       linger: parseInteger('lingerMs', options.lingerMs, DEFAULT_LINGER_MS, 0, MAX_INT32),
       receiveHighWaterMark: parseInteger(
         'receiveHighWaterMark',
@@ -100,6 +102,8 @@ export abstract class Receiver<E extends Envelope<unknown>>
   private readonly links = new Map<string, number>();
   /** Endpoints whose peer refused our socket type (likely the wrong port). */
   private readonly refused = new Set<string>();
+  /** The last handshake failure of each endpoint, until its next handshake. */
+  private readonly failures = new Map<string, HandshakeError>();
   private readonly readyWaiters = new Waiters();
   private readonly settleMs: number;
   private settleTimer: NodeJS.Timeout | undefined;
@@ -115,8 +119,10 @@ export abstract class Receiver<E extends Envelope<unknown>>
   ) {
     super();
     this.settleMs = settleMs;
-    forwardConnectionEvents(socket, this, endpoints, what, (type, address) => {
+    forwardConnectionEvents(socket, this, endpoints, what, (type, address, failure) => {
+      if (failure !== undefined) this.failures.set(address, failure);
       if (type === 'handshake') {
+        this.failures.delete(address);
         this.links.set(address, (this.links.get(address) ?? 0) + 1);
         let up = 0;
         for (const n of this.links.values()) up += n;
@@ -191,6 +197,7 @@ export abstract class Receiver<E extends Envelope<unknown>>
         named,
         timeoutMs,
         named.filter((e) => this.refused.has(e)),
+        named.flatMap((e) => this.failures.get(e) ?? []),
       );
     });
   }

@@ -14,6 +14,7 @@ import {
 } from '@zmq-mq/protocol';
 import type { BrokerCommand, ProtocolError } from '@zmq-mq/protocol';
 import { Dealer } from 'zeromq';
+import { NotReadyError, type HandshakeError } from './errors';
 import type { ConnectionEvent, ConnectionEvents } from './events';
 import { forwardConnectionEvents } from './events';
 import { connectSocket, Waiters } from './links';
@@ -84,6 +85,8 @@ export class ReliableLink {
   epoch: string | undefined;
   heartbeatMs: number;
   maxMessageBytes = Number.POSITIVE_INFINITY;
+  /** The last handshake failure, until the next handshake. */
+  failure: HandshakeError | undefined;
   private counts = { reconnects: 0, undecodable: 0, droppedOnReconnect: 0 };
 
   constructor(
@@ -111,6 +114,16 @@ export class ReliableLink {
   ready(timeoutMs: number, onTimeout: () => Error): Promise<void> {
     if (this.welcomed) return Promise.resolve();
     return this.welcomeWaiters.wait(timeoutMs, onTimeout);
+  }
+
+  /** What `ready()` rejects with after `timeoutMs`: no WELCOME, and the last handshake failure. */
+  notReady(timeoutMs: number): NotReadyError {
+    return new NotReadyError(
+      [this.endpoint],
+      timeoutMs,
+      [],
+      this.failure === undefined ? [] : [this.failure],
+    );
   }
 
   counters(): LinkCounters {
@@ -155,9 +168,11 @@ export class ReliableLink {
       this.emitter,
       [this.settings.endpoint],
       'reliable client',
-      (type) => {
+      (type, _at, failure) => {
         if (socket !== this.socket) return;
+        if (failure !== undefined) this.failure = failure;
         if (type === 'handshake') {
+          this.failure = undefined;
           this.connected = true;
           this.lastHeard = Date.now();
         } else if (type === 'disconnect' && this.connected) {

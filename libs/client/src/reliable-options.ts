@@ -12,6 +12,7 @@ import {
   parseEndpoints,
   parseInteger,
 } from './options';
+import { parseCurveOptions, type CurveOptions, type CurveSocketOptions } from './curve-options';
 
 /** Confirmed sends that may wait for their CONFIRM at once; `send()` waits past it. */
 export const DEFAULT_CONFIRM_WINDOW = 1_000;
@@ -45,8 +46,8 @@ export interface BackoffOptions {
   factor?: number;
 }
 
-/** Options shared by the reliable-port clients. */
-export interface ReliableOptions {
+/** Options shared by the reliable-port clients (with CURVE's: `serverKey`, `keyFile`, …). */
+export interface ReliableOptions extends CurveOptions {
   /** The broker's reliable endpoint (one); default `tcp://127.0.0.1:5558`. */
   connect?: string | readonly string[];
   /** Heartbeat interval to propose, ms (default 1000; the broker's WELCOME decides). */
@@ -68,7 +69,11 @@ export interface LinkSettings {
   heartbeatMs: number;
   name: string | undefined;
   closeTimeoutMs: number;
-  socket: { linger: number; sendHighWaterMark: number; receiveHighWaterMark: number };
+  socket: {
+    linger: number;
+    sendHighWaterMark: number;
+    receiveHighWaterMark: number;
+  } & CurveSocketOptions;
 }
 
 export function parseLinkSettings(options: ReliableOptions): LinkSettings {
@@ -90,6 +95,7 @@ export function parseLinkSettings(options: ReliableOptions): LinkSettings {
     name: options.name,
     closeTimeoutMs: int('closeTimeoutMs', DEFAULT_CLOSE_TIMEOUT_MS, 0),
     socket: {
+      ...parseCurveOptions(options),
       linger: int('lingerMs', DEFAULT_LINGER_MS, 0),
       sendHighWaterMark: int('sendHighWaterMark', DEFAULT_SEND_HWM, 0),
       receiveHighWaterMark: int('receiveHighWaterMark', DEFAULT_RECEIVE_HWM, 0),

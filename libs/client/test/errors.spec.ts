@@ -28,6 +28,7 @@ describe('client errors', () => {
       'BusyError',
       'ClosedError',
       'HandlerError',
+      'HandshakeError',
       'NackError',
       'NotReadyError',
       'QueueFullError',

@@ -21,6 +21,11 @@ export interface Meta {
   readonly topic?: string;
   /** Application headers, string to string. */
   readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Schema version of the body (`sv`), present when the frame carries one; absent means 1.
+   * Typed senders write their topic's version when it is not 1 (see `TopicSpec.version`).
+   */
+  readonly schemaVersion?: number;
   /** True when the message had no metadata frame and these are defaults. */
   readonly bare: boolean;
 }
@@ -39,6 +44,12 @@ export interface SendMeta {
   headers?: Record<string, string>;
 }
 
+/** The metadata `encodeEnvelope` writes: what a sender gives, and the body's schema version. */
+export interface EnvelopeMeta extends SendMeta {
+  /** Schema version of the body; 1 (the default) is not written. */
+  schemaVersion?: number;
+}
+
 // The metadata frame is a msgpack map with short keys; see libs/protocol/README.md.
 interface WireMeta {
   v: number;
@@ -47,6 +58,7 @@ interface WireMeta {
   ct: string;
   t?: string;
   h?: Record<string, string>;
+  sv?: number;
 }
 
 const metaPackr = new Packr({
@@ -86,6 +98,9 @@ export function encodeMeta(meta: Omit<Meta, 'bare'>): Buffer {
       if (typeof value !== 'string') bad(`header ${JSON.stringify(name)} must be a string`);
     }
   }
+  if (meta.schemaVersion !== undefined && !isSchemaVersion(meta.schemaVersion)) {
+    bad(`\`schemaVersion\` must be an integer from 1, got ${String(meta.schemaVersion)}`);
+  }
   const wire: WireMeta = {
     v: META_VERSION,
     id: meta.id,
@@ -94,6 +109,7 @@ export function encodeMeta(meta: Omit<Meta, 'bare'>): Buffer {
   };
   if (meta.topic !== undefined) wire.t = meta.topic;
   if (meta.headers !== undefined) wire.h = { ...meta.headers };
+  if (meta.schemaVersion !== undefined && meta.schemaVersion !== 1) wire.sv = meta.schemaVersion;
   return metaPackr.pack(wire);
 }
 
@@ -133,6 +149,9 @@ export function decodeMeta(bytes: Uint8Array): Meta {
     }
     headers = w.h as Record<string, string>;
   }
+  if (w.sv !== undefined && !isSchemaVersion(w.sv)) {
+    throw new MetaError('metadata field `sv` must be an integer from 1');
+  }
   return {
     id: w.id,
     timestamp: w.ts,
@@ -140,7 +159,13 @@ export function decodeMeta(bytes: Uint8Array): Meta {
     bare: false,
     ...(w.t !== undefined ? { topic: w.t } : {}),
     ...(headers !== undefined ? { headers } : {}),
+    ...(w.sv !== undefined ? { schemaVersion: w.sv } : {}),
   };
+}
+
+/** A schema version: a safe integer from 1. */
+function isSchemaVersion(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 1;
 }
 
 /** Defaults for a message that came without a metadata frame. */
@@ -162,7 +187,7 @@ export function encodeEnvelope<T>(
   topic: string,
   body: T,
   codec: Codec<T>,
-  meta: SendMeta = {},
+  meta: EnvelopeMeta = {},
   withMeta = true,
 ): Buffer[] {
   assertTopic(topic);
@@ -176,6 +201,7 @@ export function encodeEnvelope<T>(
       contentType: codec.contentType,
       topic,
       ...(meta.headers !== undefined ? { headers: meta.headers } : {}),
+      ...(meta.schemaVersion !== undefined ? { schemaVersion: meta.schemaVersion } : {}),
     }),
   ];
 }

@@ -14,9 +14,11 @@ export const ErrorCode = {
   UnknownCodec: 'ZMQMQ_ERR_UNKNOWN_CODEC',
   UnknownTopic: 'ZMQMQ_ERR_UNKNOWN_TOPIC',
   Validation: 'ZMQMQ_ERR_VALIDATION',
+  SchemaVersion: 'ZMQMQ_ERR_SCHEMA_VERSION',
   MessageTooLarge: 'ZMQMQ_ERR_MESSAGE_TOO_LARGE',
   InvalidOption: 'ZMQMQ_ERR_INVALID_OPTION',
   Protocol: 'ZMQMQ_ERR_PROTOCOL',
+  Key: 'ZMQMQ_ERR_KEY',
 } as const;
 
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -137,6 +139,32 @@ export class ValidationError extends ZmqMqError {
   }
 }
 
+/**
+ * A message whose schema version (metadata `sv`, 1 when absent) is not one this receiver's
+ * topic map reads: its body is not decoded, so it never reaches the reader wrongly typed.
+ */
+export class SchemaVersionError extends ZmqMqError {
+  readonly topic: string;
+  /** The version the message carries. */
+  readonly version: number;
+  /** The versions this receiver reads for the topic: its own, then those it upgrades. */
+  readonly known: readonly number[];
+
+  constructor(topic: string, version: number, known: readonly number[]) {
+    const newer = known.every((k) => version > k);
+    super(
+      ErrorCode.SchemaVersion,
+      `topic ${JSON.stringify(topic)} carries schema version ${version}, which this receiver ` +
+        `does not read (it reads ${known.join(', ')})` +
+        (newer ? ': the sender has a newer contract; update this receiver' : ''),
+    );
+    this.name = 'SchemaVersionError';
+    this.topic = topic;
+    this.version = version;
+    this.known = known;
+  }
+}
+
 /** A message bigger than the configured maximum. */
 export class MessageTooLargeError extends ZmqMqError {
   readonly size: number;
@@ -203,6 +231,20 @@ export class ProtocolError extends ZmqMqError {
     this.command = command;
     this.field = options?.field;
     this.truncated = options?.truncated ?? false;
+  }
+}
+
+/**
+ * A CURVE key, key file or key list that cannot be used: `source` names it as the user gave it
+ * (a file path, an option), and the message says what is wrong.
+ */
+export class KeyError extends ZmqMqError {
+  readonly source: string;
+
+  constructor(source: string, problem: string, options?: { cause?: unknown }) {
+    super(ErrorCode.Key, `${source}: ${problem}`, options);
+    this.name = 'KeyError';
+    this.source = source;
   }
 }
 

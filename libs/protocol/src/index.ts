@@ -8,9 +8,11 @@ export {
   UnknownCodecError,
   UnknownTopicError,
   ValidationError,
+  SchemaVersionError,
   MessageTooLargeError,
   OptionError,
   ProtocolError,
+  KeyError,
   isZmqMqError,
 } from './errors';
 export {
@@ -23,11 +25,32 @@ export {
   needsIpv6,
 } from './endpoint';
 export { PUSH_FORMATS } from './push-format';
-export { parseInteger, parseChoice } from './option-values';
+export { parseInteger, parseIntegerText, parseChoice } from './option-values';
 export { isZmqError } from './zmq-error';
 export { STOP_SIGNAL_WINDOW_MS, handleStopSignals, signalExitCode } from './stop-signals';
 export { MAX_INT32 } from './limits';
-export { parseIntegerText } from './integer-text';
+export {
+  CURVE_KEY_CHARS,
+  CURVE_KEY_BYTES,
+  MAX_KEY_NAME_CHARS,
+  z85Encode,
+  z85Decode,
+  curveKeyProblem,
+  curvePublicKey,
+  generateCurveKeyPair,
+  parseKeyList,
+  parseKeyPairFile,
+  parsePublicKeyFile,
+  formatKeyPairFiles,
+} from './curve';
+export {
+  MAX_KEY_FILE_BYTES,
+  readKeyText,
+  readKeyPairFile,
+  readPublicKeyFile,
+  writeKeyPairFiles,
+} from './curve-files';
+
 export { SEPARATOR, asBuffer, encodeFrame, splitFrame, payloadOf, parseFrame } from './frame';
 export {
   MAX_TOPIC_BYTES,
@@ -76,7 +99,14 @@ export {
   zmtpReady,
   zmtpSubscribeAll,
 } from './zmtp';
-export { topic, defineTopics, encodeTyped, decodeTyped } from './typed-topics';
+export {
+  topic,
+  defineTopics,
+  knownVersions,
+  topicsWithPrefix,
+  encodeTyped,
+  decodeTyped,
+} from './typed-topics';
 export {
   RELIABLE_VERSION,
   DEFAULT_HEARTBEAT_MS,
@@ -120,16 +150,28 @@ export {
   errorReplyFor,
 } from './reliable-encode';
 export { decodeClientCommand, decodeBrokerCommand } from './reliable-decode';
+export { DEFAULT_DEAD_LETTER_PAGE, MAX_DEAD_LETTER_PAGE } from './queue-api';
 
 export type { FrameErrorKind, CodecErrorReason, ProtocolErrorKind } from './errors';
 export type { PushFormat } from './push-format';
+export type { CurveKeyPair, KeyList, KeyListEntry, KeyListProblem, KeyPairFile } from './curve';
+export type { KeyPairFileRead, WrittenKeyPair } from './curve-files';
 export type { IntegerRange } from './option-values';
-export type { StopRequests, SignalSource, StopSignalOptions } from './stop-signals';
+export type { StopRequests, SignalSource, StopSignalOptions, StopSignals } from './stop-signals';
 export type { SplitFrame } from './frame';
 export type { ZmtpSocketType } from './zmtp';
 export type { Codec, CodecName } from './codec';
-export type { Meta, Envelope, SendMeta, DecodeOptions } from './envelope';
-export type { TopicSpec, TopicMap, BodyOf, TopicOf, EnvelopeOf, FrameSource } from './typed-topics';
+export type { Meta, Envelope, SendMeta, EnvelopeMeta, DecodeOptions } from './envelope';
+export type {
+  TopicSpec,
+  TopicOptions,
+  TopicMap,
+  TopicsWithPrefix,
+  BodyOf,
+  TopicOf,
+  EnvelopeOf,
+  FrameSource,
+} from './typed-topics';
 export type {
   ClientCommandName,
   BrokerCommandName,
@@ -150,3 +192,15 @@ export type {
   ClientCommand,
   BrokerCommand,
 } from './reliable';
+export type {
+  QueuesResponse,
+  QueueSummary,
+  QueueCountersView,
+  QueueConsumerView,
+  DeadLettersResponse,
+  DeadLetterView,
+  DeadLetterMeta,
+  ReplayResponse,
+  PurgeResponse,
+  QueueApiError,
+} from './queue-api';

@@ -42,3 +42,16 @@ export function parseChoice<T extends string>(
   }
   throw new OptionError(option, value, `must be one of ${choices.join(', ')}`);
 }
+
+/**
+ * A flag's text as a whole number within [min, max] (`parseInteger` with `text`); `undefined`
+ * (the flag not given) stays `undefined`.
+ */
+export function parseIntegerText(
+  option: string,
+  text: string | undefined,
+  min: number,
+  max = Number.MAX_SAFE_INTEGER,
+): number | undefined {
+  return text === undefined ? undefined : parseInteger(option, text, { min, max, text: true });
+}

@@ -44,6 +44,29 @@ export interface StopSignalOptions {
   source?: SignalSource;
   /** Milliseconds on a monotonic clock (`performance.now` by default). */
   now?: () => number;
+  /**
+   * Whether a parent forwards each stop signal it gets to this process, so that one signal to
+   * the process group arrives twice. By default: when run by npm (`npm_lifecycle_event` is set).
+   */
+  forwarded?: boolean;
+  /** Timers for beforeExit (`setTimeout`/`clearTimeout` by default). */
+  setTimer?: (fn: () => void, ms: number) => unknown;
+  clearTimer?: (timer: unknown) => void;
+}
+
+/** The stop-signal listeners of a program. */
+export interface StopSignals {
+  /** Remove the listeners (Node's default action applies again). */
+  remove(): void;
+  /**
+   * Resolves when the program may exit. Under a forwarding parent (npm), a signal to the group
+   * reaches the program twice, and the copy can land while the process is tearing down, after
+   * Node has put back the default action: the program would then die by the signal and npm
+   * would report 130 for a clean stop. So after a first signal and no copy yet, this waits for
+   * the copy, at most until the window after the first signal closes. Otherwise it resolves
+   * at once.
+   */
+  beforeExit(): Promise<void>;
 }
 
 const debug = debuglog('zmq-mq');
@@ -51,9 +74,9 @@ const debug = debuglog('zmq-mq');
 /**
  * Listens for `options.signals` and calls `requests.stop` on the first, `requests.repeated` on
  * any within the window after it, and `requests.exitNow` on any later. The listeners replace
- * Node's default action (ending the process at once). Returns a function that removes them.
+ * Node's default action (ending the process at once).
  */
-export function handleStopSignals(requests: StopRequests, options: StopSignalOptions): () => void {
+export function handleStopSignals(requests: StopRequests, options: StopSignalOptions): StopSignals {
   const windowMs = options.windowMs ?? STOP_SIGNAL_WINDOW_MS;
   const source: SignalSource = options.source ?? process;
   const now = options.now ?? (() => performance.now());
@@ -61,21 +84,43 @@ export function handleStopSignals(requests: StopRequests, options: StopSignalOpt
     requests.repeated ??
     ((signal: NodeJS.Signals, afterMs: number) =>
       debug('%s %d ms after the first stop signal: the same request', signal, afterMs));
+  const forwarded = options.forwarded ?? process.env['npm_lifecycle_event'] !== undefined;
+  const setTimer = options.setTimer ?? ((fn, ms) => setTimeout(fn, ms));
+  const clearTimer = options.clearTimer ?? ((t) => clearTimeout(t as NodeJS.Timeout));
   let first: number | undefined;
+  let copies = 0;
+  let copyArrived: (() => void) | undefined;
   const listener = (signal: NodeJS.Signals): void => {
     const at = now();
     if (first === undefined) {
       first = at;
       requests.stop(signal);
     } else if (at - first <= windowMs) {
+      copies += 1;
+      copyArrived?.();
       repeated(signal, Math.round(at - first));
     } else {
       requests.exitNow(signal);
     }
   };
   for (const signal of options.signals) source.on(signal, listener);
-  return () => {
-    for (const signal of options.signals) source.off(signal, listener);
+  return {
+    remove: () => {
+      for (const signal of options.signals) source.off(signal, listener);
+    },
+    beforeExit: () => {
+      if (!forwarded || first === undefined || copies > 0) return Promise.resolve();
+      const waitMs = Math.max(0, first + windowMs - now());
+      return new Promise<void>((resolve) => {
+        const timer = setTimer(() => done(), waitMs);
+        const done = (): void => {
+          clearTimer(timer);
+          copyArrived = undefined;
+          resolve();
+        };
+        copyArrived = done;
+      });
+    },
   };
 }
 

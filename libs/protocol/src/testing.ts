@@ -20,6 +20,10 @@ export {
   Closer,
 } from './testing/wait';
 export { freePort, freeEndpoint } from './testing/ports';
+export { httpGet } from './testing/http';
+export { childEnv } from './testing/child-env';
+export { FUZZ_DEFAULT_SEED, fuzzParameters, countGenerated, fuzzReport } from './testing/fuzz';
+export { NOT_ZMTP3_PROBES, RawPeer, zmtpHandshake, zmtpSubscription } from './testing/raw-peers';
 
 export type { WaitSubject, EventSource } from './testing/wait';
 

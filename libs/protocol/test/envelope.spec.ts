@@ -152,6 +152,30 @@ describe('envelope', () => {
     expect(decodeMeta(frame(float64)).timestamp).toBe(1_700_000_000_123.5);
   });
 
+  it('carries a schema version as `sv`, absent for version 1', () => {
+    const meta = { id: 'x', timestamp: 5, contentType: 'application/json' };
+    expect(msgpack.decode(encodeMeta({ ...meta, schemaVersion: 3 }))).toEqual({
+      v: 1,
+      id: 'x',
+      ts: 5,
+      ct: 'application/json',
+      sv: 3,
+    });
+    expect(decodeMeta(encodeMeta({ ...meta, schemaVersion: 3 })).schemaVersion).toBe(3);
+    // Version 1 is written as before: the frame is byte for byte the one without a version.
+    expect(encodeMeta({ ...meta, schemaVersion: 1 })).toEqual(encodeMeta(meta));
+    expect(decodeMeta(encodeMeta(meta))).not.toHaveProperty('schemaVersion');
+    const frames = encodeEnvelope('t', 1, json, { schemaVersion: 2 });
+    expect(decodeEnvelope(frames, { codec: json }).meta.schemaVersion).toBe(2);
+    for (const sv of [0, -1, 1.5, '2', 2 ** 53]) {
+      const bad = msgpack.encode({ v: 1, id: 'a', ts: 1, ct: 'x', sv });
+      expect(() => decodeMeta(bad)).toThrow(/`sv` must be an integer from 1/);
+      expect(() => encodeMeta({ ...meta, schemaVersion: sv as number })).toThrow(
+        /`schemaVersion` must be an integer from 1/,
+      );
+    }
+  });
+
   it('keeps the metadata frame standard msgpack with short keys', () => {
     const bytes = encodeMeta({
       id: 'x',

@@ -1,12 +1,18 @@
 // The brokers under test, each started as a child process on fresh loopback ports.
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { writeKeyPairFiles } from '@zmq-mq/protocol';
 import { BROKER_MAIN, LIBZMQ_PROXY_PY, ORIGINAL_BROKER_PY, PYTHON, benchScript } from './paths';
+import { watchDashboard, type DashboardWatch } from './dashboard-watcher';
+import type { CurveClientKeys } from './messages';
 import type { Child, ProcessGroup, Scheduling } from './processes';
 
-export type BrokerId = 'ours' | 'ours-native' | 'plain' | 'pyzmq' | 'libzmq' | 'direct';
+export type BrokerId =
+  'ours' | 'ours-native' | 'ours-curve' | 'plain' | 'pyzmq' | 'libzmq' | 'direct';
 
+/** The brokers a run compares by default (`ours-curve` only with `--curve` or `--brokers`). */
 export const BROKER_IDS: readonly BrokerId[] = [
   'ours',
   'ours-native',
@@ -15,6 +21,12 @@ export const BROKER_IDS: readonly BrokerId[] = [
   'libzmq',
   'direct',
 ];
+
+/** Every broker `--brokers` may name. */
+export const ALL_BROKER_IDS: readonly BrokerId[] = [...BROKER_IDS, 'ours-curve'];
+
+/** What `--curve` compares: our broker as it is, and the same with CURVE on every port. */
+export const CURVE_BROKER_IDS: readonly BrokerId[] = ['ours', 'ours-curve'];
 
 export interface Endpoints {
   ingress: string;
@@ -27,6 +39,8 @@ export interface Endpoints {
 
 export interface RunningBroker {
   endpoints: Endpoints;
+  /** A CURVE broker: the keys its load processes connect with (on every allowlist). */
+  curve?: CurveClientKeys;
   /** The process whose CPU and memory are measured; null for the no-broker ceiling. */
   child: Child | null;
   stop(): Promise<void>;
@@ -47,6 +61,11 @@ export interface StartOptions {
   nodeArgs?: string[];
   /** Our broker: serve its monitor on an ephemeral port (for /stats). */
   monitor?: boolean;
+  /**
+   * Our broker: `idle` serves the monitor (its dashboard sampling once a second, nobody
+   * watching), `open` also keeps one reader on its event stream, as an open page does.
+   */
+  dashboard?: DashboardWatch;
   /** How the broker process is scheduled (every broker the same way in one run). */
   scheduling?: Scheduling;
 }
@@ -92,13 +111,58 @@ export function brokerNodeArgs(): string[] {
 /** Our broker's best-effort sockets, each on an ephemeral loopback port. */
 export const SOCKET_FLAGS = ['--ingress', ANY, '--publish', ANY, '--push', ANY];
 
-function ourBroker(id: 'ours' | 'ours-native', pushFormat: 'payload' | 'full'): BrokerKind {
+/** A CURVE broker's key files and the flags that start it with them. */
+interface CurveSetup {
+  flags: string[];
+  client: CurveClientKeys;
+}
+
+let curveSetup: CurveSetup | undefined;
+
+/**
+ * Keys for `ours-curve`, made once per bench run in a temporary directory (removed at exit):
+ * the broker's pair, and one client pair on all three allowlists.
+ */
+function curveKeys(): CurveSetup {
+  if (curveSetup !== undefined) return curveSetup;
+  const dir = mkdtempSync(join(tmpdir(), 'zmqmq-bench-curve-'));
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  const server = writeKeyPairFiles(join(dir, 'broker'));
+  const client = writeKeyPairFiles(join(dir, 'load'));
+  const list = join(dir, 'load.keys');
+  writeFileSync(list, `${client.publicKey} load\n`);
+  curveSetup = {
+    flags: [
+      ...['--curve-secret-key-file', server.secretPath],
+      ...['--allow-producers', list, '--allow-subscribers', list, '--allow-workers', list],
+    ],
+    client: {
+      curveServerKey: server.publicKey,
+      curvePublicKey: client.publicKey,
+      curveSecretKey: client.secretKey,
+    },
+  };
+  return curveSetup;
+}
+
+const OUR_LABELS: Record<'ours' | 'ours-native' | 'ours-curve', string> = {
+  ours: 'zmq-mq',
+  'ours-native': 'zmq-mq native (--push-format full)',
+  'ours-curve': 'zmq-mq with CURVE',
+};
+
+function ourBroker(
+  id: 'ours' | 'ours-native' | 'ours-curve',
+  pushFormat: 'payload' | 'full',
+): BrokerKind {
   return {
     id,
-    label: pushFormat === 'full' ? 'zmq-mq native (--push-format full)' : 'zmq-mq',
+    label: OUR_LABELS[id],
     workPath: pushFormat,
-    start: (group, options) =>
-      startProcess(
+    async start(group, options) {
+      const dashboard = options.dashboard ?? 'off';
+      const curve = id === 'ours-curve' ? curveKeys() : undefined;
+      const started = await startProcess(
         group,
         id,
         process.execPath,
@@ -111,14 +175,28 @@ function ourBroker(id: 'ours' | 'ours-native', pushFormat: 'payload' | 'full'): 
           // store), on a free port and in memory, so that no data directory is left behind.
           ...['--reliable', ANY, '--store', 'memory'],
           '--monitor',
-          options.monitor ? '127.0.0.1:0' : 'off',
+          options.monitor || dashboard !== 'off' ? '127.0.0.1:0' : 'off',
           ...(pushFormat === 'full' ? ['--push-format', 'full'] : []),
+          ...(curve?.flags ?? []),
           ...(options.extraArgs ?? []),
         ],
         /"msg":"broker started"/,
         parseStartedLine,
         options.scheduling,
-      ),
+      );
+      const running = curve === undefined ? started : { ...started, curve: curve.client };
+      const monitor = running.endpoints.monitor;
+      if (dashboard !== 'open' || monitor === undefined) return running;
+      const watcher = watchDashboard(monitor);
+      return {
+        ...running,
+        async stop() {
+          watcher.close();
+          await running.stop();
+          if (watcher.events === 0) throw new Error(`${id}: the dashboard reader got no event`);
+        },
+      };
+    },
   };
 }
 
@@ -143,6 +221,7 @@ function python(id: 'pyzmq' | 'libzmq', label: string, script: string): BrokerKi
 const KINDS: Record<BrokerId, BrokerKind> = {
   ours: ourBroker('ours', 'payload'),
   'ours-native': ourBroker('ours-native', 'full'),
+  'ours-curve': ourBroker('ours-curve', 'payload'),
   plain: {
     id: 'plain',
     label: 'plain zeromq.js forwarder',
@@ -201,6 +280,11 @@ export function unavailable(id: BrokerId): string | null {
   switch (id) {
     case 'ours':
       return existsSync(BROKER_MAIN) ? null : `${BROKER_MAIN} not built (apps/broker missing?)`;
+    case 'ours-curve':
+      if (existsSync(BROKER_MAIN) === false) return 'our broker is not built';
+      return ourBrokerHelp().includes('--curve-secret-key-file')
+        ? null
+        : 'the broker has no --curve-secret-key-file flag yet';
     case 'ours-native':
       if (existsSync(BROKER_MAIN) === false) return 'our broker is not built';
       return ourBrokerHelp().includes('--push-format')

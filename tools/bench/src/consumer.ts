@@ -19,10 +19,8 @@ interface Meter {
 }
 
 function zeromqMeter(config: ConsumerConfig): Meter {
-  const socket =
-    config.kind === 'sub'
-      ? new Subscriber({ linger: 0, receiveHighWaterMark: config.receiveHwm })
-      : new Pull({ linger: 0, receiveHighWaterMark: config.receiveHwm });
+  const options = { ...config.curve, linger: 0, receiveHighWaterMark: config.receiveHwm };
+  const socket = config.kind === 'sub' ? new Subscriber(options) : new Pull(options);
   if (socket instanceof Subscriber) socket.subscribe();
   return {
     async start(sink) {
@@ -40,6 +38,9 @@ function zeromqMeter(config: ConsumerConfig): Meter {
 }
 
 function zmtpMeter(config: ConsumerConfig): Meter {
+  if (config.curve !== undefined) {
+    throw new Error('CURVE needs the zeromq meter: the lean ZMTP reader speaks no CURVE');
+  }
   let consumer: ZmtpConsumer | null = null;
   return {
     async start(sink) {

@@ -16,7 +16,7 @@ import { runMemoryTest } from './memory';
 import type { MemoryResult } from './memory';
 import { hotFunctions } from './profile';
 import type { CpuProfile, HotFunction } from './profile';
-import { medianRun, rateTables, saturationTables } from './report';
+import { curveTables, medianRun, rateTables, saturationTables } from './report';
 import type { RateSearchResult } from './report';
 import { reliableTables } from './reliable/report';
 import { runReliable } from './reliable/run';
@@ -71,6 +71,7 @@ async function saturation(options: BenchOptions, brokers: BrokerId[]): Promise<S
           windowMs: options.windowMs,
           backpressure: !options.dropAtProducer,
           scheduling: options.scheduling,
+          startOptions: { dashboard: options.dashboard },
         });
         log(
           `  fan-out ${Math.round(r.sub.msgsPerSec)} msg/s, work ${Math.round(r.pull?.msgsPerSec ?? 0)} msg/s, cpu ${r.cpuUsPerMsg?.toFixed(2) ?? '—'} µs/msg, broker ${r.brokerCpuSeconds?.toFixed(2) ?? '—'} s, producers ${r.harnessCpuSeconds.producers.toFixed(2)} s, consumers ${r.harnessCpuSeconds.consumers.toFixed(2)} s, first delivery after ${r.sub.startLagMs.toFixed(0)} ms, backlog in CPU window ${r.backlogInCpuWindow}${r.sendErrors > 0 ? `, SEND ERRORS ${r.sendErrors}` : ''}`,
@@ -123,6 +124,7 @@ async function rateSearch(
           ratePerSec,
           windowMs: options.windowMs,
           scheduling,
+          startOptions: { dashboard: options.dashboard },
         });
       const found = await searchRate(
         async (rate) => {
@@ -353,6 +355,7 @@ async function main(): Promise<void> {
     '',
     `Machine speed check (the same fixed loops, 5 runs each, median and range; lower is faster; on this 2-core machine the memory loop has varied 8-fold within seconds, and figures from runs at different times are read with it beside them): at the start ${describeSpeed(speedAtStart)}; at the end ${describeSpeed(speedAtEnd)}.`,
     '',
+    curveTables(sat),
     saturationTables(sat),
     rateTables(rates),
     memoryTable(mem),

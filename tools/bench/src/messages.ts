@@ -7,6 +7,15 @@ export interface ProducerConfig {
   payloadBytes: number;
   /** `zmtp`: the lean ZMTP writer (zmtp.ts); `zeromq`: a zeromq.js Publisher. */
   meter: Meter;
+  /** A CURVE broker's client keys (zeromq meter only). */
+  curve?: CurveClientKeys;
+}
+
+/** What a load process's zeromq.js socket takes to be a CURVE client. */
+export interface CurveClientKeys {
+  curveServerKey: string;
+  curvePublicKey: string;
+  curveSecretKey: string;
 }
 
 export interface ProducerGo {
@@ -46,6 +55,8 @@ export interface ConsumerConfig {
   receiveHwm: number;
   /** `zmtp`: the lean ZMTP reader (zmtp.ts); `zeromq`: a zeromq.js socket. */
   meter: Meter;
+  /** A CURVE broker's client keys (zeromq meter only). */
+  curve?: CurveClientKeys;
 }
 
 /** The load processes' sockets: the lean ZMTP implementation or zeromq.js. */

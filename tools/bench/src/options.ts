@@ -1,7 +1,8 @@
 // Command-line options of `npm run bench -- [flags]`.
 import { parseArgs } from 'node:util';
-import { BROKER_IDS } from './brokers';
+import { ALL_BROKER_IDS, BROKER_IDS, CURVE_BROKER_IDS } from './brokers';
 import type { BrokerId } from './brokers';
+import { DASHBOARD_WATCHES, type DashboardWatch } from './dashboard-watcher';
 import type { Meter } from './messages';
 import type { Scheduling } from './processes';
 import { SYSTEM_IDS } from './reliable/messages';
@@ -22,6 +23,8 @@ export interface BenchOptions {
   fifoSearch: boolean;
   /** The load processes' sockets: the lean ZMTP implementation or zeromq.js. */
   meter: Meter;
+  /** Our broker's monitor and dashboard during saturation and rate runs (`--dashboard`). */
+  dashboard: DashboardWatch;
   saturation: boolean;
   rateSearch: boolean;
   /** Payload/producer combinations the rate search covers (default: the first of each). */
@@ -44,6 +47,8 @@ export interface BenchOptions {
   prefetch: number;
   /** Only the machine speed check (tools/bench/src/speed-check.ts), then exit. */
   speedCheckOnly: boolean;
+  /** CURVE's cost: our broker with and without CURVE, side by side (`--curve`). */
+  curve: boolean;
   build: boolean;
   outDir: string;
   name: string;
@@ -53,7 +58,8 @@ export interface BenchOptions {
 export const USAGE = `usage: npm run bench -- [flags]
 
   --quick                 saturation only, 100 B, 1 producer, 2 s windows (under a minute)
-  --brokers LIST          comma list of ${BROKER_IDS.join(', ')} (default: all available)
+  --brokers LIST          comma list of ${ALL_BROKER_IDS.join(', ')} (default: all available
+                          but ours-curve, our broker with CURVE on every port: it needs --meter zeromq)
   --payloads LIST         payload bytes (default 100,1024,16384)
   --producers LIST        producer counts (default 1,4)
   --window MS             measured window per run (default 3000)
@@ -62,6 +68,10 @@ export const USAGE = `usage: npm run bench -- [flags]
                           default scheduler or under SCHED_FIFO priority 1 (\`chrt --fifo 1\`)
   --meter zmtp|zeromq     producers and consumers speak ZMTP on net sockets (default) or use zeromq.js
   --drop-at-producer      saturation producers drop at their own PUB instead of waiting (noDrop)
+  --dashboard off|idle|open
+                          our broker's monitor in saturation and rate runs: off (default), idle
+                          (on, its dashboard sampling, nobody watching) or open (one reader of
+                          its event stream, as an open dashboard page)
   --no-saturation         skip the saturation matrix
   --no-rate-search        skip the rate search
   --rate-matrix           rate-search every payload/producer combination (default: first only)
@@ -75,6 +85,10 @@ export const USAGE = `usage: npm run bench -- [flags]
   --profile               run our broker once under saturation with --cpu-prof, list top functions
   --no-build              do not rebuild the broker and the bench first
   --speed-check           only time the machine speed check (a register loop and a memory loop)
+  --curve                 CURVE's cost: our broker as it is and with CURVE on every port, side by
+                          side, both under zeromq.js load processes (--meter zeromq: the lean ZMTP
+                          meter speaks no CURVE); saturation only, payloads 100,16384 and 1 producer
+                          unless given
   --reliable              only the durable-queue benchmark: confirmed publish + acked consume at
                           saturation, ours against NATS JetStream and RabbitMQ (installed with
                           apt-get when missing, as root); payloads 100,1024 and 1,4 producers
@@ -115,9 +129,16 @@ function meterOf(value: string | undefined): Meter {
   throw new Error(`--meter must be zmtp or zeromq, got ${value}`);
 }
 
+function dashboardOf(value: string | undefined): DashboardWatch {
+  const found = DASHBOARD_WATCHES.find((w) => w === (value ?? 'off'));
+  if (found === undefined) throw new Error(`--dashboard must be off, idle or open, got ${value}`);
+  return found;
+}
+
 /** Result files: bench-results/<name>.{json,md,svg}. */
-function defaultName(quick: boolean, reliable: boolean): string {
+function defaultName(quick: boolean, reliable: boolean, curve: boolean): string {
   if (reliable) return quick ? 'reliable-quick' : 'reliable';
+  if (curve) return 'curve';
   return quick ? 'quick' : 'full';
 }
 
@@ -135,7 +156,9 @@ export function parseOptions(argv: string[]): BenchOptions {
       sched: { type: 'string' },
       'no-fifo': { type: 'boolean', default: false },
       'drop-at-producer': { type: 'boolean', default: false },
-      meter: { type: 'string', default: 'zmtp' },
+      meter: { type: 'string' },
+      curve: { type: 'boolean', default: false },
+      dashboard: { type: 'string', default: 'off' },
       'no-saturation': { type: 'boolean', default: false },
       'no-rate-search': { type: 'boolean', default: false },
       'rate-matrix': { type: 'boolean', default: false },
@@ -165,27 +188,42 @@ export function parseOptions(argv: string[]): BenchOptions {
     ...SYSTEM_IDS,
   ]) as SystemId[];
   for (const s of systems) if (!SYSTEM_IDS.includes(s)) throw new Error(`unknown system "${s}"`);
+  const curve = values.curve === true;
+  if (curve && reliable) throw new Error('--curve and --reliable are separate runs');
   const brokers = (values.brokers?.split(',').map((s) => s.trim()) ?? [
-    ...BROKER_IDS,
+    ...(curve ? CURVE_BROKER_IDS : BROKER_IDS),
   ]) as BrokerId[];
-  for (const b of brokers) if (!BROKER_IDS.includes(b)) throw new Error(`unknown broker "${b}"`);
+  for (const b of brokers) {
+    if (!ALL_BROKER_IDS.includes(b)) throw new Error(`unknown broker "${b}"`);
+  }
+  // CURVE load processes are zeromq.js sockets: --curve (or ours-curve) means --meter zeromq.
+  const needsZeromq = curve || brokers.includes('ours-curve');
+  const asked = meterOf(values.meter);
+  if (needsZeromq && values.meter !== undefined && asked !== 'zeromq') {
+    throw new Error('CURVE needs --meter zeromq: the lean ZMTP meter speaks no CURVE');
+  }
+  const meter = needsZeromq ? 'zeromq' : asked;
   return {
     quick,
     brokers,
-    payloads: list(values.payloads, quick ? [100] : reliable ? [100, 1024] : [100, 1024, 16384]),
-    producers: list(values.producers, quick ? [1] : [1, 4]),
+    payloads: list(
+      values.payloads,
+      quick ? [100] : reliable ? [100, 1024] : curve ? [100, 16384] : [100, 1024, 16384],
+    ),
+    producers: list(values.producers, quick || curve ? [1] : [1, 4]),
     windowMs: positive('window', values.window, quick ? 2000 : 3000),
     fixedRate: values.rate === undefined ? null : positive('rate', values.rate, 1),
     dropAtProducer: values['drop-at-producer'] === true,
     scheduling: schedulingOf(values.sched, values.rate !== undefined),
     fifoSearch: values['no-fifo'] !== true,
-    meter: meterOf(values.meter),
+    meter,
+    dashboard: dashboardOf(values.dashboard),
     saturation: values['no-saturation'] !== true && !reliable,
-    rateSearch: values['no-rate-search'] !== true && !quick && !reliable,
+    rateSearch: values['no-rate-search'] !== true && !quick && !reliable && !curve,
     rateMatrix: values['rate-matrix'] === true,
     confirmations: Math.floor(positive('confirmations', values.confirmations, 2)),
     halfRuns: Math.max(1, Math.floor(positive('half-runs', values['half-runs'], 3))),
-    memory: values['no-memory'] !== true && !quick && !reliable,
+    memory: values['no-memory'] !== true && !quick && !reliable && !curve,
     memoryMessages: Math.floor(positive('memory-messages', values['memory-messages'], 1_000_000)),
     memoryRatePerSec: positive('memory-rate', values['memory-rate'], 100_000),
     memoryQueueBytes: Math.floor(
@@ -197,9 +235,10 @@ export function parseOptions(argv: string[]): BenchOptions {
     confirmWindow: Math.floor(positive('confirm-window', values['confirm-window'], 1000)),
     prefetch: Math.floor(positive('prefetch', values.prefetch, 1000)),
     speedCheckOnly: values['speed-check'] === true,
+    curve,
     build: values['no-build'] !== true,
     outDir: values.out ?? 'bench-results',
-    name: values.name ?? defaultName(quick, reliable),
+    name: values.name ?? defaultName(quick, reliable, curve),
     help: values.help === true,
   };
 }

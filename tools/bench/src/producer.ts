@@ -5,7 +5,7 @@
 import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/promises';
 import { Publisher } from 'zeromq';
 import { childConfig, tellParent } from './messages';
-import type { ProducerConfig, ProducerGo, ToProducer } from './messages';
+import type { CurveClientKeys, ProducerConfig, ProducerGo, ToProducer } from './messages';
 import { PROBE_SEQ, frameTemplate, nowNs, stampInto } from './payload';
 import { TokenBucket } from './token-bucket';
 import { writeZmtpFrameHeader, zmtpFrameHeaderBytes } from '@zmq-mq/protocol';
@@ -73,12 +73,12 @@ interface Link {
   close(): void;
 }
 
-function zeromqLink(template: Buffer, onError: () => void): Link {
+function zeromqLink(template: Buffer, onError: () => void, curve?: CurveClientKeys): Link {
   const sendHighWaterMark = Math.max(
     100,
     Math.min(SEND_HWM, Math.floor(SEND_QUEUE_BYTES / template.length)),
   );
-  const pub = new Publisher({ linger: 0, sendTimeout: 0, sendHighWaterMark });
+  const pub = new Publisher({ ...curve, linger: 0, sendTimeout: 0, sendHighWaterMark });
   return {
     connect: (endpoint) => pub.connect(endpoint),
     async sendWaiting(stamper, n) {
@@ -149,8 +149,13 @@ async function main(): Promise<void> {
   const onError = (): void => {
     errors++;
   };
+  if (config.curve !== undefined && config.meter !== 'zeromq') {
+    throw new Error('CURVE needs the zeromq meter: the lean ZMTP writer speaks no CURVE');
+  }
   const link =
-    config.meter === 'zeromq' ? zeromqLink(template, onError) : zmtpLink(template, onError);
+    config.meter === 'zeromq'
+      ? zeromqLink(template, onError, config.curve)
+      : zmtpLink(template, onError);
   const stamper = new Stamper(template, config.id);
   let go: ProducerGo | null = null;
   let exit = false;

@@ -179,3 +179,50 @@ export function rateTables(results: RateSearchResult[]): string {
   }
   return parts.join('\n');
 }
+
+/**
+ * CURVE's cost, when a run had our broker with and without it (`--curve`): per payload and
+ * producer count, each path's saturation rate and the broker's CPU per message, side by side.
+ */
+export function curveTables(results: ScenarioResult[]): string {
+  const rows: string[][] = [];
+  for (const [key, group] of groups(results)) {
+    const plain = group.find((r) => r.broker === 'ours');
+    const curve = group.find((r) => r.broker === 'ours-curve');
+    if (plain === undefined || curve === undefined) continue;
+    rows.push([
+      key,
+      num(plain.sub.msgsPerSec),
+      num(curve.sub.msgsPerSec),
+      ratio(curve.sub.msgsPerSec, plain.sub.msgsPerSec),
+      num(plain.pull?.msgsPerSec),
+      num(curve.pull?.msgsPerSec),
+      ratio(curve.pull?.msgsPerSec, plain.pull?.msgsPerSec),
+      num(plain.cpuUsPerMsg, 2),
+      num(curve.cpuUsPerMsg, 2),
+      plain.cpuUsPerMsg === null || curve.cpuUsPerMsg === null
+        ? '—'
+        : `+${num(curve.cpuUsPerMsg - plain.cpuUsPerMsg, 2)}`,
+    ]);
+  }
+  if (rows.length === 0) return '';
+  return [
+    "### CURVE's cost: our broker without and with CURVE on every port (saturation, same run)\n",
+    table(
+      [
+        'run',
+        'fan-out msg/s plain',
+        'with CURVE',
+        'ratio',
+        'work msg/s plain',
+        'with CURVE',
+        'ratio',
+        'CPU µs/msg plain',
+        'with CURVE',
+        'CURVE adds µs/msg',
+      ],
+      rows,
+    ),
+    '',
+  ].join('\n');
+}

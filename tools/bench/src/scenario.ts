@@ -171,6 +171,8 @@ export async function runScenario(
     );
   const broker = await spec.broker.start(group, { ...spec.startOptions, scheduling });
   const started: Child[] = [];
+  // A CURVE broker's load processes are CURVE clients with the keys on its lists.
+  const curve = broker.curve === undefined ? {} : { curve: broker.curve };
   try {
     const direct = broker.child === null;
     const consumerSpecs: ConsumerConfig[] = [
@@ -181,6 +183,7 @@ export async function runScenario(
         producers: spec.producers,
         receiveHwm: consumerHwm(spec.payloadBytes),
         meter: spec.meter ?? 'zmtp',
+        ...curve,
       },
     ];
     if (broker.endpoints.push) {
@@ -191,6 +194,7 @@ export async function runScenario(
         producers: spec.producers,
         receiveHwm: consumerHwm(spec.payloadBytes),
         meter: spec.meter ?? 'zmtp',
+        ...curve,
       });
     }
     const consumers = consumerSpecs.map((c) =>
@@ -212,6 +216,7 @@ export async function runScenario(
         endpoint: ingress,
         payloadBytes: spec.payloadBytes,
         meter: spec.meter ?? 'zmtp',
+        ...curve,
       };
       return group.fork(
         `producer-${id}`,

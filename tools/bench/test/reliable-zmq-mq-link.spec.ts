@@ -114,6 +114,30 @@ describe('zmq-mq link, against a scripted reliable port', () => {
     expect((await receive()).command.name).toBe('BYE');
   });
 
+  it('gives each publisher ids of its own (the broker drops an id it has seen, whoever sent it)', async () => {
+    const sink = {
+      confirmed: () => undefined,
+      error: (err: unknown) => {
+        throw err;
+      },
+    };
+    const idsOf = async (): Promise<string[]> => {
+      const opening = zmqMqPublisher(url, sink);
+      await welcome();
+      const publisher = await opening;
+      publisher.publish(payload(1), 1);
+      publisher.publish(payload(2), 2);
+      publisher.flush();
+      const { command } = await receive();
+      await publisher.close();
+      expect((await receive()).command.name).toBe('BYE');
+      return (command.body as { msgs: Array<[string, number]> }).msgs.map(([id]) => id);
+    };
+    const first = await idsOf();
+    const second = await idsOf();
+    expect(new Set([...first, ...second]).size).toBe(4);
+  });
+
   it('consumes with credit and acks each DELIVER batch with one ACK of its tags', async () => {
     const received: Array<[number, boolean]> = [];
     const acked = later<void>();

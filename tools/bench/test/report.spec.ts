@@ -1,4 +1,4 @@
-import { medianRun, rateTables, ratio, saturationTables } from '../src/report';
+import { curveTables, medianRun, rateTables, ratio, saturationTables } from '../src/report';
 import type { RateSearchResult } from '../src/report';
 import { pathResult } from '../src/scenario';
 import type { PathResult, ScenarioResult } from '../src/scenario';
@@ -110,5 +110,27 @@ describe('report', () => {
     const row = md.split('\n').find((l) => l.startsWith('| broker ours'))!;
     expect(row).toContain('| 100 / 1,200 / 1,500 |');
     expect(row).toContain('900 / 9,000 · 1,200 / 1,500 · 800 / 1,000');
+  });
+});
+
+describe("CURVE's cost table", () => {
+  const at = (broker: string, payloadBytes: number, msgsPerSec: number, cpu: number) => ({
+    ...result(broker, msgsPerSec, cpu),
+    payloadBytes,
+  });
+
+  it('puts each payload on one row: rates, their ratio, and the CPU CURVE adds per message', () => {
+    const md = curveTables([
+      at('ours', 100, 100_000, 3),
+      at('ours-curve', 100, 50_000, 7.5),
+      at('ours', 16384, 20_000, 10),
+      at('ours-curve', 16384, 5_000, 40),
+    ]);
+    const rows = md.split('\n').filter((l) => l.startsWith('| 1'));
+    expect(rows).toEqual([
+      '| 100 B payload, 1 producer | 100,000 | 50,000 | 0.50x | 50,000 | 25,000 | 0.50x | 3.00 | 7.50 | +4.50 |',
+      '| 16384 B payload, 1 producer | 20,000 | 5,000 | 0.25x | 10,000 | 2,500 | 0.25x | 10.00 | 40.00 | +30.00 |',
+    ]);
+    expect(curveTables([at('ours', 100, 1, 1)])).toBe('');
   });
 });

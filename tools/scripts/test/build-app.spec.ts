@@ -112,6 +112,30 @@ describe('build-app', () => {
     expect(changed.output).toMatch(/consumer\/main\.js with dependencies/);
   });
 
+  it("bundles an app's web page for the browser, its npm imports inlined and recorded", async () => {
+    const broker = join(dir, 'broker');
+    const build = await run('node', [BUILD_APP, 'broker', '--outdir', broker]);
+    expect(build.code).toBe(0);
+    const web = join(broker, 'web');
+    expect(readFileSync(join(web, 'index.html'), 'utf8')).toContain('assets/main.js');
+    const script = readFileSync(join(web, 'main.js'), 'utf8');
+    // One self-contained browser script: no module loader, uPlot inside with its licence.
+    expect(script).not.toMatch(/\brequire\(/);
+    expect(script).toContain('uPlot, MIT Licensed');
+    expect(readFileSync(join(web, 'main.css'), 'utf8')).toContain('.u-legend');
+    const pkg = JSON.parse(readFileSync(join(broker, 'package.json'), 'utf8'));
+    expect(Object.keys(pkg.dependencies)).not.toContain('uplot');
+    const stamp = JSON.parse(readFileSync(join(broker, '.build-inputs.json'), 'utf8'));
+    expect(Object.keys(stamp.inputs)).toEqual(
+      expect.arrayContaining([
+        'apps/broker/web/index.html',
+        'apps/broker/web/main.ts',
+        'node_modules/uplot/dist/uPlot.esm.js',
+      ]),
+    );
+    expect(stamp.outputs).toEqual(expect.arrayContaining(['web/main.js', 'web/main.css']));
+  });
+
   it('writes a lockfile holding only versions that the root lockfile holds', () => {
     const deployed = lockedVersions(join(outdir, 'package-lock.json'));
     const rootLocked = lockedVersions(join(REPO_ROOT, 'package-lock.json'));

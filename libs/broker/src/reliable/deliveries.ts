@@ -1,18 +1,14 @@
-import { encodeDeliver, type NakEntry, type TermEntry } from '@zmq-mq/protocol';
+import {
+  encodeDeliver,
+  type NakEntry,
+  type QueueConsumerView,
+  type TermEntry,
+} from '@zmq-mq/protocol';
 import type { Delivery, QueueStore } from '@zmq-mq/queue-store';
 import type { Logger } from '../logger';
 import type { Sender } from './sender';
 import { Consumer, type Lease, type Session } from './session';
 import type { ReliableStats } from './stats';
-
-/** What a consumer looks like in `/stats`, `GET /queues` and `/metrics`. */
-export interface ConsumerSnapshot {
-  session: string;
-  name: string | undefined;
-  credit: number;
-  unacked: number;
-  ackWaitMs: number;
-}
 
 /**
  * Consumers, their leases and the deliveries: when a queue has ready messages (the store says
@@ -169,11 +165,11 @@ export class Deliveries {
     return unknown;
   }
 
-  /** Every consumer, for monitoring. */
-  consumers(queue: string): ConsumerSnapshot[] {
+  /** Every consumer, for monitoring (`/stats`, `GET /queues`, `/metrics`). */
+  consumers(queue: string): QueueConsumerView[] {
     return (this.byQueue.get(queue) ?? []).map((c) => ({
       session: c.session.id,
-      name: c.session.name,
+      ...(c.session.name === undefined ? {} : { name: c.session.name }),
       credit: c.credit,
       unacked: c.leases.size,
       ackWaitMs: c.ackWaitMs,

@@ -1,4 +1,5 @@
 import { resolve } from 'node:path';
+import type { QueueSummary } from '@zmq-mq/protocol';
 import {
   JetStreamStore,
   type DeadLetter,
@@ -14,8 +15,9 @@ import { reliableSocket, type ZmqContext } from '../sockets';
 import { lockDataDir } from './data-dir-lock';
 import { FanOutFeed } from './fan-out-feed';
 import { IngressQueues } from './ingress-queues';
-import { registerReliableMetrics, type QueueSnapshot } from './metrics';
-import { queueRoutes, type RouteHandler } from './queue-api';
+import { registerReliableMetrics } from './metrics';
+import type { MonitorRoute } from '../monitor';
+import { queueRoutes } from './queue-api';
 import { QueueIndex } from './queue-index';
 import { ReliablePort } from './reliable-port';
 import { ReliableStats } from './stats';
@@ -40,7 +42,7 @@ export interface ReliableStatsSnapshot {
     endedOther: number;
   };
   stats: ReliableStats;
-  queues: QueueSnapshot[];
+  queues: QueueSummary[];
 }
 
 /**
@@ -84,7 +86,7 @@ export class DurableQueues {
     this.store = createStore(options);
     // A store shared with other brokers (JetStream) tells of queues they declare.
     this.store.onDeclared?.((def) => this.index.set(def));
-    this.router = reliableSocket(options, zmq);
+    this.router = reliableSocket(zmq);
     this.fanOut =
       mode === 'counted' ? new FanOutFeed(zmq, this.stats, host.subscribers) : undefined;
     this.ingress =
@@ -158,7 +160,7 @@ export class DurableQueues {
   }
 
   /** The monitor's `/queues` routes. */
-  routes(): RouteHandler {
+  routes(): MonitorRoute[] {
     return queueRoutes({
       queues: () => this.queueSnapshots(),
       queue: (name) => (this.index.has(name) ? this.snapshot(name) : undefined),
@@ -178,19 +180,25 @@ export class DurableQueues {
     });
   }
 
-  queueSnapshots(): QueueSnapshot[] {
+  queueSnapshots(): QueueSummary[] {
     if (!this.opened || this.closing !== undefined) return [];
     return this.index.definitions().map((d) => this.snapshot(d.name));
   }
 
-  snapshot(name: string): QueueSnapshot {
+  /** One queue as `GET /queues/NAME`, `/stats` and `/metrics` show it. */
+  snapshot(name: string): QueueSummary {
     const def = this.index.definition(name);
     if (def === undefined) throw new Error(`no queue ${name}`);
     const s = this.store.stats(name);
     const c = s.counters;
     return {
-      ...def,
+      name: def.name,
       prefixes: [...def.prefixes],
+      maxMessages: def.maxMessages,
+      maxBytes: def.maxBytes,
+      maxAgeMs: def.maxAgeMs,
+      overflow: def.overflow,
+      maxDeadMessages: def.maxDeadMessages,
       depth: s.ready,
       unacked: s.unacked,
       delayed: s.delayed,

@@ -1,32 +1,10 @@
-import type { QueueCounters, QueueDefinition, QueueStats } from '@zmq-mq/queue-store';
+import type { QueueConsumerView, QueueCountersView, QueueSummary } from '@zmq-mq/protocol';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { readCounter, readGauge } from '../metrics';
-import type { ConsumerSnapshot } from './deliveries';
 import { PROTOCOL_ERROR_KINDS, SEND_FAILURES, type ReliableStats } from './stats';
 
-/**
- * One durable queue as `GET /queues`, `/stats` and `/metrics` show it: its definition, the
- * store's figures (`depth` is what is ready to deliver now; `messages` = depth + unacked +
- * delayed, what maxMessages bounds; `bytes`, what maxBytes bounds), the counters and the
- * consumers.
- */
-export type QueueSnapshot = QueueDefinition &
-  Omit<QueueStats, 'queue' | 'ready' | 'counters'> & {
-    depth: number;
-    counters: QueueEventCounts;
-    consumers: ConsumerSnapshot[];
-  };
-
-/**
- * Per queue, since the broker started: the store's counters (`appended` shown as `published`)
- * and the confirmed publishes among them.
- */
-export type QueueEventCounts = Omit<QueueCounters, 'appended'> & {
-  published: number;
-  confirmed: number;
-};
-
-export const QUEUE_EVENTS: readonly (keyof QueueEventCounts)[] = [
+/** Every counter of a queue, as `zmqmq_durable_queue_events_total{event}` labels them. */
+export const QUEUE_EVENTS: readonly (keyof QueueCountersView)[] = [
   'published',
   'confirmed',
   'duplicates',
@@ -45,7 +23,7 @@ export const QUEUE_EVENTS: readonly (keyof QueueEventCounts)[] = [
 
 export interface ReliableMetricsSource {
   stats: ReliableStats;
-  queues(): QueueSnapshot[];
+  queues(): QueueSummary[];
   sessions(): number;
 }
 
@@ -57,7 +35,7 @@ export interface ReliableMetricsSource {
  */
 export function registerReliableMetrics(register: Registry, source: ReliableMetricsSource): void {
   const s = source.stats;
-  const perQueue = (name: string, help: string, read: (q: QueueSnapshot) => number): void => {
+  const perQueue = (name: string, help: string, read: (q: QueueSummary) => number): void => {
     new Gauge({
       name,
       help,
@@ -95,7 +73,11 @@ export function registerReliableMetrics(register: Registry, source: ReliableMetr
       }
     },
   });
-  const perConsumer = (name: string, help: string, read: (c: ConsumerSnapshot) => number): void => {
+  const perConsumer = (
+    name: string,
+    help: string,
+    read: (c: QueueConsumerView) => number,
+  ): void => {
     new Gauge({
       name,
       help,

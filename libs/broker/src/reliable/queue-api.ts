@@ -1,38 +1,38 @@
 /**
- * The monitor's HTTP API of the durable queues (JSON):
- *
- *   GET  /queues                         every queue: definition, depth, counters, consumers
- *   GET  /queues/NAME                    one queue
- *   GET  /queues/NAME/dead?limit=&after= dead letters by seq (limit 1..1000, default 100)
- *   POST /queues/NAME/replay             dead letters back to the queue (body {"seqs":[...]} or none: all)
- *   POST /queues/NAME/purge              deletes the dead letters
- *
- * Every request that changes something goes through `mutate()`, the one place where access
- * control belongs.
+ * The monitor's HTTP API of the durable queues (JSON; the paths and shapes are
+ * @zmq-mq/protocol's queue-api.ts). Who may call what is declared on each route and enforced
+ * by the monitor (RouteAccess): the figures are as open as `/stats`; the dead letters show
+ * messages and need the token; replay and purge need it by their method (POST).
  */
 import { isUtf8 } from 'node:buffer';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { decodeMeta, SEPARATOR } from '@zmq-mq/protocol';
+import {
+  decodeMeta,
+  DEFAULT_DEAD_LETTER_PAGE,
+  MAX_DEAD_LETTER_PAGE,
+  SEPARATOR,
+  type DeadLettersResponse,
+  type DeadLetterView,
+  type PurgeResponse,
+  type QueueApiError,
+  type QueuesResponse,
+  type QueueSummary,
+  type ReplayResponse,
+} from '@zmq-mq/protocol';
 import type { DeadLetter } from '@zmq-mq/queue-store';
-
-/** Handles a request when the path is its own; returns false to let the monitor go on. */
-export type RouteHandler = (req: IncomingMessage, res: ServerResponse, url: URL) => boolean;
+import { readBody } from '../http-body';
+import { MONITOR_LIMITS, type MonitorRoute } from '../monitor';
 
 /** What the API reads and changes. */
 export interface QueueApiSource {
   /** Every queue's snapshot (`GET /queues`). */
-  queues(): unknown[];
+  queues(): QueueSummary[];
   /** One queue's snapshot, or undefined when it is not declared. */
-  queue(name: string): unknown;
+  queue(name: string): QueueSummary | undefined;
   deadLetters(name: string, after: number, limit: number): Promise<DeadLetter[]>;
   replay(name: string, seqs: number[] | undefined): Promise<number>;
   purge(name: string): Promise<number>;
 }
-
-export const DEFAULT_DEAD_LIMIT = 100;
-export const MAX_DEAD_LIMIT = 1000;
-/** Largest request body the API reads (a replay's list of seqs). */
-const MAX_BODY_BYTES = 1024 * 1024;
 
 class HttpError extends Error {
   constructor(
@@ -45,26 +45,13 @@ class HttpError extends Error {
   }
 }
 
-/** A dead letter as JSON: the payload as text when it is UTF-8, else base64. */
-export interface DeadLetterJson {
-  seq: number;
-  id: string;
-  topic: string;
-  reason: string;
-  attempts: number;
-  deadAt: number;
-  publishedAt: number;
-  payload: string;
-  encoding: 'utf8' | 'base64';
-  meta?: unknown;
-}
-
-export function deadLetterJson(d: DeadLetter): DeadLetterJson {
+/** A dead letter as the API shows it: the payload as text when it is UTF-8, else base64. */
+export function deadLetterView(d: DeadLetter): DeadLetterView {
   const frame0 = d.message.frames[0] ?? Buffer.alloc(0);
   const at = frame0.indexOf(SEPARATOR);
   const payload = at < 0 ? frame0 : frame0.subarray(at + 1);
   const text = isUtf8(payload);
-  const out: DeadLetterJson = {
+  const out: DeadLetterView = {
     seq: d.seq,
     id: d.message.id,
     topic: d.message.topic,
@@ -74,11 +61,13 @@ export function deadLetterJson(d: DeadLetter): DeadLetterJson {
     publishedAt: d.message.publishedAt,
     payload: payload.toString(text ? 'utf8' : 'base64'),
     encoding: text ? 'utf8' : 'base64',
+    payloadBytes: payload.length,
   };
   const metaFrame = d.message.frames[1];
   if (metaFrame !== undefined) {
     try {
-      out.meta = decodeMeta(metaFrame);
+      const { bare: _bare, headers, ...meta } = decodeMeta(metaFrame);
+      out.meta = { ...meta, ...(headers === undefined ? {} : { headers: { ...headers } }) };
     } catch {
       // not a metadata frame: left out
     }
@@ -86,13 +75,14 @@ export function deadLetterJson(d: DeadLetter): DeadLetterJson {
   return out;
 }
 
-export function queueRoutes(source: QueueApiSource): RouteHandler {
-  return (req, res, url) => {
+/** The monitor routes of the API: `/queues` and every path below it. */
+export function queueRoutes(source: QueueApiSource): MonitorRoute[] {
+  const handle: MonitorRoute['handle'] = (req, res, url) => {
     const parts = url.pathname.split('/').filter((p) => p !== '');
-    if (parts[0] !== 'queues' || parts.length > 3) return false;
     answer(
       res,
       (async () => {
+        if (parts.length > 3) throw new HttpError(404, `not found: ${url.pathname}`);
         let name: string | undefined;
         try {
           name = parts[1] === undefined ? undefined : decodeURIComponent(parts[1]);
@@ -102,8 +92,16 @@ export function queueRoutes(source: QueueApiSource): RouteHandler {
         return route(req, url, source, name, parts[2]);
       })(),
     );
-    return true;
   };
+  return [
+    { path: '/queues', handle },
+    // A queue's figures; anything deeper that no route below names is a 404 of the handler's.
+    { path: '/queues/*', handle },
+    // Dead letters carry messages: the token, even to read them.
+    { path: '/queues/*/dead', access: 'token', handle },
+    { path: '/queues/*/replay', methods: ['POST'], handle },
+    { path: '/queues/*/purge', methods: ['POST'], handle },
+  ];
 }
 
 async function route(
@@ -116,7 +114,7 @@ async function route(
   const method = req.method ?? 'GET';
   if (name === undefined) {
     allow(method, ['GET', 'HEAD']);
-    return { queues: source.queues() };
+    return { queues: source.queues() } satisfies QueuesResponse;
   }
   const snapshot = source.queue(name);
   if (snapshot === undefined) throw new HttpError(404, `no queue named ${name}`);
@@ -126,21 +124,20 @@ async function route(
   }
   if (action === 'dead') {
     allow(method, ['GET', 'HEAD']);
-    const limit = queryInt(url, 'limit', DEFAULT_DEAD_LIMIT, 1, MAX_DEAD_LIMIT);
+    const limit = queryInt(url, 'limit', DEFAULT_DEAD_LETTER_PAGE, 1, MAX_DEAD_LETTER_PAGE);
     const after = queryInt(url, 'after', 0, 0, Number.MAX_SAFE_INTEGER);
     const dead = await source.deadLetters(name, after, limit);
     return {
       queue: name,
-      deadLetters: dead.map(deadLetterJson),
-      // Pass as `after` for the next page; null when this page was the last.
+      deadLetters: dead.map(deadLetterView),
       next: dead.length === limit ? (dead[dead.length - 1] as DeadLetter).seq : null,
-    };
+    } satisfies DeadLettersResponse;
   }
   if (action === 'replay' || action === 'purge') return mutate(req, source, name, action);
   throw new HttpError(404, `unknown action ${action}: use dead, replay or purge`);
 }
 
-/** Every request that changes a queue comes through here. */
+/** Replay and purge: what changes a queue. */
 async function mutate(
   req: IncomingMessage,
   source: QueueApiSource,
@@ -148,8 +145,10 @@ async function mutate(
   action: 'replay' | 'purge',
 ): Promise<unknown> {
   allow(req.method ?? 'GET', ['POST']);
-  if (action === 'purge') return { queue: name, purged: await source.purge(name) };
-  const body = await readBody(req);
+  if (action === 'purge') {
+    return { queue: name, purged: await source.purge(name) } satisfies PurgeResponse;
+  }
+  const body = await readBody(req, MONITOR_LIMITS.maxBodyBytes);
   let seqs: number[] | undefined;
   if (body.trim() !== '') {
     let parsed: unknown;
@@ -167,7 +166,7 @@ async function mutate(
     }
     seqs = list as number[] | undefined;
   }
-  return { queue: name, replayed: await source.replay(name, seqs) };
+  return { queue: name, replayed: await source.replay(name, seqs) } satisfies ReplayResponse;
 }
 
 function allow(method: string, methods: readonly string[]): void {
@@ -186,24 +185,6 @@ function queryInt(url: URL, key: string, fallback: number, min: number, max: num
   return n;
 }
 
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new HttpError(413, `the body is larger than ${MAX_BODY_BYTES} bytes`));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
 function answer(res: ServerResponse, result: Promise<unknown>): void {
   result.then(
     (body) => {
@@ -211,12 +192,12 @@ function answer(res: ServerResponse, result: Promise<unknown>): void {
       res.end(JSON.stringify(body, null, 2));
     },
     (err: unknown) => {
-      const status = err instanceof HttpError ? err.status : 500;
+      const status = (err as { status?: number }).status ?? 500;
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (err instanceof HttpError && err.allowed) headers['allow'] = err.allowed.join(', ');
       if (res.headersSent) return;
       res.writeHead(status, headers);
-      res.end(JSON.stringify({ error: (err as Error).message }));
+      res.end(JSON.stringify({ error: (err as Error).message } satisfies QueueApiError));
     },
   );
 }

@@ -33,6 +33,15 @@ const KEYS = {
 } as const;
 type SpecKey = keyof typeof KEYS;
 
+/** A queue definition as a `--queue` value that declares it again (every setting written). */
+export function formatQueueSpec(def: QueueDefinition): string {
+  return (
+    `${def.name}=${def.prefixes.join(',')};max-messages=${def.maxMessages}` +
+    `;max-bytes=${def.maxBytes};max-age=${def.maxAgeMs}ms;overflow=${def.overflow}` +
+    `;max-dead=${def.maxDeadMessages}`
+  );
+}
+
 /** One `--queue` value as a queue definition (defaults filled in); throws `OptionError`. */
 export function parseQueueSpec(spec: string, option: string, units: UnitParsers): QueueDefinition {
   const eq = spec.indexOf('=');

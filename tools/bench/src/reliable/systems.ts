@@ -144,7 +144,7 @@ const zmqMq: ReliableSystem = {
   id: 'zmq-mq',
   drivers: ['zmq-mq'],
   durability:
-    'CONFIRM after the LMDB transaction holding the message is flushed to disk (group commit), by its design; not checked here until the broker has the port',
+    "CONFIRM once the LMDB transaction holding the message is fdatasync'd, one fdatasync for the messages of one event-loop turn (group commit; checked with strace: tools/bench/README.md)",
   available: () => ourBrokerUnavailable(),
   async start(group, _driver, dir) {
     const dataDir = join(dir, 'data');

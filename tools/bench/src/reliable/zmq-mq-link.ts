@@ -133,9 +133,9 @@ export async function zmqMqPublisher(url: string, sink: ConfirmSink): Promise<Pu
     (err) => sink.error(err),
   );
   await session.hello('bench-producer');
-  // Ids unique across producers: the broker keeps a message whose id it stored within its
-  // dedup window out as a duplicate (confirmed, not stored again).
-  const prefix = `${randomBytes(4).toString('hex')}-`;
+  // The broker drops an id it stored within its dedup window, whoever sent it: each link's ids
+  // are its own (a random prefix, then a counter).
+  const prefix = `${randomBytes(6).toString('base64url')}.`;
   let next = 0;
   let ids: string[] = [];
   let frames: Buffer[] = [];

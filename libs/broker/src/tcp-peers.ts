@@ -1,0 +1,120 @@
+import { readFileSync } from 'node:fs';
+import { scanProcNetTcp } from './peer-addresses';
+
+/** The kernel's connection tables (Linux); elsewhere they do not exist and nothing is known. */
+export const TCP_TABLES: readonly string[] = ['/proc/net/tcp', '/proc/net/tcp6'];
+
+// Connection states as the tables write them (include/net/tcp_states.h).
+const ESTABLISHED = '01';
+const SYN_RECV = '03';
+const CLOSE_WAIT = '08';
+/** States in which this side sent its FIN first: the broker closed the connection. */
+const CLOSED_HERE = new Set(['04', '05', '06', '0B']); // FIN_WAIT1, FIN_WAIT2, TIME_WAIT, CLOSING
+
+/** One reading of the connections of a local port: peers as `ip:port`. */
+export interface TcpTableReading {
+  /** Connections open: established, or closed by the peer and not yet by the broker. */
+  open: Set<string>;
+  /** Connections the broker closed itself, listed until their TIME-WAIT ends (about a minute). */
+  closedHere: Set<string>;
+}
+
+/**
+ * The connections whose local port is `port`, from the kernel's tables `files`, read at once
+ * (the log line that names a peer is written as the event comes); an empty reading where a
+ * table cannot be read.
+ */
+export function readTcpTable(port: number, files: readonly string[] = TCP_TABLES): TcpTableReading {
+  const reading: TcpTableReading = { open: new Set(), closedHere: new Set() };
+  for (const file of files) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'latin1');
+    } catch {
+      continue;
+    }
+    scanProcNetTcp(text, (local, peer, state) => {
+      if (local.port !== port) return;
+      if (state === ESTABLISHED || state === SYN_RECV || state === CLOSE_WAIT) {
+        reading.open.add(peer);
+      } else if (CLOSED_HERE.has(state)) {
+        reading.closedHere.add(peer);
+      }
+    });
+  }
+  return reading;
+}
+
+/** The port of a `tcp://host:port` endpoint; undefined for other transports. */
+export function tcpPort(endpoint: string): number | undefined {
+  const m = /^tcp:\/\/.+:(\d+)$/.exec(endpoint);
+  return m === null ? undefined : Number(m[1]);
+}
+
+/** Most addresses kept per kind between two log lines (the oldest go first). */
+const MAX_KEPT = 100;
+
+/** Readings at connection events are this far apart at least (ms), whatever the rate. */
+export const MIN_READING_INTERVAL_MS = 100;
+
+/**
+ * Peers of one bound TCP port, from the kernel's connection table (Linux). libzmq's socket
+ * events name the bound endpoint, never the peer, so the broker reads the table when a
+ * connection comes (`observe`, at most every MIN_READING_INTERVAL_MS) and when it logs a line
+ * about a peer (`opened`, `ended`): which connections opened, and which ended, since the last
+ * line. A connection libzmq resets (refusing a peer closes with the peer's bytes unread, which
+ * resets it) leaves the table at once, so its address is known only if a reading caught it
+ * open; one closed with a FIN stays listed in TIME-WAIT for about a minute. A reading passes
+ * over every connection of the host, hence the interval.
+ */
+export class TcpPeers {
+  private last: TcpTableReading = { open: new Set(), closedHere: new Set() };
+  private lastReadAt = -Infinity;
+  private readonly openedSince = new Set<string>();
+  private readonly endedSince = new Set<string>();
+
+  constructor(
+    private readonly port: number,
+    private readonly files: readonly string[] = TCP_TABLES,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Reads the table unless it was read less than MIN_READING_INTERVAL_MS ago. */
+  observe(): void {
+    if (this.now() - this.lastReadAt >= MIN_READING_INTERVAL_MS) this.read();
+  }
+
+  /** Peers whose connection opened since the last call (the table read now). */
+  opened(): string[] {
+    this.read();
+    return take(this.openedSince);
+  }
+
+  /** Peers whose connection ended since the last call (the table read now). */
+  ended(): string[] {
+    this.read();
+    return take(this.endedSince);
+  }
+
+  private read(): void {
+    const now = readTcpTable(this.port, this.files);
+    this.lastReadAt = this.now();
+    for (const peer of now.open) if (!this.last.open.has(peer)) keep(this.openedSince, peer);
+    for (const peer of this.last.open) if (!now.open.has(peer)) keep(this.endedSince, peer);
+    for (const peer of now.closedHere) {
+      if (!this.last.closedHere.has(peer)) keep(this.endedSince, peer);
+    }
+    this.last = now;
+  }
+}
+
+function keep(set: Set<string>, peer: string): void {
+  set.add(peer);
+  if (set.size > MAX_KEPT) set.delete(set.values().next().value as string);
+}
+
+function take(set: Set<string>): string[] {
+  const peers = [...set];
+  set.clear();
+  return peers;
+}

@@ -1,0 +1,82 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, connect, type Server, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { withTimeout } from '@zmq-mq/protocol/testing';
+import { readTcpTable, TcpPeers, tcpPort } from '../src/tcp-peers';
+
+const HEADER =
+  '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode';
+
+describe('the kernel connection table', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'zmqmq-tcp-'));
+  });
+  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('reads the peers of one local port, open and closed by this side, IPv4 and IPv6', () => {
+    const tcp = join(dir, 'tcp');
+    const tcp6 = join(dir, 'tcp6');
+    // Port 0x15B3 = 5555; 0x1F90 = 8080 (another port, ignored).
+    writeFileSync(
+      tcp,
+      [
+        HEADER,
+        '   0: 0100007F:15B3 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0',
+        '   1: 0100007F:15B3 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 2 1 0',
+        '   2: 0100007F:15B3 0200007F:C351 06 00000000:00000000 03:00001000 00000000     0        0 0 3 0',
+        '   3: 0100007F:15B3 0300000A:C352 08 00000000:00000000 00:00000000 00000000     0        0 3 1 0',
+        '   4: 0100007F:1F90 0100007F:C353 01 00000000:00000000 00:00000000 00000000     0        0 4 1 0',
+        '',
+      ].join('\n'),
+    );
+    writeFileSync(
+      tcp6,
+      [
+        HEADER,
+        '   0: 00000000000000000000000001000000:15B3 00000000000000000000000001000000:D431 01 00000000:00000000 00:00000000 00000000 0 0 5 1 0',
+        '   1: 0000000000000000FFFF00000100007F:15B3 0000000000000000FFFF00000500007F:D432 04 00000000:00000000 00:00000000 00000000 0 0 6 1 0',
+        '   2: 00000000000000000000000001000000:15B3 000080FE000000000000000001000000:D433 09 00000000:00000000 00:00000000 00000000 0 0 7 1 0',
+        '',
+      ].join('\n'),
+    );
+    const reading = readTcpTable(5555, [tcp, tcp6, join(dir, 'missing')]);
+    expect([...reading.open].sort()).toEqual(['10.0.0.3:50002', '127.0.0.1:50000', '[::1]:54321']);
+    expect([...reading.closedHere].sort()).toEqual(['127.0.0.2:50001', '127.0.0.5:54322']);
+  });
+
+  it('knows the port of a tcp endpoint only', () => {
+    expect(tcpPort('tcp://127.0.0.1:5555')).toBe(5555);
+    expect(tcpPort('tcp://[::1]:6000')).toBe(6000);
+    expect(tcpPort('ipc:///tmp/x')).toBeUndefined();
+  });
+});
+
+describe('TcpPeers (this machine, real loopback connections)', () => {
+  let server: Server;
+  const accepted: Socket[] = [];
+  afterEach(async () => {
+    for (const s of accepted.splice(0)) s.destroy();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it('names a connection that opened, then one the server closed', async () => {
+    server = createServer((s) => accepted.push(s));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = (server.address() as { port: number }).port;
+    const peers = new TcpPeers(port);
+    expect(peers.opened()).toEqual([]);
+    const client = connect(port, '127.0.0.1');
+    client.on('error', () => undefined);
+    await new Promise((resolve) => server.once('connection', resolve));
+    const me = `127.0.0.1:${client.localPort}`;
+    expect(peers.opened()).toEqual([me]);
+    expect(peers.ended()).toEqual([]);
+    const closed = new Promise((resolve) => client.once('close', resolve));
+    accepted[0]!.end(); // the server's FIN first: its side waits in TIME-WAIT
+    await withTimeout(closed, 5000, 'the client to close');
+    expect(peers.ended()).toEqual([me]);
+    expect(peers.ended()).toEqual([]);
+  });
+});
