@@ -11,7 +11,7 @@ import { waitFor } from '@zmq-mq/protocol/testing';
 import { NatsServers } from '@zmq-mq/queue-store/testing/nats';
 import { expectFlowDone, type DurableBroker } from '../src/durable';
 import { appMain } from '../src/paths';
-import { startNode } from '../src/process';
+import { startNode, type TestProcess } from '../src/process';
 import { startPython } from '../src/python';
 import { durableFixture } from './durable-fixture';
 
@@ -125,13 +125,13 @@ describe('durable queues on NATS JetStream, two brokers on one server', () => {
 
   const HELD = 50;
 
-  function twoBrokers(queue: string): Promise<DurableBroker[]> {
+  function twoBrokers(queue: string, options?: { token: boolean }): Promise<DurableBroker[]> {
     // Each test its own queue: the server is shared by the tests of this block.
     const flags = [
       ...['--store', nats!.urls.join(','), '--queue', `${queue}=jobs.`],
       ...['--ack-wait', '2s', '--max-deliveries', '2'],
     ];
-    return Promise.all([fixture.broker(flags), fixture.broker(flags)]);
+    return Promise.all([fixture.broker(flags, options), fixture.broker(flags, options)]);
   }
 
   async function produce(endpoint: string): Promise<void> {
@@ -208,7 +208,8 @@ describe('durable queues on NATS JetStream, two brokers on one server', () => {
   }, 60_000);
 
   it('lists, replays and purges dead letters through the queues program as with LMDB', async () => {
-    const [a, b] = await twoBrokers('dead');
+    // Dead letters, replay and purge need the monitor's token, whichever the store.
+    const [a, b] = await twoBrokers('dead', { token: true });
     await produce(a!.ports.reliable);
     // A worker on broker B that always fails: each message dead after 2 deliveries
     // (--max-deliveries 2 is given to both brokers below).
@@ -231,8 +232,13 @@ describe('durable queues on NATS JetStream, two brokers on one server', () => {
       `${HELD} dead letters seen through broker A`,
     );
     await failing.close();
+    const queues = (args: string[]): TestProcess =>
+      fixture.process(startNode(appMain('queues'), ['-m', a!.ports.monitor, ...args]));
+    const refused = queues(['dead', 'dead']);
+    expect((await refused.waitForExit(20_000)).code).toBe(1);
+    expect(refused.stderrLines.join('\n')).toMatch(/asks for its token/);
     const cli = async (args: string[]): Promise<string[]> => {
-      const p = fixture.process(startNode(appMain('queues'), ['-m', a!.ports.monitor, ...args]));
+      const p = queues(['--token-file', a!.tokenFile!, ...args]);
       expect((await p.waitForExit(20_000)).code).toBe(0);
       return p.stdoutLines.filter((l) => l !== '');
     };

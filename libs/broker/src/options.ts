@@ -230,6 +230,9 @@ export const OPTION_NAMES: Record<BrokerOptionKey, { flag: string; env: string }
 /** Options that are on or off: a flag without a value (`true`, `1`, `false`, `0` from a variable). */
 export const BOOLEAN_OPTIONS: ReadonlySet<BrokerOptionKey> = new Set(['insecure']);
 
+/** Options whose value is a secret: never shown (the monitor's `/broker` says `(hidden)`). */
+export const SECRET_OPTIONS: ReadonlySet<BrokerOptionKey> = new Set(['natsPassword']);
+
 const DEFAULTS: BrokerOptions = {
   ingress: DEFAULT_INGRESS,
   publish: DEFAULT_PUBLISH,

@@ -1,9 +1,18 @@
 // Durable queues on NATS JetStream: two brokers on one JetStream serve the same queues (a
 // message confirmed through one is delivered through the other), a queue declared through one
-// reaches the other, and /stats names the store.
-import { encodeAck, encodeConsume, encodeDeclare, encodePublish } from '@zmq-mq/protocol';
+// reaches the other, /stats names the store, and the monitor serves the dashboard's data
+// without the NATS password.
+import {
+  encodeAck,
+  encodeConsume,
+  encodeDeclare,
+  encodePublish,
+  type QueuesResponse,
+} from '@zmq-mq/protocol';
 import { NatsServers } from '@zmq-mq/queue-store/testing/nats';
+import type { BrokerInfo, BrokerStatsSnapshot, DashboardHello } from '../src';
 import { waitFor } from './helpers';
+import { EventReader, http, json } from './monitor-helpers';
 import { frame, reliableBrokers } from './reliable-helpers';
 
 describe('durable queues on NATS JetStream, two brokers', () => {
@@ -80,5 +89,67 @@ describe('durable queues on NATS JetStream, two brokers', () => {
     await c.next('CONFIRM');
     const [d] = await worker.deliveries(1);
     expect(d).toMatchObject({ queue: 'audit', attempt: 1 });
+  });
+});
+
+describe('the monitor of a broker on JetStream that logs in to NATS', () => {
+  const PASSWORD = 'nats-pass-7c2e91';
+  let servers: NatsServers;
+  let reader: EventReader | undefined;
+
+  beforeAll(async () => {
+    servers = await NatsServers.start(1, { auth: { user: 'zmq', password: PASSWORD } });
+  });
+  afterAll(async () => {
+    await servers.stop();
+  });
+  afterEach(() => reader?.close());
+  const { broker, client } = reliableBrokers(() => ({
+    store: servers.urls.join(','),
+    natsUser: 'zmq',
+    natsPassword: PASSWORD,
+    monitor: '127.0.0.1:0',
+  }));
+
+  it("serves /stats with the store's figures, the dashboard's hello and /queues, and never the password", async () => {
+    const b = await broker();
+    const monitor = b.endpoints!.monitor!;
+    const c = client(b);
+    await c.send(
+      encodePublish(['s1', 's2'], [[frame('orders.new', 's1')], [frame('orders.new', 's2')]]),
+    );
+    await c.next('CONFIRM');
+
+    // The queue's figures are JetStream's, read again each second.
+    await waitFor(
+      async () =>
+        (await json<BrokerStatsSnapshot>(`${monitor}/stats`)).reliable!.queues[0]!.messages === 2,
+      5000,
+      'the two messages in /stats',
+    );
+    const stats = await json<BrokerStatsSnapshot>(`${monitor}/stats`);
+    expect(stats.reliable).toMatchObject({
+      store: servers.urls.join(','),
+      jetstream: { replicas: 1, backgroundErrors: 0 },
+    });
+    expect(stats.reliable!.dataDir).toBeUndefined();
+    const queues = await json<QueuesResponse>(`${monitor}/queues`);
+    expect(queues.queues.map((q) => [q.name, q.messages])).toEqual([['orders', 2]]);
+    reader = new EventReader(`${monitor}/events`);
+    const hello = await reader.next<DashboardHello>('hello');
+    expect(hello.stats.reliable?.jetstream).toMatchObject({ replicas: 1 });
+
+    // Every option in force is on /broker, the password as (hidden).
+    for (const path of ['/broker', '/stats', '/queues', '/metrics']) {
+      expect([path, (await http(`${monitor}${path}`)).body.includes(PASSWORD)]).toEqual([
+        path,
+        false,
+      ]);
+    }
+    const info = await json<BrokerInfo>(`${monitor}/broker`);
+    const shown = new Map(info.options.map((o) => [o.name, o.value]));
+    expect(shown.get('natsUser')).toBe('zmq');
+    expect(shown.get('natsPassword')).toBe('(hidden)');
+    expect(JSON.stringify(hello)).not.toContain(PASSWORD);
   });
 });
