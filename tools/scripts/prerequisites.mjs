@@ -18,6 +18,12 @@ export const PREREQUISITES = [
     why: 'the JetStream store is tested against nats-server processes the tests start (libs/queue-store, libs/broker, apps/e2e)',
   },
   {
+    name: 'OpenSSL',
+    check: ['/usr/bin/openssl', 'version'],
+    debian: ['openssl'],
+    why: 'the JetStream store is tested against a nats-server with TLS, its certificates made by openssl',
+  },
+  {
     name: 'Chromium',
     check: ['/usr/bin/chromium', '--version'],
     debian: ['chromium'],

@@ -1,7 +1,8 @@
 // Durable queues on NATS JetStream: two brokers on one JetStream serve the same queues (a
 // message confirmed through one is delivered through the other), a queue declared through one
-// reaches the other, /stats names the store, and the monitor serves the dashboard's data
-// without the NATS password.
+// reaches the other, /stats names the store; a broker logs in to NATS with a user, a password
+// and TLS, and its monitor serves the dashboard's data without the password.
+import { rmSync } from 'node:fs';
 import {
   encodeAck,
   encodeConsume,
@@ -9,7 +10,11 @@ import {
   encodePublish,
   type QueuesResponse,
 } from '@zmq-mq/protocol';
-import { NatsServers } from '@zmq-mq/queue-store/testing/nats';
+import {
+  NatsServers,
+  makeTestCertificates,
+  type TestCertificates,
+} from '@zmq-mq/queue-store/testing/nats';
 import type { BrokerInfo, BrokerStatsSnapshot, DashboardHello } from '../src';
 import { waitFor } from './helpers';
 import { EventReader, http, json } from './monitor-helpers';
@@ -92,22 +97,29 @@ describe('durable queues on NATS JetStream, two brokers', () => {
   });
 });
 
-describe('the monitor of a broker on JetStream that logs in to NATS', () => {
+describe('a broker on JetStream that logs in to NATS over TLS, and its monitor', () => {
   const PASSWORD = 'nats-pass-7c2e91';
+  let certs: TestCertificates;
   let servers: NatsServers;
   let reader: EventReader | undefined;
 
   beforeAll(async () => {
-    servers = await NatsServers.start(1, { auth: { user: 'zmq', password: PASSWORD } });
+    certs = makeTestCertificates();
+    servers = await NatsServers.start(1, {
+      auth: { user: 'zmq', password: PASSWORD },
+      tls: certs,
+    });
   });
   afterAll(async () => {
-    await servers.stop();
+    await servers?.stop();
+    rmSync(certs.dir, { recursive: true, force: true });
   });
   afterEach(() => reader?.close());
   const { broker, client } = reliableBrokers(() => ({
     store: servers.urls.join(','),
     natsUser: 'zmq',
     natsPassword: PASSWORD,
+    natsTlsCa: certs.caFile,
     monitor: '127.0.0.1:0',
   }));
 

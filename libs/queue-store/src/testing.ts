@@ -1,11 +1,12 @@
 /**
  * NATS servers for tests, `@zmq-mq/queue-store/testing/nats`: Debian's nats-server with
  * JetStream, on free loopback ports with a data directory of its own, as one server or a
- * cluster of several (routes on 127.0.0.1). Each can be killed with SIGKILL and started again
- * on the same ports and directory. `stop()` ends every process and removes the directories.
+ * cluster of several (routes on 127.0.0.1), with a user and password or TLS when asked. Each
+ * can be killed with SIGKILL and started again on the same ports and directory. `stop()` ends
+ * every process and removes the directories.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -37,13 +38,16 @@ export class NatsServer {
     private readonly binary = NATS_SERVER_BINARY,
     /** More arguments, such as `--user U --pass P`. */
     private readonly extraArgs: readonly string[] = [],
+    /** The host its URL names: `localhost` for a server with TLS (its certificate's name). */
+    private readonly urlHost = '127.0.0.1',
   ) {
     this.dataDir = mkdtempSync(join(tmpdir(), `zmqmq-nats-${name}-`));
   }
 
-  /** `nats://127.0.0.1:PORT` */
+  /** `nats://127.0.0.1:PORT` (`tls://localhost:PORT` with TLS) */
   get url(): string {
-    return `nats://127.0.0.1:${this.ports.client}`;
+    const scheme = this.urlHost === '127.0.0.1' ? 'nats' : 'tls';
+    return `${scheme}://${this.urlHost}:${this.ports.client}`;
   }
 
   get running(): boolean {
@@ -113,24 +117,82 @@ export class NatsServer {
   }
 }
 
+/** A test certificate authority and a server certificate it signed for localhost (PEM files). */
+export interface TestCertificates {
+  dir: string;
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+}
+
+/**
+ * Makes a certificate authority and a server certificate for `localhost` signed by it, with
+ * openssl (P-256 keys, valid 2 days), in a new temporary directory; the caller removes `dir`.
+ * A name, not 127.0.0.1: nats.js checks a server it reaches by IP address against `localhost`
+ * (it gives Node's TLS no server name then), so servers with TLS are named by host name.
+ */
+export function makeTestCertificates(name = 'ca'): TestCertificates {
+  const dir = mkdtempSync(join(tmpdir(), 'zmqmq-tls-'));
+  const f = (file: string): string => join(dir, file);
+  const key = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  writeFileSync(f('ext'), 'subjectAltName=DNS:localhost\n');
+  const ca = f('ca.pem');
+  const caSubject = `/CN=zmqmq-test-${name}`;
+  const serverCsr = f('server.csr');
+  const signed = ['-out', f('server.pem'), '-days', '2', '-extfile', f('ext')];
+  const steps = [
+    ['req', '-x509', ...key, '-keyout', f('ca.key'), '-out', ca, '-days', '2', '-subj', caSubject],
+    ['req', ...key, '-keyout', f('server.key'), '-out', serverCsr, '-subj', '/CN=localhost'],
+    [
+      'x509',
+      '-req',
+      '-in',
+      serverCsr,
+      '-CA',
+      ca,
+      '-CAkey',
+      f('ca.key'),
+      '-CAcreateserial',
+      ...signed,
+    ],
+  ];
+  for (const args of steps) {
+    const r = spawnSync('openssl', args, { encoding: 'utf8', timeout: 20_000 });
+    if (r.status !== 0) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`openssl ${args[0]} failed: ${r.error?.message ?? r.stderr}`);
+    }
+  }
+  return { dir, caFile: ca, certFile: f('server.pem'), keyFile: f('server.key') };
+}
+
+/** How the test servers are started. */
+export interface NatsServersOptions {
+  binary?: string;
+  /** Clients must log in with this user and password. */
+  auth?: { user: string; password: string };
+  /** Clients must speak TLS; the servers present `certFile` (signed by `caFile`). */
+  tls?: TestCertificates;
+}
+
 /** Servers that form one JetStream (one server, or a cluster). */
 export class NatsServers {
   private constructor(
     readonly servers: NatsServer[],
-    private readonly auth: { user: string; password: string } | undefined,
+    private readonly options: NatsServersOptions,
   ) {}
 
   /**
    * Starts `count` servers (a cluster when more than one, routes on loopback) and resolves
    * once JetStream answers through the first of them (a cluster has elected its meta leader).
    */
-  static async start(
-    count = 1,
-    options: { binary?: string; auth?: { user: string; password: string } } = {},
-  ): Promise<NatsServers> {
+  static async start(count = 1, options: NatsServersOptions = {}): Promise<NatsServers> {
     const binary = options.binary ?? NATS_SERVER_BINARY;
-    const auth = options.auth;
-    const extra = auth === undefined ? [] : ['--user', auth.user, '--pass', auth.password];
+    const { auth, tls } = options;
+    const extra = [
+      ...(auth === undefined ? [] : ['--user', auth.user, '--pass', auth.password]),
+      ...(tls === undefined ? [] : ['--tls', '--tlscert', tls.certFile, '--tlskey', tls.keyFile]),
+    ];
     const ports: Ports[] = [];
     for (let i = 0; i < count; i++) {
       ports.push({ client: await freePort(), cluster: count > 1 ? await freePort() : undefined });
@@ -143,9 +205,10 @@ export class NatsServers {
           ports.filter((_, j) => j !== i).map((o) => `nats://127.0.0.1:${o.cluster}`),
           binary,
           extra,
+          tls === undefined ? '127.0.0.1' : 'localhost',
         ),
     );
-    const group = new NatsServers(servers, auth);
+    const group = new NatsServers(servers, options);
     try {
       await Promise.all(servers.map((s) => s.start()));
       await group.jetStreamReady();
@@ -166,10 +229,12 @@ export class NatsServers {
     via = this.servers[0] as NatsServer,
     timeoutMs = START_TIMEOUT_MS,
   ): Promise<void> {
+    const { auth, tls } = this.options;
     const nc = await connect({
       servers: via.url,
       reconnect: false,
-      ...(this.auth === undefined ? {} : { user: this.auth.user, pass: this.auth.password }),
+      ...(auth === undefined ? {} : { user: auth.user, pass: auth.password }),
+      ...(tls === undefined ? {} : { tls: { caFile: tls.caFile } }),
     });
     try {
       const jsm = await jetstreamManager(nc, { checkAPI: false, timeout: 1000 });

@@ -1,6 +1,6 @@
 // What only a store on a shared engine does: several JetStreamStores (several brokers) on one
 // JetStream serving the same queues, a holder that dies, JetStream's max-deliveries
-// advisories, a server that goes away, and the options.
+// advisories, a server that goes away, servers that ask for a password or TLS, and the options.
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, createInbox, type NatsConnection } from '@nats-io/transport-node';
 import { waitFor, withTimeout } from '@zmq-mq/protocol/testing';
@@ -12,7 +12,8 @@ import {
   type QueueStore,
 } from '../src';
 import { testMessage } from '../testing/conformance';
-import { NatsServers } from '../src/testing';
+import { rmSync } from 'node:fs';
+import { NatsServers, makeTestCertificates } from '../src/testing';
 
 let servers: NatsServers | undefined;
 const stores: QueueStore[] = [];
@@ -214,6 +215,16 @@ describe('JetStreamStore: a server that goes away', () => {
   });
 });
 
+/** A store on `options` opens, declares a queue and stores a message in it. */
+async function expectOpenAndStoring(options: JetStreamStoreOptions): Promise<void> {
+  const store = new JetStreamStore(options);
+  await store.open();
+  stores.push(store);
+  await store.declare({ name: 'q', prefixes: ['orders.'] });
+  const [r] = await store.append([{ message: testMessage(1), queues: ['q'] }]);
+  expect(r?.status).toBe('stored');
+}
+
 describe('JetStreamStore: a server that asks for a user and password', () => {
   it('refuses to open without them, with ZMQMQ_ERR_STORE_UNAVAILABLE naming the cause, and opens with them', async () => {
     const own = await NatsServers.start(1, { auth: { user: 'zmq', password: 's3cret' } });
@@ -232,15 +243,38 @@ describe('JetStreamStore: a server that asks for a user and password', () => {
         code: StoreErrorCode.InvalidOption,
         option: 'credsFile',
       });
-      const store = new JetStreamStore({ servers: own.urls, user: 'zmq', password: 's3cret' });
-      await store.open();
-      stores.push(store);
-      await store.declare({ name: 'q', prefixes: ['orders.'] });
-      const [r] = await store.append([{ message: testMessage(1), queues: ['q'] }]);
-      expect(r?.status).toBe('stored');
+      await expectOpenAndStoring({ servers: own.urls, user: 'zmq', password: 's3cret' });
     } finally {
       for (const s of stores.splice(0)) await s.close();
       await own.stop();
+    }
+  });
+});
+
+describe('JetStreamStore: a server that asks for TLS', () => {
+  it('refuses to open without the CA that signed the server, or with another, and opens with it', async () => {
+    const certs = makeTestCertificates('nats');
+    const stranger = makeTestCertificates('stranger');
+    const own = await NatsServers.start(1, { tls: certs }).catch((err: unknown) => {
+      rmSync(certs.dir, { recursive: true, force: true });
+      rmSync(stranger.dir, { recursive: true, force: true });
+      throw err;
+    });
+    try {
+      // Without a CA the client upgrades to TLS all the same (the server asks for it) and
+      // finds the certificate signed by nobody it trusts.
+      const plain = new JetStreamStore({ servers: own.urls });
+      const err = await plain.open().catch((e: unknown) => e);
+      expect(err).toMatchObject({ code: StoreErrorCode.Unavailable });
+      expect((err as Error).message).toMatch(/certificate/i);
+      const other = new JetStreamStore({ servers: own.urls, tlsCaFile: stranger.caFile });
+      await expect(other.open()).rejects.toMatchObject({ code: StoreErrorCode.Unavailable });
+      await expectOpenAndStoring({ servers: own.urls, tlsCaFile: certs.caFile });
+    } finally {
+      for (const s of stores.splice(0)) await s.close();
+      await own.stop();
+      rmSync(certs.dir, { recursive: true, force: true });
+      rmSync(stranger.dir, { recursive: true, force: true });
     }
   });
 });
