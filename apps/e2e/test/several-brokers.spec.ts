@@ -1,64 +1,127 @@
-// Several brokers on the plain ports, as docs/deployment.md tells clients to use them:
-// subscribers connect to every broker's publish port, workers to every push port, producers
-// spread over the brokers. And why a plain PUB must connect to one broker only.
+// Several brokers, as docs/deployment.md tells clients to use them: subscribers connect to
+// every broker's publish port, workers to every push port, producers spread over the brokers;
+// on the plain ports, and with CURVE where each broker has its own key pair and each client is
+// given every broker's server key. And why a plain PUB must connect to one broker only.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Producer, Subscriber, Worker } from '@zmq-mq/client';
+import { writeKeyPairFiles, type WrittenKeyPair } from '@zmq-mq/protocol';
 import { Closer, take, waitFor, withTimeout } from '@zmq-mq/protocol/testing';
 import { Publisher, Subscriber as ZmqSubscriber } from 'zeromq';
 import { startBrokerProcess, type RunningBroker } from '../src/interop-peers';
 
 const EACH = 300;
 
-describe('two brokers on the plain ports', () => {
+describe('two brokers', () => {
   const closer = new Closer();
   const track = <T extends { close(): Promise<void> }>(x: T): T => closer.track(x);
   let brokers: RunningBroker[] = [];
-  beforeEach(async () => {
-    // --drain-timeout 0: work queued for absent workers is not waited for at the stop.
-    brokers = await Promise.all([0, 1].map(() => startBrokerProcess(['--drain-timeout', '0'])));
-  });
+  let keysDir: string | undefined;
   afterEach(async () => {
     await closer.closeAll();
     await Promise.all(brokers.map((b) => b.stop()));
+    brokers = [];
+    if (keysDir !== undefined) rmSync(keysDir, { recursive: true, force: true });
+    keysDir = undefined;
   });
 
-  it('gives a subscriber and a worker connected to both every message of producers spread over both, once each', async () => {
+  /** Two brokers; with `curve`, each with a key pair of its own and one client key on every list. */
+  async function twoBrokers(curve: boolean): Promise<{
+    a: RunningBroker;
+    b: RunningBroker;
+    /** A client's options for `port` of the brokers `which` (both by default), with its keys. */
+    client: (
+      port: 'ingress' | 'publish' | 'push',
+      which?: number[],
+    ) => { connect: string[]; serverKey?: string[]; keyFile?: string };
+  }> {
+    // --drain-timeout 0: work queued for absent workers is not waited for at the stop.
+    const common = ['--drain-timeout', '0'];
+    let keys: { brokers: WrittenKeyPair[]; client: WrittenKeyPair } | undefined;
+    if (curve) {
+      keysDir = mkdtempSync(join(tmpdir(), 'zmqmq-e2e-brokers-'));
+      const dir = keysDir;
+      keys = {
+        brokers: ['a', 'b'].map((n) => writeKeyPairFiles(join(dir, `broker-${n}`))),
+        client: writeKeyPairFiles(join(dir, 'client')),
+      };
+    }
+    brokers = await Promise.all(
+      [0, 1].map((i) =>
+        startBrokerProcess([
+          ...common,
+          ...(keys === undefined
+            ? []
+            : [
+                ...['--curve-secret-key-file', keys.brokers[i]!.secretPath],
+                ...['--allow-producers', keys.client.publicPath],
+                ...['--allow-subscribers', keys.client.publicPath],
+                ...['--allow-workers', keys.client.publicPath],
+              ]),
+        ]),
+      ),
+    );
     const [a, b] = brokers as [RunningBroker, RunningBroker];
-    const subscriber = track(new Subscriber({ connect: [a.publish, b.publish] }));
-    const onlyA = track(new Subscriber({ connect: a.publish }));
-    const worker = track(new Worker({ connect: [a.push, b.push] }));
-    // One producer round-robins over both brokers (one PUB socket per broker), one uses B only.
-    const spread = track(new Producer({ connect: [a.ingress, b.ingress] }));
-    const onB = track(new Producer({ connect: b.ingress }));
-    await Promise.all([
-      subscriber.ready(),
-      onlyA.ready(),
-      worker.ready(),
-      spread.ready(),
-      onB.ready(),
-    ]);
-    const throughA = take(onlyA, 1);
-    const fanOut = take(subscriber, 2 * EACH);
-    const work = take(worker, 2 * EACH);
-    for (let n = 0; n < EACH; n++) {
-      await spread.send('orders.created', { p: 'spread', n });
-      await onB.send('orders.created', { p: 'onB', n });
-    }
-    const expected = ['spread', 'onB']
-      .flatMap((p) => Array.from({ length: EACH }, (_, n) => `${p}/${n}`))
-      .sort();
-    for (const got of [await fanOut, await work]) {
-      const keys = got.map((e) => {
-        const body = e.body as { p: string; n: number };
-        return `${body.p}/${body.n}`;
-      });
-      expect(keys.sort()).toEqual(expected);
-    }
-    // Round-robin: the spread producer's messages went through broker A too.
-    expect((await throughA)[0]!.body).toMatchObject({ p: 'spread' });
-  });
+    return {
+      a,
+      b,
+      client: (port, which = [0, 1]) => ({
+        connect: which.map((i) => brokers[i]![port]),
+        ...(keys === undefined
+          ? {}
+          : {
+              serverKey: which.map((i) => keys.brokers[i]!.publicKey),
+              keyFile: keys.client.secretPath,
+            }),
+      }),
+    };
+  }
+
+  it.each([
+    ['on the plain ports', false],
+    ['with CURVE, each broker its own key pair, each client given both server keys', true],
+  ])(
+    'gives a subscriber and a worker connected to both every message of producers spread over both, once each (%s)',
+    async (_, curve) => {
+      const { client } = await twoBrokers(curve);
+      const subscriber = track(new Subscriber(client('publish')));
+      const onlyA = track(new Subscriber(client('publish', [0])));
+      const worker = track(new Worker(client('push')));
+      // One producer round-robins over both brokers (one PUB socket per broker), one uses B only.
+      const spread = track(new Producer(client('ingress')));
+      const onB = track(new Producer(client('ingress', [1])));
+      await Promise.all([
+        subscriber.ready(),
+        onlyA.ready(),
+        worker.ready(),
+        spread.ready(),
+        onB.ready(),
+      ]);
+      const throughA = take(onlyA, 1);
+      const fanOut = take(subscriber, 2 * EACH);
+      const work = take(worker, 2 * EACH);
+      for (let n = 0; n < EACH; n++) {
+        await spread.send('orders.created', { p: 'spread', n });
+        await onB.send('orders.created', { p: 'onB', n });
+      }
+      const expected = ['spread', 'onB']
+        .flatMap((p) => Array.from({ length: EACH }, (_, n) => `${p}/${n}`))
+        .sort();
+      for (const got of [await fanOut, await work]) {
+        const keys = got.map((e) => {
+          const body = e.body as { p: string; n: number };
+          return `${body.p}/${body.n}`;
+        });
+        expect(keys.sort()).toEqual(expected);
+      }
+      // Round-robin: the spread producer's messages went through broker A too.
+      expect((await throughA)[0]!.body).toMatchObject({ p: 'spread' });
+    },
+  );
 
   it('hands each message of a plain PUB connected to both brokers to both: a subscriber of both gets it twice', async () => {
-    const [a, b] = brokers as [RunningBroker, RunningBroker];
+    const { a, b } = await twoBrokers(false);
     const sub = new ZmqSubscriber({ linger: 0 });
     const pub = new Publisher({ linger: 0 });
     closer.track({ close: async () => void (sub.close(), pub.close()) });
