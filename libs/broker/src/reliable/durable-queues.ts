@@ -21,7 +21,7 @@ import { queueRoutes } from './queue-api';
 import { QueueIndex } from './queue-index';
 import { ReliablePort } from './reliable-port';
 import { ReliableStats } from './stats';
-import { createStore } from './stores';
+import { checkNatsFiles, createStore } from './stores';
 
 /** The durable queues' part of `/stats`. */
 export interface ReliableStatsSnapshot {
@@ -105,6 +105,7 @@ export class DurableQueues {
 
   /** Takes the data dir, opens the store and declares the `--queue` queues. */
   async open(): Promise<void> {
+    checkNatsFiles(this.options);
     if (this.options.store === 'lmdb') this.unlock = lockDataDir(this.options.dataDir);
     try {
       await this.store.open();

@@ -1,5 +1,7 @@
+import { accessSync, constants } from 'node:fs';
+import { OptionError } from '@zmq-mq/protocol';
 import { JetStreamStore, LmdbStore, MemoryStore, type QueueStore } from '@zmq-mq/queue-store';
-import { natsServers, type BrokerOptions } from '../options';
+import { natsServers, OPTION_NAMES, type BrokerOptions } from '../options';
 
 /**
  * The store `--store` names: LMDB in `--data-dir`, memory, or NATS JetStream (the queues then
@@ -25,4 +27,21 @@ export function createStore(o: BrokerOptions): QueueStore {
   return o.store === 'lmdb'
     ? new LmdbStore({ path: o.dataDir, ...common })
     : new MemoryStore(common);
+}
+
+/**
+ * The NATS credentials and CA files can be read: they are read when the store connects, and one
+ * that cannot be is a configuration error named by its flag (`OptionError`), as a key file is.
+ */
+export function checkNatsFiles(o: BrokerOptions): void {
+  for (const key of ['natsCreds', 'natsTlsCa'] as const) {
+    const file = o[key];
+    if (file === null) continue;
+    try {
+      accessSync(file, constants.R_OK);
+    } catch (err) {
+      const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+      throw new OptionError(OPTION_NAMES[key].flag, file, `cannot be read (${reason})`);
+    }
+  }
 }
