@@ -7,8 +7,9 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect } from '@nats-io/transport-node';
 import { ConfirmingProducer, NackError, QueueWorker } from '@zmq-mq/client';
-import { waitFor } from '@zmq-mq/protocol/testing';
+import { waitFor, withTimeout } from '@zmq-mq/protocol/testing';
 import { NatsServers } from '@zmq-mq/queue-store/testing/nats';
+import { startConfirmedFlow } from '../src/confirmed-flow';
 import { expectFlowDone, type DurableBroker } from '../src/durable';
 import { appMain } from '../src/paths';
 import { startNode, type TestProcess } from '../src/process';
@@ -61,25 +62,6 @@ describe('durable queues on a 3-server NATS JetStream cluster, two brokers', () 
       new QueueWorker({ connect: b.ports.reliable, queue: 'jobs', heartbeatMs: 200 }),
     );
     await worker.ready();
-    const deliveries: Array<{ id: string; attempt: number }> = [];
-    const running = worker.run(
-      async (d) => {
-        deliveries.push({ id: d.meta.id, attempt: d.attempt });
-      },
-      { concurrency: 100 },
-    );
-
-    const confirmed = new Set<string>();
-    const refused = { storeErrors: 0 };
-    const sends: Array<Promise<void>> = [];
-    for (let i = 0; i < MESSAGES; i++) {
-      sends.push(sendConfirmed(producer, i, refused).then(() => void confirmed.add(`job-${i}`)));
-    }
-    await waitFor(
-      () => confirmed.size >= 1000 && deliveries.length >= 300,
-      30_000,
-      () => `1,000 confirmed and 300 delivered (${confirmed.size}, ${deliveries.length})`,
-    );
     // The server leading the queue's stream: its loss makes the other two elect a new leader.
     const nc = await connect({ servers: nats.urls });
     const leaderName = (await (await jetstreamManager(nc)).streams.info('zmqmq_q_jobs')).cluster
@@ -87,16 +69,42 @@ describe('durable queues on a 3-server NATS JetStream cluster, two brokers', () 
     await nc.close();
     const leader = nats.servers.find((s) => s.name === leaderName);
     expect(leader).toBeDefined();
-    await Promise.all([a.kill9(), leader!.kill9()]);
-    expect(confirmed.size).toBeLessThan(MESSAGES);
+
+    const deliveries: Array<{ id: string; attempt: number }> = [];
+    const refused = { storeErrors: 0 };
+    // Mid-flow (the producer never more than 700 ahead of the deliveries): broker A and the
+    // stream's leader killed at once.
+    let confirmedAtKill = 0;
+    let killed: Promise<unknown> | undefined;
+    const flow = startConfirmedFlow({
+      total: MESSAGES,
+      ahead: 700,
+      send: (i) => sendConfirmed(producer, i, refused).then(() => `job-${i}`),
+      delivered: () => deliveries.length,
+      at: { confirmed: 1000, delivered: 300 },
+      midFlow: () => {
+        killed = Promise.all([a.kill9(), leader!.kill9()]);
+        confirmedAtKill = flow.confirmed.size;
+      },
+    });
+    const running = worker.run(
+      async (d) => {
+        deliveries.push({ id: d.meta.id, attempt: d.attempt });
+        flow.delivery();
+      },
+      { concurrency: 100 },
+    );
+    await withTimeout(
+      flow.midFlow,
+      30_000,
+      () => `1,000 confirmed and 300 delivered (${flow.confirmed.size}, ${deliveries.length})`,
+    );
+    await killed;
+    expect(confirmedAtKill).toBeLessThan(MESSAGES);
     await a.start();
 
     // Acked: the stream is empty (its figures are read again each second).
-    await expectFlowDone(
-      { sends, confirmed, deliveries, total: MESSAGES },
-      () => b.queue('jobs'),
-      20_000,
-    );
+    await expectFlowDone({ ...flow, deliveries }, () => b.queue('jobs'), 20_000);
     await worker.close();
     await running;
 
