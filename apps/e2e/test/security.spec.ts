@@ -292,6 +292,22 @@ describe('a CURVE broker program', () => {
       `zmq-mq-broker: ${pub('broker')}: has no secret-key line: is it the .key file of a key pair?`,
     ]);
   });
+
+  it('a NATS credentials or CA file that cannot be read stops the broker with status 2 and one line', async () => {
+    for (const flag of ['--nats-creds', '--nats-tls-ca']) {
+      const at = await ports();
+      const missing = join(dir, 'missing.pem');
+      const proc = start('broker', [
+        ...['--ingress', at.ingress, '--publish', at.publish, '--push', at.push],
+        ...['--reliable', at.reliable, '--monitor', 'off'],
+        ...['--store', 'nats://127.0.0.1:4222', flag, missing],
+      ]);
+      expect(await proc.waitForExit()).toEqual({ code: 2, signal: null });
+      expect(proc.stderrLines.filter(Boolean)).toEqual([
+        `zmq-mq-broker: ${flag}: cannot be read (ENOENT) (got "${missing}")`,
+      ]);
+    }
+  });
 });
 
 describe('plain text beyond loopback, and the monitor beyond loopback', () => {

@@ -45,6 +45,7 @@ export interface ConsumeLink {
 export function openPublisher(target: Target, sink: ConfirmSink): Promise<PublishLink> {
   const open: Record<DriverId, (url: string, sink: ConfirmSink) => Promise<PublishLink>> = {
     'zmq-mq': zmqMqPublisher,
+    'zmq-mq-jetstream': zmqMqPublisher,
     'jetstream-publish': jetstreamPublisher,
     'jetstream-core': jetstreamCorePublisher,
     rabbitmq: rabbitmqPublisher,
@@ -60,6 +61,7 @@ export function openConsumer(
 ): Promise<ConsumeLink> {
   switch (target.driver) {
     case 'zmq-mq':
+    case 'zmq-mq-jetstream':
       return zmqMqConsumer(target.url, prefetch, sink);
     case 'jetstream-publish':
     case 'jetstream-core':

@@ -2,17 +2,23 @@
 // IPC channel. Each child takes its config as JSON in argv[2] (messages.ts: childConfig).
 import type { ConsumerReport } from '../messages';
 
-/** The systems compared: ours and the two peers. */
-export type SystemId = 'zmq-mq' | 'jetstream' | 'rabbitmq';
+/** The systems compared: ours (on its embedded store, and on JetStream) and the two peers. */
+export type SystemId = 'zmq-mq' | 'zmq-mq-jetstream' | 'jetstream' | 'rabbitmq';
 
-export const SYSTEM_IDS: readonly SystemId[] = ['zmq-mq', 'jetstream', 'rabbitmq'];
+export const SYSTEM_IDS: readonly SystemId[] = [
+  'zmq-mq',
+  'zmq-mq-jetstream',
+  'jetstream',
+  'rabbitmq',
+];
 
 /**
  * One way of driving a system. JetStream has two: its documented `js.publish()` (a request per
  * message, an async window of PubAck promises) and its fastest, a core publish with one reply
  * inbox for every PubAck.
  */
-export type DriverId = 'zmq-mq' | 'jetstream-publish' | 'jetstream-core' | 'rabbitmq';
+export type DriverId =
+  'zmq-mq' | 'zmq-mq-jetstream' | 'jetstream-publish' | 'jetstream-core' | 'rabbitmq';
 
 /** Where the load processes connect, and how they speak. */
 export interface Target {

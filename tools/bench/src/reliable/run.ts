@@ -103,7 +103,7 @@ export async function runReliable(
               const error = (err as Error).message;
               log(`  ${id}: ${error}`);
               // Our broker without the reliable port: said once, and no further tries.
-              if (id === 'zmq-mq' && error.startsWith(ZMQ_MQ_UNAVAILABLE)) {
+              if (id.startsWith('zmq-mq') && error.startsWith(ZMQ_MQ_UNAVAILABLE)) {
                 run.skipped[id] = error;
                 delete run.durability[id];
               } else run.failures.push({ driver, payloadBytes, producers, error });

@@ -172,7 +172,7 @@ export async function runCell(group: ProcessGroup, spec: CellSpec): Promise<Reli
     for (const p of producers) p.send({ type: 'go', ...window });
     // Server CPU is counted from the end of the warm-up, per message acked from then on.
     await sleep(Math.max(0, (startNs - nowNs()) / 1e6));
-    const cpuBefore = treeCpu(server.pid);
+    const cpuBefore = treeCpu(server.pids);
     const harnessBefore = { producers: cpuOf(producers), consumer: cpuOf([consumer]) };
     const ackedBefore = (await consumerProgress(consumer)).acked;
     const done = await waitAll<ReliableProducerDone>(producers, 'done', spec.windowMs + 60_000);
@@ -180,13 +180,13 @@ export async function runCell(group: ProcessGroup, spec: CellSpec): Promise<Reli
       consumer,
       done.reduce((n, d) => n + d.sent - d.nacked, 0),
     );
-    const cpu = cpuBetween(cpuBefore, treeCpu(server.pid));
+    const cpu = cpuBetween(cpuBefore, treeCpu(server.pids));
     const harness = {
       producers: cpuOf(producers) - harnessBefore.producers,
       consumer: cpuOf([consumer]) - harnessBefore.consumer,
     };
     const ackedAfter = (await consumerProgress(consumer)).acked;
-    const peakRssBytes = treePeakRss(server.pid);
+    const peakRssBytes = treePeakRss(server.pids);
     const diskPeak = await disk.stop();
     const { report } = await consumer.ask<Extract<FromReliableConsumer, { type: 'report' }>>(
       { type: 'report' },

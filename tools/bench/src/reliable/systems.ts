@@ -10,7 +10,7 @@ import { AckPolicy, RetentionPolicy, StorageType, jetstreamManager } from '@nats
 import { connect as natsConnect } from '@nats-io/transport-node';
 import { connect as amqpConnect } from 'amqplib';
 import { Dealer } from 'zeromq';
-import { SOCKET_FLAGS, ourBrokerHelp } from '../brokers';
+import { SOCKET_FLAGS, brokerNodeArgs, ourBrokerHelp } from '../brokers';
 import { BROKER_MAIN } from '../paths';
 import type { Child, ProcessGroup } from '../processes';
 import { ensurePackage } from './install';
@@ -31,8 +31,8 @@ const RABBITMQ_STOP_GRACE_MS = 20_000;
 /** A system's server, running. */
 export interface RunningSystem {
   target: Target;
-  /** The process the benchmark started; CPU and memory are those of it and its descendants. */
-  pid: number;
+  /** The processes the benchmark started; CPU and memory are those of them and their descendants. */
+  pids: number[];
   /** Where it stores messages (its size on disk is sampled). */
   dataDir: string;
   stop(): Promise<void>;
@@ -103,43 +103,55 @@ async function stopTree(child: Child, graceMs: number): Promise<void> {
 /** Why zmq-mq does not run, when its broker has no reliable port (yet). */
 export const ZMQ_MQ_UNAVAILABLE = 'reliable port not available';
 
+/** Our broker with its reliable port on a free port, the queue `bench`, and `storeArgs`. */
+async function startOurBroker(
+  group: ProcessGroup,
+  storeArgs: readonly string[],
+): Promise<{ child: Child; url: string }> {
+  const port = await freePort();
+  const url = `tcp://127.0.0.1:${port}`;
+  const child = group.spawn('zmq-mq', process.execPath, [
+    ...brokerNodeArgs(),
+    BROKER_MAIN,
+    ...SOCKET_FLAGS,
+    '--monitor',
+    'off',
+    '--reliable',
+    url,
+    '--queue',
+    `${QUEUE}=${QUEUE}.`,
+    ...storeArgs,
+  ]);
+  try {
+    await child.waitForLine(/"msg":"broker started"/, START_TIMEOUT_MS);
+    await helloProbe(url);
+  } catch (err) {
+    await child.stop('SIGTERM', 5000);
+    throw new Error(`${ZMQ_MQ_UNAVAILABLE} (${(err as Error).message})`, { cause: err });
+  }
+  return { child, url };
+}
+
+/** Why our broker cannot run here, or null. */
+function ourBrokerUnavailable(): string | null {
+  if (!existsSync(BROKER_MAIN)) return `${ZMQ_MQ_UNAVAILABLE} (the broker is not built)`;
+  return ourBrokerHelp().includes('--reliable')
+    ? null
+    : `${ZMQ_MQ_UNAVAILABLE} (the broker does not accept --reliable)`;
+}
+
 const zmqMq: ReliableSystem = {
   id: 'zmq-mq',
   drivers: ['zmq-mq'],
   durability:
     "CONFIRM once the LMDB transaction holding the message is fdatasync'd, one fdatasync for the messages of one event-loop turn (group commit; checked with strace: tools/bench/README.md)",
-  available() {
-    if (!existsSync(BROKER_MAIN)) return `${ZMQ_MQ_UNAVAILABLE} (the broker is not built)`;
-    return ourBrokerHelp().includes('--reliable')
-      ? null
-      : `${ZMQ_MQ_UNAVAILABLE} (the broker does not accept --reliable)`;
-  },
+  available: () => ourBrokerUnavailable(),
   async start(group, _driver, dir) {
-    const port = await freePort();
-    const url = `tcp://127.0.0.1:${port}`;
     const dataDir = join(dir, 'data');
-    const child = group.spawn('zmq-mq', process.execPath, [
-      BROKER_MAIN,
-      ...SOCKET_FLAGS,
-      '--monitor',
-      'off',
-      '--reliable',
-      url,
-      '--queue',
-      `${QUEUE}=${QUEUE}.`,
-      '--data-dir',
-      dataDir,
-    ]);
-    try {
-      await child.waitForLine(/"msg":"broker started"/, START_TIMEOUT_MS);
-      await helloProbe(url);
-    } catch (err) {
-      await child.stop('SIGTERM', 5000);
-      throw new Error(`${ZMQ_MQ_UNAVAILABLE} (${(err as Error).message})`, { cause: err });
-    }
+    const { child, url } = await startOurBroker(group, ['--data-dir', dataDir]);
     return {
       target: { driver: 'zmq-mq', url },
-      pid: child.pid,
+      pids: [child.pid],
       dataDir,
       stop: () => child.stop('SIGTERM', 10_000),
     };
@@ -160,31 +172,46 @@ async function helloProbe(url: string): Promise<void> {
   }
 }
 
+/** Debian's nats-server with JetStream on a random loopback port, storing in `dir`/jetstream. */
+async function startNatsServer(
+  group: ProcessGroup,
+  dir: string,
+): Promise<{ child: Child; url: string; dataDir: string }> {
+  const dataDir = join(dir, 'jetstream');
+  // -p -1: a random port, which the server logs.
+  const child = group.spawn('nats-server', NATS_SERVER, [
+    '-js',
+    '-a',
+    '127.0.0.1',
+    '-p',
+    '-1',
+    '-sd',
+    dataDir,
+  ]);
+  try {
+    const line = await child.waitForLine(/Listening for client connections on/, START_TIMEOUT_MS);
+    const port = /:(\d+)\s*$/.exec(line)?.[1];
+    if (!port) throw new Error(`no port in: ${line}`);
+    await child.waitForLine(/Server is ready/, START_TIMEOUT_MS);
+    return { child, url: `nats://127.0.0.1:${port}`, dataDir };
+  } catch (err) {
+    await child.stop('SIGTERM', 5000);
+    throw err;
+  }
+}
+
+const JETSTREAM_DURABILITY =
+  'PubAck once the message is written to the stream’s block file, before any fsync: nats-server 2.9 fsyncs on a timer, not per publish, so a power loss can lose messages it confirmed (checked with strace: tools/bench/README.md)';
+
 const jetstreamSystem: ReliableSystem = {
   id: 'jetstream',
   drivers: ['jetstream-publish', 'jetstream-core'],
-  durability:
-    'PubAck once the message is written to the stream’s block file, before any fsync: nats-server 2.9 fsyncs on a timer, not per publish, so a power loss can lose messages it confirmed (checked with strace: tools/bench/README.md)',
+  durability: JETSTREAM_DURABILITY,
   available: (log) => ensurePackage('nats-server', NATS_SERVER, log),
   async start(group, driver, dir, prefetch) {
-    const dataDir = join(dir, 'jetstream');
-    // -p -1: a random port, which the server logs.
-    const child = group.spawn('nats-server', NATS_SERVER, [
-      '-js',
-      '-a',
-      '127.0.0.1',
-      '-p',
-      '-1',
-      '-sd',
-      dataDir,
-    ]);
+    const nats = await startNatsServer(group, dir);
     try {
-      const line = await child.waitForLine(/Listening for client connections on/, START_TIMEOUT_MS);
-      const port = /:(\d+)\s*$/.exec(line)?.[1];
-      if (!port) throw new Error(`no port in: ${line}`);
-      await child.waitForLine(/Server is ready/, START_TIMEOUT_MS);
-      const url = `nats://127.0.0.1:${port}`;
-      const nc = await natsConnect({ servers: url, reconnect: false });
+      const nc = await natsConnect({ servers: nats.url, reconnect: false });
       try {
         const jsm = await jetstreamManager(nc);
         await jsm.streams.add({
@@ -202,13 +229,42 @@ const jetstreamSystem: ReliableSystem = {
         await nc.close();
       }
       return {
-        target: { driver, url },
-        pid: child.pid,
-        dataDir,
-        stop: () => child.stop('SIGTERM', 10_000),
+        target: { driver, url: nats.url },
+        pids: [nats.child.pid],
+        dataDir: nats.dataDir,
+        stop: () => nats.child.stop('SIGTERM', 10_000),
       };
     } catch (err) {
-      await child.stop('SIGTERM', 5000);
+      await nats.child.stop('SIGTERM', 5000);
+      throw err;
+    }
+  },
+};
+
+/**
+ * Our broker with its queues on JetStream (`--store nats://…`, one server, one replica): the
+ * broker's cost over JetStream used directly, in the same run.
+ */
+const zmqMqJetStream: ReliableSystem = {
+  id: 'zmq-mq-jetstream',
+  drivers: ['zmq-mq-jetstream'],
+  durability: `CONFIRM after JetStream's PubAck of the message in every queue it goes to; JetStream's: ${JETSTREAM_DURABILITY}`,
+  available: (log) => ourBrokerUnavailable() ?? ensurePackage('nats-server', NATS_SERVER, log),
+  async start(group, _driver, dir) {
+    const nats = await startNatsServer(group, dir);
+    try {
+      const broker = await startOurBroker(group, ['--store', nats.url]);
+      return {
+        target: { driver: 'zmq-mq-jetstream', url: broker.url },
+        pids: [broker.child.pid, nats.child.pid],
+        dataDir: nats.dataDir,
+        async stop() {
+          await broker.child.stop('SIGTERM', 10_000);
+          await nats.child.stop('SIGTERM', 10_000);
+        },
+      };
+    } catch (err) {
+      await nats.child.stop('SIGTERM', 5000);
       throw err;
     }
   },
@@ -270,7 +326,7 @@ const rabbitmq: ReliableSystem = {
       const running = server;
       return {
         target: { driver: 'rabbitmq', url },
-        pid: running.pid,
+        pids: [running.pid],
         dataDir,
         async stop() {
           await stopTree(running, RABBITMQ_STOP_GRACE_MS);
@@ -287,12 +343,14 @@ const rabbitmq: ReliableSystem = {
 
 export const SYSTEMS: Record<SystemId, ReliableSystem> = {
   'zmq-mq': zmqMq,
+  'zmq-mq-jetstream': zmqMqJetStream,
   jetstream: jetstreamSystem,
   rabbitmq,
 };
 
 export const DRIVER_LABELS: Record<DriverId, string> = {
   'zmq-mq': 'zmq-mq (reliable port)',
+  'zmq-mq-jetstream': 'zmq-mq on JetStream (--store nats://)',
   'jetstream-publish': 'NATS JetStream, js.publish() (documented)',
   'jetstream-core': 'NATS JetStream, core publish + one reply inbox (fastest)',
   rabbitmq: 'RabbitMQ quorum queue',
