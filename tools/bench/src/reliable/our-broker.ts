@@ -15,13 +15,14 @@ export const START_TIMEOUT_MS = 20_000;
 export const ZMQ_MQ_UNAVAILABLE = 'reliable port not available';
 
 /**
- * The broker's environment: this one without any `ZMQMQ_*` variable (the flags the benchmark
- * gives are the whole configuration: an exported `ZMQMQ_STORE` or `ZMQMQ_NATS_PASSWORD` would
- * change the store or refuse to start an LMDB broker), plus `extra`.
+ * The broker's environment: this one without the `ZMQMQ_NATS_*` variables (an exported
+ * `ZMQMQ_NATS_PASSWORD` would stop an LMDB broker: it needs a NATS store; the benchmark gives
+ * the JetStream broker its login itself), plus `extra`. Other `ZMQMQ_*` variables still reach
+ * the broker (README: "Environment variables"); the flags the benchmark gives win over them.
  */
 export function brokerEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('ZMQMQ_')) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('ZMQMQ_NATS_')) env[k] = v;
   return { ...env, ...extra };
 }
 
