@@ -19,6 +19,7 @@ module.exports = {
     '^@zmq-mq/contracts$': path.join(root, 'libs/contracts/src/index.ts'),
     '^@zmq-mq/queue-store$': path.join(root, 'libs/queue-store/src/index.ts'),
     '^@zmq-mq/queue-store/testing$': path.join(root, 'libs/queue-store/testing/conformance.ts'),
+    '^@zmq-mq/queue-store/testing/nats$': path.join(root, 'libs/queue-store/src/testing.ts'),
   },
   testMatch: ['**/?(*.)+(spec|test).ts'],
   reporters: ['default', path.join(root, 'tools/scripts/jest-summary-reporter.js')],

@@ -12,6 +12,18 @@ export const PREREQUISITES = [
     why: "apps/e2e's interoperability tests run pyzmq and msgpack peers under /usr/bin/python3",
   },
   {
+    name: 'NATS server',
+    check: ['/usr/sbin/nats-server', '--version'],
+    debian: ['nats-server'],
+    why: 'the JetStream store is tested against nats-server processes the tests start (libs/queue-store, libs/broker, apps/e2e)',
+  },
+  {
+    name: 'OpenSSL',
+    check: ['/usr/bin/openssl', 'version'],
+    debian: ['openssl'],
+    why: 'the JetStream store is tested against a nats-server with TLS, its certificates made by openssl',
+  },
+  {
     name: 'Chromium',
     check: ['/usr/bin/chromium', '--version'],
     debian: ['chromium'],

@@ -109,7 +109,7 @@ const DESCRIPTIONS: Record<BrokerOptionKey, [string, string]> = {
   ],
   store: [
     'store',
-    `${STORE_KINDS.join(' | ')}: where durable queues live; lmdb confirms after fsync (default ${d.store})`,
+    `${STORE_KINDS.join(' | ')} | nats://HOST:PORT[,HOST:PORT...]: where durable queues live; lmdb confirms after fsync, NATS JetStream after its PubAck, and brokers on the same servers share the queues (default ${d.store})`,
   ],
   dataDir: ['dir', `directory of the lmdb store, one broker each (default ${d.dataDir})`],
   queues: [
@@ -127,6 +127,20 @@ const DESCRIPTIONS: Record<BrokerOptionKey, [string, string]> = {
   dedupWindowMs: [
     'duration',
     `how long a confirmed message's id keeps a re-sent copy out (default ${formatDuration(d.dedupWindowMs)})`,
+  ],
+  natsUser: ['user', 'NATS user of a JetStream store, with --nats-password (default none)'],
+  natsPassword: ['password', 'NATS password; prefer the variable to the flag (default none)'],
+  natsCreds: [
+    'file',
+    'NATS credentials file (JWT and nkey seed) of a JetStream store (default none)',
+  ],
+  natsTlsCa: [
+    'file',
+    'PEM file of the CAs that signed the NATS servers: connect with TLS (default none)',
+  ],
+  natsReplicas: [
+    'n|auto',
+    `replicas of each JetStream stream, 1..5; auto: 3 on a cluster of 3 servers or more, else 1 (default ${d.natsReplicas})`,
   ],
 };
 

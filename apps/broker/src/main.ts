@@ -4,6 +4,7 @@ import { Broker, BindError, createLogger, loadDashboardPage, TokenFileError } fr
 import {
   handleStopSignals,
   KeyError,
+  OptionError,
   signalExitCode,
   STOP_SIGNAL_WINDOW_MS,
   writeKeyPairFiles,
@@ -93,9 +94,9 @@ async function main(): Promise<void> {
   try {
     await broker.start();
   } catch (err) {
-    // A key, allowlist or token file that cannot be used is a configuration error, as a bad
-    // flag is: exit 2, one line naming the file.
-    if (err instanceof KeyError || err instanceof TokenFileError) {
+    // A key, allowlist, token or NATS file that cannot be used is a configuration error, as a
+    // bad flag is: exit 2, one line naming the file (or its flag).
+    if (err instanceof KeyError || err instanceof TokenFileError || err instanceof OptionError) {
       process.stderr.write(`zmq-mq-broker: ${err.message}\n`);
       process.exit(2);
     }

@@ -119,7 +119,36 @@ describe('broker command line', () => {
       {},
       'zmq-mq-broker: --reliable: must differ from --ingress (got "tcp://127.0.0.1:5555")',
     ],
-    [['--store', 'disk'], {}, 'zmq-mq-broker: --store: must be one of lmdb, memory (got "disk")'],
+    [
+      ['--store', 'disk'],
+      {},
+      'zmq-mq-broker: --store: must be lmdb, memory or nats://HOST:PORT[,HOST:PORT...] (got "disk")',
+    ],
+    [
+      ['--store', 'nats://me:secret@10.0.0.1:4222'],
+      {},
+      'zmq-mq-broker: --store: must list NATS servers as nats://HOST:PORT[,HOST:PORT...], without user or password (use --nats-user and --nats-password or --nats-creds) (got "nats://***@10.0.0.1:4222")',
+    ],
+    [
+      ['--nats-user', 'me'],
+      { ZMQMQ_NATS_PASSWORD: 'secret' },
+      'zmq-mq-broker: --nats-user: needs --store nats://HOST:PORT (got "me")',
+    ],
+    [
+      ['--store', 'nats://10.0.0.1:4222', '--nats-user', 'me'],
+      {},
+      'zmq-mq-broker: --nats-password: must be given with --nats-user (got undefined)',
+    ],
+    [
+      ['--store', 'nats://10.0.0.1:4222', '--nats-replicas', '7'],
+      {},
+      'zmq-mq-broker: --nats-replicas: must be a whole number 1..5 or auto (got "7")',
+    ],
+    [
+      ['--store', 'nats://10.0.0.1:4222', '--dedup-window', '50ms'],
+      {},
+      'zmq-mq-broker: --dedup-window: must be at least 100ms with a JetStream store (JetStream\'s shortest duplicate window) (got "50ms")',
+    ],
     [
       ['--queue-max-messages', '0'],
       {},

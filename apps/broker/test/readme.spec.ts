@@ -36,15 +36,20 @@ function helpDefaults(): Map<string, string> {
   if (r.kind !== 'exit') throw new Error('--help did not exit');
   const help = r.output.replace(/\s+/g, ' ');
   const out = new Map<string, string>();
+  // Each option's entry is read after the one before it (commander lists them in order): a
+  // description may name another flag (`--nats-user`: "with --nats-password").
+  let from = 0;
   for (const key of Object.keys(OPTION_NAMES) as BrokerOptionKey[]) {
     const { flag, env } = OPTION_NAMES[key];
     // A flag with a value (`--ingress <endpoint>`) or an on/off one (`--insecure`).
-    const start = help.search(new RegExp(`${flag}(?: <| )`));
+    const found = help.slice(from).search(new RegExp(`${flag}(?: <| )`));
+    const start = found < 0 ? -1 : from + found;
     const end = help.indexOf(`[env ${env}]`, start);
     expect([flag, start >= 0 && end > start]).toEqual([flag, true]);
     const defaults = [...help.slice(start, end).matchAll(/\(default ([^)]+)\)/g)];
     expect([flag, defaults.length]).toEqual([flag, 1]);
     out.set(flag, (defaults[0] as RegExpMatchArray)[1] as string);
+    from = end;
   }
   return out;
 }

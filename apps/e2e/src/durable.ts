@@ -8,7 +8,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { QueueSummary } from '@zmq-mq/protocol';
-import { freePort } from '@zmq-mq/protocol/testing';
+import { waitFor } from '@zmq-mq/protocol/testing';
 import { appMain } from './paths';
 import { startNode, type TestProcess } from './process';
 
@@ -24,11 +24,24 @@ export interface DurableBrokerPorts {
 /** The monitor token of a DurableBroker started `{ token: true }`. */
 export const MONITOR_TOKEN = 'durable-e2e-monitor-token-5b1d';
 
+/** Ports the broker picks itself: `*` (and 0 for the monitor). */
+const ANY_PORTS: DurableBrokerPorts = {
+  ingress: 'tcp://127.0.0.1:*',
+  publish: 'tcp://127.0.0.1:*',
+  push: 'tcp://127.0.0.1:*',
+  reliable: 'tcp://127.0.0.1:*',
+  monitor: 'http://127.0.0.1:0',
+};
+
+/** A (re)start may wait this long for its line: a JetStream store keeps trying for 30 s. */
+const START_TIMEOUT_MS = 40_000;
+
 /**
- * A broker process with durable queues. `start()` runs it (again) on the same ports and data
- * directory; `close()` kills what runs and removes the directory. Created `{ token: true }`,
- * its monitor has MONITOR_TOKEN (`--monitor-token-file tokenFile`), as dead letters, replay
- * and purge need.
+ * A broker process with durable queues. The first `start()` lets the broker pick free ports
+ * and reads them from its `broker started` line; a later `start()` runs it again on those
+ * ports and the same data directory (as after a kill -9). `close()` kills what runs and removes
+ * the directory. Created `{ token: true }`, its monitor has MONITOR_TOKEN
+ * (`--monitor-token-file tokenFile`), as dead letters, replay and purge need.
  */
 export class DurableBroker {
   proc: TestProcess | undefined;
@@ -36,9 +49,9 @@ export class DurableBroker {
   /** The token file (outside the data directory), when created `{ token: true }`. */
   readonly tokenFile: string | undefined;
   private readonly procs: TestProcess[] = [];
+  private bound: DurableBrokerPorts | undefined;
 
   private constructor(
-    readonly ports: DurableBrokerPorts,
     private readonly args: readonly string[],
     withToken: boolean,
   ) {
@@ -53,47 +66,46 @@ export class DurableBroker {
     return this.tokenFile === undefined ? undefined : MONITOR_TOKEN;
   }
 
-  /** Free ports now; `args` are the broker's other flags (queues, limits, store). */
+  /** Its ports, once it has started. */
+  get ports(): DurableBrokerPorts {
+    if (this.bound === undefined) throw new Error('the broker has not started yet');
+    return this.bound;
+  }
+
+  /** `args` are the broker's other flags (queues, limits, store). */
   static async create(
     args: readonly string[] = [],
     { token = false }: { token?: boolean } = {},
   ): Promise<DurableBroker> {
-    const tcp = async (): Promise<string> => `tcp://127.0.0.1:${await freePort()}`;
-    const ports: DurableBrokerPorts = {
-      ingress: await tcp(),
-      publish: await tcp(),
-      push: await tcp(),
-      reliable: await tcp(),
-      monitor: `http://127.0.0.1:${await freePort()}`,
-    };
-    return new DurableBroker(ports, args, token);
+    return new DurableBroker(args, token);
   }
 
   /** Starts the broker process and waits for its `broker started` line. */
   async start(): Promise<TestProcess> {
-    const p = this.ports;
+    const p = this.bound ?? ANY_PORTS;
     const proc = startNode(appMain('broker'), [
       ...['--ingress', p.ingress, '--publish', p.publish, '--push', p.push],
       ...['--reliable', p.reliable, '--monitor', p.monitor.replace('http://', '')],
-      ...['--data-dir', this.dataDir, '--log-level', 'warn'],
+      ...['--data-dir', this.dataDir, '--log-level', 'info'],
       ...(this.tokenFile === undefined ? [] : ['--monitor-token-file', this.tokenFile]),
       ...this.args,
     ]);
     this.procs.push(proc);
     this.proc = proc;
-    // At --log-level warn the start line is not printed: the monitor answering says it.
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const up = await getJson(`${p.monitor}/healthz`, 'GET', undefined, this.token).then(
-        () => true,
-        () => false,
-      );
-      if (up) return proc;
-      if (proc.child.exitCode !== null || Date.now() > deadline) {
-        throw new Error(`the broker did not start:\n${proc.output}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const line = await proc
+      .waitForLine(/"msg":"broker started"/, START_TIMEOUT_MS, 'stdout')
+      .catch((err: unknown) => {
+        throw new Error(`the broker did not start (${String(err)}):\n${proc.output}`);
+      });
+    const started = JSON.parse(line) as DurableBrokerPorts;
+    this.bound ??= {
+      ingress: started.ingress,
+      publish: started.publish,
+      push: started.push,
+      reliable: started.reliable,
+      monitor: started.monitor,
+    };
+    return proc;
   }
 
   /** SIGKILL, as a power cut or an OOM kill: nothing flushed, nothing closed. */
@@ -155,4 +167,32 @@ export function getJson(
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/**
+ * The end of a confirmed flow of `total` messages: every send resolves (all confirmed), every
+ * id is delivered at least once, and the queue (as `queue()` reads it) holds nothing: all
+ * acked. Bounded: 60 s for the deliveries, `ackedWithinMs` for the acks.
+ */
+export async function expectFlowDone(
+  flow: {
+    sends: Array<Promise<void>>;
+    confirmed: Set<string>;
+    deliveries: ReadonlyArray<{ id: string }>;
+    total: number;
+  },
+  queue: () => Promise<QueueSummary>,
+  ackedWithinMs = 10_000,
+): Promise<void> {
+  await Promise.all(flow.sends);
+  if (flow.confirmed.size !== flow.total) {
+    throw new Error(`${flow.confirmed.size} of ${flow.total} confirmed`);
+  }
+  const seen = (): number => new Set(flow.deliveries.map((d) => d.id)).size;
+  await waitFor(
+    () => seen() === flow.total,
+    60_000,
+    () => `every confirmed message delivered (${seen()} of ${flow.total})`,
+  );
+  await waitFor(async () => (await queue()).messages === 0, ackedWithinMs, 'every message acked');
 }

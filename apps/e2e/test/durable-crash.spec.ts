@@ -1,7 +1,9 @@
 // kill -9 of the broker in the middle of a confirmed flow, then a restart on the same data
 // directory: nothing confirmed is lost, and only messages in flight at the kill come twice.
 import { ConfirmingProducer, QueueWorker } from '@zmq-mq/client';
-import { waitFor } from '@zmq-mq/protocol/testing';
+import { withTimeout } from '@zmq-mq/protocol/testing';
+import { startConfirmedFlow } from '../src/confirmed-flow';
+import { expectFlowDone } from '../src/durable';
 import { durableFixture } from './durable-fixture';
 
 const MESSAGES = 10_000;
@@ -32,44 +34,39 @@ describe('durable queues: the broker killed with SIGKILL mid-flow', () => {
     const firstEpoch = epoch;
     /** Each delivery: its id, attempt, and whether the first broker (before the kill) made it. */
     const deliveries: Array<{ id: string; attempt: number; beforeKill: boolean }> = [];
+    // Mid-flow: some confirmed, some delivered and acked, more in flight both ways (the
+    // producer never more than 2,000 ahead of the deliveries, so thousands are unconfirmed).
+    let confirmedAtKill = 0;
+    let killed: Promise<void> | undefined;
+    const flow = startConfirmedFlow({
+      total: MESSAGES,
+      ahead: 2000,
+      send: (i) => producer.send('jobs.run', { i }, { id: `job-${i}` }).then(() => `job-${i}`),
+      delivered: () => deliveries.length,
+      at: { confirmed: 3000, delivered: 1000 },
+      midFlow: () => {
+        killed = broker.kill9();
+        confirmedAtKill = flow.confirmed.size;
+      },
+    });
     const running = worker.run(
       async (d) => {
         deliveries.push({ id: d.meta.id, attempt: d.attempt, beforeKill: epoch === firstEpoch });
+        flow.delivery();
       },
       { concurrency: 100 },
     );
-
-    const confirmed = new Set<string>();
-    const sends: Array<Promise<void>> = [];
-    for (let i = 0; i < MESSAGES; i++) {
-      const id = `job-${i}`;
-      sends.push(producer.send('jobs.run', { i }, { id }).then(() => void confirmed.add(id)));
-    }
-    // Mid-flow: some confirmed, some delivered and acked, more in flight both ways.
-    await waitFor(
-      () => confirmed.size >= 3000 && deliveries.length >= 1000,
+    await withTimeout(
+      flow.midFlow,
       30_000,
-      () => `3,000 confirmed and 1,000 delivered (${confirmed.size}, ${deliveries.length})`,
+      () => `3,000 confirmed and 1,000 delivered (${flow.confirmed.size}, ${deliveries.length})`,
     );
-    await broker.kill9();
-    const confirmedAtKill = confirmed.size;
+    await killed;
     expect(confirmedAtKill).toBeLessThan(MESSAGES);
     await broker.start();
 
     // The producer sends again what got no answer, with the same ids; every send resolves.
-    await Promise.all(sends);
-    expect(confirmed.size).toBe(MESSAGES);
-    const seen = (): Set<string> => new Set(deliveries.map((d) => d.id));
-    await waitFor(
-      () => seen().size === MESSAGES,
-      60_000,
-      () => `every confirmed message delivered (${seen().size} of ${MESSAGES})`,
-    );
-    await waitFor(
-      async () => (await broker.queue('jobs')).messages === 0,
-      10_000,
-      'every message acked',
-    );
+    await expectFlowDone({ ...flow, deliveries }, () => broker.queue('jobs'));
     await worker.close();
     await running;
 
@@ -82,12 +79,11 @@ describe('durable queues: the broker killed with SIGKILL mid-flow', () => {
       expect(ds[0]!.beforeKill).toBe(true);
       expect(ds.slice(1).every((d) => !d.beforeKill)).toBe(true);
     }
-    // The restarted broker counted as redelivered (attempt 2 and more) each one whose lease
-    // count had reached the disk; a lease younger than the last group commit comes back as
-    // attempt 1 (libs/queue-store/README.md, "At-least-once"), uncounted.
-    const counted = duplicated.filter(([, ds]) => ds.slice(1).every((d) => d.attempt >= 2));
+    // Every duplicate comes again as attempt 2 or more, counted as redelivered by the restarted
+    // broker: the lease counts of the last moments before the kill were in its lease log.
+    for (const [, ds] of duplicated) expect(ds.slice(1).every((d) => d.attempt >= 2)).toBe(true);
     const restarted = await broker.queue('jobs');
-    expect(restarted.counters.redelivered).toBeGreaterThanOrEqual(counted.length);
+    expect(restarted.counters.redelivered).toBeGreaterThanOrEqual(duplicated.length);
     expect(epoch).not.toBe(firstEpoch);
     expect(restarted).toMatchObject({ messages: 0, dead: 0 });
   }, 120_000);

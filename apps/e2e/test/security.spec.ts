@@ -13,28 +13,22 @@ import { startPython } from '../src/python';
 
 const TOKEN = 'e2e-monitor-token-7c1f9a2b5d';
 
-/** Free loopback endpoints for the broker's four ports, and a monitor address. */
-async function ports(): Promise<{
+/** The broker's four ports and its monitor on loopback, each on a port the system picks. */
+const ANY_PORTS = {
+  ingress: 'tcp://127.0.0.1:*',
+  publish: 'tcp://127.0.0.1:*',
+  push: 'tcp://127.0.0.1:*',
+  reliable: 'tcp://127.0.0.1:*',
+  monitor: '127.0.0.1:0',
+};
+
+/** Where a broker bound, as its `broker started` line says (the monitor as host:port). */
+interface BoundPorts {
   ingress: string;
   publish: string;
   push: string;
   reliable: string;
   monitor: string;
-}> {
-  const [a, b, c, r, m] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-  ];
-  return {
-    ingress: `tcp://127.0.0.1:${a}`,
-    publish: `tcp://127.0.0.1:${b}`,
-    push: `tcp://127.0.0.1:${c}`,
-    reliable: `tcp://127.0.0.1:${r}`,
-    monitor: `127.0.0.1:${m}`,
-  };
 }
 
 /** A refusal counter's value in Prometheus text (0 when the series is absent). */
@@ -88,10 +82,8 @@ describe('a CURVE broker program', () => {
    * The broker on free loopback ports with CURVE, the three lists and the monitor token; its
    * durable queues in memory.
    */
-  async function broker(
-    extra: string[] = [],
-  ): Promise<{ proc: TestProcess } & Awaited<ReturnType<typeof ports>>> {
-    const at = await ports();
+  async function broker(extra: string[] = []): Promise<{ proc: TestProcess } & BoundPorts> {
+    const at = ANY_PORTS;
     const proc = start('broker', [
       ...['--ingress', at.ingress, '--publish', at.publish, '--push', at.push],
       ...['--reliable', at.reliable, '--store', 'memory'],
@@ -102,8 +94,17 @@ describe('a CURVE broker program', () => {
       ...['--allow-workers', join(dir, 'workers.keys')],
       ...extra,
     ]);
-    await proc.waitForLine(/"msg":"broker started"/, 10000, 'stdout');
-    return { proc, ...at };
+    const started = JSON.parse(
+      await proc.waitForLine(/"msg":"broker started"/, 10000, 'stdout'),
+    ) as BoundPorts;
+    return {
+      proc,
+      ingress: started.ingress,
+      publish: started.publish,
+      push: started.push,
+      reliable: started.reliable,
+      monitor: started.monitor.replace('http://', ''),
+    };
   }
 
   const metrics = async (monitor: string): Promise<string> => {
@@ -282,7 +283,7 @@ describe('a CURVE broker program', () => {
   });
 
   it('a key file that is not one stops the broker with status 2 and one line', async () => {
-    const at = await ports();
+    const at = ANY_PORTS;
     const proc = start('broker', [
       ...['--ingress', at.ingress, '--publish', at.publish, '--push', at.push, '--monitor', 'off'],
       ...['--curve-secret-key-file', pub('broker')],
@@ -291,6 +292,22 @@ describe('a CURVE broker program', () => {
     expect(proc.stderrLines.filter(Boolean)).toEqual([
       `zmq-mq-broker: ${pub('broker')}: has no secret-key line: is it the .key file of a key pair?`,
     ]);
+  });
+
+  it('a NATS credentials or CA file that cannot be read stops the broker with status 2 and one line', async () => {
+    for (const flag of ['--nats-creds', '--nats-tls-ca']) {
+      const at = ANY_PORTS;
+      const missing = join(dir, 'missing.pem');
+      const proc = start('broker', [
+        ...['--ingress', at.ingress, '--publish', at.publish, '--push', at.push],
+        ...['--reliable', at.reliable, '--monitor', 'off'],
+        ...['--store', 'nats://127.0.0.1:4222', flag, missing],
+      ]);
+      expect(await proc.waitForExit()).toEqual({ code: 2, signal: null });
+      expect(proc.stderrLines.filter(Boolean)).toEqual([
+        `zmq-mq-broker: ${flag}: cannot be read (ENOENT) (got "${missing}")`,
+      ]);
+    }
   });
 });
 

@@ -28,6 +28,7 @@ export {
   PUSH_POLICIES,
   LOG_LEVELS,
   STORE_KINDS,
+  natsServers,
   OPTION_NAMES,
   defaultBrokerOptions,
   parseBrokerOptions,
@@ -96,6 +97,8 @@ export type {
   LogLevel,
   MonitorAddress,
   StoreKind,
+  StoreSpec,
+  NatsReplicas,
 } from './options';
 export type { ReliableStatsSnapshot } from './reliable/durable-queues';
 export type { ReliableStats } from './reliable/stats';

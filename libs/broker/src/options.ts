@@ -18,6 +18,10 @@ import {
   DEFAULT_DEDUP_WINDOW_MS,
   DEFAULT_MAX_DELIVERIES,
   MAX_MAX_DELIVERIES,
+  MAX_REPLICAS,
+  MIN_JETSTREAM_DEDUP_WINDOW_MS,
+  parseServer,
+  StoreOptionError,
   type QueueDefinition,
   type QueueDefinitionInput,
 } from '@zmq-mq/queue-store';
@@ -73,6 +77,18 @@ export { DEFAULT_DATA_DIR, DEFAULT_DEDUP_WINDOW_MS, DEFAULT_MAX_DELIVERIES };
 /** Where durable queues live: `lmdb` on disk in --data-dir (fsync'd confirms), `memory` in the process. */
 export type StoreKind = 'lmdb' | 'memory';
 export const STORE_KINDS: readonly StoreKind[] = ['lmdb', 'memory'];
+/**
+ * `--store`: a StoreKind, or NATS JetStream as `nats://HOST:PORT[,HOST:PORT…]` (servers of one
+ * cluster, each `nats://` or `tls://` once parsed, joined by commas).
+ */
+export type StoreSpec = StoreKind | `nats://${string}` | `tls://${string}`;
+/** `--nats-replicas`: replicas of every stream, or `auto` (3 on a cluster of 3 servers or more, else 1). */
+export type NatsReplicas = number | 'auto';
+
+/** The NATS servers of a JetStream store spec; undefined for lmdb and memory. */
+export function natsServers(store: StoreSpec): string[] | undefined {
+  return store === 'lmdb' || store === 'memory' ? undefined : store.split(',');
+}
 
 /**
  * What happens to a work message when no worker can take it now.
@@ -139,7 +155,7 @@ export interface BrokerOptions {
   /** The reliable port (a bound ROUTER) of the durable queues; null: off. */
   reliable: string | null;
   /** The durable queues' store. */
-  store: StoreKind;
+  store: StoreSpec;
   /** The LMDB store's directory (`store: 'lmdb'`). */
   dataDir: string;
   /** Durable queues declared at start (created, or updated to these limits). */
@@ -150,6 +166,15 @@ export interface BrokerOptions {
   maxDeliveries: number;
   /** How long a confirmed message's id keeps a re-sent copy out (ms). */
   dedupWindowMs: number;
+  /** NATS user (with `natsPassword`) for a JetStream store; null: none. */
+  natsUser: string | null;
+  natsPassword: string | null;
+  /** A NATS credentials file for a JetStream store; null: none. */
+  natsCreds: string | null;
+  /** A PEM file of certificate authorities: TLS to the NATS servers; null: no TLS unless tls:// */
+  natsTlsCa: string | null;
+  /** Replicas of a JetStream store's streams. */
+  natsReplicas: NatsReplicas;
 }
 
 export type BrokerOptionKey = keyof BrokerOptions;
@@ -195,10 +220,18 @@ export const OPTION_NAMES: Record<BrokerOptionKey, { flag: string; env: string }
   ackWaitMs: { flag: '--ack-wait', env: 'ZMQMQ_ACK_WAIT' },
   maxDeliveries: { flag: '--max-deliveries', env: 'ZMQMQ_MAX_DELIVERIES' },
   dedupWindowMs: { flag: '--dedup-window', env: 'ZMQMQ_DEDUP_WINDOW' },
+  natsUser: { flag: '--nats-user', env: 'ZMQMQ_NATS_USER' },
+  natsPassword: { flag: '--nats-password', env: 'ZMQMQ_NATS_PASSWORD' },
+  natsCreds: { flag: '--nats-creds', env: 'ZMQMQ_NATS_CREDS' },
+  natsTlsCa: { flag: '--nats-tls-ca', env: 'ZMQMQ_NATS_TLS_CA' },
+  natsReplicas: { flag: '--nats-replicas', env: 'ZMQMQ_NATS_REPLICAS' },
 };
 
 /** Options that are on or off: a flag without a value (`true`, `1`, `false`, `0` from a variable). */
 export const BOOLEAN_OPTIONS: ReadonlySet<BrokerOptionKey> = new Set(['insecure']);
+
+/** Options whose value is a secret: never shown (the monitor's `/broker` says `(hidden)`). */
+export const SECRET_OPTIONS: ReadonlySet<BrokerOptionKey> = new Set(['natsPassword']);
 
 const DEFAULTS: BrokerOptions = {
   ingress: DEFAULT_INGRESS,
@@ -232,6 +265,11 @@ const DEFAULTS: BrokerOptions = {
   ackWaitMs: DEFAULT_ACK_WAIT_MS,
   maxDeliveries: DEFAULT_MAX_DELIVERIES,
   dedupWindowMs: DEFAULT_DEDUP_WINDOW_MS,
+  natsUser: null,
+  natsPassword: null,
+  natsCreds: null,
+  natsTlsCa: null,
+  natsReplicas: 'auto',
 };
 
 /** The defaults, as `npm start` runs them. */
@@ -464,7 +502,7 @@ export function parseBrokerOptions(
     ),
     handshakeTimeoutMs: parseDuration(get('handshakeTimeoutMs'), name('handshakeTimeoutMs')),
     reliable: parseOptionalEndpoint(name('reliable'), get('reliable')),
-    store: parseChoice(name('store'), get('store'), STORE_KINDS),
+    store: parseStore(get('store'), name('store')),
     dataDir: parseDataDir(get('dataDir'), name('dataDir')),
     queues: parseQueueSpecs(input.queues ?? [], name('queues'), {
       bytes: parseBytes,
@@ -477,6 +515,11 @@ export function parseBrokerOptions(
       wholeNumber(1, MAX_MAX_DELIVERIES),
     ),
     dedupWindowMs: parsePositiveDuration(get('dedupWindowMs'), name('dedupWindowMs')),
+    natsUser: parseOptionalText(get('natsUser'), name('natsUser')),
+    natsPassword: parseOptionalText(get('natsPassword'), name('natsPassword'), true),
+    natsCreds: parseFile(get('natsCreds'), name('natsCreds')),
+    natsTlsCa: parseFile(get('natsTlsCa'), name('natsTlsCa')),
+    natsReplicas: parseReplicas(get('natsReplicas'), name('natsReplicas')),
   };
   if (options.pushSendBufferBytes > MAX_INT32) {
     throw new OptionError(
@@ -489,6 +532,7 @@ export function parseBrokerOptions(
     // libzmq takes 0 as "no limit": a connection that never speaks would hold its descriptor.
     throw new OptionError(name('handshakeTimeoutMs'), 0, 'must be at least 1ms');
   }
+  checkNatsOptions(options, input, name);
   // Port * and port 0 both ask for an ephemeral port: such endpoints never collide.
   const sockets = BOUND_ENDPOINT_OPTIONS.filter((k) => options[k] !== null);
   sockets.forEach((key, i) => {
@@ -552,6 +596,84 @@ export function parseBrokerOptions(
     );
   }
   return options;
+}
+
+/** `lmdb`, `memory` or `nats://HOST:PORT[,HOST:PORT…]` (each server checked). */
+function parseStore(value: unknown, name: string): StoreSpec {
+  if (value === 'lmdb' || value === 'memory') return value;
+  const text = typeof value === 'string' ? value.trim() : '';
+  if (/^(nats|tls):\/\//.test(text)) {
+    try {
+      return text
+        .split(',')
+        .map((server) => parseServer(server.trim()))
+        .join(',') as StoreSpec;
+    } catch (err) {
+      if (!(err instanceof StoreOptionError)) throw err;
+      throw new OptionError(
+        name,
+        text.replace(/\/\/[^@/,]*@/g, '//***@'),
+        'must list NATS servers as nats://HOST:PORT[,HOST:PORT...], without user or password (use --nats-user and --nats-password or --nats-creds)',
+      );
+    }
+  }
+  throw new OptionError(name, value, 'must be lmdb, memory or nats://HOST:PORT[,HOST:PORT...]');
+}
+
+/** A non-empty text, or null when unset. A secret is not repeated in the error. */
+function parseOptionalText(value: unknown, name: string, secret = false): string | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value !== 'string' || value === '') {
+    throw new OptionError(name, secret ? '(hidden)' : value, 'must be a non-empty text');
+  }
+  return value;
+}
+
+function parseReplicas(value: unknown, name: string): NatsReplicas {
+  if (value === 'auto') return 'auto';
+  return parseInteger(name, value, wholeNumber(1, MAX_REPLICAS, ' or auto'));
+}
+
+/** The NATS options go with a JetStream store only, and in workable combinations. */
+function checkNatsOptions(
+  o: BrokerOptions,
+  input: BrokerOptionsInput,
+  name: (k: BrokerOptionKey) => string,
+): void {
+  // At their defaults they count as not given: parsed BrokerOptions come back here as input.
+  const given = (
+    ['natsUser', 'natsPassword', 'natsCreds', 'natsTlsCa', 'natsReplicas'] as const
+  ).filter((k) => o[k] !== DEFAULTS[k]);
+  if (natsServers(o.store) === undefined) {
+    const first = given[0];
+    if (first !== undefined) {
+      throw new OptionError(
+        name(first),
+        first === 'natsPassword' ? '(hidden)' : input[first],
+        `needs ${name('store')} nats://HOST:PORT`,
+      );
+    }
+    return;
+  }
+  if ((o.natsUser === null) !== (o.natsPassword === null)) {
+    const missing = o.natsUser === null ? 'natsUser' : 'natsPassword';
+    const other = missing === 'natsUser' ? 'natsPassword' : 'natsUser';
+    throw new OptionError(name(missing), undefined, `must be given with ${name(other)}`);
+  }
+  if (o.natsUser !== null && o.natsCreds !== null) {
+    throw new OptionError(
+      name('natsCreds'),
+      o.natsCreds,
+      `cannot be used with ${name('natsUser')}: pick one way to log in`,
+    );
+  }
+  if (o.dedupWindowMs < MIN_JETSTREAM_DEDUP_WINDOW_MS) {
+    throw new OptionError(
+      name('dedupWindowMs'),
+      input.dedupWindowMs,
+      `must be at least ${MIN_JETSTREAM_DEDUP_WINDOW_MS}ms with a JetStream store (JetStream's shortest duplicate window)`,
+    );
+  }
 }
 
 /** A directory path (created at start when missing). */

@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, get, request, type ClientRequest, type Server } from 'node:http';
+import { createServer, get, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '@zmq-mq/protocol/testing';
@@ -18,82 +18,7 @@ import {
 } from '../src';
 import { EventStream, MAX_UNREAD_EVENT_BYTES } from '../src/dashboard/events';
 import { brokerFixture, receiveWork, waitFor, warmUp } from './helpers';
-
-interface Reply {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: string;
-}
-
-function http(
-  url: string,
-  options: { method?: string; headers?: Record<string, string> } = {},
-): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request(url, { agent: false, ...options }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-    });
-    req.on('error', reject);
-    req.setTimeout(5000, () => req.destroy(new Error(`no answer from ${url}`)));
-    req.end();
-  });
-}
-
-async function json<T>(url: string): Promise<T> {
-  const reply = await http(url);
-  expect(reply.status).toBe(200);
-  return JSON.parse(reply.body) as T;
-}
-
-/** A reader of a server-sent event stream, as EventSource would read it. */
-class EventReader {
-  readonly events: Array<{ event: string; data: unknown }> = [];
-  status = 0;
-  private readonly req: ClientRequest;
-
-  constructor(url: string) {
-    this.req = get(url, { agent: false }, (res) => {
-      this.status = res.statusCode ?? 0;
-      let buffered = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk: string) => {
-        buffered += chunk;
-        for (let end = buffered.indexOf('\n\n'); end >= 0; end = buffered.indexOf('\n\n')) {
-          const block = buffered.slice(0, end);
-          buffered = buffered.slice(end + 2);
-          const event = /^event: (.*)$/m.exec(block)?.[1];
-          const data = /^data: (.*)$/m.exec(block)?.[1];
-          if (event !== undefined && data !== undefined) {
-            this.events.push({ event, data: JSON.parse(data) });
-          }
-        }
-      });
-    });
-    this.req.on('error', () => undefined);
-  }
-
-  /** The first event named `name` that `test` accepts; waits for it (bounded). */
-  async next<T>(name: string, test: (data: T) => boolean = () => true): Promise<T> {
-    let found: T | undefined;
-    await waitFor(
-      () => {
-        const hit = this.events.find((e) => e.event === name && test(e.data as T));
-        found = hit?.data as T | undefined;
-        return hit !== undefined;
-      },
-      8000,
-      `event ${name}`,
-    );
-    return found as T;
-  }
-
-  close(): void {
-    this.req.destroy();
-  }
-}
+import { EventReader, http, json } from './monitor-helpers';
 
 /** A broker on ephemeral loopback ports with its monitor, given `deps`; the caller stops it. */
 async function brokerWith(deps: BrokerDeps, options: BrokerOptionsInput = {}): Promise<Broker> {

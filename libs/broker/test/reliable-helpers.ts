@@ -1,5 +1,7 @@
 import { decodeBrokerCommand, encodeHello, type BrokerCommand } from '@zmq-mq/protocol';
 import { Dealer } from 'zeromq';
+import type { Broker, BrokerOptionsInput } from '../src';
+import { startBroker } from './helpers';
 
 type Of<T extends BrokerCommand['type']> = Extract<BrokerCommand, { type: T }>;
 
@@ -96,4 +98,40 @@ export class RawClient {
 /** `topic SP payload` as a Buffer. */
 export function frame(topic: string, payload: string): Buffer {
   return Buffer.from(`${topic} ${payload}`);
+}
+
+/**
+ * For a describe block of the durable queues: brokers with a reliable port and the queue
+ * `orders` (`orders.`), on the options `defaults()` gives, and raw clients of their ports;
+ * every client is closed and every broker stopped after each test.
+ */
+export function reliableBrokers(defaults: () => BrokerOptionsInput): {
+  broker(options?: BrokerOptionsInput): Promise<Broker>;
+  client(b: Broker): RawClient;
+  readonly brokers: readonly Broker[];
+} {
+  const brokers: Broker[] = [];
+  const clients: RawClient[] = [];
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    await Promise.all(brokers.splice(0).map((b) => b.stop()));
+  });
+  return {
+    brokers,
+    async broker(options = {}) {
+      const b = await startBroker({
+        reliable: 'tcp://127.0.0.1:*',
+        queues: ['orders=orders.'],
+        ...defaults(),
+        ...options,
+      });
+      brokers.push(b);
+      return b;
+    },
+    client(b) {
+      const c = new RawClient(b.endpoints!.reliable!);
+      clients.push(c);
+      return c;
+    },
+  };
 }

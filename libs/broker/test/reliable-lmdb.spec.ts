@@ -5,9 +5,9 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeAck, encodeConsume, encodePublish, encodeTerm } from '@zmq-mq/protocol';
-import { DataDirLockedError, type Broker, type BrokerOptionsInput } from '../src';
+import { DataDirLockedError, type BrokerOptionsInput } from '../src';
 import { startBroker, waitFor } from './helpers';
-import { frame, RawClient } from './reliable-helpers';
+import { frame, reliableBrokers } from './reliable-helpers';
 
 const TOKEN = 'queue-api-test-token-3f8a1c';
 
@@ -35,36 +35,16 @@ function http(
 
 describe('durable queues on LMDB', () => {
   let dir: string;
-  let brokers: Broker[] = [];
-  let clients: RawClient[] = [];
 
   beforeEach(() => {
     dir = mkdtempSync(join(tmpdir(), 'zmqmq-durable-'));
   });
-  afterEach(async () => {
-    for (const c of clients) c.close();
-    clients = [];
-    await Promise.all(brokers.map((b) => b.stop()));
-    brokers = [];
+  const { broker, client } = reliableBrokers(() => ({ dataDir: join(dir, 'data') }));
+  // Registered after the fixture's: runs after it (jest runs a block's afterEach hooks in
+  // order), once the brokers have stopped.
+  afterEach(() => {
     rmSync(dir, { recursive: true, force: true });
   });
-
-  async function broker(options: BrokerOptionsInput = {}): Promise<Broker> {
-    const b = await startBroker({
-      reliable: 'tcp://127.0.0.1:*',
-      dataDir: join(dir, 'data'),
-      queues: ['orders=orders.'],
-      ...options,
-    });
-    brokers.push(b);
-    return b;
-  }
-
-  function client(b: Broker): RawClient {
-    const c = new RawClient(b.endpoints!.reliable!);
-    clients.push(c);
-    return c;
-  }
 
   it('keeps confirmed messages across a restart; a delivery unacked at the stop comes again, attempt 2', async () => {
     const first = await broker();
@@ -88,7 +68,6 @@ describe('durable queues on LMDB', () => {
     await c.deliveries(1); // the credit freed by the ack: k3; k1..k3 are held at the stop
     c.close();
     await first.stop();
-    brokers = [];
 
     const second = await broker({ queues: [] }); // the definition was persisted
     expect(second.stats().reliable!.queues.map((q) => q.name)).toEqual(['orders']);
@@ -121,7 +100,6 @@ describe('durable queues on LMDB', () => {
     await expect(clash).rejects.toThrow(/in use by another broker in this process/);
     expect(first.stats().reliable!.queues).toHaveLength(1);
     await first.stop();
-    brokers = [];
     await broker();
   });
 

@@ -5,6 +5,9 @@ import { Router } from 'zeromq';
 import { zapDomainOf, type Broker, type BrokerEndpoints } from '../src';
 import { brokerFixture, receiveWork, waitFor, warmUp } from './helpers';
 
+/** Where libzmq asks its ZAP handler (RFC 27), in the socket's context. */
+const ZAP_ENDPOINT = 'inproc://zeromq.zap.01';
+
 /** What a ZAP request asked: the fields after the envelope, as text. */
 interface ZapRequest {
   domain: string;
@@ -48,11 +51,21 @@ class ZapHandler {
 
   static async bind(status: (r: ZapRequest) => '200' | '400'): Promise<ZapHandler> {
     const handler = new ZapHandler(status);
-    await handler.router.bind('inproc://zeromq.zap.01');
+    try {
+      await handler.router.bind(ZAP_ENDPOINT);
+    } catch (err) {
+      await handler.close();
+      throw err;
+    }
     return handler;
   }
 
+  /**
+   * Unbinds first: a closed socket gives up its inproc name only when libzmq reaps it, and the
+   * next test binds the same name at once (EADDRINUSE under load otherwise).
+   */
   async close(): Promise<void> {
+    await this.router.unbind(ZAP_ENDPOINT).catch(() => undefined);
     this.router.close();
     await this.loop;
   }

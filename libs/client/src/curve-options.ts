@@ -16,9 +16,10 @@ export interface CurveOptions {
   /**
    * The broker's public key (Z85, 40 characters: the key in its `.pub` file, or
    * `readPublicKeyFile('broker.pub').key` of @zmq-mq/protocol). Turns CURVE on; needs this
-   * client's key pair too (`keyFile`, or `secretKey`).
+   * client's key pair too (`keyFile`, or `secretKey`). Several brokers with keys of their own:
+   * one key per endpoint of `connect`, in its order.
    */
-  serverKey?: string;
+  serverKey?: string | readonly string[];
   /** This client's key pair file (`NAME.key`, written by `npm run keygen -- --out NAME`). */
   keyFile?: string;
   /** This client's public key (Z85); computed from `secretKey` when left out. */
@@ -42,10 +43,38 @@ function key(option: string, value: unknown): string {
 }
 
 /**
- * The CURVE socket options of `options`: none when no CURVE option is given; else the server
- * key and this client's pair, each checked (a `keyFile` is read now).
+ * The CURVE socket options of each endpoint of `connect` (in its order): none when no CURVE
+ * option is given; else the endpoint's server key (`serverKey`, or its element for that
+ * endpoint) and this client's pair, each checked (a `keyFile` is read now, once).
  */
-export function parseCurveOptions(options: CurveOptions): CurveSocketOptions {
+export function parseEndpointCurves(
+  options: CurveOptions,
+  endpoints: readonly string[],
+): CurveSocketOptions[] {
+  const { serverKey } = options;
+  if (!Array.isArray(serverKey)) {
+    const one = parseCurveOptions(options as CurveOptions & { serverKey?: string });
+    return endpoints.map(() => one);
+  }
+  if (serverKey.length !== endpoints.length) {
+    throw new OptionError(
+      'serverKey',
+      `${serverKey.length} keys`,
+      `must be one key, or one per endpoint of connect (${endpoints.length})`,
+    );
+  }
+  const keys = serverKey.map((k, i) => key(`serverKey[${i}]`, k));
+  const pair = parseCurveOptions({ ...options, serverKey: keys[0] });
+  return keys.map((k) => ({ ...pair, curveServerKey: k }));
+}
+
+/**
+ * The CURVE socket options of `options` with one server key: none when no CURVE option is
+ * given; else the server key and this client's pair, each checked (a `keyFile` is read now).
+ */
+export function parseCurveOptions(
+  options: CurveOptions & { serverKey?: string },
+): CurveSocketOptions {
   const { serverKey, keyFile, publicKey, secretKey } = options;
   if ([serverKey, keyFile, publicKey, secretKey].every((v) => v === undefined)) return {};
   if (keyFile !== undefined && (secretKey !== undefined || publicKey !== undefined)) {

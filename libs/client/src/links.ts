@@ -8,20 +8,32 @@ import type { Socket } from 'zeromq';
  */
 export function connectAll<T>(
   endpoints: readonly string[],
-  make: (endpoint: string) => { socket: Socket; link: T },
+  make: (endpoint: string, index: number) => { socket: Socket; link: T },
 ): T[] {
   const sockets: Socket[] = [];
-  return endpoints.map((endpoint) => {
-    const { socket, link } = make(endpoint);
+  return endpoints.map((endpoint, i) => {
+    const { socket, link } = make(endpoint, i);
     sockets.push(socket);
     connectOrClose(socket, endpoint, sockets);
     return link;
   });
 }
 
-/** Connects one socket to several endpoints (consumers merge what they receive). */
-export function connectSocket(socket: Socket, endpoints: readonly string[]): void {
-  for (const endpoint of endpoints) connectOrClose(socket, endpoint, [socket]);
+/**
+ * Connects one socket to several endpoints (consumers merge what they receive). With
+ * `serverKeys`, each endpoint's CURVE server key is set before its connect: libzmq takes a
+ * connection's CURVE options at its connect, so one socket can reach brokers of other keys.
+ */
+export function connectSocket(
+  socket: Socket,
+  endpoints: readonly string[],
+  serverKeys: ReadonlyArray<string | undefined> = [],
+): void {
+  endpoints.forEach((endpoint, i) => {
+    const key = serverKeys[i];
+    if (key !== undefined) socket.curveServerKey = key;
+    connectOrClose(socket, endpoint, [socket]);
+  });
 }
 
 function connectOrClose(socket: Socket, endpoint: string, all: readonly Socket[]): void {

@@ -14,7 +14,7 @@ import {
   QUEUE_POLICIES,
 } from './options';
 import type { QueuePolicy } from './options';
-import { parseCurveOptions, type CurveOptions, type CurveSocketOptions } from './curve-options';
+import { parseEndpointCurves, type CurveOptions, type CurveSocketOptions } from './curve-options';
 import type { ConfirmingProducerOptions } from './confirming-producer';
 
 /** The topic map of an untyped client: any valid topic, bodies encoded by the default codec. */
@@ -126,8 +126,11 @@ export interface ProducerSettings {
   readonly metadata: boolean;
   readonly queueMax: number;
   readonly policy: QueuePolicy;
-  /** Per link: pause between its subscription and its use, and its socket's options. */
-  readonly link: LinkSettings;
+  /**
+   * Per link, one per endpoint in order: pause between its subscription and its use, and its
+   * socket's options.
+   */
+  readonly links: readonly LinkSettings[];
   readonly closeTimeoutMs: number;
 }
 
@@ -182,7 +185,12 @@ export function parseProducerOptions(options: ProducerOptions<TopicMap>): Produc
     metadata: options.metadata ?? true,
     queueMax,
     policy,
-    link: { settleMs, linger, sendHighWaterMark, curve: parseCurveOptions(options) },
+    links: parseEndpointCurves(options, endpoints).map((curve) => ({
+      settleMs,
+      linger,
+      sendHighWaterMark,
+      curve,
+    })),
     closeTimeoutMs,
   };
 }

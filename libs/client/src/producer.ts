@@ -16,7 +16,7 @@ import { DEFAULT_READY_TIMEOUT_MS } from './options';
 import type { QueuePolicy } from './options';
 import { Link } from './producer-link';
 import { confirmingOptions, parseProducerOptions } from './producer-options';
-import type { ProducerOptions, SendOptions, UntypedTopics } from './producer-options';
+import type { LinkSettings, ProducerOptions, SendOptions, UntypedTopics } from './producer-options';
 import { FrameQueue } from './queue';
 import type { ReliableEvents } from './reliable-link';
 
@@ -146,8 +146,8 @@ export class Producer<M extends TopicMap = UntypedTopics> extends EventEmitter<P
       confirming.on('reconnect', ({ endpoint }) => this.emit('down', { endpoint }));
       return;
     }
-    this.links = connectAll(settings.endpoints, (endpoint) => {
-      const link = new Link(endpoint, settings.link, this, listener);
+    this.links = connectAll(settings.endpoints, (endpoint, i) => {
+      const link = new Link(endpoint, settings.links[i] as LinkSettings, this, listener);
       return { socket: link.socket, link };
     });
   }

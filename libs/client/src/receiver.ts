@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import { MAX_INT32 } from '@zmq-mq/protocol';
 import type { Envelope, TopicMap } from '@zmq-mq/protocol';
 import type { Pull, Subscriber as ZmqSubscriber } from 'zeromq';
-import { parseCurveOptions, type CurveOptions, type CurveSocketOptions } from './curve-options';
+import { parseEndpointCurves, type CurveOptions, type CurveSocketOptions } from './curve-options';
 import { BusyError, ClosedError, NotReadyError } from './errors';
 import type { ClientRole, HandshakeError } from './errors';
 import type { ConnectionEvents } from './events';
@@ -36,17 +36,28 @@ export interface ReceiverOptions<M extends TopicMap> extends CurveOptions {
   lingerMs?: number;
 }
 
+/** What a receiver's socket is made and connected with. */
+export interface ReceiverSettings {
+  /** The socket's options (with CURVE: this client's pair, and the first endpoint's server key). */
+  socket: { linger: number; receiveHighWaterMark: number } & CurveSocketOptions;
+  settleMs: number;
+  /** Each endpoint's CURVE server key, in order (none without CURVE). */
+  serverKeys: Array<string | undefined>;
+}
+
 /**
  * The Subscriber's and Worker's options that every receiver has, validated before their socket
  * is created (a bad value throws `OptionError` and leaves nothing open).
  */
-export function receiverSettings(options: ReceiverOptions<TopicMap>): {
-  socket: { linger: number; receiveHighWaterMark: number } & CurveSocketOptions;
-  settleMs: number;
-} {
+export function receiverSettings(
+  options: ReceiverOptions<TopicMap>,
+  endpoints: readonly string[],
+): ReceiverSettings {
+  const curves = parseEndpointCurves(options, endpoints);
   return {
+    serverKeys: curves.map((c) => c.curveServerKey),
     socket: {
-      ...parseCurveOptions(options),
+      ...curves[0],
       linger: parseInteger('lingerMs', options.lingerMs, DEFAULT_LINGER_MS, 0, MAX_INT32),
       receiveHighWaterMark: parseInteger(
         'receiveHighWaterMark',
@@ -115,10 +126,10 @@ export abstract class Receiver<E extends Envelope<unknown>>
     private readonly endpoints: readonly string[],
     private readonly decode: (frames: Buffer[]) => E,
     private readonly onError: DecodeErrorHook | undefined,
-    settleMs: number,
+    settings: ReceiverSettings,
   ) {
     super();
-    this.settleMs = settleMs;
+    this.settleMs = settings.settleMs;
     forwardConnectionEvents(socket, this, endpoints, what, (type, address, failure) => {
       if (failure !== undefined) this.failures.set(address, failure);
       if (type === 'handshake') {
@@ -134,7 +145,7 @@ export abstract class Receiver<E extends Envelope<unknown>>
         this.settled = false;
       } else if (type === 'refused') this.refused.add(address);
     });
-    connectSocket(socket, endpoints);
+    connectSocket(socket, endpoints, settings.serverKeys);
   }
 
   /**

@@ -12,7 +12,7 @@ import {
   parseEndpoints,
   parseInteger,
 } from './options';
-import { parseCurveOptions, type CurveOptions, type CurveSocketOptions } from './curve-options';
+import { parseEndpointCurves, type CurveOptions, type CurveSocketOptions } from './curve-options';
 
 /** Confirmed sends that may wait for their CONFIRM at once; `send()` waits past it. */
 export const DEFAULT_CONFIRM_WINDOW = 1_000;
@@ -95,7 +95,7 @@ export function parseLinkSettings(options: ReliableOptions): LinkSettings {
     name: options.name,
     closeTimeoutMs: int('closeTimeoutMs', DEFAULT_CLOSE_TIMEOUT_MS, 0),
     socket: {
-      ...parseCurveOptions(options),
+      ...parseEndpointCurves(options, endpoints)[0],
       linger: int('lingerMs', DEFAULT_LINGER_MS, 0),
       sendHighWaterMark: int('sendHighWaterMark', DEFAULT_SEND_HWM, 0),
       receiveHighWaterMark: int('receiveHighWaterMark', DEFAULT_RECEIVE_HWM, 0),

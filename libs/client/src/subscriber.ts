@@ -71,14 +71,14 @@ export class Subscriber<M extends TopicMap = UntypedTopics> extends Receiver<Env
     const codec = parseCodec('codec', options.codec, 'json');
     const topics = options.topics;
     const subscriptions = parseSubscriptions(options);
-    const settings = receiverSettings(options);
+    const settings = receiverSettings(options, endpoints);
     const socket = new ZmqSubscriber(settings.socket);
     const decode =
       topics === undefined
         ? (frames: Buffer[]) => decodeEnvelope(frames, { codec }) as EnvelopeOf<M>
         : (frames: Buffer[]) => decodeTyped(topics, frames, 'publish');
     for (const subscription of subscriptions) socket.subscribe(subscription);
-    super('subscriber', socket, endpoints, decode, options.onError, settings.settleMs);
+    super('subscriber', socket, endpoints, decode, options.onError, settings);
   }
 
   /** Adds a prefix subscription (`''` for everything). */

@@ -53,7 +53,7 @@ export class Worker<M extends TopicMap = UntypedTopics> extends Receiver<Envelop
     const codec = parseCodec('codec', options.codec, 'json');
     const format = parseChoice('pushFormat', options.pushFormat, PUSH_FORMATS, 'payload');
     const topics = options.topics;
-    const settings = receiverSettings(options);
+    const settings = receiverSettings(options, endpoints);
     const socket = new Pull(settings.socket);
     let decode: (frames: Buffer[]) => EnvelopeOf<M>;
     if (topics !== undefined) {
@@ -63,7 +63,7 @@ export class Worker<M extends TopicMap = UntypedTopics> extends Receiver<Envelop
       const untyped = format === 'full' ? decodeEnvelope : decodeWorkItem;
       decode = (frames) => untyped(frames, { codec }) as EnvelopeOf<M>;
     }
-    super('worker', socket, endpoints, decode, options.onError, settings.settleMs);
+    super('worker', socket, endpoints, decode, options.onError, settings);
   }
 
   /**

@@ -109,6 +109,14 @@ describe('CURVE options', () => {
     expect(
       optionProblem(() => new Subscriber({ serverKey: s, keyFile: join(dir, 'none.key') })),
     ).toMatch(/^keyFile: cannot be read/);
+    const two = ['tcp://127.0.0.1:1', 'tcp://127.0.0.1:2'];
+    const curve = { keyFile: pair.secretPath };
+    expect(optionProblem(() => new Worker({ connect: two, serverKey: [s], ...curve }))).toBe(
+      'serverKey: must be one key, or one per endpoint of connect (2) (got "1 keys")',
+    );
+    expect(
+      optionProblem(() => new Producer({ connect: two, serverKey: [s, 'short'], ...curve })),
+    ).toMatch(/^serverKey\[1\]: must be a Z85 key/);
   });
 });
 
@@ -186,6 +194,54 @@ describe('SDK clients with CURVE', () => {
     await push.send('{"id":2}');
     const [item] = await take(worker, 1);
     expect(item!.body).toEqual({ id: 2 });
+  });
+
+  it('a producer, a subscriber and a worker reach two brokers with keys of their own, a serverKey for each', async () => {
+    const other = generateCurveKeyPair();
+    const standAt = <T extends Socket>(secret: string, make: (c: Context) => T) =>
+      curveServer(make, secret, [me.publicKey], closer);
+    const [ingressA, ingressB] = await Promise.all(
+      [server, other].map((k) =>
+        standAt(k.secretKey, (c) => new XSubscriber({ context: c, linger: 0 })),
+      ),
+    );
+    const [publishA, publishB] = await Promise.all(
+      [server, other].map((k) =>
+        standAt(k.secretKey, (c) => new Publisher({ context: c, linger: 0 })),
+      ),
+    );
+    const [pushA, pushB] = await Promise.all(
+      [server, other].map((k) => standAt(k.secretKey, (c) => new Push({ context: c, linger: 0 }))),
+    );
+    const both = <T extends Socket>(a: T, b: T) => ({
+      connect: [a.lastEndpoint!, b.lastEndpoint!],
+      serverKey: [server.publicKey, other.publicKey],
+      keyFile: me.secretPath,
+      readySettleMs: 0,
+    });
+    const producer = track(new Producer(both(ingressA!, ingressB!)));
+    const subscriber = track(new Subscriber(both(publishA!, publishB!)));
+    const worker = track(new Worker(both(pushA!, pushB!)));
+    await Promise.all([subscriber.ready(), worker.ready()]);
+    for (const ingress of [ingressA!, ingressB!]) await ingress.send(Buffer.from([1]));
+    await producer.ready();
+    // Round-robin: one message through each broker's sealed link.
+    await producer.send('orders.created', { id: 1 });
+    await producer.send('orders.created', { id: 2 });
+    const [a] = await withTimeout(ingressA!.receive(), 5000, 'the message through A');
+    const [b] = await withTimeout(ingressB!.receive(), 5000, 'the message through B');
+    expect([String(a), String(b)].sort()).toEqual([
+      'orders.created {"id":1}',
+      'orders.created {"id":2}',
+    ]);
+    await publishA!.send('orders.a {"from":"A"}');
+    await publishB!.send('orders.b {"from":"B"}');
+    const fanOut = await take(subscriber, 2);
+    expect(fanOut.map((e) => e.topic).sort()).toEqual(['orders.a', 'orders.b']);
+    await pushA!.send('{"from":"A"}');
+    await pushB!.send('{"from":"B"}');
+    const work = await take(worker, 2);
+    expect(work.map((e) => (e.body as { from: string }).from).sort()).toEqual(['A', 'B']);
   });
 
   it("a key the broker refuses: a HandshakeError naming the role's allowlist, and ready() says why", async () => {

@@ -14,11 +14,22 @@ import {
   type QueueDefinitionInput,
   type QueueLimit,
 } from './definition';
+import {
+  checkDelay,
+  checkLease,
+  checkReplaySeqs,
+  deadLettersAfter,
+  positiveInt,
+  termReason,
+  validateBatch,
+} from './checks';
 import { DedupIndex } from './dedup';
 import { StoreClosedError, StoreFailedError, StoreRequestError, UnknownQueueError } from './errors';
 import { frameBytes, SETTLED, type Journal, type LoadedState } from './journal';
 import { parseStoreOptions, type ResolvedStoreOptions, type StoreOptions } from './options';
 import { Chunk, Entry, EntryState, QueueState } from './queue-state';
+import { ReadyNotifier } from './ready';
+import { queueFull, requestTargets } from './results';
 import { Alarm, MinHeap } from './structures';
 import type {
   AppendRequest,
@@ -92,7 +103,6 @@ class EngineDelivery implements Delivery {
 
 type Lifecycle = 'new' | 'opening' | 'open' | 'closing' | 'closed';
 
-const MAX_TERM_REASON = 1000;
 /** Placeholder of a leased message still to be read back from the journal. */
 const UNREAD: StoredMessage = { frames: [], topic: '', id: '', publishedAt: 0 };
 
@@ -101,7 +111,10 @@ export class EngineStore<R> implements QueueStore {
   private readonly queues = new Map<string, QueueState>();
   private readonly byQid = new Map<number, QueueState>();
   private nextQid = 1;
-  private readonly listeners: ReadyListener[] = [];
+  private readonly ready = new ReadyNotifier<QueueState>(
+    (q) => q.def.name,
+    (q) => this.lifecycle === 'open' && this.readyCount(q) > 0,
+  );
   private dedup: DedupIndex;
   private turn: Turn<R> | undefined;
   private sealTimer: NodeJS.Immediate | undefined;
@@ -110,8 +123,6 @@ export class EngineStore<R> implements QueueStore {
   private readonly leaseAlarm = new Alarm(() => this.expireLeases());
   private readonly delayAlarm = new Alarm(() => this.endDelays());
   private maintenance: NodeJS.Timeout | undefined;
-  private readonly readyQueues = new Set<QueueState>();
-  private readyScheduled = false;
   private lifecycle: Lifecycle = 'new';
   private opening: Promise<void> | undefined;
   private closing: Promise<void> | undefined;
@@ -124,7 +135,6 @@ export class EngineStore<R> implements QueueStore {
     appendTurns: 0,
     writtenMessages: 0,
     staleSettles: 0,
-    listenerErrors: 0,
   };
 
   constructor(
@@ -194,7 +204,12 @@ export class EngineStore<R> implements QueueStore {
 
   /** Engine-wide figures. */
   engineStats(): EngineStats {
-    return { ...this.figures, dedupIds: this.dedup.size, dedupEvicted: this.dedup.evicted };
+    return {
+      ...this.figures,
+      listenerErrors: this.ready.errors,
+      dedupIds: this.dedup.size,
+      dedupEvicted: this.dedup.evicted,
+    };
   }
 
   // ---------------------------------------------------------------- queues
@@ -223,7 +238,7 @@ export class EngineStore<R> implements QueueStore {
   }
 
   onReady(listener: ReadyListener): void {
-    this.listeners.push(listener);
+    this.ready.listen(listener);
   }
 
   stats(queue: string): QueueStats {
@@ -258,7 +273,7 @@ export class EngineStore<R> implements QueueStore {
     const results: AppendResult[] = new Array(batch.length);
     for (let i = 0; i < batch.length; i++) {
       const req = batch[i] as AppendRequest;
-      const targets = this.targets(req.queues);
+      const targets = requestTargets(req.queues, this.queues);
       if (!Array.isArray(targets)) {
         results[i] = targets;
         continue;
@@ -293,38 +308,13 @@ export class EngineStore<R> implements QueueStore {
     return t.done.then(() => results);
   }
 
-  /** The queues of a request, or the rejection when one is unknown. */
-  private targets(names: string[]): QueueState[] | AppendResult {
-    const out: QueueState[] = [];
-    for (const name of names) {
-      const q = this.queues.get(name);
-      if (q === undefined) {
-        return {
-          status: 'rejected',
-          reason: 'unknown-queue',
-          queue: name,
-          text: `no queue named ${JSON.stringify(name)}`,
-        };
-      }
-      if (!out.includes(q)) out.push(q);
-    }
-    return out;
-  }
-
   /** The rejection of a message of `bytes` by the first queue it does not fit, if any. */
   private refusal(targets: QueueState[], bytes: number): AppendResult | undefined {
     for (const q of targets) {
       const limit = this.limitHit(q, bytes);
       if (limit === undefined) continue;
       q.counters.rejected++;
-      const value = limit === 'maxMessages' ? q.def.maxMessages : q.def.maxBytes;
-      return {
-        status: 'rejected',
-        reason: 'queue-full',
-        queue: q.def.name,
-        limit,
-        text: `queue ${JSON.stringify(q.def.name)} is full: ${limit} ${value} reached`,
-      };
+      return queueFull(q.def, limit);
     }
     return undefined;
   }
@@ -459,7 +449,10 @@ export class EngineStore<R> implements QueueStore {
       }
     }
     this.dirtyChunks.clear();
-    if (wrote) this.figures.turns++;
+    if (wrote) {
+      this.figures.turns++;
+      this.journal.turnIssued?.();
+    }
     if (t === undefined) return;
     if (!t.waited) {
       t.resolve();
@@ -498,10 +491,7 @@ export class EngineStore<R> implements QueueStore {
   lease(queue: string, max: number, ackWaitMs: number): Promise<Delivery[]> {
     try {
       this.check('lease');
-      positiveInt('lease', 'ackWaitMs', ackWaitMs);
-      if (!Number.isInteger(max) || max < 0) {
-        throw new StoreRequestError('lease', `max must be an integer >= 0 (got ${max})`);
-      }
+      checkLease(max, ackWaitMs);
       const q = this.queueOf(queue);
       const now = Date.now();
       const out: Delivery[] = [];
@@ -524,7 +514,10 @@ export class EngineStore<R> implements QueueStore {
         if (d.message === UNREAD) unread.push(d);
       }
       if (unread.length > 0) this.readBack(q, unread);
-      if (out.length > 0) this.leaseAlarm.arm(now + ackWaitMs);
+      if (out.length > 0) {
+        this.journal.noteLeases?.(q.qid, out);
+        this.leaseAlarm.arm(now + ackWaitMs);
+      }
       return Promise.resolve(out);
     } catch (err) {
       return Promise.reject(err);
@@ -608,9 +601,7 @@ export class EngineStore<R> implements QueueStore {
 
   async nak(delivery: Delivery, delayMs: number): Promise<'requeued' | 'dead'> {
     this.check('nak');
-    if (!Number.isInteger(delayMs) || delayMs < 0) {
-      throw new StoreRequestError('nak', `delayMs must be an integer >= 0 (got ${delayMs})`);
-    }
+    checkDelay(delayMs);
     const e = this.currentLease(delivery);
     if (e === undefined) return 'requeued';
     const q = e.queue;
@@ -634,11 +625,10 @@ export class EngineStore<R> implements QueueStore {
 
   async term(delivery: Delivery, reason: string): Promise<void> {
     this.check('term');
-    if (typeof reason !== 'string') throw new StoreRequestError('term', 'reason must be a string');
+    const why = termReason(reason);
     const e = this.currentLease(delivery);
     if (e === undefined) return;
-    const why = reason.length > MAX_TERM_REASON ? reason.slice(0, MAX_TERM_REASON) : reason;
-    this.kill(e, why === '' ? 'term' : `term: ${why}`);
+    this.kill(e, why);
   }
 
   async progress(delivery: Delivery, ackWaitMs: number): Promise<void> {
@@ -809,25 +799,7 @@ export class EngineStore<R> implements QueueStore {
   }
 
   private markReady(q: QueueState): void {
-    this.readyQueues.add(q);
-    if (this.readyScheduled) return;
-    this.readyScheduled = true;
-    queueMicrotask(() => {
-      this.readyScheduled = false;
-      const queues = [...this.readyQueues];
-      this.readyQueues.clear();
-      if (this.lifecycle !== 'open') return;
-      for (const rq of queues) {
-        if (this.readyCount(rq) === 0) continue;
-        for (const l of this.listeners) {
-          try {
-            l(rq.def.name);
-          } catch {
-            this.figures.listenerErrors++;
-          }
-        }
-      }
-    });
+    this.ready.mark(q);
   }
 
   private readyCount(q: QueueState): number {
@@ -839,11 +811,7 @@ export class EngineStore<R> implements QueueStore {
   async deadLetters(queue: string, opts: { after?: number; limit: number }): Promise<DeadLetter[]> {
     this.check('deadLetters');
     const q = this.queueOf(queue);
-    const after = opts?.after ?? 0;
-    if (!Number.isInteger(after) || after < 0) {
-      throw new StoreRequestError('deadLetters', `after must be an integer >= 0 (got ${after})`);
-    }
-    positiveInt('deadLetters', 'limit', opts?.limit);
+    const after = deadLettersAfter(opts);
     // Dead letters are read back from the journal: let the writes issued so far land first.
     await this.durable('deadLetters');
     const seqs = [...q.dead.keys()]
@@ -869,9 +837,7 @@ export class EngineStore<R> implements QueueStore {
   async replay(queue: string, seqs?: number[]): Promise<number> {
     this.check('replay');
     const q = this.queueOf(queue);
-    if (seqs !== undefined && (!Array.isArray(seqs) || !seqs.every((s) => Number.isInteger(s)))) {
-      throw new StoreRequestError('replay', 'seqs must be an array of integers');
-    }
+    checkReplaySeqs(seqs);
     await this.durable('replay');
     const wanted = seqs === undefined ? [...q.dead.keys()] : [...new Set(seqs)];
     wanted.sort((a, b) => a - b);
@@ -935,7 +901,7 @@ export class EngineStore<R> implements QueueStore {
     this.queues.clear();
     this.byQid.clear();
     this.dirtyChunks.clear();
-    this.readyQueues.clear();
+    this.ready.clear();
     this.failed = false;
     this.failure = undefined;
     this.dedup = new DedupIndex(this.options.dedupMaxIds);
@@ -1029,39 +995,6 @@ export class EngineStore<R> implements QueueStore {
     } catch (err) {
       this.fail(err);
       throw new StoreFailedError(operation, { cause: err });
-    }
-  }
-}
-
-function positiveInt(operation: string, field: string, value: unknown): void {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new StoreRequestError(
-      operation,
-      `${field} must be an integer >= 1 (got ${String(value)})`,
-    );
-  }
-}
-
-function validateBatch(batch: AppendRequest[]): void {
-  if (!Array.isArray(batch)) throw new StoreRequestError('append', 'expects an array of requests');
-  for (let i = 0; i < batch.length; i++) {
-    const req = batch[i];
-    const bad = (problem: string): never => {
-      throw new StoreRequestError('append', `request ${i}: ${problem}`);
-    };
-    if (typeof req !== 'object' || req === null) bad('not an object');
-    const { message, queues, dedupId } = req as AppendRequest;
-    if (!Array.isArray(queues) || queues.length === 0) bad('queues must name at least one queue');
-    if (!queues.every((q) => typeof q === 'string')) bad('queues must be strings');
-    if (dedupId !== undefined && typeof dedupId !== 'string') bad('dedupId must be a string');
-    if (typeof message !== 'object' || message === null) bad('message must be an object');
-    const { frames, topic, id, publishedAt } = message;
-    if (!Array.isArray(frames) || frames.length === 0) bad('message.frames must hold frames');
-    if (!frames.every((f) => f instanceof Uint8Array)) bad('message.frames must be Buffers');
-    if (typeof topic !== 'string') bad('message.topic must be a string');
-    if (typeof id !== 'string') bad('message.id must be a string');
-    if (typeof publishedAt !== 'number' || !Number.isFinite(publishedAt)) {
-      bad('message.publishedAt must be a number (ms)');
     }
   }
 }

@@ -12,6 +12,7 @@ export const StoreErrorCode = {
   Closed: 'ZMQMQ_ERR_STORE_CLOSED',
   Failed: 'ZMQMQ_ERR_STORE_FAILED',
   Corrupt: 'ZMQMQ_ERR_STORE_CORRUPT',
+  Unavailable: 'ZMQMQ_ERR_STORE_UNAVAILABLE',
 } as const;
 
 export type StoreErrorCode = (typeof StoreErrorCode)[keyof typeof StoreErrorCode];
@@ -113,5 +114,21 @@ export class StoreCorruptError extends ZmqMqError {
     super(StoreErrorCode.Corrupt, `corrupt ${record}: ${problem}`, options);
     this.name = 'StoreCorruptError';
     this.record = record;
+  }
+}
+
+/**
+ * A store on a remote engine (NATS JetStream) could not do an operation now: no answer within
+ * the request timeout, no server reachable, or an error JetStream answered. Nothing is known
+ * about the operation's effect (an append may have been stored): try again (a dedup id keeps a
+ * message stored once).
+ */
+export class StoreUnavailableError extends ZmqMqError {
+  readonly operation: string;
+
+  constructor(operation: string, problem: string, options?: { cause?: unknown }) {
+    super(StoreErrorCode.Unavailable, `${operation}: ${problem}`, options);
+    this.name = 'StoreUnavailableError';
+    this.operation = operation;
   }
 }

@@ -7,6 +7,7 @@ export {
   StoreClosedError,
   StoreFailedError,
   StoreCorruptError,
+  StoreUnavailableError,
 } from './errors';
 export {
   DEFAULT_MAX_MESSAGES,
@@ -33,6 +34,17 @@ export {
 export { EngineStore } from './engine';
 export { MemoryStore } from './memory-store';
 export { LmdbStore, DEFAULT_DATA_DIR } from './lmdb-store';
+export { JetStreamStore } from './jetstream/jetstream-store';
+export {
+  DEFAULT_NAMESPACE,
+  DEFAULT_POLL_INTERVAL_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_SERVER_ACK_WAIT_MS,
+  MAX_REPLICAS,
+  MIN_JETSTREAM_DEDUP_WINDOW_MS,
+  parseJetStreamOptions,
+  parseServer,
+} from './jetstream/options';
 
 export type {
   OverflowPolicy,
@@ -56,3 +68,5 @@ export type { StoreOptions, ResolvedStoreOptions } from './options';
 export type { EngineStats } from './engine';
 export type { LmdbStoreOptions } from './lmdb-store';
 export type { LmdbMetrics } from './lmdb-journal';
+export type { JetStreamStats } from './jetstream/jetstream-store';
+export type { JetStreamStoreOptions, ResolvedJetStreamOptions } from './jetstream/options';

@@ -91,6 +91,14 @@ export interface Journal<R> {
   readDead(qid: number, seq: number): JournalDead<R> | undefined;
   deleteDead(qid: number, seq: number): void;
   putDedup(expiresAt: number, ids: string[]): void;
+  /**
+   * Leases just made, before they go out: a journal that can keep their counts through a
+   * process crash sooner than `putStates` makes them durable does so here (LmdbJournal's
+   * LeaseLog). Optional.
+   */
+  noteLeases?(qid: number, leases: ReadonlyArray<{ seq: number; attempt: number }>): void;
+  /** A turn's writes (new chunks and changed states) have all been issued. Optional. */
+  turnIssued?(): void;
   /** Deletes the dedup records that expire at or before `time`. */
   deleteDedupThrough(time: number): void;
   durable(): Promise<void>;

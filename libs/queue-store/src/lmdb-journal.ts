@@ -7,13 +7,25 @@
  *   dead      [qid, seq]          -> [reason, attempts, deadAt, publishedAt, bytes, record]
  *   dedup     [expiresAt, serial] -> the dedup ids of one turn
  *
+ * Beside the environment, two small files (leases-a.log, leases-b.log: lease-log.ts) hold the
+ * delivery counts of leases not yet committed, written before each delivery goes out.
+ *
  * Every write is an lmdb-js async write: writes issued in one event-loop turn go into one
  * transaction, and lmdb-js starts the next transaction while the previous one commits.
  */
 import { open, type Database, type RootDatabase } from 'lmdb';
 import type { QueueDefinition } from './definition';
 import { StoreCorruptError } from './errors';
-import type { Journal, JournalDead, LoadedState } from './journal';
+import {
+  SETTLED,
+  type Journal,
+  type JournalDead,
+  type LoadedChunk,
+  type LoadedState,
+} from './journal';
+import { LeaseLog, type LoggedLease } from './lease-log';
+import { MAX_MAX_DELIVERIES } from './options';
+import { runHolding } from './structures';
 import {
   chunkRecord,
   decodeDead,
@@ -54,10 +66,15 @@ export class LmdbJournal implements Journal<Buffer> {
   private dedup!: Database<Buffer, Key>;
   private lastWrite: Promise<unknown> | undefined;
   private dedupSerial = 0;
+  private readonly leaseLog: LeaseLog;
+  /** A write failed: what the lease log holds may be all there is of some counts. */
+  private failed = false;
   /** Told when a transaction fails to commit. */
   onFailure: (err: unknown) => void = () => undefined;
 
-  constructor(private readonly options: LmdbJournalOptions) {}
+  constructor(private readonly options: LmdbJournalOptions) {
+    this.leaseLog = new LeaseLog(options.path);
+  }
 
   async open(): Promise<LoadedState> {
     const root = open({
@@ -80,7 +97,12 @@ export class LmdbJournal implements Journal<Buffer> {
     this.dedup = root.openDB('dedup', { encoding: 'binary' });
     this.dedupSerial = Date.now() * 1000;
     this.lastWrite = undefined;
-    return this.load();
+    this.failed = false;
+    const state = this.load();
+    // The counts the lease log kept through a crash are made durable before it is emptied.
+    await this.durable();
+    this.leaseLog.start();
+    return state;
   }
 
   private load(): LoadedState {
@@ -108,6 +130,7 @@ export class LmdbJournal implements Journal<Buffer> {
       const [qid, firstSeq] = k.split(':').map(Number) as [number, number];
       this.track(this.leases.remove([qid, firstSeq]));
     }
+    this.mergeLoggedLeases(state.chunks, this.leaseLog.read());
     for (const { key, value } of this.dead.getRange()) {
       const d = decodeDead(value, `dead letter ${key[0]}:${key[1]}`);
       state.dead.push({ qid: key[0], seq: key[1], bytes: d.bytes, deadAt: d.deadAt });
@@ -119,9 +142,52 @@ export class LmdbJournal implements Journal<Buffer> {
     return state;
   }
 
+  /**
+   * Raises each chunk's delivery counts to what the lease log recorded (a settled message
+   * stays settled; a lease of a chunk no longer stored is of a message settled since) and
+   * writes the chunks it changed.
+   */
+  private mergeLoggedLeases(chunks: LoadedChunk[], leases: LoggedLease[]): void {
+    if (leases.length === 0) return;
+    const byQid = new Map<number, LoadedChunk[]>();
+    for (const c of chunks) {
+      const list = byQid.get(c.qid);
+      if (list === undefined) byQid.set(c.qid, [c]);
+      else list.push(c);
+    }
+    const changed = new Set<LoadedChunk>();
+    for (const l of leases) {
+      const chunk = runHolding(byQid.get(l.qid) ?? [], l.seq, (c) => c.bytes.length);
+      if (chunk === undefined) continue;
+      const states = (chunk.states ??= new Uint8Array(chunk.bytes.length));
+      const i = l.seq - chunk.firstSeq;
+      const count = Math.min(l.attempts, MAX_MAX_DELIVERIES);
+      if (states[i] === SETTLED || (states[i] ?? 0) >= count) continue;
+      states[i] = count;
+      changed.add(chunk);
+    }
+    for (const c of changed) this.putStates(c.qid, c.firstSeq, c.states as Uint8Array);
+  }
+
+  /** Hands the leases' counts to the kernel before they go out (lease-log.ts). */
+  noteLeases(qid: number, leases: ReadonlyArray<{ seq: number; attempt: number }>): void {
+    try {
+      this.leaseLog.append(qid, leases);
+    } catch (err) {
+      this.onFailure(err);
+    }
+  }
+
+  turnIssued(): void {
+    this.leaseLog.rotateIfFull(() => this.durable());
+  }
+
   async close(): Promise<void> {
     const root = this.root;
     this.root = undefined;
+    // The store waited for every write before closing: unless one failed, the logged counts
+    // are all in LMDB.
+    this.leaseLog.close(root !== undefined && !this.failed);
     if (root !== undefined) await root.close();
   }
 
@@ -245,6 +311,9 @@ export class LmdbJournal implements Journal<Buffer> {
   private track(p: Promise<unknown>): void {
     if (p === this.lastWrite) return;
     this.lastWrite = p;
-    p.then(undefined, (err: unknown) => this.onFailure(err));
+    p.then(undefined, (err: unknown) => {
+      this.failed = true;
+      this.onFailure(err);
+    });
   }
 }

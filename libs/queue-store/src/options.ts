@@ -41,7 +41,8 @@ export const DEFAULT_CHUNK_BYTES = 64 * 1024;
 /** 64 MiB. */
 export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024;
 
-function int(
+/** An integer option in min..max, or `fallback` when absent; throws StoreOptionError naming it. */
+export function int(
   input: Record<string, unknown>,
   name: string,
   fallback: number,

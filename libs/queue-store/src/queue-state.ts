@@ -4,7 +4,7 @@
  */
 import type { QueueDefinition } from './definition';
 import { SETTLED } from './journal';
-import { Deque, MinHeap } from './structures';
+import { Deque, MinHeap, runHolding } from './structures';
 import type { QueueCounters, StoredMessage } from './types';
 
 /** Where a live message is. */
@@ -111,17 +111,7 @@ export class QueueState {
 
   /** The chunk holding `seq`, or undefined. */
   chunkOf(seq: number): Chunk | undefined {
-    const cs = this.chunks;
-    let lo = 0;
-    let hi = cs.length - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const c = cs[mid] as Chunk;
-      if (seq < c.firstSeq) hi = mid - 1;
-      else if (seq >= c.firstSeq + c.entries.length) lo = mid + 1;
-      else return c;
-    }
-    return undefined;
+    return runHolding(this.chunks, seq, (c) => c.entries.length);
   }
 
   entryOf(seq: number): Entry | undefined {

@@ -139,3 +139,24 @@ export class Alarm {
     this.at = Infinity;
   }
 }
+
+/**
+ * The item of `items` (runs of seqs in ascending, non-overlapping order: `firstSeq` and a
+ * `length`) that holds `seq`, by binary search; undefined when none does.
+ */
+export function runHolding<T extends { firstSeq: number }>(
+  items: readonly T[],
+  seq: number,
+  length: (item: T) => number,
+): T | undefined {
+  let lo = 0;
+  let hi = items.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const c = items[mid] as T;
+    if (seq < c.firstSeq) hi = mid - 1;
+    else if (seq >= c.firstSeq + length(c)) lo = mid + 1;
+    else return c;
+  }
+  return undefined;
+}

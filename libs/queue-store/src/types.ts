@@ -163,6 +163,20 @@ export interface QueueStore {
   replay(queue: string, seqs?: number[]): Promise<number>;
   /** Deletes the queue's dead letters; returns how many. */
   purge(queue: string): Promise<number>;
-  /** A snapshot of the queue. */
+  /**
+   * A snapshot of the queue. A store whose queues live in a remote engine (JetStream) serves
+   * the engine's figures as last read (at most its maintenance interval old) with its own
+   * leases and counters; `refresh()` reads them now.
+   */
   stats(queue: string): QueueStats;
+  /**
+   * Remote stores only: reads the definitions and the figures of `stats()` from the engine now.
+   * A store whose state is all in the process has nothing to read and leaves it out.
+   */
+  refresh?(): Promise<void>;
+  /**
+   * Remote stores only: registers a listener told when a queue was declared or changed by
+   * another user of the same engine (another broker), once the store has read it.
+   */
+  onDeclared?(listener: (def: QueueDefinition) => void): void;
 }

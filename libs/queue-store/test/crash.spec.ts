@@ -138,4 +138,26 @@ describe('LmdbStore crash', () => {
     // Redeliveries first.
     expect(messages.slice(0, 40).map((m) => m.seq)).toEqual(leased);
   }, 60_000);
+
+  it('counts the leases of a process killed before their counts were committed (the lease log)', async () => {
+    const child = start('lease-kill', dir, '100');
+    const out = await lines(child, (all) => all.some((l) => l.startsWith('leased ')), 'the leases');
+    await exited(child);
+    expect(child.signalCode).toBe('SIGKILL');
+    const [twice, once] = (out.find((l) => l.startsWith('leased ')) as string)
+      .slice(7)
+      .split(' ')
+      .map((j) => JSON.parse(j) as number[]) as [number[], number[]];
+    expect(twice).toHaveLength(40);
+    expect(once).toHaveLength(20);
+    const { messages, counters } = await dump();
+    expect(messages).toHaveLength(100);
+    const attemptOf = new Map(messages.map((m) => [m.seq, m.attempt]));
+    // Delivered twice (the second count only in the log): third attempt now.
+    expect(twice.map((s) => attemptOf.get(s))).toEqual(twice.map(() => 3));
+    // Delivered once (only in the log): second attempt, counted as redelivered.
+    expect(once.map((s) => attemptOf.get(s))).toEqual(once.map(() => 2));
+    expect(messages.filter((m) => m.attempt === 1)).toHaveLength(40);
+    expect(counters.redelivered).toBe(60);
+  }, 60_000);
 });

@@ -103,6 +103,11 @@ async function startProcess(
   return { endpoints, child, stop: () => child.stop('SIGTERM', 5000) };
 }
 
+/** Node flags for our broker from BENCH_BROKER_NODE_ARGS (`--cpu-prof`, ...), every scenario. */
+export function brokerNodeArgs(): string[] {
+  return process.env['BENCH_BROKER_NODE_ARGS']?.split(' ').filter(Boolean) ?? [];
+}
+
 /** Our broker's best-effort sockets, each on an ephemeral loopback port. */
 export const SOCKET_FLAGS = ['--ingress', ANY, '--publish', ANY, '--push', ANY];
 
@@ -163,7 +168,7 @@ function ourBroker(
         process.execPath,
         [
           ...(options.nodeArgs ?? []),
-          ...(process.env['BENCH_BROKER_NODE_ARGS']?.split(' ').filter(Boolean) ?? []),
+          ...brokerNodeArgs(),
           BROKER_MAIN,
           ...SOCKET_FLAGS,
           // The reliable port on, as by default (no queue: the plain paths never touch the

@@ -2,7 +2,7 @@
 // writes bench-results/<name>.{json,md,svg}. Every process it starts is stopped on the way out.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, release } from 'node:os';
+import { cpus, loadavg, release } from 'node:os';
 import { join, resolve } from 'node:path';
 import { brokerKind, unavailable } from './brokers';
 import type { BrokerId } from './brokers';
@@ -21,6 +21,7 @@ import type { RateSearchResult } from './report';
 import { reliableTables } from './reliable/report';
 import { runReliable } from './reliable/run';
 import type { ReliableRun } from './reliable/run';
+import { redactedArgs } from './reliable/store-options';
 import { runScenario } from './scenario';
 import type { PathResult, ScenarioResult } from './scenario';
 import { searchRate } from './search';
@@ -279,8 +280,25 @@ function checkSpeed(when: string): SpeedCheck {
   return check;
 }
 
+/** The load averages (1, 5 and 15 minutes), as `uptime` shows them. */
+function loadAverage(): string {
+  return loadavg()
+    .map((l) => l.toFixed(2))
+    .join(', ');
+}
+
+/** The options, or exit 2 with one line naming what is wrong. */
+function optionsOrExit(): BenchOptions {
+  try {
+    return parseOptions(process.argv.slice(2), process.env);
+  } catch (err) {
+    console.error(`npm run bench: ${(err as Error).message}`);
+    process.exit(2);
+  }
+}
+
 async function main(): Promise<void> {
-  const options = parseOptions(process.argv.slice(2));
+  const options = optionsOrExit();
   if (options.help) {
     console.log(USAGE);
     return;
@@ -311,6 +329,8 @@ async function main(): Promise<void> {
     skipped['the rate search under SCHED_FIFO'] = fifoProblem;
     log(`skipping the rate search under SCHED_FIFO: ${fifoProblem}`);
   }
+  const loadAtStart = loadAverage();
+  log(`load average (1, 5, 15 min) at the start: ${loadAtStart}`);
   const speedAtStart = checkSpeed('start');
   const sat = options.saturation ? await saturation(options, brokers) : [];
   const rates = options.rateSearch ? await rateSearch(options, brokers, sat, 'default') : [];
@@ -327,13 +347,15 @@ async function main(): Promise<void> {
           windowMs: options.windowMs,
           confirmWindow: options.confirmWindow,
           prefetch: options.prefetch,
+          store: options.store,
         },
         log,
       )
     : null;
   const speedAtEnd = checkSpeed('end');
-  const command = `npm run bench --${process.argv
-    .slice(2)
+  const loadAtEnd = loadAverage();
+  log(`load average (1, 5, 15 min) at the end: ${loadAtEnd}`);
+  const command = `npm run bench --${redactedArgs(process.argv.slice(2))
     .map((a) => ` ${a}`)
     .join('')}`;
   const meta = {
@@ -346,6 +368,7 @@ async function main(): Promise<void> {
     kernel: release(),
     skipped,
     speedCheck: { start: speedAtStart, end: speedAtEnd },
+    loadAverage: { start: loadAtStart, end: loadAtEnd },
   };
   const markdown = [
     `## Benchmark results (${meta.date}, commit ${meta.commit})`,
@@ -353,7 +376,7 @@ async function main(): Promise<void> {
     `Command: \`${command}\` — ${meta.cpus}, Node ${meta.node}.`,
     ...Object.entries(skipped).map(([id, why]) => `Skipped ${id}: ${why}.`),
     '',
-    `Machine speed check (the same fixed loops, 5 runs each, median and range; lower is faster; on this 2-core machine the memory loop has varied 8-fold within seconds, and figures from runs at different times are read with it beside them): at the start ${describeSpeed(speedAtStart)}; at the end ${describeSpeed(speedAtEnd)}.`,
+    `Machine speed check (the same fixed loops, 5 runs each, median and range; lower is faster; on this 2-core machine the memory loop has varied 8-fold within seconds, and figures from runs at different times are read with it beside them): at the start ${describeSpeed(speedAtStart)}; at the end ${describeSpeed(speedAtEnd)}. Load average (1, 5, 15 min, as \`uptime\`): ${loadAtStart} at the start, ${loadAtEnd} at the end.`,
     '',
     curveTables(sat),
     saturationTables(sat),

@@ -5,8 +5,11 @@ import type { BrokerId } from './brokers';
 import { DASHBOARD_WATCHES, type DashboardWatch } from './dashboard-watcher';
 import type { Meter } from './messages';
 import type { Scheduling } from './processes';
-import { SYSTEM_IDS } from './reliable/messages';
+import { NATS_PASSWORD_ENV, SYSTEM_IDS } from './reliable/messages';
 import type { SystemId } from './reliable/messages';
+import type { ExternalNats } from './reliable/nats-store';
+import { STORE_FLAGS, parseStoreFlags } from './reliable/store-options';
+import type { StoreFlagValues } from './reliable/store-options';
 
 export interface BenchOptions {
   quick: boolean;
@@ -45,6 +48,8 @@ export interface BenchOptions {
   confirmWindow: number;
   /** Durable queues: unacked deliveries the consumer holds at most (prefetch, credit). */
   prefetch: number;
+  /** Durable queues: the NATS servers of `--store`, or null (a nats-server of each run's own). */
+  store: ExternalNats | null;
   /** Only the machine speed check (tools/bench/src/speed-check.ts), then exit. */
   speedCheckOnly: boolean;
   /** CURVE's cost: our broker with and without CURVE, side by side (`--curve`). */
@@ -96,8 +101,21 @@ export const USAGE = `usage: npm run bench -- [flags]
   --systems LIST          with --reliable: comma list of ${SYSTEM_IDS.join(', ')} (default: all)
   --confirm-window N      with --reliable: unconfirmed publishes per producer (default 1000)
   --prefetch N            with --reliable: unacked deliveries per consumer (default 1000)
+  --store nats://HOST:PORT[,HOST:PORT...]
+                          with --reliable: run JetStream on these NATS servers (started by you,
+                          e.g. a 3-server cluster) instead of a nats-server of each run's own:
+                          our broker with --store on them, JetStream used directly on them, and
+                          our broker on LMDB (default --systems zmq-mq,zmq-mq-jetstream,jetstream);
+                          each run on streams of fresh names, removed afterwards; their CPU,
+                          memory and disk are not measured
+  --nats-user U, --nats-password P, --nats-creds FILE, --nats-tls-ca FILE
+                          with --store: how to log in to them, as the broker takes them (the
+                          password also from ${NATS_PASSWORD_ENV})
+  --nats-replicas N|auto  with --store: replicas of every stream, ours and JetStream's alike
+                          (default auto: 3 on a cluster of 3 servers or more, else 1)
   --out DIR               results directory (default bench-results)
-  --name NAME             result file name (default: quick or full; reliable or reliable-quick)
+  --name NAME             result file name (default: quick or full; reliable or reliable-quick;
+                          reliable-store or reliable-store-quick with --store)
   --help`;
 
 function list(value: string | undefined, fallback: number[]): number[] {
@@ -136,13 +154,20 @@ function dashboardOf(value: string | undefined): DashboardWatch {
 }
 
 /** Result files: bench-results/<name>.{json,md,svg}. */
-function defaultName(quick: boolean, reliable: boolean, curve: boolean): string {
-  if (reliable) return quick ? 'reliable-quick' : 'reliable';
+function defaultName(quick: boolean, reliable: boolean, curve: boolean, store: boolean): string {
+  if (reliable) return `reliable${store ? '-store' : ''}${quick ? '-quick' : ''}`;
   if (curve) return 'curve';
   return quick ? 'quick' : 'full';
 }
 
-export function parseOptions(argv: string[]): BenchOptions {
+/** Systems with `--store` unless `--systems` says: ours on both stores, JetStream direct. */
+const STORE_SYSTEMS: readonly SystemId[] = ['zmq-mq', 'zmq-mq-jetstream', 'jetstream'];
+
+/** Every option, checked; `env` gives the NATS password when no flag does. */
+export function parseOptions(
+  argv: string[],
+  env: Readonly<Record<string, string | undefined>> = {},
+): BenchOptions {
   const { values } = parseArgs({
     args: argv,
     strict: true,
@@ -174,6 +199,12 @@ export function parseOptions(argv: string[]): BenchOptions {
       systems: { type: 'string' },
       'confirm-window': { type: 'string' },
       prefetch: { type: 'string' },
+      store: { type: 'string' },
+      'nats-user': { type: 'string' },
+      'nats-password': { type: 'string' },
+      'nats-creds': { type: 'string' },
+      'nats-tls-ca': { type: 'string' },
+      'nats-replicas': { type: 'string' },
       'no-build': { type: 'boolean', default: false },
       out: { type: 'string' },
       name: { type: 'string' },
@@ -184,10 +215,14 @@ export function parseOptions(argv: string[]): BenchOptions {
   const reliable = values.reliable === true;
   for (const flag of ['systems', 'confirm-window', 'prefetch'] as const)
     if (!reliable && values[flag] !== undefined) throw new Error(`--${flag} needs --reliable`);
+  const storeFlags: StoreFlagValues = Object.fromEntries(STORE_FLAGS.map((f) => [f, values[f]]));
+  const store = parseStoreFlags(storeFlags, reliable, env[NATS_PASSWORD_ENV] || undefined);
   const systems = (values.systems?.split(',').map((s) => s.trim()) ?? [
-    ...SYSTEM_IDS,
+    ...(store ? STORE_SYSTEMS : SYSTEM_IDS),
   ]) as SystemId[];
   for (const s of systems) if (!SYSTEM_IDS.includes(s)) throw new Error(`unknown system "${s}"`);
+  if (store && !systems.some((s) => s === 'jetstream' || s === 'zmq-mq-jetstream'))
+    throw new Error('--store needs zmq-mq-jetstream or jetstream in --systems');
   const curve = values.curve === true;
   if (curve && reliable) throw new Error('--curve and --reliable are separate runs');
   const brokers = (values.brokers?.split(',').map((s) => s.trim()) ?? [
@@ -234,11 +269,12 @@ export function parseOptions(argv: string[]): BenchOptions {
     systems,
     confirmWindow: Math.floor(positive('confirm-window', values['confirm-window'], 1000)),
     prefetch: Math.floor(positive('prefetch', values.prefetch, 1000)),
+    store,
     speedCheckOnly: values['speed-check'] === true,
     curve,
     build: values['no-build'] !== true,
     outDir: values.out ?? 'bench-results',
-    name: values.name ?? defaultName(quick, reliable, curve),
+    name: values.name ?? defaultName(quick, reliable, curve, store !== null),
     help: values.help === true,
   };
 }

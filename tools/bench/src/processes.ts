@@ -166,10 +166,16 @@ export class Child {
 export class ProcessGroup {
   private readonly children = new Set<Child>();
 
-  /** A Node program with an IPC channel (bench producers, consumers). */
-  fork(name: string, modulePath: string, args: string[], scheduling?: Scheduling): Child {
+  /** A Node program with an IPC channel (bench producers, consumers); `env` as for spawn(). */
+  fork(
+    name: string,
+    modulePath: string,
+    args: string[],
+    scheduling?: Scheduling,
+    env?: NodeJS.ProcessEnv,
+  ): Child {
     const run = launch(process.execPath, [...CHILD_ARGS, modulePath, ...args], scheduling);
-    const proc = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const proc = spawn(run.command, run.args, { stdio: ['ignore', 'pipe', 'pipe', 'ipc'], env });
     return this.track(new Child(name, proc));
   }
 

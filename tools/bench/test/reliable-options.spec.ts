@@ -6,7 +6,7 @@ describe('--reliable options', () => {
     expect(o.reliable).toBe(true);
     expect(o.payloads).toEqual([100, 1024]);
     expect(o.producers).toEqual([1, 4]);
-    expect(o.systems).toEqual(['zmq-mq', 'jetstream', 'rabbitmq']);
+    expect(o.systems).toEqual(['zmq-mq', 'zmq-mq-jetstream', 'jetstream', 'rabbitmq']);
     expect(o.confirmWindow).toBe(1000);
     expect(o.prefetch).toBe(1000);
     expect([o.saturation, o.rateSearch, o.memory, o.profile]).toEqual([false, false, false, false]);

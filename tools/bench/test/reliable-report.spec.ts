@@ -1,6 +1,6 @@
 import { writeHeader } from '../src/payload';
 import { AckCounter } from '../src/reliable/ack-counter';
-import { bytesPerMessage, cellResult } from '../src/reliable/figures';
+import { FULL_COVERAGE, bytesPerMessage, cellResult } from '../src/reliable/figures';
 import type { CellIdentity, ReliableCellResult, ServerReadings } from '../src/reliable/figures';
 import type { DriverId, ReliableProducerDone, SystemId } from '../src/reliable/messages';
 import { jetstreamBest, reliableTables } from '../src/reliable/report';
@@ -33,6 +33,8 @@ function done(sent: number, nacked = 0): ReliableProducerDone {
 }
 
 const server: ServerReadings = {
+  coverage: FULL_COVERAGE,
+  replicas: null,
   cpuSeconds: 0.5,
   ackedInCpuWindow: 10_000,
   peakRssBytes: 80e6,
@@ -130,7 +132,7 @@ describe('cellResult', () => {
   it('divides server CPU by the messages acked while it was counted, disk growth by those stored', () => {
     expect(r.cpuUsPerMsg).toBeCloseTo(50);
     expect(r.peakRssMb).toBeCloseTo(80);
-    expect(r.disk.bytesPerMessage).toBeCloseTo(100);
+    expect(r.disk?.bytesPerMessage).toBeCloseTo(100);
     expect(bytesPerMessage({ bytes: 100, stored: 0 }, 0)).toBeNull();
     expect(bytesPerMessage({ bytes: 100, stored: 10 }, 4096)).toBe(0);
   });
@@ -157,6 +159,8 @@ function cell(
     ackedPerSec,
     confirmedPerSec: ackedPerSec * 1.1,
     latencyUs: { p50: 1500, p99: 12_000, p999: 20_000, max: 30_000 },
+    coverage: FULL_COVERAGE,
+    replicas: null,
     serverCpuSeconds: 1,
     cpuUsPerMsg: 12.5,
     peakRssMb: 60,
@@ -181,6 +185,8 @@ describe('reliableTables', () => {
     failures: [{ driver: 'rabbitmq', payloadBytes: 1024, producers: 4, error: 'boom\nstack' }],
     skipped: { jetstream: 'nats-server is not installed' },
     durability: { rabbitmq: 'fdatasync first' },
+    nats: null,
+    left: [],
   };
   const md = reliableTables(run);
   const row = (label: string): string => md.split('\n').find((l) => l.startsWith(`| ${label}`))!;
@@ -206,5 +212,97 @@ describe('reliableTables', () => {
     expect(md).toContain('- rabbitmq: fdatasync first.');
     expect(md).toContain('Skipped jetstream: nats-server is not installed.');
     expect(md).toContain('Failed rabbitmq, 1024 B payload, 4 producers: boom.');
+  });
+});
+
+describe('cellResult on NATS servers the run did not start', () => {
+  const counter = new AckCounter(1, () => undefined);
+  counter.window = { startNs: 0, endNs: 2000 * MS };
+  for (let seq = 1; seq <= 100; seq++) deliver(counter, 0, seq, 0);
+  counter.ackedAt(1 * MS);
+  const reason = 'the servers are elsewhere';
+  const result = (
+    system: SystemId,
+    driver: DriverId,
+    processes: 'broker' | 'none',
+  ): ReliableCellResult =>
+    cellResult(identity(system, driver, system), [done(100)], counter.report(), true, {
+      ...server,
+      coverage: { processes, disk: false, reason },
+      replicas: 3,
+    });
+
+  it('keeps the broker’s own CPU and RSS, and measures no disk', () => {
+    const r = result('zmq-mq-jetstream', 'zmq-mq-jetstream', 'broker');
+    expect([r.cpuUsPerMsg, r.peakRssMb, r.disk, r.replicas]).toEqual([50, 80, null, 3]);
+  });
+
+  it('invents nothing for JetStream used directly', () => {
+    const r = result('jetstream', 'jetstream-core', 'none');
+    expect([r.cpuUsPerMsg, r.peakRssMb, r.disk]).toEqual([null, null, null]);
+  });
+});
+
+describe('reliableTables with --store', () => {
+  const reason = 'the NATS servers of --store are not this run’s';
+  const external = (c: ReliableCellResult, processes: 'broker' | 'none'): ReliableCellResult => ({
+    ...c,
+    coverage: { processes, disk: false, reason },
+    replicas: 3,
+    peakRssMb: processes === 'none' ? null : c.peakRssMb,
+    cpuUsPerMsg: processes === 'none' ? null : c.cpuUsPerMsg,
+    disk: null,
+  });
+  const cells = [
+    cell('zmq-mq', 'zmq-mq', 'ours on lmdb', 60_000),
+    external(cell('zmq-mq-jetstream', 'zmq-mq-jetstream', 'ours on js', 15_000), 'broker'),
+    external(cell('jetstream', 'jetstream-publish', 'js documented', 10_000), 'none'),
+    external(cell('jetstream', 'jetstream-core', 'js fastest', 30_000), 'none'),
+  ];
+  const md = reliableTables({
+    windowMs: 2000,
+    confirmWindow: 1000,
+    prefetch: 1000,
+    cells,
+    failures: [],
+    skipped: {},
+    durability: {},
+    nats: {
+      servers: ['nats://127.0.0.1:4222', 'nats://127.0.0.1:4223'],
+      serverCount: 3,
+      replicas: 3,
+      version: '2.9.10',
+    },
+    left: ['stream zmqmq-bench-x-2 (timeout)'],
+  });
+  const row = (label: string): string => md.split('\n').find((l) => l.startsWith(`| ${label}`))!;
+
+  it('says where JetStream ran and with how many replicas, in a column of its own', () => {
+    expect(md).toContain(
+      '`--store nats://127.0.0.1:4222,nats://127.0.0.1:4223`, 3 servers, nats-server 2.9.10; every stream with 3 replicas',
+    );
+    expect(md).toContain('| system | replicas | acked msg/s (end to end) |');
+    expect(row('ours on lmdb')).toMatch(/^\| ours on lmdb \| — \| 60,000 \|/);
+  });
+
+  it('shows what was not measured as such, the broker’s own figures as its only', () => {
+    expect(row('ours on js')).toContain(
+      '| 3 | 15,000 | 16,500 | 1,500 / 12,000 | 12.5 (broker only) | 60 (broker only) | not measured | 0 | 0 | 0.50x |',
+    );
+    expect(row('js fastest')).toContain('| not measured | not measured | not measured |');
+    expect(md).toContain(`Not measured: ${reason}; "broker only": our broker's own process is.`);
+  });
+
+  it('gives the broker’s overhead as a ratio to JetStream used directly, and no RabbitMQ column', () => {
+    expect(md).toContain(
+      'Our broker on JetStream ÷ JetStream used directly (acked msg/s): 0.50x of its best (1.50x js documented; 0.50x js fastest).',
+    );
+    expect(md).not.toContain('vs RabbitMQ');
+  });
+
+  it('names what it could not remove from the servers', () => {
+    expect(md).toContain(
+      'Left on the NATS servers (could not be removed): stream zmqmq-bench-x-2 (timeout).',
+    );
   });
 });

@@ -3,6 +3,8 @@
 import { Router } from 'zeromq';
 import { headerOffset, writeHeader } from '../src/payload';
 import type { ConsumeLink, PublishLink } from '../src/reliable/links';
+import { LOCAL_NAMES } from '../src/reliable/messages';
+import type { QueueNames, Target } from '../src/reliable/messages';
 import { zmqMqConsumer, zmqMqPublisher } from '../src/reliable/zmq-mq-link';
 import { decodeCommand, encodeCommand } from '../src/reliable/zmq-mq-protocol';
 import type { Command } from '../src/reliable/zmq-mq-protocol';
@@ -24,6 +26,11 @@ describe('zmq-mq link, against a scripted reliable port', () => {
   let router: Router;
   let url: string;
   let link: PublishLink | ConsumeLink | null = null;
+  const target = (names: QueueNames = LOCAL_NAMES): Target => ({
+    driver: 'zmq-mq',
+    url,
+    ...names,
+  });
 
   beforeEach(async () => {
     router = new Router({ linger: 0 });
@@ -71,7 +78,7 @@ describe('zmq-mq link, against a scripted reliable port', () => {
     const settled: Array<[number, boolean]> = [];
     const all = later<void>();
     const errors: unknown[] = [];
-    const opening = zmqMqPublisher(url, {
+    const opening = zmqMqPublisher(target(), {
       confirmed(token, ok) {
         settled.push([token, ok]);
         if (settled.length === 3) all.resolve();
@@ -122,7 +129,7 @@ describe('zmq-mq link, against a scripted reliable port', () => {
       },
     };
     const idsOf = async (): Promise<string[]> => {
-      const opening = zmqMqPublisher(url, sink);
+      const opening = zmqMqPublisher(target(), sink);
       await welcome();
       const publisher = await opening;
       publisher.publish(payload(1), 1);
@@ -138,10 +145,11 @@ describe('zmq-mq link, against a scripted reliable port', () => {
     expect(new Set([...first, ...second]).size).toBe(4);
   });
 
-  it('consumes with credit and acks each DELIVER batch with one ACK of its tags', async () => {
+  it('consumes the target’s queue with credit and acks each DELIVER batch with one ACK of its tags', async () => {
     const received: Array<[number, boolean]> = [];
     const acked = later<void>();
-    const opening = zmqMqConsumer(url, 250, {
+    const names = { queue: 'run-7', subject: 'run-7.reliable', prefix: 'run-7.' };
+    const opening = zmqMqConsumer(target(names), 250, {
       received(buf, start, end, redelivered) {
         const at = headerOffset(buf, start, end);
         received.push([buf.readUInt32LE(at + 5), redelivered]);
@@ -155,18 +163,18 @@ describe('zmq-mq link, against a scripted reliable port', () => {
     const consume = await receive();
     expect(consume.command).toMatchObject({
       name: 'CONSUME',
-      body: { queue: 'bench', credit: 250 },
+      body: { queue: 'run-7', credit: 250 },
     });
-    await reply(peer, 'CONSUMING', { queue: 'bench', credit: 250 });
+    await reply(peer, 'CONSUMING', { queue: 'run-7', credit: 250 });
     link = await opening;
     const frame = (seq: number): Buffer =>
-      Buffer.concat([Buffer.from('bench.reliable '), payload(seq)]);
+      Buffer.concat([Buffer.from('run-7.reliable '), payload(seq)]);
     const tags = [1_796_548_615_871_000, 1_796_548_615_871_001];
     await reply(
       peer,
       'DELIVER',
       {
-        queue: 'bench',
+        queue: 'run-7',
         msgs: [
           [tags[0], 1, 1],
           [tags[1], 2, 1],

@@ -1,20 +1,28 @@
 import { version as libzmqVersion } from 'zeromq';
 import type { BrokerMode } from '../forwarding';
-import { OPTION_NAMES, type BrokerOptionKey, type BrokerOptions } from '../options';
+import {
+  OPTION_NAMES,
+  SECRET_OPTIONS,
+  type BrokerOptionKey,
+  type BrokerOptions,
+} from '../options';
 import { formatQueueSpec } from '../reliable/queue-spec';
 import type { BrokerEndpoints } from '../sockets';
 import type { BrokerInfo, BrokerOptionView } from './shapes';
 
 /**
- * Every option in force, with its flag and variable. Each value is shown as parsed: an option
- * that holds a secret (a key, a token) must be left out here, or shown as the file it came from.
+ * Every option in force, with its flag and variable. Each value is shown as parsed, but a
+ * secret (SECRET_OPTIONS: the NATS password) is `(hidden)`; keys and tokens are options
+ * naming the file they are read from.
  */
 export function optionViews(options: BrokerOptions): BrokerOptionView[] {
   return (Object.keys(OPTION_NAMES) as BrokerOptionKey[]).map((name) => {
     const value = options[name];
     const { flag, env } = OPTION_NAMES[name];
     const shown =
-      value === null || typeof value === 'string' || typeof value === 'number'
+      value !== null && SECRET_OPTIONS.has(name)
+        ? '(hidden)'
+        : value === null || typeof value === 'string' || typeof value === 'number'
         ? value
         : typeof value === 'boolean'
           ? String(value)

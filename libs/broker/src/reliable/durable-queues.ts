@@ -1,6 +1,11 @@
 import { resolve } from 'node:path';
 import type { QueueSummary } from '@zmq-mq/protocol';
-import { LmdbStore, MemoryStore, type DeadLetter, type QueueStore } from '@zmq-mq/queue-store';
+import {
+  JetStreamStore,
+  type DeadLetter,
+  type JetStreamStats,
+  type QueueStore,
+} from '@zmq-mq/queue-store';
 import type { Registry } from 'prom-client';
 import type { Router } from 'zeromq';
 import type { BrokerMode, ForwardingPaths } from '../forwarding';
@@ -16,6 +21,7 @@ import { queueRoutes } from './queue-api';
 import { QueueIndex } from './queue-index';
 import { ReliablePort } from './reliable-port';
 import { ReliableStats } from './stats';
+import { checkNatsFiles, createStore } from './stores';
 
 /** The durable queues' part of `/stats`. */
 export interface ReliableStatsSnapshot {
@@ -23,6 +29,8 @@ export interface ReliableStatsSnapshot {
   store: BrokerOptions['store'];
   /** The LMDB store's directory (absolute); undefined for the memory store. */
   dataDir: string | undefined;
+  /** A JetStream store's own figures (pulls, late deliveries, background failures); else undefined. */
+  jetstream: JetStreamStats | undefined;
   epoch: string;
   sessions: {
     current: number;
@@ -38,7 +46,7 @@ export interface ReliableStatsSnapshot {
 }
 
 /**
- * The broker's durable queues: the store (LMDB in --data-dir, or memory), the queue index,
+ * The broker's durable queues: the store (LMDB in --data-dir, memory, or NATS JetStream), the queue index,
  * the reliable port (a ROUTER the broker binds with its other sockets), the plain-ingress tap
  * for the counted work path, the fan-out feed of confirmed publishes, and the monitor's
  * `/queues` API and metrics.
@@ -75,14 +83,9 @@ export class DurableQueues {
       failed: (path: string) => void;
     },
   ) {
-    const storeOptions = {
-      maxDeliveries: options.maxDeliveries,
-      dedupWindowMs: options.dedupWindowMs,
-    };
-    this.store =
-      options.store === 'lmdb'
-        ? new LmdbStore({ path: options.dataDir, ...storeOptions })
-        : new MemoryStore(storeOptions);
+    this.store = createStore(options);
+    // A store shared with other brokers (JetStream) tells of queues they declare.
+    this.store.onDeclared?.((def) => this.index.set(def));
     this.router = reliableSocket(zmq);
     this.fanOut =
       mode === 'counted' ? new FanOutFeed(zmq, this.stats, host.subscribers) : undefined;
@@ -102,6 +105,7 @@ export class DurableQueues {
 
   /** Takes the data dir, opens the store and declares the `--queue` queues. */
   async open(): Promise<void> {
+    checkNatsFiles(this.options);
     if (this.options.store === 'lmdb') this.unlock = lockDataDir(this.options.dataDir);
     try {
       await this.store.open();
@@ -230,6 +234,7 @@ export class DurableQueues {
       endpoint: this.endpoint,
       store: this.options.store,
       dataDir: this.options.store === 'lmdb' ? resolve(this.options.dataDir) : undefined,
+      jetstream: this.store instanceof JetStreamStore ? this.store.jetStreamStats() : undefined,
       epoch: this.port.epoch,
       sessions: {
         current: sessions.sessions,

@@ -4,6 +4,10 @@
  *             on its own line as its append resolves; then prints `done` and waits.
  *   lease N   appends N messages, leases 40 of them (ack wait 60 s), makes the lease
  *             counts durable, prints `leased <json seqs>` and waits.
+ *   lease-kill N  appends N messages; leases 40 and makes their counts durable, naks them and
+ *             leases them again with 20 more, then prints `leased <json seqs of the 40>
+ *             <json seqs of the 20>` and kills itself with SIGKILL in the same turn: the second
+ *             leases' counts are not even issued to LMDB.
  *   dump      prints one JSON line: every message the queue holds, leased once, with its
  *             attempt, and the queue's counters; then exits.
  */
@@ -70,6 +74,17 @@ async function main(): Promise<void> {
     await store.sync();
     process.stdout.write(`leased ${JSON.stringify(ds.map((d) => d.seq))}\n`);
     stayAlive();
+  } else if (mode === 'lease-kill') {
+    await appendAll(store, count, false);
+    const first = await store.lease('crash', 40, 60_000);
+    await store.sync();
+    for (const d of first) await store.nak(d, 0);
+    const again = await store.lease('crash', 60, 60_000);
+    const twice = again.filter((d) => d.attempt === 2).map((d) => d.seq);
+    const once = again.filter((d) => d.attempt === 1).map((d) => d.seq);
+    process.stdout.write(`leased ${JSON.stringify(twice)} ${JSON.stringify(once)}\n`, () =>
+      process.kill(process.pid, 'SIGKILL'),
+    );
   } else if (mode === 'dump') {
     const ds = await store.lease('crash', 1_000_000, 60_000);
     const messages = ds.map((d) => ({ id: d.message.id, seq: d.seq, attempt: d.attempt }));

@@ -5,12 +5,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { childConfig } from '../messages';
 import { AckCounter } from './ack-counter';
 import { openConsumer } from './links';
+import { withNatsPassword } from './nats-store';
 import type { ConsumeLink } from './links';
-import { tell } from './messages';
+import { NATS_PASSWORD_ENV, tell } from './messages';
 import type { ReliableConsumerConfig, ToReliableConsumer } from './messages';
 
 async function main(): Promise<void> {
-  const config = childConfig<ReliableConsumerConfig>();
+  const given = childConfig<ReliableConsumerConfig>();
+  const config = {
+    ...given,
+    target: withNatsPassword(given.target, process.env[NATS_PASSWORD_ENV]),
+  };
   const counter = new AckCounter(config.producers, () => tell({ type: 'ready' }));
   let link: ConsumeLink | null = null;
   let exit = false;

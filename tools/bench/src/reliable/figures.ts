@@ -12,7 +12,29 @@ export interface DiskSample {
   stored: number;
 }
 
+/**
+ * What the server figures of a run cover: on NATS servers the benchmark did not start
+ * (`--store nats://…`) their processes and files are not its to read.
+ */
+export interface Coverage {
+  /**
+   * Whose CPU and peak RSS are measured: every process of the system (`server`), our broker's
+   * only (`broker`: its NATS servers are elsewhere), or none.
+   */
+  processes: 'server' | 'broker' | 'none';
+  /** Whether the store's size on disk is measured. */
+  disk: boolean;
+  /** What is not measured and why, or null when everything is. */
+  reason: string | null;
+}
+
+/** Everything measured: a server the benchmark started, with its data directory. */
+export const FULL_COVERAGE: Coverage = { processes: 'server', disk: true, reason: null };
+
 export interface ServerReadings {
+  coverage: Coverage;
+  /** Stream replicas as JetStream has them (JetStream systems), else null. */
+  replicas: number | null;
   /** CPU seconds of the server's processes from the end of the warm-up to the end of the drain. */
   cpuSeconds: number;
   /** Messages the consumer acked in that time (probes included). */
@@ -61,11 +83,17 @@ export interface ReliableCellResult extends CellIdentity {
   confirmedPerSec: number;
   /** Publish-to-ack latency, µs. */
   latencyUs: LatencyUs;
+  coverage: Coverage;
+  /** Stream replicas as JetStream has them (JetStream systems), else null. */
+  replicas: number | null;
+  /** CPU seconds of the processes `coverage` names (0 when none). */
   serverCpuSeconds: number;
-  /** Server CPU per message acked while it was counted, µs. */
+  /** That CPU per message acked while it was counted, µs; null when not measured. */
   cpuUsPerMsg: number | null;
-  peakRssMb: number;
-  disk: DiskSample & { baselineBytes: number; bytesPerMessage: number | null };
+  /** Peak RSS of the processes `coverage` names, MB; null when not measured. */
+  peakRssMb: number | null;
+  /** Null when not measured. */
+  disk: (DiskSample & { baselineBytes: number; bytesPerMessage: number | null }) | null;
   /** Errors the producers' and consumer's client libraries reported. */
   errors: number;
   harnessCpuSeconds: { producers: number; consumer: number };
@@ -90,6 +118,7 @@ export function cellResult(
   const us = (q: number): number => hist.quantile(q) / 1000;
   const windowSeconds = cell.windowMs / 1000;
   const confirmed = done.reduce((n, d) => n + d.confirmed, 0);
+  const processes = server.coverage.processes !== 'none';
   return {
     ...cell,
     sent: done.reduce((n, d) => n + d.sent, 0),
@@ -104,15 +133,21 @@ export function cellResult(
     ackedPerSec: report.windowAcked / windowSeconds,
     confirmedPerSec: done.reduce((n, d) => n + d.windowConfirmed, 0) / windowSeconds,
     latencyUs: { p50: us(0.5), p99: us(0.99), p999: us(0.999), max: hist.max / 1000 },
+    coverage: server.coverage,
+    replicas: server.replicas,
     serverCpuSeconds: server.cpuSeconds,
     cpuUsPerMsg:
-      server.ackedInCpuWindow > 0 ? (server.cpuSeconds * 1e6) / server.ackedInCpuWindow : null,
-    peakRssMb: server.peakRssBytes / 1e6,
-    disk: {
-      ...server.diskPeak,
-      baselineBytes: server.diskBaselineBytes,
-      bytesPerMessage: bytesPerMessage(server.diskPeak, server.diskBaselineBytes),
-    },
+      processes && server.ackedInCpuWindow > 0
+        ? (server.cpuSeconds * 1e6) / server.ackedInCpuWindow
+        : null,
+    peakRssMb: processes ? server.peakRssBytes / 1e6 : null,
+    disk: server.coverage.disk
+      ? {
+          ...server.diskPeak,
+          baselineBytes: server.diskBaselineBytes,
+          bytesPerMessage: bytesPerMessage(server.diskPeak, server.diskBaselineBytes),
+        }
+      : null,
     errors: done.reduce((n, d) => n + d.errors, 0) + report.errors,
     harnessCpuSeconds: server.harness,
   };

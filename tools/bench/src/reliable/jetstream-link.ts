@@ -4,12 +4,14 @@ import { jetstream } from '@nats-io/jetstream';
 import { connect, createInbox } from '@nats-io/transport-node';
 import type { NatsConnection } from '@nats-io/transport-node';
 import type { ConfirmSink, ConsumeLink, DeliverySink, PublishLink } from './links';
-import { JS_CONSUMER, QUEUE, SUBJECT } from './messages';
+import { JS_CONSUMER } from './messages';
+import type { Target } from './messages';
+import { natsConnectOptions } from './nats-store';
 import { TokenQueue } from './token-queue';
 
 /** A connection that reports its failure to `onError` and does not reconnect. */
-async function open(url: string, onError: (err: unknown) => void): Promise<NatsConnection> {
-  const nc = await connect({ servers: url, reconnect: false });
+async function open(target: Target, onError: (err: unknown) => void): Promise<NatsConnection> {
+  const nc = await connect(natsConnectOptions(target.url, target.nats));
   void nc.closed().then((err) => {
     if (err) onError(err);
   });
@@ -29,11 +31,11 @@ function publishLink(nc: NatsConnection, publish: PublishLink['publish']): Publi
 }
 
 /** The documented path: `js.publish()`, one request and one PubAck promise per message. */
-export async function jetstreamPublisher(url: string, sink: ConfirmSink): Promise<PublishLink> {
-  const nc = await open(url, (err) => sink.error(err));
+export async function jetstreamPublisher(target: Target, sink: ConfirmSink): Promise<PublishLink> {
+  const nc = await open(target, (err) => sink.error(err));
   const js = jetstream(nc);
   return publishLink(nc, (payload, token) => {
-    js.publish(SUBJECT, payload).then(
+    js.publish(target.subject, payload).then(
       () => sink.confirmed(token, true),
       () => sink.confirmed(token, false),
     );
@@ -50,8 +52,11 @@ export function isPubAckError(data: Uint8Array): boolean {
  * stream acknowledges the publishes of one connection in order, so the n-th PubAck on the inbox
  * answers the n-th publish.
  */
-export async function jetstreamCorePublisher(url: string, sink: ConfirmSink): Promise<PublishLink> {
-  const nc = await open(url, (err) => sink.error(err));
+export async function jetstreamCorePublisher(
+  target: Target,
+  sink: ConfirmSink,
+): Promise<PublishLink> {
+  const nc = await open(target, (err) => sink.error(err));
   const inbox = createInbox();
   const tokens = new TokenQueue();
   nc.subscribe(inbox, {
@@ -64,19 +69,19 @@ export async function jetstreamCorePublisher(url: string, sink: ConfirmSink): Pr
   // The subscription is known to the server before the first publish asks for a reply on it.
   await nc.flush();
   return publishLink(nc, (payload, token) => {
-    nc.publish(SUBJECT, payload, { reply: inbox });
+    nc.publish(target.subject, payload, { reply: inbox });
     tokens.push(token);
   });
 }
 
 /** A pull consumer through `consume()`: up to `prefetch` messages pulled at once, each acked. */
 export async function jetstreamConsumer(
-  url: string,
+  target: Target,
   prefetch: number,
   sink: DeliverySink,
 ): Promise<ConsumeLink> {
-  const nc = await open(url, (err) => sink.error(err));
-  const consumer = await jetstream(nc).consumers.get(QUEUE, JS_CONSUMER);
+  const nc = await open(target, (err) => sink.error(err));
+  const consumer = await jetstream(nc).consumers.get(target.queue, JS_CONSUMER);
   const messages = await consumer.consume({
     max_messages: prefetch,
     callback: (m) => {

@@ -43,13 +43,14 @@ export interface ConsumeLink {
 
 /** Connects a publishing link to `target`. */
 export function openPublisher(target: Target, sink: ConfirmSink): Promise<PublishLink> {
-  const open: Record<DriverId, (url: string, sink: ConfirmSink) => Promise<PublishLink>> = {
+  const open: Record<DriverId, (target: Target, sink: ConfirmSink) => Promise<PublishLink>> = {
     'zmq-mq': zmqMqPublisher,
+    'zmq-mq-jetstream': zmqMqPublisher,
     'jetstream-publish': jetstreamPublisher,
     'jetstream-core': jetstreamCorePublisher,
     rabbitmq: rabbitmqPublisher,
   };
-  return open[target.driver](target.url, sink);
+  return open[target.driver](target, sink);
 }
 
 /** Connects a consuming link to `target`, holding at most `prefetch` unacked deliveries. */
@@ -60,11 +61,12 @@ export function openConsumer(
 ): Promise<ConsumeLink> {
   switch (target.driver) {
     case 'zmq-mq':
-      return zmqMqConsumer(target.url, prefetch, sink);
+    case 'zmq-mq-jetstream':
+      return zmqMqConsumer(target, prefetch, sink);
     case 'jetstream-publish':
     case 'jetstream-core':
-      return jetstreamConsumer(target.url, prefetch, sink);
+      return jetstreamConsumer(target, prefetch, sink);
     case 'rabbitmq':
-      return rabbitmqConsumer(target.url, prefetch, sink);
+      return rabbitmqConsumer(target, prefetch, sink);
   }
 }

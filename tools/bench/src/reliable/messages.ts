@@ -2,30 +2,68 @@
 // IPC channel. Each child takes its config as JSON in argv[2] (messages.ts: childConfig).
 import type { ConsumerReport } from '../messages';
 
-/** The systems compared: ours and the two peers. */
-export type SystemId = 'zmq-mq' | 'jetstream' | 'rabbitmq';
+/** The systems compared: ours (on its embedded store, and on JetStream) and the two peers. */
+export type SystemId = 'zmq-mq' | 'zmq-mq-jetstream' | 'jetstream' | 'rabbitmq';
 
-export const SYSTEM_IDS: readonly SystemId[] = ['zmq-mq', 'jetstream', 'rabbitmq'];
+export const SYSTEM_IDS: readonly SystemId[] = [
+  'zmq-mq',
+  'zmq-mq-jetstream',
+  'jetstream',
+  'rabbitmq',
+];
 
 /**
  * One way of driving a system. JetStream has two: its documented `js.publish()` (a request per
  * message, an async window of PubAck promises) and its fastest, a core publish with one reply
  * inbox for every PubAck.
  */
-export type DriverId = 'zmq-mq' | 'jetstream-publish' | 'jetstream-core' | 'rabbitmq';
+export type DriverId =
+  'zmq-mq' | 'zmq-mq-jetstream' | 'jetstream-publish' | 'jetstream-core' | 'rabbitmq';
 
-/** Where the load processes connect, and how they speak. */
-export interface Target {
-  driver: DriverId;
-  /** `tcp://127.0.0.1:P` (zmq-mq), `nats://127.0.0.1:P`, `amqp://guest:guest@127.0.0.1:P`. */
-  url: string;
+/**
+ * How the benchmark's NATS clients log in to servers it did not start (`--store nats://…`), as
+ * the broker's flags name them. The password travels to the load processes in their
+ * environment (NATS_PASSWORD_ENV), not in their arguments.
+ */
+export interface NatsAuth {
+  user?: string;
+  password?: string;
+  credsFile?: string;
+  tlsCaFile?: string;
 }
 
-/** The stream, queue and consumer names every system is set up with. */
-export const QUEUE = 'bench';
-/** JetStream subject / zmq-mq topic of every message (the queue's prefix is `bench.`). */
-export const SUBJECT = 'bench.reliable';
-/** JetStream's durable pull consumer. */
+/** The variable that carries the NATS password to the load processes and to our broker. */
+export const NATS_PASSWORD_ENV = 'ZMQMQ_NATS_PASSWORD';
+
+/** The queue (stream) one run is set up with, and the topic (subject) of its messages. */
+export interface QueueNames {
+  /** zmq-mq's queue, JetStream's stream, RabbitMQ's queue. */
+  queue: string;
+  /** zmq-mq topic / JetStream subject of every message; the queue takes `prefix`. */
+  subject: string;
+  prefix: string;
+}
+
+/** The names of a run on servers the benchmark started for it (nothing else is there). */
+export const LOCAL_NAMES: QueueNames = {
+  queue: 'bench',
+  subject: 'bench.reliable',
+  prefix: 'bench.',
+};
+
+/** Where the load processes connect, and how they speak. */
+export interface Target extends QueueNames {
+  driver: DriverId;
+  /**
+   * `tcp://127.0.0.1:P` (zmq-mq), `amqp://guest:guest@127.0.0.1:P`, or NATS servers:
+   * `nats://H:P[,nats://H:P…]`.
+   */
+  url: string;
+  /** NATS servers that want a login or TLS (password from NATS_PASSWORD_ENV). */
+  nats?: NatsAuth;
+}
+
+/** JetStream's durable pull consumer (one per stream). */
 export const JS_CONSUMER = 'worker';
 
 export interface ReliableProducerConfig {

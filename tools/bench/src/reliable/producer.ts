@@ -6,8 +6,9 @@ import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/pr
 import { childConfig } from '../messages';
 import { PROBE_SEQ, nowNs, writeHeader } from '../payload';
 import { openPublisher } from './links';
+import { withNatsPassword } from './nats-store';
 import type { ConfirmSink, PublishLink } from './links';
-import { tell } from './messages';
+import { NATS_PASSWORD_ENV, tell } from './messages';
 import type { MeasuredWindow, ReliableProducerConfig, ToReliableProducer } from './messages';
 import { Signal } from './signal';
 
@@ -53,7 +54,11 @@ class Counts {
 }
 
 async function main(): Promise<void> {
-  const config = childConfig<ReliableProducerConfig>();
+  const given = childConfig<ReliableProducerConfig>();
+  const config = {
+    ...given,
+    target: withNatsPassword(given.target, process.env[NATS_PASSWORD_ENV]),
+  };
   const counts = new Counts(config.confirmWindow);
   const sink: ConfirmSink = {
     confirmed: (token, ok) => counts.settle(token, ok),

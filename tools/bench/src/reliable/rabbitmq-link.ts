@@ -3,7 +3,7 @@
 import { connect } from 'amqplib';
 import type { ChannelModel } from 'amqplib';
 import type { ConfirmSink, ConsumeLink, DeliverySink, PublishLink } from './links';
-import { QUEUE } from './messages';
+import type { Target } from './messages';
 import { Signal } from './signal';
 
 async function open(url: string, onError: (err: unknown) => void): Promise<ChannelModel> {
@@ -13,8 +13,8 @@ async function open(url: string, onError: (err: unknown) => void): Promise<Chann
 }
 
 /** Publishes to the default exchange with the queue's name as routing key, persistent. */
-export async function rabbitmqPublisher(url: string, sink: ConfirmSink): Promise<PublishLink> {
-  const conn = await open(url, (err) => sink.error(err));
+export async function rabbitmqPublisher(target: Target, sink: ConfirmSink): Promise<PublishLink> {
+  const conn = await open(target.url, (err) => sink.error(err));
   const channel = await conn.createConfirmChannel();
   channel.on('error', (err) => sink.error(err));
   const drain = new Signal();
@@ -26,7 +26,7 @@ export async function rabbitmqPublisher(url: string, sink: ConfirmSink): Promise
   return {
     publish(payload, token) {
       // false: the channel's buffer is full (it still took this message): wait for 'drain'.
-      writable = channel.publish('', QUEUE, payload, { persistent: true }, (err) =>
+      writable = channel.publish('', target.queue, payload, { persistent: true }, (err) =>
         sink.confirmed(token, err === null || err === undefined),
       );
     },
@@ -39,16 +39,16 @@ export async function rabbitmqPublisher(url: string, sink: ConfirmSink): Promise
 
 /** Consumes the queue, acking each message on its own. */
 export async function rabbitmqConsumer(
-  url: string,
+  target: Target,
   prefetch: number,
   sink: DeliverySink,
 ): Promise<ConsumeLink> {
-  const conn = await open(url, (err) => sink.error(err));
+  const conn = await open(target.url, (err) => sink.error(err));
   const channel = await conn.createChannel();
   channel.on('error', (err) => sink.error(err));
   await channel.prefetch(prefetch);
   await channel.consume(
-    QUEUE,
+    target.queue,
     (msg) => {
       if (msg === null) {
         sink.error(new Error('the queue cancelled the consumer'));

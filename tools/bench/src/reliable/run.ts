@@ -1,13 +1,19 @@
 // `npm run bench -- --reliable`: every system through every driver, for each payload and
-// producer count, one saturation run each, on a fresh server.
+// producer count, one saturation run each, on a fresh server; with `--store nats://…` the
+// JetStream systems run on those servers instead, each run on streams of fresh names.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ProcessGroup } from '../processes';
 import type { ReliableCellResult } from './figures';
-import type { DriverId, SystemId } from './messages';
+import { LOCAL_JETSTREAM, externalJetStream } from './jetstream-systems';
+import { LOCAL_NAMES } from './messages';
+import type { DriverId, QueueNames, SystemId } from './messages';
+import { freshNames, probeCluster, runToken } from './nats-store';
+import type { ExternalNats, NatsCluster } from './nats-store';
+import { ZMQ_MQ_UNAVAILABLE } from './our-broker';
 import { runCell } from './scenario';
-import { SYSTEMS, ZMQ_MQ_UNAVAILABLE } from './systems';
+import { reliableSystems } from './systems';
 
 export interface ReliableOptions {
   systems: SystemId[];
@@ -18,6 +24,8 @@ export interface ReliableOptions {
   confirmWindow: number;
   /** Unacked deliveries the consumer holds at most. */
   prefetch: number;
+  /** NATS servers the JetStream systems run on instead of a nats-server of each run's own. */
+  store: ExternalNats | null;
 }
 
 export interface CellFailure {
@@ -37,11 +45,15 @@ export interface ReliableRun {
   skipped: Partial<Record<SystemId, string>>;
   /** What each system's confirm promises. */
   durability: Partial<Record<SystemId, string>>;
+  /** The NATS servers of `--store`, as they answered, or null (a nats-server of each run's own). */
+  nats: NatsCluster | null;
+  /** What the runs made on the NATS servers and could not remove. */
+  left: string[];
 }
 
 function describe(c: ReliableCellResult): string {
   const lat = c.latencyUs;
-  return `acked ${Math.round(c.ackedPerSec)} msg/s, confirmed ${Math.round(c.confirmedPerSec)} msg/s, p50/p99 ${lat.p50.toFixed(0)}/${lat.p99.toFixed(0)} µs, server ${c.cpuUsPerMsg?.toFixed(1) ?? '—'} µs/msg, RSS ${c.peakRssMb.toFixed(0)} MB, disk ${c.disk.bytesPerMessage?.toFixed(0) ?? '—'} B/msg, lost ${c.lost}${c.drainedFully ? '' : ' (the drain gave up: a backlog, or loss)'}, dup ${c.duplicates}, producers ${c.harnessCpuSeconds.producers.toFixed(2)} s CPU, consumer ${c.harnessCpuSeconds.consumer.toFixed(2)} s${c.errors ? `, CLIENT ERRORS ${c.errors}` : ''}`;
+  return `acked ${Math.round(c.ackedPerSec)} msg/s, confirmed ${Math.round(c.confirmedPerSec)} msg/s, p50/p99 ${lat.p50.toFixed(0)}/${lat.p99.toFixed(0)} µs, server ${c.cpuUsPerMsg?.toFixed(1) ?? '—'} µs/msg${c.coverage.processes === 'broker' ? ' (broker only)' : ''}, RSS ${c.peakRssMb?.toFixed(0) ?? '—'} MB, disk ${c.disk?.bytesPerMessage?.toFixed(0) ?? '—'} B/msg${c.replicas === null ? '' : `, ${c.replicas} replica(s)`}, lost ${c.lost}${c.drainedFully ? '' : ' (the drain gave up: a backlog, or loss)'}, dup ${c.duplicates}, producers ${c.harnessCpuSeconds.producers.toFixed(2)} s CPU, consumer ${c.harnessCpuSeconds.consumer.toFixed(2)} s${c.errors ? `, CLIENT ERRORS ${c.errors}` : ''}`;
 }
 
 export async function runReliable(
@@ -57,13 +69,29 @@ export async function runReliable(
     failures: [],
     skipped: {},
     durability: {},
+    nats: null,
+    left: [],
   };
+  let place = LOCAL_JETSTREAM;
+  let names = (): QueueNames => LOCAL_NAMES;
+  if (options.store) {
+    const cluster = await probeCluster(options.store);
+    run.nats = cluster;
+    place = externalJetStream(options.store, cluster, run.left, log);
+    const token = runToken();
+    let n = 0;
+    names = () => freshNames(token, ++n);
+    log(
+      `NATS servers ${cluster.servers.join(',')}: ${cluster.serverCount} server(s), nats-server ${cluster.version}; every stream of this run with ${cluster.replicas} replica(s), named after zmqmq-bench-${token}-N and removed after its run`,
+    );
+  }
+  const systemOf = reliableSystems(place);
   const systems = options.systems.filter((id) => {
-    const why = SYSTEMS[id].available(log);
+    const why = systemOf[id].available(log);
     if (why) {
       run.skipped[id] = why;
       log(`${id}: ${why}; skipped`);
-    } else run.durability[id] = SYSTEMS[id].durability;
+    } else run.durability[id] = systemOf[id].durability;
     return why === null;
   });
   const tmpRoot = mkdtempSync(join(tmpdir(), 'zmq-mq-bench-reliable-'));
@@ -80,7 +108,7 @@ export async function runReliable(
     for (const payloadBytes of options.payloads) {
       for (const producers of options.producers) {
         for (const id of systems) {
-          const system = SYSTEMS[id];
+          const system = systemOf[id];
           for (const driver of system.drivers) {
             if (run.skipped[id]) continue;
             log(
@@ -95,6 +123,7 @@ export async function runReliable(
                 windowMs: options.windowMs,
                 confirmWindow: options.confirmWindow,
                 prefetch: options.prefetch,
+                names: names(),
                 tmpRoot,
               });
               log(`  ${describe(cell)}`);
@@ -103,7 +132,7 @@ export async function runReliable(
               const error = (err as Error).message;
               log(`  ${id}: ${error}`);
               // Our broker without the reliable port: said once, and no further tries.
-              if (id === 'zmq-mq' && error.startsWith(ZMQ_MQ_UNAVAILABLE)) {
+              if (id.startsWith('zmq-mq') && error.startsWith(ZMQ_MQ_UNAVAILABLE)) {
                 run.skipped[id] = error;
                 delete run.durability[id];
               } else run.failures.push({ driver, payloadBytes, producers, error });

@@ -17,6 +17,7 @@ import type {
   DriverId,
   FromReliableConsumer,
   FromReliableProducer,
+  QueueNames,
   ReliableConsumerConfig,
   ReliableProducerConfig,
   ReliableProducerDone,
@@ -33,6 +34,8 @@ export interface CellSpec {
   windowMs: number;
   confirmWindow: number;
   prefetch: number;
+  /** The queue (stream) of this run, and its messages' subject. */
+  names: QueueNames;
   /** Where the server's temporary directory is made. */
   tmpRoot: string;
 }
@@ -135,17 +138,27 @@ export async function runCell(group: ProcessGroup, spec: CellSpec): Promise<Reli
   let server: RunningSystem | null = null;
   let disk: DiskSampler | null = null;
   try {
-    server = await spec.system.start(group, spec.driver, dir, spec.prefetch);
-    const { target } = server;
-    const diskBaselineBytes = diskBytes(server.dataDir);
+    server = await spec.system.start(group, {
+      driver: spec.driver,
+      dir,
+      prefetch: spec.prefetch,
+      names: spec.names,
+    });
+    const { target, dataDir } = server;
+    const env = server.clientEnv ? { ...process.env, ...server.clientEnv } : undefined;
+    const diskBaselineBytes = dataDir === null ? 0 : diskBytes(dataDir);
     const consumerConfig: ReliableConsumerConfig = {
       target,
       producers: spec.producers,
       prefetch: spec.prefetch,
     };
-    const consumer = group.fork('reliable-consumer', benchScript('reliable-consumer'), [
-      JSON.stringify(consumerConfig),
-    ]);
+    const consumer = group.fork(
+      'reliable-consumer',
+      benchScript('reliable-consumer'),
+      [JSON.stringify(consumerConfig)],
+      undefined,
+      env,
+    );
     started.push(consumer);
     await consumer.waitForMessage('connected', READY_TIMEOUT_MS);
     const producers = Array.from({ length: spec.producers }, (_, id) => {
@@ -155,15 +168,19 @@ export async function runCell(group: ProcessGroup, spec: CellSpec): Promise<Reli
         payloadBytes: spec.payloadBytes,
         confirmWindow: spec.confirmWindow,
       };
-      return group.fork(`reliable-producer-${id}`, benchScript('reliable-producer'), [
-        JSON.stringify(config),
-      ]);
+      return group.fork(
+        `reliable-producer-${id}`,
+        benchScript('reliable-producer'),
+        [JSON.stringify(config)],
+        undefined,
+        env,
+      );
     });
     started.push(...producers);
     await waitAll(producers, 'connected', READY_TIMEOUT_MS);
     await consumer.waitForMessage('ready', READY_TIMEOUT_MS);
 
-    disk = new DiskSampler(server.dataDir, producers);
+    disk = dataDir === null ? null : new DiskSampler(dataDir, producers);
     const cpuOf = (children: Child[]): number =>
       children.reduce((t, c) => t + cpuSeconds(c.pid), 0);
     const startNs = nowNs() + WARMUP_MS * 1e6;
@@ -172,7 +189,7 @@ export async function runCell(group: ProcessGroup, spec: CellSpec): Promise<Reli
     for (const p of producers) p.send({ type: 'go', ...window });
     // Server CPU is counted from the end of the warm-up, per message acked from then on.
     await sleep(Math.max(0, (startNs - nowNs()) / 1e6));
-    const cpuBefore = treeCpu(server.pid);
+    const cpuBefore = treeCpu(server.pids);
     const harnessBefore = { producers: cpuOf(producers), consumer: cpuOf([consumer]) };
     const ackedBefore = (await consumerProgress(consumer)).acked;
     const done = await waitAll<ReliableProducerDone>(producers, 'done', spec.windowMs + 60_000);
@@ -180,14 +197,14 @@ export async function runCell(group: ProcessGroup, spec: CellSpec): Promise<Reli
       consumer,
       done.reduce((n, d) => n + d.sent - d.nacked, 0),
     );
-    const cpu = cpuBetween(cpuBefore, treeCpu(server.pid));
+    const cpu = cpuBetween(cpuBefore, treeCpu(server.pids));
     const harness = {
       producers: cpuOf(producers) - harnessBefore.producers,
       consumer: cpuOf([consumer]) - harnessBefore.consumer,
     };
     const ackedAfter = (await consumerProgress(consumer)).acked;
-    const peakRssBytes = treePeakRss(server.pid);
-    const diskPeak = await disk.stop();
+    const peakRssBytes = treePeakRss(server.pids);
+    const diskPeak = (await disk?.stop()) ?? { bytes: 0, stored: 0 };
     const { report } = await consumer.ask<Extract<FromReliableConsumer, { type: 'report' }>>(
       { type: 'report' },
       IPC_TIMEOUT_MS,
@@ -203,6 +220,8 @@ export async function runCell(group: ProcessGroup, spec: CellSpec): Promise<Reli
       prefetch: spec.prefetch,
     };
     return cellResult(identity, done, report, drainedFully, {
+      coverage: server.coverage,
+      replicas: server.replicas,
       cpuSeconds: cpu,
       ackedInCpuWindow: ackedAfter - ackedBefore,
       peakRssBytes,

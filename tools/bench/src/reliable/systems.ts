@@ -1,29 +1,25 @@
 // The systems of the durable-queue benchmark, each started as child processes on ephemeral
-// loopback ports with a data directory of its own, set up with one durable queue (`bench`)
-// and stopped afterwards: zmq-mq's reliable port, NATS JetStream (Debian's nats-server 2.9)
-// and RabbitMQ (Debian's rabbitmq-server 3.10, a quorum queue).
+// loopback ports with a data directory of its own, set up with one durable queue and stopped
+// afterwards: zmq-mq's reliable port (on LMDB, and on JetStream: jetstream-systems.ts), NATS
+// JetStream (Debian's nats-server 2.9, or the servers of `--store`) and RabbitMQ (Debian's
+// rabbitmq-server 3.10, a quorum queue).
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { connect as netConnect, createServer } from 'node:net';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { AckPolicy, RetentionPolicy, StorageType, jetstreamManager } from '@nats-io/jetstream';
-import { connect as natsConnect } from '@nats-io/transport-node';
 import { connect as amqpConnect } from 'amqplib';
-import { Dealer } from 'zeromq';
-import { SOCKET_FLAGS, ourBrokerHelp } from '../brokers';
-import { BROKER_MAIN } from '../paths';
 import type { Child, ProcessGroup } from '../processes';
-import { ensurePackage } from './install';
-import { JS_CONSUMER, QUEUE } from './messages';
-import type { DriverId, SystemId, Target } from './messages';
 import { processTree } from '../proc';
-import * as wire from './zmq-mq-protocol';
+import { FULL_COVERAGE } from './figures';
+import type { Coverage } from './figures';
+import { ensurePackage } from './install';
+import { LOCAL_JETSTREAM, jetstreamSystem, zmqMqJetStream } from './jetstream-systems';
+import type { JetStreamPlace } from './jetstream-systems';
+import type { DriverId, QueueNames, SystemId, Target } from './messages';
+import { START_TIMEOUT_MS, ourBrokerUnavailable, startOurBroker } from './our-broker';
+import { freePort, waitForPort } from './ports';
 
-export const NATS_SERVER = '/usr/sbin/nats-server';
 export const RABBITMQ_SERVER = '/usr/lib/rabbitmq/bin/rabbitmq-server';
 export const EPMD = '/usr/bin/epmd';
 
-const START_TIMEOUT_MS = 20_000;
 /** RabbitMQ took 25 s to boot here on a busy machine. */
 const RABBITMQ_START_TIMEOUT_MS = 120_000;
 const RABBITMQ_STOP_GRACE_MS = 20_000;
@@ -31,11 +27,30 @@ const RABBITMQ_STOP_GRACE_MS = 20_000;
 /** A system's server, running. */
 export interface RunningSystem {
   target: Target;
-  /** The process the benchmark started; CPU and memory are those of it and its descendants. */
-  pid: number;
-  /** Where it stores messages (its size on disk is sampled). */
-  dataDir: string;
+  /** Variables the load processes need besides their arguments (the NATS password). */
+  clientEnv?: Record<string, string>;
+  /**
+   * The processes the benchmark started whose CPU and memory are measured (with their
+   * descendants): the server's, or on NATS servers it did not start our broker's only.
+   */
+  pids: number[];
+  /** Where it stores messages (its size on disk is sampled); null on servers not started here. */
+  dataDir: string | null;
+  /** Stream replicas as JetStream made them (the JetStream systems), else null. */
+  replicas: number | null;
+  coverage: Coverage;
+  /** Stops what the run started and removes what it made on servers it did not start. */
   stop(): Promise<void>;
+}
+
+/** What one run asks of a system. */
+export interface StartSpec {
+  driver: DriverId;
+  /** A temporary directory of the run's own. */
+  dir: string;
+  prefetch: number;
+  /** The queue (stream) to set up, and the subject of its messages. */
+  names: QueueNames;
 }
 
 export interface ReliableSystem {
@@ -46,45 +61,7 @@ export interface ReliableSystem {
   durability: string;
   /** Why it cannot run on this machine (after installing what is missing), or null. */
   available(log: (line: string) => void): string | null;
-  start(
-    group: ProcessGroup,
-    driver: DriverId,
-    dir: string,
-    prefetch: number,
-  ): Promise<RunningSystem>;
-}
-
-/** A port free on 127.0.0.1 now (for servers that cannot bind port 0 and say which they got). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', resolve);
-  });
-  const address = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
-
-/** Resolves once something accepts TCP connections on 127.0.0.1:port (bounded). */
-async function waitForPort(port: number, child: Child, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = netConnect(port, '127.0.0.1');
-      s.once('connect', () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.once('error', () => resolve(false));
-    });
-    if (ok) return;
-    if (!child.running) throw new Error(`${child.name} exited:\n${child.tail()}`);
-    if (Date.now() > deadline)
-      throw new Error(`${child.name}: port ${port} not open within ${timeoutMs} ms`);
-    await sleep(50);
-  }
+  start(group: ProcessGroup, spec: StartSpec): Promise<RunningSystem>;
 }
 
 /** Stops a server and then any of its descendants still there (processes this run started). */
@@ -100,117 +77,28 @@ async function stopTree(child: Child, graceMs: number): Promise<void> {
   }
 }
 
-/** Why zmq-mq does not run, when its broker has no reliable port (yet). */
-export const ZMQ_MQ_UNAVAILABLE = 'reliable port not available';
-
 const zmqMq: ReliableSystem = {
   id: 'zmq-mq',
   drivers: ['zmq-mq'],
   durability:
     "CONFIRM once the LMDB transaction holding the message is fdatasync'd, one fdatasync for the messages of one event-loop turn (group commit; checked with strace: tools/bench/README.md)",
-  available() {
-    if (!existsSync(BROKER_MAIN)) return `${ZMQ_MQ_UNAVAILABLE} (the broker is not built)`;
-    return ourBrokerHelp().includes('--reliable')
-      ? null
-      : `${ZMQ_MQ_UNAVAILABLE} (the broker does not accept --reliable)`;
-  },
-  async start(group, _driver, dir) {
-    const port = await freePort();
-    const url = `tcp://127.0.0.1:${port}`;
+  available: () => ourBrokerUnavailable(),
+  async start(group, { dir, names }) {
     const dataDir = join(dir, 'data');
-    const child = group.spawn('zmq-mq', process.execPath, [
-      BROKER_MAIN,
-      ...SOCKET_FLAGS,
-      '--monitor',
-      'off',
-      '--reliable',
-      url,
-      '--queue',
-      `${QUEUE}=${QUEUE}.`,
+    const { child, url } = await startOurBroker(group, names, [
+      '--store',
+      'lmdb',
       '--data-dir',
       dataDir,
     ]);
-    try {
-      await child.waitForLine(/"msg":"broker started"/, START_TIMEOUT_MS);
-      await helloProbe(url);
-    } catch (err) {
-      await child.stop('SIGTERM', 5000);
-      throw new Error(`${ZMQ_MQ_UNAVAILABLE} (${(err as Error).message})`, { cause: err });
-    }
     return {
-      target: { driver: 'zmq-mq', url },
-      pid: child.pid,
+      target: { driver: 'zmq-mq', url, ...names },
+      pids: [child.pid],
       dataDir,
+      replicas: null,
+      coverage: FULL_COVERAGE,
       stop: () => child.stop('SIGTERM', 10_000),
     };
-  },
-};
-
-/** HELLO on the reliable port, answered by WELCOME (bounded): the port is there. */
-async function helloProbe(url: string): Promise<void> {
-  const socket = new Dealer({ linger: 0, receiveTimeout: START_TIMEOUT_MS });
-  try {
-    socket.connect(url);
-    await socket.send(wire.hello('bench-probe', 1000));
-    const reply = wire.decodeCommand(await socket.receive());
-    if (reply.name !== 'WELCOME') throw new Error(`HELLO answered by ${reply.name}`);
-    await socket.send(wire.bye());
-  } finally {
-    socket.close();
-  }
-}
-
-const jetstreamSystem: ReliableSystem = {
-  id: 'jetstream',
-  drivers: ['jetstream-publish', 'jetstream-core'],
-  durability:
-    'PubAck once the message is written to the stream’s block file, before any fsync: nats-server 2.9 fsyncs on a timer, not per publish, so a power loss can lose messages it confirmed (checked with strace: tools/bench/README.md)',
-  available: (log) => ensurePackage('nats-server', NATS_SERVER, log),
-  async start(group, driver, dir, prefetch) {
-    const dataDir = join(dir, 'jetstream');
-    // -p -1: a random port, which the server logs.
-    const child = group.spawn('nats-server', NATS_SERVER, [
-      '-js',
-      '-a',
-      '127.0.0.1',
-      '-p',
-      '-1',
-      '-sd',
-      dataDir,
-    ]);
-    try {
-      const line = await child.waitForLine(/Listening for client connections on/, START_TIMEOUT_MS);
-      const port = /:(\d+)\s*$/.exec(line)?.[1];
-      if (!port) throw new Error(`no port in: ${line}`);
-      await child.waitForLine(/Server is ready/, START_TIMEOUT_MS);
-      const url = `nats://127.0.0.1:${port}`;
-      const nc = await natsConnect({ servers: url, reconnect: false });
-      try {
-        const jsm = await jetstreamManager(nc);
-        await jsm.streams.add({
-          name: QUEUE,
-          subjects: [`${QUEUE}.>`],
-          retention: RetentionPolicy.Workqueue,
-          storage: StorageType.File,
-        });
-        await jsm.consumers.add(QUEUE, {
-          durable_name: JS_CONSUMER,
-          ack_policy: AckPolicy.Explicit,
-          max_ack_pending: prefetch,
-        });
-      } finally {
-        await nc.close();
-      }
-      return {
-        target: { driver, url },
-        pid: child.pid,
-        dataDir,
-        stop: () => child.stop('SIGTERM', 10_000),
-      };
-    } catch (err) {
-      await child.stop('SIGTERM', 5000);
-      throw err;
-    }
   },
 };
 
@@ -224,7 +112,7 @@ const rabbitmq: ReliableSystem = {
   available: (log) =>
     ensurePackage('rabbitmq-server', RABBITMQ_SERVER, log) ??
     (existsSync(EPMD) ? null : `${EPMD} missing (package erlang-base)`),
-  async start(group, _driver, dir) {
+  async start(group, { dir, names }) {
     const [epmdPort, amqpPort, distPort] = [await freePort(), await freePort(), await freePort()];
     const home = join(dir, 'home');
     mkdirSync(home, { recursive: true });
@@ -260,7 +148,7 @@ const rabbitmq: ReliableSystem = {
       const conn = await amqpConnect(url);
       try {
         const channel = await conn.createChannel();
-        await channel.assertQueue(QUEUE, {
+        await channel.assertQueue(names.queue, {
           durable: true,
           arguments: { 'x-queue-type': 'quorum' },
         });
@@ -269,9 +157,11 @@ const rabbitmq: ReliableSystem = {
       }
       const running = server;
       return {
-        target: { driver: 'rabbitmq', url },
-        pid: running.pid,
+        target: { driver: 'rabbitmq', url, ...names },
+        pids: [running.pid],
         dataDir,
+        replicas: null,
+        coverage: FULL_COVERAGE,
         async stop() {
           await stopTree(running, RABBITMQ_STOP_GRACE_MS);
           await epmd.stop('SIGTERM', 5000);
@@ -285,14 +175,21 @@ const rabbitmq: ReliableSystem = {
   },
 };
 
-export const SYSTEMS: Record<SystemId, ReliableSystem> = {
-  'zmq-mq': zmqMq,
-  jetstream: jetstreamSystem,
-  rabbitmq,
-};
+/** Every system, JetStream's at `jetstream` (a server of its own per run by default). */
+export function reliableSystems(
+  jetstream: JetStreamPlace = LOCAL_JETSTREAM,
+): Record<SystemId, ReliableSystem> {
+  return {
+    'zmq-mq': zmqMq,
+    'zmq-mq-jetstream': zmqMqJetStream(jetstream),
+    jetstream: jetstreamSystem(jetstream),
+    rabbitmq,
+  };
+}
 
 export const DRIVER_LABELS: Record<DriverId, string> = {
   'zmq-mq': 'zmq-mq (reliable port)',
+  'zmq-mq-jetstream': 'zmq-mq on JetStream (--store nats://)',
   'jetstream-publish': 'NATS JetStream, js.publish() (documented)',
   'jetstream-core': 'NATS JetStream, core publish + one reply inbox (fastest)',
   rabbitmq: 'RabbitMQ quorum queue',

@@ -5,10 +5,15 @@ import { readdirSync, lstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { cpuSeconds, memory, processTree } from '../proc';
 
+/** Every process of the trees under `roots` (a server may be several processes the benchmark started). */
+function trees(roots: number | readonly number[]): number[] {
+  return (typeof roots === 'number' ? [roots] : roots).flatMap((root) => processTree(root));
+}
+
 /** CPU seconds of each process of the tree (a process gone meanwhile is left out). */
-export function treeCpu(root: number): Map<number, number> {
+export function treeCpu(roots: number | readonly number[]): Map<number, number> {
   const out = new Map<number, number>();
-  for (const pid of processTree(root)) {
+  for (const pid of trees(roots)) {
     try {
       out.set(pid, cpuSeconds(pid));
     } catch {
@@ -26,9 +31,9 @@ export function cpuBetween(before: Map<number, number>, after: Map<number, numbe
 }
 
 /** The sum of the tree's processes' peak resident sets (VmHWM), bytes. */
-export function treePeakRss(root: number): number {
+export function treePeakRss(roots: number | readonly number[]): number {
   let total = 0;
-  for (const pid of processTree(root)) {
+  for (const pid of trees(roots)) {
     try {
       const { peakRss } = memory(pid);
       if (Number.isFinite(peakRss)) total += peakRss;

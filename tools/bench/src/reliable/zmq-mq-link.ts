@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { Dealer } from 'zeromq';
 import type { ConfirmSink, ConsumeLink, DeliverySink, PublishLink } from './links';
-import { QUEUE, SUBJECT } from './messages';
+import type { Target } from './messages';
 import { Signal } from './signal';
 import * as wire from './zmq-mq-protocol';
 import type { Command } from './zmq-mq-protocol';
@@ -12,7 +12,6 @@ const REPLY_TIMEOUT_MS = 10_000;
 /** Commands queued for the socket before publish() reports the link as not writable. */
 const MAX_QUEUED_COMMANDS = 64;
 const CLOSE_LINGER_MS = 1000;
-const TOPIC_SP = Buffer.from(`${SUBJECT} `, 'latin1');
 
 /** One DEALER session: its writer (one pending send, as zeromq.js allows), reader and heartbeat. */
 class Session {
@@ -116,7 +115,8 @@ class Session {
 }
 
 /** Publishes with confirms: each flush() is one PUBLISH command of the messages since the last. */
-export async function zmqMqPublisher(url: string, sink: ConfirmSink): Promise<PublishLink> {
+export async function zmqMqPublisher(target: Target, sink: ConfirmSink): Promise<PublishLink> {
+  const topicSp = Buffer.from(`${target.subject} `, 'latin1');
   const pending = new Map<string, number>();
   const settle = (id: string, ok: boolean): void => {
     const token = pending.get(id);
@@ -125,7 +125,7 @@ export async function zmqMqPublisher(url: string, sink: ConfirmSink): Promise<Pu
     sink.confirmed(token, ok);
   };
   const session = new Session(
-    url,
+    target.url,
     (c) => {
       if (c.name === 'CONFIRM') for (const id of wire.confirmedIds(c.body)) settle(id, true);
       else if (c.name === 'NACK') for (const n of wire.nackedIds(c.body)) settle(n.id, false);
@@ -144,7 +144,7 @@ export async function zmqMqPublisher(url: string, sink: ConfirmSink): Promise<Pu
       const id = prefix + (next++).toString(36);
       pending.set(id, token);
       ids.push(id);
-      frames.push(Buffer.concat([TOPIC_SP, payload]));
+      frames.push(Buffer.concat([topicSp, payload]));
     },
     flush() {
       if (ids.length === 0) return;
@@ -160,12 +160,12 @@ export async function zmqMqPublisher(url: string, sink: ConfirmSink): Promise<Pu
 
 /** Consumes the queue with `prefetch` credit; each DELIVER batch is acked with one ACK. */
 export async function zmqMqConsumer(
-  url: string,
+  target: Target,
   prefetch: number,
   sink: DeliverySink,
 ): Promise<ConsumeLink> {
   const session: Session = new Session(
-    url,
+    target.url,
     (c) => {
       if (c.name !== 'DELIVER') return;
       const tags: number[] = [];
@@ -182,7 +182,7 @@ export async function zmqMqConsumer(
   );
   await session.hello('bench-consumer');
   const consuming = session.reply('CONSUMING');
-  session.send(wire.consume(QUEUE, prefetch));
+  session.send(wire.consume(target.queue, prefetch));
   await consuming;
   return { close: () => session.close() };
 }
