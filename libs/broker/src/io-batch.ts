@@ -10,8 +10,8 @@ import type { BoundSocket, SocketRole } from './sockets';
  * in one segment. libzmq copies a message into the batch unless the batch is empty and the
  * message's rest fills it, so a large message has up to 64 KiB copied once more (8 KiB before);
  * measured at 64 KiB, that cost about what it saved, and 32 KiB moved 16 KiB messages slower
- * (docs/adr/0022-io-batches-and-io-threads.md). Reads keep libzmq's 8 KiB: 64 KiB reads made
- * no measurable difference.
+ * (docs/adr/0022-io-batches-threads-and-buffers.md). Reads keep libzmq's 8 KiB: 64 KiB reads
+ * made no measurable difference.
  *
  * What it costs: each connection's encoder buffer is this large, resident once a backlog has
  * filled it.
