@@ -60,7 +60,7 @@ describe('the programs as processes (the broker is what npm start runs)', () => 
   const sockets: Array<{ close(): void; closed: boolean }> = [];
   const start = (
     args: string[],
-    env: Record<string, string>,
+    env: NodeJS.ProcessEnv,
     script = appMain('broker'),
   ): TestProcess => {
     const p = startNode(script, args, { env });
@@ -79,12 +79,14 @@ describe('the programs as processes (the broker is what npm start runs)', () => 
 
   it('forwards on its endpoints, serves /healthz, and exits 0 on SIGTERM', async () => {
     const env = await brokerEnv();
-    const broker = start([], env);
+    // Unset, as on a user's machine: the program sizes libuv's thread pool itself.
+    const broker = start([], { ...env, UV_THREADPOOL_SIZE: undefined });
     const started = JSON.parse(await broker.waitForLine(/"msg":"broker started"/));
     expect(started).toMatchObject({
       ingress: env.ZMQMQ_INGRESS,
       publish: env.ZMQMQ_PUBLISH,
       push: env.ZMQMQ_PUSH,
+      threadPool: 8,
     });
 
     const sub = new Subscriber({ linger: 0, receiveTimeout: 5000 });

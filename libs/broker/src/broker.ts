@@ -14,6 +14,7 @@ import { NativePaths } from './native-paths';
 import { parseBrokerOptions, type BrokerOptions, type BrokerOptionsInput } from './options';
 import { raiseFileLimit } from './file-limit';
 import { procNetTcp } from './peer-addresses';
+import { proxyThreads, threadPoolSize, type ProxyThreadLease } from './proxy-threads';
 import { PeerEvents } from './peer-events';
 import { PeerRegistry } from './peer-registry';
 import { BrokerSecurity } from './security/broker-security';
@@ -90,6 +91,8 @@ export class Broker {
   /** Every socket bound, in bind order, with its role. */
   private readonly sockets: BoundSocket[] = [];
   private paths: ForwardingPaths | undefined;
+  /** The pool threads this broker's proxies run on, from start() until they have ended. */
+  private threads: ProxyThreadLease | undefined;
   /** The durable queues and their reliable port, unless `--reliable off`. */
   private durable: DurableQueues | undefined;
   private monitor: Monitor | undefined;
@@ -164,6 +167,9 @@ export class Broker {
     const o = this.options;
     const files = raiseFileLimit();
     try {
+      // Before anything binds: a broker the thread pool cannot carry is refused, not hung.
+      const threads = proxyThreads.lease();
+      this.threads = threads;
       // Key files first: a bad one stops the broker before anything binds (KeyError).
       const security = new BrokerSecurity(o, this.log);
       this.security = security;
@@ -258,7 +264,7 @@ export class Broker {
       }
       this.bound = endpoints;
       await this.durable?.joinFanOut(paths);
-      await paths.start({ publisher, pusher });
+      await paths.start({ publisher, pusher }, threads);
       if (this.durable !== undefined && endpoints.reliable !== undefined) {
         await this.durable.start(endpoints.reliable);
       }
@@ -284,6 +290,7 @@ export class Broker {
         ingressHwm: o.ingressHwm,
         maxMessageBytes: o.maxMessageBytes,
         ioThreads: o.ioThreads,
+        threadPool: threadPoolSize(),
         pushHwm: o.pushHwm,
         pushSendBufferBytes: o.pushSendBufferBytes,
         handshakeTimeoutMs: o.handshakeTimeoutMs,
@@ -417,6 +424,10 @@ export class Broker {
 
   private async closeAll(): Promise<void> {
     clearInterval(this.ticker);
+    // A socket a proxy runs on only closes once that proxy ends (zeromq.js defers it): a start
+    // that failed after its proxies began, or a stop that gave up, must not leave them running.
+    await this.paths?.endProxies();
+    this.threads?.release();
     for (const { socket } of this.sockets) if (!socket.closed) socket.close();
     this.paths?.close();
     await this.durable?.close(); // after the work path: it may still append

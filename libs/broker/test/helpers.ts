@@ -15,7 +15,17 @@ export async function startBroker(
   options: BrokerOptionsInput = {},
   deps: { logger?: Logger } = {},
 ): Promise<Broker> {
-  const broker = new Broker(
+  const broker = testBroker(options, deps);
+  await broker.start();
+  return broker;
+}
+
+/** The broker startBroker starts, not started yet. */
+export function testBroker(
+  options: BrokerOptionsInput = {},
+  deps: { logger?: Logger } = {},
+): Broker {
+  return new Broker(
     {
       ingress: 'tcp://127.0.0.1:*',
       publish: 'tcp://127.0.0.1:*',
@@ -28,8 +38,6 @@ export async function startBroker(
     },
     deps,
   );
-  await broker.start();
-  return broker;
 }
 
 /** A logger that keeps every line it logs, parsed, in `lines`. */
@@ -106,8 +114,10 @@ export function brokerFixture(): {
   return {
     sockets,
     async broker(options = {}, deps = {}) {
-      const b = await startBroker(options, deps);
+      // Tracked before it starts: a start that fails or outlives its test is stopped all the same.
+      const b = testBroker(options, deps);
       brokers.push(b);
+      await b.start();
       return b;
     },
   };
