@@ -108,8 +108,9 @@ export function brokerFixture(): {
   let brokers: Broker[] = [];
   afterEach(async () => {
     sockets.closeAll();
-    await Promise.all(brokers.map((b) => b.stop()));
+    const stopping = brokers;
     brokers = [];
+    await Promise.all(stopping.map((b) => stopWithin(b, STOP_BOUND_MS)));
   });
   return {
     sockets,
@@ -121,6 +122,24 @@ export function brokerFixture(): {
       return b;
     },
   };
+}
+
+/** Within the hook's 20 s: a stop that outlasts it fails naming the step it waits on. */
+const STOP_BOUND_MS = 15_000;
+
+/** `broker.stop()`, or an error naming what it still waited on after `ms`. */
+export async function stopWithin(broker: Broker, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms);
+  });
+  const outcome = await Promise.race([broker.stop(), bound]);
+  clearTimeout(timer);
+  if (outcome === 'late') {
+    throw new Error(
+      `broker.stop() had not returned after ${ms} ms: waiting on ${broker.stopWaitingOn ?? 'start()'}`,
+    );
+  }
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
