@@ -3,4 +3,5 @@ module.exports = {
   preset: '../../jest.preset.js',
   rootDir: '.',
   maxWorkers: 1,
+  setupFilesAfterEnv: ['<rootDir>/test/setup-proxy-threads.ts'],
 };

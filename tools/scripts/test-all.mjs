@@ -3,7 +3,7 @@
 // project at a time, with no build beside them: e2e's builds are cached by then), then one
 // closing line with the workspace's test counts. Exits non-zero if any step failed or any test
 // was skipped.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,16 +15,51 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const resultsDir = join(root, 'tmp', 'test-results');
 rmSync(resultsDir, { recursive: true, force: true });
 
-const env = { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' };
+// Each running broker holds two of libuv's pool threads for its proxies, and some test files
+// run two brokers in one jest process: libuv's default of 4 threads would leave none for binds
+// and file reads (the broker refuses to start then: ThreadPoolError).
+const env = {
+  UV_THREADPOOL_SIZE: '16',
+  ...process.env,
+  NX_DAEMON: 'false',
+  NX_NO_CLOUD: 'true',
+  NX_TUI: 'false',
+};
 const nx = join(root, 'node_modules', '.bin', 'nx');
+// A whole run takes about 10 minutes on 2 cores; a phase still running after this has hung.
+const PHASE_LIMIT_MS = 30 * 60 * 1000;
 
+/** Runs nx in its own process group; kills the whole group if it outlives PHASE_LIMIT_MS. */
 function run(args) {
-  const r = spawnSync(nx, args, { cwd: root, env, stdio: 'inherit' });
-  return r.status ?? 1;
+  return new Promise((resolve) => {
+    const child = spawn(nx, args, { cwd: root, env, stdio: 'inherit', detached: true });
+    const forward = (signal) => {
+      try {
+        process.kill(-child.pid, signal);
+      } catch {
+        // already gone
+      }
+    };
+    const timer = setTimeout(() => {
+      console.error(
+        `\nnpm test: \`nx ${args.slice(0, 3).join(' ')}\` still ran after ${PHASE_LIMIT_MS / 60000} minutes: stopping it and every process it started (tmp/test-results/ holds the counts of the projects that finished)`,
+      );
+      forward('SIGKILL');
+    }, PHASE_LIMIT_MS);
+    // Its own group is out of the terminal's reach: pass a Ctrl-C or a TERM on to it.
+    process.on('SIGINT', forward);
+    process.on('SIGTERM', forward);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      process.off('SIGINT', forward);
+      process.off('SIGTERM', forward);
+      resolve(code ?? 1);
+    });
+  });
 }
 
 const extra = process.argv.slice(2);
-let status = run([
+let status = await run([
   'run-many',
   '-t',
   'typecheck',
@@ -34,7 +69,7 @@ let status = run([
   ...extra,
 ]);
 if (status === 0) {
-  status = run(['run-many', '-t', 'test', '--outputStyle=static', ...extra]);
+  status = await run(['run-many', '-t', 'test', '--outputStyle=static', ...extra]);
 }
 
 let passed = 0;

@@ -23,7 +23,17 @@ function version(): string {
   }
 }
 
+/**
+ * libuv's thread pool for this process, unless UV_THREADPOOL_SIZE sets it. The broker's two
+ * proxies hold two of its threads for as long as they run (libs/broker: proxy-threads.ts); the
+ * rest serve binds, file reads and the LMDB store's commits, which libuv's default of 4 would
+ * leave two of.
+ */
+const THREAD_POOL_SIZE = '8';
+
 async function main(): Promise<void> {
+  // Before anything uses the pool: libuv sizes it once, at its first use.
+  process.env.UV_THREADPOOL_SIZE ??= THREAD_POOL_SIZE;
   const cli = parseCli(process.argv.slice(2), process.env);
   if (cli.kind === 'exit') {
     (cli.code === 0 ? process.stdout : process.stderr).write(cli.output.trimEnd() + '\n');

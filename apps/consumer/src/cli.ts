@@ -93,7 +93,11 @@ export function parseCli(argv: readonly string[]): CliResult {
         '--ready-timeout <ms>',
         `after how long without a link to say so on stderr; it keeps waiting (default ${DEFAULT_READY_TIMEOUT_MS})`,
       )
-      .option('--server-key <file>', "the broker's public key file (its .pub): CURVE encryption")
+      .option(
+        '--server-key <file>',
+        "the broker's public key file (its .pub): CURVE encryption; repeatable, one per --connect in its order",
+        collect,
+      )
       .option(
         '--key <file>',
         "this client's key pair file (NAME.key from keygen), with --server-key",
@@ -232,9 +236,10 @@ function toOptions(mode: ConsumeOptions['mode'], o: RawOptions, fallback: string
   }
   checkSubscriptions('--exact', o.exact, exactSubscription);
   const count = parseIntegerText('--count', o.count, 1);
+  const connect = o.connect ?? [fallback];
   return {
     mode,
-    connect: o.connect ?? [fallback],
+    connect,
     prefixes: o.topic ?? (o.exact === undefined ? [''] : []),
     exact: o.exact ?? [],
     codec: o.codec ?? 'raw',
@@ -244,7 +249,7 @@ function toOptions(mode: ConsumeOptions['mode'], o: RawOptions, fallback: string
     // A Node timer holds 32 bits: a longer wait would end after 1 ms.
     readyTimeoutMs:
       parseIntegerText('--ready-timeout', o.readyTimeout, 0, MAX_INT32) ?? DEFAULT_READY_TIMEOUT_MS,
-    curve: curveOptionsFromFiles(o.serverKey, o.key),
+    curve: curveOptionsFromFiles(o.serverKey, o.key, undefined, connect.length),
     queue: o.queue ?? '',
     bind: o.bind ?? [],
     ackWaitMs: parseDurationText('--ack-wait', o.ackWait),

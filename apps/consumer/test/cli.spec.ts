@@ -178,6 +178,19 @@ describe('consumer command line', () => {
       ).toEqual({ serverKey: broker.publicKey, keyFile: me.secretPath });
     });
 
+    it('takes one --server-key per --connect, in its order, for brokers with keys of their own', () => {
+      const other = writeKeyPairFiles(join(dir, 'other'));
+      const flags = [
+        ...['-c', 'tcp://127.0.0.1:5556', '--server-key', broker.publicPath],
+        ...['-c', 'tcp://127.0.0.1:6556', '--server-key', other.publicPath],
+        ...['--key', me.secretPath],
+      ];
+      expect(run(['sub', ...flags]).curve).toEqual({
+        serverKey: [broker.publicKey, other.publicKey],
+        keyFile: me.secretPath,
+      });
+    });
+
     it.each([
       [['--server-key', 'BROKER'], /^zmq-mq-consume: --server-key: needs --key too/],
       [['--key', 'ME'], /^zmq-mq-consume: --key: needs --server-key too/],
@@ -188,6 +201,10 @@ describe('consumer command line', () => {
       [
         ['--server-key', 'BROKER', '--key', 'BROKERPUB'],
         /^zmq-mq-consume: --key: has no secret-key line/,
+      ],
+      [
+        ['--server-key', 'BROKER', '--server-key', 'BROKER', '--key', 'ME'],
+        /^zmq-mq-consume: --server-key: takes one file, or one per --connect endpoint in its order \(1\)/,
       ],
     ])('exits 2 naming the flag for %j', (flags, line) => {
       const files: Record<string, string> = {

@@ -4,7 +4,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { STOP_SIGNAL_WINDOW_MS } from '@zmq-mq/protocol';
-import { freePort, waitFor } from '@zmq-mq/protocol/testing';
+import { waitFor } from '@zmq-mq/protocol/testing';
 import { Pull, Subscriber, XPublisher } from 'zeromq';
 import { APPS, appMain, type AppName } from '../src/paths';
 import { startNode, TestProcess } from '../src/process';
@@ -19,23 +19,34 @@ function scratchDataDir(): string {
   return dir;
 }
 
-/** The defaults, as `npm start` runs them, on free ports and a data directory of the test's. */
-async function brokerEnv(): Promise<Record<string, string>> {
-  const [a, b, c, m, r] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-  ];
-  const dataDir = scratchDataDir();
+/**
+ * The defaults, as `npm start` runs them, on ports the system picks (none can be taken between
+ * a test's choice and the broker's bind) and a data directory of the test's. `bound()` reads
+ * the ports from the start line.
+ */
+function brokerEnv(): Record<string, string> {
   return {
-    ZMQMQ_INGRESS: `tcp://127.0.0.1:${a}`,
-    ZMQMQ_PUBLISH: `tcp://127.0.0.1:${b}`,
-    ZMQMQ_PUSH: `tcp://127.0.0.1:${c}`,
-    ZMQMQ_MONITOR: `127.0.0.1:${m}`,
-    ZMQMQ_RELIABLE: `tcp://127.0.0.1:${r}`,
-    ZMQMQ_DATA_DIR: dataDir,
+    ZMQMQ_INGRESS: 'tcp://127.0.0.1:*',
+    ZMQMQ_PUBLISH: 'tcp://127.0.0.1:*',
+    ZMQMQ_PUSH: 'tcp://127.0.0.1:*',
+    ZMQMQ_MONITOR: '127.0.0.1:0',
+    ZMQMQ_RELIABLE: 'tcp://127.0.0.1:*',
+    ZMQMQ_DATA_DIR: scratchDataDir(),
+  };
+}
+
+/** Waits for `broker`'s start line and returns its endpoints as the variables that set them. */
+async function bound(broker: TestProcess): Promise<Record<string, string>> {
+  const started = JSON.parse(await broker.waitForLine(/"msg":"broker started"/)) as Record<
+    string,
+    string
+  >;
+  return {
+    ZMQMQ_INGRESS: started.ingress!,
+    ZMQMQ_PUBLISH: started.publish!,
+    ZMQMQ_PUSH: started.push!,
+    ...(started.monitor === undefined ? {} : { ZMQMQ_MONITOR: new URL(started.monitor).host }),
+    ...(started.reliable === undefined ? {} : { ZMQMQ_RELIABLE: started.reliable }),
   };
 }
 
@@ -60,7 +71,7 @@ describe('the programs as processes (the broker is what npm start runs)', () => 
   const sockets: Array<{ close(): void; closed: boolean }> = [];
   const start = (
     args: string[],
-    env: Record<string, string>,
+    env: NodeJS.ProcessEnv,
     script = appMain('broker'),
   ): TestProcess => {
     const p = startNode(script, args, { env });
@@ -78,14 +89,11 @@ describe('the programs as processes (the broker is what npm start runs)', () => 
   });
 
   it('forwards on its endpoints, serves /healthz, and exits 0 on SIGTERM', async () => {
-    const env = await brokerEnv();
-    const broker = start([], env);
+    // Unset, as on a user's machine: the program sizes libuv's thread pool itself.
+    const broker = start([], { ...brokerEnv(), UV_THREADPOOL_SIZE: undefined });
     const started = JSON.parse(await broker.waitForLine(/"msg":"broker started"/));
-    expect(started).toMatchObject({
-      ingress: env.ZMQMQ_INGRESS,
-      publish: env.ZMQMQ_PUBLISH,
-      push: env.ZMQMQ_PUSH,
-    });
+    expect(started).toMatchObject({ threadPool: 8 });
+    const env = await bound(broker);
 
     const sub = new Subscriber({ linger: 0, receiveTimeout: 5000 });
     const pull = new Pull({ linger: 0, receiveTimeout: 5000 });
@@ -123,30 +131,16 @@ describe('the programs as processes (the broker is what npm start runs)', () => 
     env: Record<string, string> = {},
     launch: (env: Record<string, string>) => TestProcess = (e) => start([], e),
   ): Promise<TestProcess> {
-    const broker = launch({
-      ...env,
-      ZMQMQ_INGRESS: 'tcp://127.0.0.1:*',
-      ZMQMQ_PUBLISH: 'tcp://127.0.0.1:*',
-      ZMQMQ_PUSH: 'tcp://127.0.0.1:*',
-      ZMQMQ_MONITOR: '127.0.0.1:0',
-      ZMQMQ_RELIABLE: 'tcp://127.0.0.1:*',
-      ZMQMQ_DATA_DIR: scratchDataDir(),
-      ZMQMQ_DRAIN_TIMEOUT: drainTimeout,
-    });
-    const started = JSON.parse(await broker.waitForLine(/"msg":"broker started"/));
-    Object.assign(env, {
-      ZMQMQ_INGRESS: started.ingress,
-      ZMQMQ_PUBLISH: started.publish,
-      ZMQMQ_PUSH: started.push,
-    });
+    const broker = launch({ ...env, ...brokerEnv(), ZMQMQ_DRAIN_TIMEOUT: drainTimeout });
+    Object.assign(env, await bound(broker));
     const pub = new XPublisher({ linger: 0, receiveTimeout: 5000 });
     sockets.push(pub);
-    pub.connect(started.ingress);
+    pub.connect(env.ZMQMQ_INGRESS!);
     await pub.receive();
     for (let i = 0; i < queued; i++) await pub.send(`jobs pending${i}`);
     const depth = async (): Promise<number> =>
       (
-        JSON.parse(await httpGet(`${started.monitor}/stats`)) as {
+        JSON.parse(await httpGet(`http://${env.ZMQMQ_MONITOR!}/stats`)) as {
           queue: { depth: number };
         }
       ).queue.depth;
@@ -289,9 +283,8 @@ describe('the programs as processes (the broker is what npm start runs)', () => 
   });
 
   it('stops the producer and the consumer on one Ctrl-C to the group of npm run: exit 0', async () => {
-    const env = await brokerEnv();
-    const broker = start([], env);
-    await broker.waitForLine(/"msg":"broker started"/);
+    const broker = start([], brokerEnv());
+    const env = await bound(broker);
     const consume = npmRun('consumer', ['sub', '-c', env.ZMQMQ_PUBLISH!], {});
     await consume.waitForLine(/^zmq-mq-consume: ready/);
     const produce = npmRun('producer', ['-c', env.ZMQMQ_INGRESS!, '--interval', '20'], {});
@@ -311,9 +304,8 @@ describe('the programs as processes (the broker is what npm start runs)', () => 
     expect(bad.stderrLines.filter(Boolean)).toEqual([
       'zmq-mq-broker: --queue-max-messages: must be a whole number 1..2147483647 (got "many")',
     ]);
-    const env = await brokerEnv();
-    const first = start(['--monitor', 'off'], env);
-    await first.waitForLine(/"msg":"broker started"/);
+    const first = start(['--monitor', 'off'], brokerEnv());
+    const env = await bound(first);
     // Its own data directory: the first broker's is locked (ZMQMQ_ERR_DATA_DIR_LOCKED).
     const second = start(['--monitor', 'off', '--data-dir', scratchDataDir()], env);
     expect(await second.waitForExit()).toEqual({ code: 1, signal: null });
@@ -335,8 +327,8 @@ describe('the programs as processes (the broker is what npm start runs)', () => 
           timeout: 120000,
         });
         if (app === 'broker') {
-          const broker = start([], await brokerEnv(), join(dir, 'main.js'));
-          await broker.waitForLine(/"msg":"broker started"/);
+          const broker = start([], brokerEnv(), join(dir, 'main.js'));
+          await bound(broker);
           expect(await broker.stop('SIGTERM')).toEqual({ code: 0, signal: null });
           // Its keygen subcommand writes a CURVE key pair where the operator says.
           const keygen = start(['keygen', '--out', join(dir, 'broker')], {}, join(dir, 'main.js'));

@@ -3,7 +3,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '@zmq-mq/protocol/testing';
 import { launchChromium, type Browser } from '../src/browser';
 import { appMain } from '../src/paths';
 import { startNode, type TestProcess } from '../src/process';
@@ -27,20 +26,21 @@ describe('the dashboard of a monitor with a token', () => {
   it('asks for the token, then goes live on the cookie alone', async () => {
     const token = join(dir, 'monitor.token');
     writeFileSync(token, `${TOKEN}\n`);
-    const port = await freePort();
     const any = 'tcp://127.0.0.1:*';
     broker = startNode(appMain('broker'), [
       ...['--ingress', any, '--publish', any, '--push', any, '--reliable', 'off'],
-      ...['--monitor', `127.0.0.1:${port}`, '--monitor-token-file', token],
+      ...['--monitor', '127.0.0.1:0', '--monitor-token-file', token],
     ]);
-    await broker.waitForLine(/"msg":"broker started"/);
+    const { monitor } = JSON.parse(await broker.waitForLine(/"msg":"broker started"/)) as {
+      monitor: string;
+    };
     const page = browser.page;
     const statuses: number[] = [];
     page.on('response', (r) => {
       if (new URL(r.url()).pathname === '/events') statuses.push(r.status());
     });
 
-    const first = await page.goto(`http://127.0.0.1:${port}/`);
+    const first = await page.goto(`${monitor}/`);
     expect(first?.status()).toBe(401);
     await page.locator('input[name="token"]').fill('a wrong token, long enough');
     await page.locator('button[type="submit"]').click();

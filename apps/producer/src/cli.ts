@@ -77,7 +77,11 @@ export function parseCli(argv: readonly string[]): CliResult {
       `how long to wait for the broker (default ${DEFAULT_READY_TIMEOUT_MS})`,
     )
     .option('-v, --verbose', 'print every message sent')
-    .option('--server-key <file>', "the broker's public key file (its .pub): CURVE encryption")
+    .option(
+      '--server-key <file>',
+      "the broker's public key file (its .pub): CURVE encryption; repeatable, one per --connect in its order",
+      collect,
+    )
     .option(
       '--key <file>',
       "this producer's key pair file (NAME.key from keygen), with --server-key",
@@ -117,7 +121,7 @@ function toOptions(program: Command): ProduceOptions {
     metadata: boolean;
     readyTimeout?: string;
     verbose?: boolean;
-    serverKey?: string;
+    serverKey?: string[];
     key?: string;
     confirm?: boolean;
   }>();
@@ -157,12 +161,13 @@ function toOptions(program: Command): ProduceOptions {
   if (confirm && (o.connect?.length ?? 0) > 1) {
     throw new OptionError('--connect', o.connect, 'takes one reliable endpoint with --confirm');
   }
+  const connect = o.connect ?? [confirm ? DEFAULT_RELIABLE : DEFAULT_INGRESS];
   return {
     mode,
     topic,
     messages,
     confirm,
-    connect: o.connect ?? [confirm ? DEFAULT_RELIABLE : DEFAULT_INGRESS],
+    connect,
     codec,
     count: parseIntegerText('--count', o.count, 0),
     intervalMs:
@@ -171,7 +176,7 @@ function toOptions(program: Command): ProduceOptions {
     metadata: o.metadata,
     readyTimeoutMs:
       parseIntegerText('--ready-timeout', o.readyTimeout, 0) ?? DEFAULT_READY_TIMEOUT_MS,
-    curve: curveOptionsFromFiles(o.serverKey, o.key),
+    curve: curveOptionsFromFiles(o.serverKey, o.key, undefined, connect.length),
   };
 }
 

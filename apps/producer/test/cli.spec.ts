@@ -136,6 +136,23 @@ describe('producer command line', () => {
         code: 2,
         output: `zmq-mq-produce: --key: needs --server-key too (the broker's .pub file) (got ${JSON.stringify(me.secretPath)})`,
       });
+      // Two brokers with keys of their own: one --server-key per --connect, in its order.
+      const other = writeKeyPairFiles(join(dir, 'other'));
+      const both = ['-c', 'tcp://127.0.0.1:5555', '-c', 'tcp://127.0.0.1:6555'];
+      const keys = ['--server-key', broker.publicPath, '--server-key', other.publicPath];
+      expect(run([...both, ...keys, '--key', me.secretPath]).curve).toEqual({
+        serverKey: [broker.publicKey, other.publicKey],
+        keyFile: me.secretPath,
+      });
+      // One key for both still works; two keys for one endpoint do not.
+      expect(
+        run([...both, '--server-key', broker.publicPath, '--key', me.secretPath]).curve,
+      ).toEqual({ serverKey: broker.publicKey, keyFile: me.secretPath });
+      expect(parseCli([...keys, '--key', me.secretPath])).toEqual({
+        kind: 'exit',
+        code: 2,
+        output: `zmq-mq-produce: --server-key: takes one file, or one per --connect endpoint in its order (1) (got ${JSON.stringify(`${broker.publicPath}, ${other.publicPath}`)})`,
+      });
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

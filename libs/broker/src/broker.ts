@@ -15,6 +15,7 @@ import { parseBrokerOptions, type BrokerOptions, type BrokerOptionsInput } from 
 import { raiseFileLimit } from './file-limit';
 import { batchBoundSocket } from './io-batch';
 import { procNetTcp } from './peer-addresses';
+import { proxyThreads, threadPoolSize, type ProxyThreadLease } from './proxy-threads';
 import { PeerEvents } from './peer-events';
 import { PeerRegistry } from './peer-registry';
 import { BrokerSecurity } from './security/broker-security';
@@ -47,6 +48,8 @@ export interface BrokerDeps {
 
 /** The broker's clock tick: the work queue's clock and the dashboard's sample (ms). */
 const TICK_MS = 1000;
+/** While stop() runs, how often the log says what it still waits on. */
+const STOP_WATCH_MS = 10_000;
 
 /** What `stop()` did. */
 export interface StopReport {
@@ -91,6 +94,10 @@ export class Broker {
   /** Every socket bound, in bind order, with its role. */
   private readonly sockets: BoundSocket[] = [];
   private paths: ForwardingPaths | undefined;
+  /** What doStop() or closeAll() awaits now. */
+  private stopStage: string | undefined;
+  /** The pool threads this broker's proxies run on, from start() until they have ended. */
+  private threads: ProxyThreadLease | undefined;
   /** The durable queues and their reliable port, unless `--reliable off`. */
   private durable: DurableQueues | undefined;
   private monitor: Monitor | undefined;
@@ -165,6 +172,9 @@ export class Broker {
     const o = this.options;
     const files = raiseFileLimit();
     try {
+      // Before anything binds: a broker the thread pool cannot carry is refused, not hung.
+      const threads = proxyThreads.lease();
+      this.threads = threads;
       // Key files first: a bad one stops the broker before anything binds (KeyError).
       const security = new BrokerSecurity(o, this.log);
       this.security = security;
@@ -260,13 +270,14 @@ export class Broker {
       }
       this.bound = endpoints;
       await this.durable?.joinFanOut(paths);
-      await paths.start({ publisher, pusher });
+      await paths.start({ publisher, pusher }, threads);
       if (this.durable !== undefined && endpoints.reliable !== undefined) {
         await this.durable.start(endpoints.reliable);
       }
     } catch (err) {
       this.state = 'stopped';
       await this.closeAll();
+      this.stopStage = undefined;
       throw err;
     }
     this.state = 'running';
@@ -286,6 +297,7 @@ export class Broker {
         ingressHwm: o.ingressHwm,
         maxMessageBytes: o.maxMessageBytes,
         ioThreads: o.ioThreads,
+        threadPool: threadPoolSize(),
         pushHwm: o.pushHwm,
         pushSendBufferBytes: o.pushSendBufferBytes,
         handshakeTimeoutMs: o.handshakeTimeoutMs,
@@ -395,38 +407,67 @@ export class Broker {
     const wasRunning = this.state === 'running';
     this.state = 'stopping';
     this.log.info('broker stopping: ingress closed, draining queued work');
-    // Confirmed publishes in flight are answered before anything closes.
-    await this.durable?.stop();
-    const undelivered = (await this.paths?.stop(wasRunning)) ?? 0;
-    if (this.aborting) {
-      // abort() counts, logs and reports instead; closing is still this stop's to finish.
-      const report = await this.aborting;
+    // Each step below is bounded; should one still not end, the log says which, every 10 s.
+    const watch = setInterval(() => {
+      this.log.warn(
+        { waitingOn: this.stopStage, waitedMs: Date.now() - started },
+        'broker stop still waiting',
+      );
+    }, STOP_WATCH_MS).unref();
+    try {
+      // Confirmed publishes in flight are answered before anything closes.
+      await this.stopStep('durable queues: publishes in flight', this.durable?.stop());
+      const undelivered =
+        (await this.stopStep('forwarding paths: drain', this.paths?.stop(wasRunning))) ?? 0;
+      if (this.aborting) {
+        // abort() counts, logs and reports instead; closing is still this stop's to finish.
+        this.stopStage = 'abort';
+        const report = await this.aborting;
+        await this.closeAll();
+        this.state = 'stopped';
+        return report;
+      }
+      this.stopFinishing = true;
+      const drained = this.counters.pushed - pushedBefore;
+      this.queue.clear();
+      this.drops.finish();
       await this.closeAll();
       this.state = 'stopped';
+      const report = { drained, undelivered, durationMs: Date.now() - started };
+      this.log.info({ ...report, ...stopSummary(this.counters, this.queue) }, 'broker stopped');
+      await this.stopStep('log flush', flushLogger(this.log));
       return report;
+    } finally {
+      clearInterval(watch);
+      this.stopStage = undefined;
     }
-    this.stopFinishing = true;
-    const drained = this.counters.pushed - pushedBefore;
-    this.queue.clear();
-    this.drops.finish();
-    await this.closeAll();
-    this.state = 'stopped';
-    const report = { drained, undelivered, durationMs: Date.now() - started };
-    this.log.info({ ...report, ...stopSummary(this.counters, this.queue) }, 'broker stopped');
-    await flushLogger(this.log);
-    return report;
+  }
+
+  /** What a stop() in progress waits on now (for diagnostics; undefined when not stopping). */
+  get stopWaitingOn(): string | undefined {
+    return this.stopStage;
+  }
+
+  private stopStep<T>(stage: string, step: Promise<T> | undefined): Promise<T | undefined> {
+    this.stopStage = stage;
+    return step ?? Promise.resolve(undefined);
   }
 
   private async closeAll(): Promise<void> {
     clearInterval(this.ticker);
+    // A socket a proxy runs on only closes once that proxy ends (zeromq.js defers it): a start
+    // that failed after its proxies began, or a stop that gave up, must not leave them running.
+    await this.stopStep('proxies: end', this.paths?.endProxies());
+    this.threads?.release();
     for (const { socket } of this.sockets) if (!socket.closed) socket.close();
     this.paths?.close();
-    await this.durable?.close(); // after the work path: it may still append
+    // After the work path: it may still append.
+    await this.stopStep('durable queues: close the store', this.durable?.close());
     this.peers.close();
     this.dashboard?.close();
-    await this.monitor?.stop();
-    await this.peerEvents.ended();
+    await this.stopStep('monitor: close', this.monitor?.stop());
+    await this.stopStep('socket event loops: end', this.peerEvents.ended());
     // After every socket it guards has closed: a handshake in flight gets its answer.
-    await this.security?.close();
+    await this.stopStep('ZAP handler: close', this.security?.close());
   }
 }

@@ -12,6 +12,7 @@ import {
   type PathsHost,
 } from './forwarding';
 import type { BrokerOptions } from './options';
+import type { ProxyThreadLease } from './proxy-threads';
 import type { IngressQueues } from './reliable/ingress-queues';
 import { ingressOptions, type ZmqContext } from './sockets';
 import { StreamTap } from './stream-tap';
@@ -121,7 +122,7 @@ export class CountedPaths implements ForwardingPaths {
    * error is reported to the host (`proxyFailed`). A message past --max-message-bytes or
    * MAX_MESSAGE_FRAMES reaches the work path as its size only (StreamTap).
    */
-  async start(outputs: OutputSockets): Promise<void> {
+  async start(outputs: OutputSockets, threads: ProxyThreadLease): Promise<void> {
     const { ingress, host } = this;
     const { publisher, pusher } = outputs;
     this.tapDir = mkdtempSync(join(tmpdir(), 'zmqmq-tap-'));
@@ -153,8 +154,8 @@ export class CountedPaths implements ForwardingPaths {
     this.inbound = new Proxy(ingress, this.fan);
     this.outbound = new Proxy(this.relay, publisher);
     this.runs = [
-      this.inbound.run().catch((err: unknown) => proxyFailed(host, 'ingress', err)),
-      this.outbound.run().catch((err: unknown) => proxyFailed(host, 'fan-out', err)),
+      threads.run(this.inbound).catch((err: unknown) => proxyFailed(host, 'ingress', err)),
+      threads.run(this.outbound).catch((err: unknown) => proxyFailed(host, 'fan-out', err)),
     ];
     const o = this.options;
     this.work = new WorkPath(
@@ -204,10 +205,14 @@ export class CountedPaths implements ForwardingPaths {
   async abort(): Promise<number> {
     this.work?.stopDelivery();
     this.tap?.destroy(); // or the XPUB's linger would hold the exit
-    for (const proxy of [this.inbound, this.outbound]) endProxy(proxy);
-    await Promise.all(this.runs);
+    await this.endProxies();
     await this.work?.loop; // the tap is destroyed: what it had cut into messages is still counted
     return (await this.work?.end()) ?? 0;
+  }
+
+  async endProxies(): Promise<void> {
+    for (const proxy of [this.inbound, this.outbound]) endProxy(proxy);
+    await Promise.all(this.runs);
   }
 
   /** Closes what no running proxy owns any more, and removes the tap's directory. */

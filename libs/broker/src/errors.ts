@@ -6,6 +6,7 @@ export const BrokerErrorCode = {
   State: 'ZMQMQ_ERR_BROKER_STATE',
   TokenFile: 'ZMQMQ_ERR_TOKEN_FILE',
   DataDirLocked: 'ZMQMQ_ERR_DATA_DIR_LOCKED',
+  ThreadPool: 'ZMQMQ_ERR_THREAD_POOL',
 } as const;
 
 /** A socket or the monitor could not bind its endpoint. */
@@ -57,5 +58,28 @@ export class DataDirLockedError extends ZmqMqError {
     this.name = 'DataDirLockedError';
     this.dataDir = dataDir;
     this.pid = pid;
+  }
+}
+
+/**
+ * Starting one more broker in this process would leave libuv's thread pool without a free
+ * thread: each running broker holds two of its threads for its proxies (see proxy-threads.ts).
+ */
+export class ThreadPoolError extends ZmqMqError {
+  /** The pool's size, as UV_THREADPOOL_SIZE sets it (libuv's default 4). */
+  readonly poolSize: number;
+  /** The smallest UV_THREADPOOL_SIZE with which this broker would have started. */
+  readonly needed: number;
+
+  constructor(poolSize: number, leased: number, count: number, needed: number) {
+    super(
+      BrokerErrorCode.ThreadPool,
+      `libuv's thread pool has ${poolSize} threads and this process's brokers hold ${leased} for their proxies; ` +
+        `this broker needs ${count} more and ${needed - leased - count} must stay free for binds, the store and file reads: ` +
+        `start node with UV_THREADPOOL_SIZE=${needed} or more in its environment`,
+    );
+    this.name = 'ThreadPoolError';
+    this.poolSize = poolSize;
+    this.needed = needed;
   }
 }

@@ -1,5 +1,6 @@
 import type { Publisher, Push, Subscriber, XSubscriber } from 'zeromq';
 import type { Logger } from './logger';
+import type { ProxyThreadLease } from './proxy-threads';
 import type { BrokerStats } from './stats';
 
 /**
@@ -32,14 +33,15 @@ export interface OutputSockets {
 /**
  * How messages get from the ingress to subscribers (the fan-out) and to workers (the work
  * path): one implementation per mode, CountedPaths and NativePaths. The broker binds the
- * sockets, then calls `start()`; on stop it calls `stop()` or `abort()`, then `close()`.
+ * sockets, then calls `start()`; on stop it calls `stop()` or `abort()`, then `endProxies()`
+ * and `close()`.
  */
 export interface ForwardingPaths {
   readonly mode: BrokerMode;
   /** The socket producers connect to, created by the mode (its type is the mode's choice). */
   readonly ingress: Subscriber | XSubscriber;
-  /** Starts forwarding from the bound ingress to the bound outputs. */
-  start(outputs: OutputSockets): Promise<void>;
+  /** Starts forwarding from the bound ingress to the bound outputs, its proxies on `threads`. */
+  start(outputs: OutputSockets, threads: ProxyThreadLease): Promise<void>;
   /**
    * Stops taking ingress and hands on what was taken: with `graceful` (the broker was running)
    * queued work goes to workers for up to the drain timeout. Resolves with the work messages
@@ -51,6 +53,11 @@ export interface ForwardingPaths {
    * resolves with that count. Works whether or not `start()` ran or finished.
    */
   abort(): Promise<number>;
+  /**
+   * Ends whatever proxy still runs, nothing drained, and resolves once each has ended (its pool
+   * thread is free then). Idempotent; what stop() or abort() ended is not ended again.
+   */
+  endProxies(): Promise<void>;
   /** Closes what the mode itself created, besides the bound sockets. */
   close(): void;
   /**

@@ -59,7 +59,14 @@ export {
   BrokerStateError,
   TokenFileError,
   DataDirLockedError,
+  ThreadPoolError,
 } from './errors';
+export {
+  DEFAULT_THREAD_POOL_SIZE,
+  PROXIES_PER_BROKER,
+  THREAD_POOL_RESERVE,
+  threadPoolSize,
+} from './proxy-threads';
 export { parseQueueSpec } from './reliable/queue-spec';
 export { MIN_HEARTBEAT_MS, MAX_HEARTBEAT_MS } from './reliable/reliable-port';
 export { INGRESS_MAX_IN_FLIGHT } from './reliable/ingress-queues';

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Proxy, Subscriber } from 'zeromq';
 import { endProxy } from './end-proxy';
+import type { ProxyThreadLease } from './proxy-threads';
 import {
   proxyFailed,
   type ForwardingPaths,
@@ -53,7 +54,7 @@ export class NativePaths implements ForwardingPaths {
    * Binds the tap on `publisher` and starts both proxies. A proxy that ends with an error is
    * reported to the host (`proxyFailed`): the broker then no longer forwards on that path.
    */
-  async start(outputs: OutputSockets): Promise<void> {
+  async start(outputs: OutputSockets, threads: ProxyThreadLease): Promise<void> {
     const { ingress, host } = this;
     const { publisher, pusher } = outputs;
     await publisher.bind(this.tapEndpoint);
@@ -64,8 +65,8 @@ export class NativePaths implements ForwardingPaths {
     this.fanOut = new Proxy(ingress, publisher);
     this.work = new Proxy(this.tap, pusher);
     this.runs = [
-      this.fanOut.run().catch((err: unknown) => proxyFailed(host, 'fan-out', err)),
-      this.work.run().catch((err: unknown) => proxyFailed(host, 'work', err)),
+      threads.run(this.fanOut).catch((err: unknown) => proxyFailed(host, 'fan-out', err)),
+      threads.run(this.work).catch((err: unknown) => proxyFailed(host, 'work', err)),
     ];
   }
 
@@ -90,9 +91,13 @@ export class NativePaths implements ForwardingPaths {
 
   /** Ends both proxies at once, nothing drained (an exit cannot wait for a running proxy). */
   async abort(): Promise<number> {
+    await this.endProxies();
+    return 0;
+  }
+
+  async endProxies(): Promise<void> {
     for (const proxy of [this.fanOut, this.work]) endProxy(proxy);
     await Promise.all(this.runs);
-    return 0;
   }
 
   close(): void {

@@ -99,7 +99,7 @@ export class PeerEvents {
               break;
             case 'accept':
               w.ledger.accepted();
-              w.tcp?.observe();
+              w.tcp?.observe(w.ledger.open);
               break;
             case 'accept:error':
               w.ledger.acceptFailed();
@@ -188,7 +188,9 @@ export class PeerEvents {
     if (!this.log.isLevelEnabled(level)) return;
     const notLogged = this.budget.take(`${w.bound.role}:${kind}`);
     if (notLogged === undefined) return;
-    const peers = w.tcp === undefined ? [] : change === 'opened' ? w.tcp.opened() : w.tcp.ended();
+    const open = w.ledger.open;
+    const peers =
+      w.tcp === undefined ? [] : change === 'opened' ? w.tcp.opened(open) : w.tcp.ended(open);
     this.log[level](
       {
         role: w.label,

@@ -101,6 +101,11 @@ export class PeerLedger {
     return this.gauge.connected;
   }
 
+  /** Connections libzmq has open as far as the events tell: connected, waiting, or failing. */
+  get open(): number {
+    return this.gauge.connected + this.waiting + this.failuresToClose;
+  }
+
   accepted(): void {
     this.counts.accepted++;
     this.waiting++;

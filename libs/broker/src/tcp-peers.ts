@@ -58,6 +58,13 @@ const MAX_KEPT = 100;
 export const MIN_READING_INTERVAL_MS = 100;
 
 /**
+ * Readings unioned at most, when one finds fewer open connections than libzmq has open: the
+ * kernel writes its table a page at a time and finds its place again by position, so a
+ * connection can be passed over when others of the host open or close between two pages.
+ */
+export const MAX_READINGS = 3;
+
+/**
  * Peers of one bound TCP port, from the kernel's connection table (Linux). libzmq's socket
  * events name the bound endpoint, never the peer, so the broker reads the table when a
  * connection comes (`observe`, at most every MIN_READING_INTERVAL_MS) and when it logs a line
@@ -65,7 +72,9 @@ export const MIN_READING_INTERVAL_MS = 100;
  * line. A connection libzmq resets (refusing a peer closes with the peer's bytes unread, which
  * resets it) leaves the table at once, so its address is known only if a reading caught it
  * open; one closed with a FIN stays listed in TIME-WAIT for about a minute. A reading passes
- * over every connection of the host, hence the interval.
+ * over every connection of the host, hence the interval. Each call takes the number of
+ * connections libzmq has open on the port (`expectedOpen`), and reads again, up to
+ * MAX_READINGS, while the readings together list fewer.
  */
 export class TcpPeers {
   private last: TcpTableReading = { open: new Set(), closedHere: new Set() };
@@ -74,30 +83,35 @@ export class TcpPeers {
   private readonly endedSince = new Set<string>();
 
   constructor(
-    private readonly port: number,
-    private readonly files: readonly string[] = TCP_TABLES,
+    port: number,
+    private readonly source: () => TcpTableReading = () => readTcpTable(port),
     private readonly now: () => number = Date.now,
   ) {}
 
   /** Reads the table unless it was read less than MIN_READING_INTERVAL_MS ago. */
-  observe(): void {
-    if (this.now() - this.lastReadAt >= MIN_READING_INTERVAL_MS) this.read();
+  observe(expectedOpen = 0): void {
+    if (this.now() - this.lastReadAt >= MIN_READING_INTERVAL_MS) this.read(expectedOpen);
   }
 
   /** Peers whose connection opened since the last call (the table read now). */
-  opened(): string[] {
-    this.read();
+  opened(expectedOpen = 0): string[] {
+    this.read(expectedOpen);
     return take(this.openedSince);
   }
 
   /** Peers whose connection ended since the last call (the table read now). */
-  ended(): string[] {
-    this.read();
+  ended(expectedOpen = 0): string[] {
+    this.read(expectedOpen);
     return take(this.endedSince);
   }
 
-  private read(): void {
-    const now = readTcpTable(this.port, this.files);
+  private read(expectedOpen: number): void {
+    const now = this.source();
+    for (let i = 1; i < MAX_READINGS && now.open.size < expectedOpen; i++) {
+      const again = this.source();
+      for (const peer of again.open) now.open.add(peer);
+      for (const peer of again.closedHere) now.closedHere.add(peer);
+    }
     this.lastReadAt = this.now();
     for (const peer of now.open) if (!this.last.open.has(peer)) keep(this.openedSince, peer);
     for (const peer of this.last.open) if (!now.open.has(peer)) keep(this.endedSince, peer);

@@ -351,6 +351,20 @@ describe('Broker with bad input, metrics and shutdown', () => {
     expect(s.queue.depth).toBe(0);
   });
 
+  it('says what a stop in progress waits on: the drain, then nothing once stopped', async () => {
+    const b = await broker({ drainTimeoutMs: 1000 });
+    expect(b.stopWaitingOn).toBeUndefined();
+    await queueWork(b, 3);
+    const stopping = b.stop();
+    await waitFor(
+      () => b.stopWaitingOn === 'forwarding paths: drain',
+      5000,
+      'the stop to wait on the drain',
+    );
+    await stopping;
+    expect(b.stopWaitingOn).toBeUndefined();
+  });
+
   it('on stop with no worker, counts what stays undelivered after the drain timeout', async () => {
     const b = await broker({ drainTimeoutMs: 200 });
     await queueWork(b, 7);

@@ -15,7 +15,17 @@ export async function startBroker(
   options: BrokerOptionsInput = {},
   deps: { logger?: Logger } = {},
 ): Promise<Broker> {
-  const broker = new Broker(
+  const broker = testBroker(options, deps);
+  await broker.start();
+  return broker;
+}
+
+/** The broker startBroker starts, not started yet. */
+export function testBroker(
+  options: BrokerOptionsInput = {},
+  deps: { logger?: Logger } = {},
+): Broker {
+  return new Broker(
     {
       ingress: 'tcp://127.0.0.1:*',
       publish: 'tcp://127.0.0.1:*',
@@ -28,8 +38,6 @@ export async function startBroker(
     },
     deps,
   );
-  await broker.start();
-  return broker;
 }
 
 /** A logger that keeps every line it logs, parsed, in `lines`. */
@@ -100,17 +108,38 @@ export function brokerFixture(): {
   let brokers: Broker[] = [];
   afterEach(async () => {
     sockets.closeAll();
-    await Promise.all(brokers.map((b) => b.stop()));
+    const stopping = brokers;
     brokers = [];
+    await Promise.all(stopping.map((b) => stopWithin(b, STOP_BOUND_MS)));
   });
   return {
     sockets,
     async broker(options = {}, deps = {}) {
-      const b = await startBroker(options, deps);
+      // Tracked before it starts: a start that fails or outlives its test is stopped all the same.
+      const b = testBroker(options, deps);
       brokers.push(b);
+      await b.start();
       return b;
     },
   };
+}
+
+/** Within the hook's 20 s: a stop that outlasts it fails naming the step it waits on. */
+const STOP_BOUND_MS = 15_000;
+
+/** `broker.stop()`, or an error naming what it still waited on after `ms`. */
+export async function stopWithin(broker: Broker, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), ms);
+  });
+  const outcome = await Promise.race([broker.stop(), bound]);
+  clearTimeout(timer);
+  if (outcome === 'late') {
+    throw new Error(
+      `broker.stop() had not returned after ${ms} ms: waiting on ${broker.stopWaitingOn ?? 'start()'}`,
+    );
+  }
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

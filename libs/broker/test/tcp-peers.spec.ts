@@ -3,7 +3,8 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withTimeout } from '@zmq-mq/protocol/testing';
-import { readTcpTable, TcpPeers, tcpPort } from '../src/tcp-peers';
+import { MAX_READINGS, readTcpTable, TcpPeers, tcpPort } from '../src/tcp-peers';
+import type { TcpTableReading } from '../src/tcp-peers';
 
 const HEADER =
   '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode';
@@ -50,6 +51,40 @@ describe('the kernel connection table', () => {
     expect(tcpPort('tcp://127.0.0.1:5555')).toBe(5555);
     expect(tcpPort('tcp://[::1]:6000')).toBe(6000);
     expect(tcpPort('ipc:///tmp/x')).toBeUndefined();
+  });
+});
+
+describe('TcpPeers, readings that pass over a connection', () => {
+  /** A table that lists what `readings` say, one per reading, then the last one again. */
+  function table(...readings: string[][]): { source: () => TcpTableReading; reads: () => number } {
+    let n = 0;
+    return {
+      source: () => {
+        const open = readings[Math.min(n++, readings.length - 1)] as string[];
+        return { open: new Set(open), closedHere: new Set() };
+      },
+      reads: () => n,
+    };
+  }
+
+  it('reads again while the readings list fewer open connections than libzmq has open', () => {
+    const t = table(['a:1'], ['a:1'], ['b:2'], ['a:1', 'b:2']);
+    const peers = new TcpPeers(5555, t.source);
+    expect(peers.opened(1)).toEqual(['a:1']);
+    expect(t.reads()).toBe(1);
+    // b:2 opened: the next reading passes over it, the one after lists it (and passes over a:1).
+    expect(peers.opened(2)).toEqual(['b:2']);
+    expect(t.reads()).toBe(3);
+    // Both listed in one reading: nothing opened or ended since.
+    expect(peers.ended(2)).toEqual([]);
+    expect(t.reads()).toBe(4);
+  });
+
+  it('stops after MAX_READINGS when the connection is gone (events come after the fact)', () => {
+    const t = table([]);
+    const peers = new TcpPeers(5555, t.source);
+    expect(peers.opened(1)).toEqual([]);
+    expect(t.reads()).toBe(MAX_READINGS);
   });
 });
 

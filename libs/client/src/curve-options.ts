@@ -123,16 +123,29 @@ export function parseCurveOptions(
 
 /**
  * The CURVE options of a program's flags: `--server-key FILE` (the broker's `.pub`, or any key
- * list: its first key) and `--key FILE` (this client's `.key`), both or neither. Each file is
- * read now; a problem throws `OptionError` naming the flag as `names` spells it.
+ * list: its first key; repeated, one per endpoint of `--connect` in its order, for brokers that
+ * each have their own key) and `--key FILE` (this client's `.key`), both or neither. Each file
+ * is read now; a problem throws `OptionError` naming the flag as `names` spells it.
+ * `endpoints`: how many endpoints the client connects to (checked against repeated keys).
  */
 export function curveOptionsFromFiles(
-  serverKeyFile: string | undefined,
+  serverKeyFile: string | readonly string[] | undefined,
   keyFile: string | undefined,
-  names: { serverKey: string; key: string } = { serverKey: '--server-key', key: '--key' },
+  names: { serverKey: string; key: string; connect?: string } = {
+    serverKey: '--server-key',
+    key: '--key',
+    connect: '--connect',
+  },
+  endpoints?: number,
 ): CurveOptions {
-  if (serverKeyFile === undefined && keyFile === undefined) return {};
-  if (serverKeyFile === undefined) {
+  const files =
+    serverKeyFile === undefined
+      ? []
+      : Array.isArray(serverKeyFile)
+        ? serverKeyFile
+        : [serverKeyFile];
+  if (files.length === 0 && keyFile === undefined) return {};
+  if (files.length === 0) {
     throw new OptionError(
       names.key,
       keyFile,
@@ -142,8 +155,15 @@ export function curveOptionsFromFiles(
   if (keyFile === undefined) {
     throw new OptionError(
       names.serverKey,
-      serverKeyFile,
+      files.join(', '),
       `needs ${names.key} too (this client's .key file)`,
+    );
+  }
+  if (files.length > 1 && endpoints !== undefined && files.length !== endpoints) {
+    throw new OptionError(
+      names.serverKey,
+      files.join(', '),
+      `takes one file, or one per ${names.connect ?? '--connect'} endpoint in its order (${endpoints})`,
     );
   }
   const read = <T>(name: string, file: string, fn: (path: string) => T): T => {
@@ -154,7 +174,8 @@ export function curveOptionsFromFiles(
       throw new OptionError(name, file, err.message.replace(`${file}: `, ''));
     }
   };
-  const serverKey = read(names.serverKey, serverKeyFile, readPublicKeyFile).key;
+  const keys = files.map((file) => read(names.serverKey, file, readPublicKeyFile).key);
   read(names.key, keyFile, readKeyPairFile);
-  return { serverKey, keyFile };
+  const [only] = keys;
+  return { serverKey: keys.length === 1 && only !== undefined ? only : keys, keyFile };
 }
