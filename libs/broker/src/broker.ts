@@ -13,6 +13,7 @@ import { coreRoutes, Monitor, type MonitorLimits } from './monitor';
 import { NativePaths } from './native-paths';
 import { parseBrokerOptions, type BrokerOptions, type BrokerOptionsInput } from './options';
 import { raiseFileLimit } from './file-limit';
+import { batchBoundSocket } from './io-batch';
 import { procNetTcp } from './peer-addresses';
 import { proxyThreads, threadPoolSize, type ProxyThreadLease } from './proxy-threads';
 import { PeerEvents } from './peer-events';
@@ -203,6 +204,7 @@ export class Broker {
       for (const bound of this.sockets) {
         // The inbound limits first: secure() adds CURVE's overhead to the frame limit.
         hardenBoundSocket(bound, o);
+        batchBoundSocket(bound);
         security.secure(bound);
         this.peerEvents.watch(bound, INBOUND_LIMITS[bound.role](o).maxFrameBytes);
       }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Proxy, Subscriber, XPublisher, XSubscriber } from 'zeromq';
 import { endProxy } from './end-proxy';
+import { setOutBatch } from './io-batch';
 import {
   proxyFailed,
   type ForwardingPaths,
@@ -110,6 +111,8 @@ export class CountedPaths implements ForwardingPaths {
       verbosity: 'allSubs',
       receiveTimeout: SUBSCRIBE_TIMEOUT_MS,
     });
+    // The tap's stream (ipc) in large writes; the relay's hop (inproc) has no stream to batch.
+    setOutBatch(this.fan);
     this.relay = new Subscriber({ ...zmq, linger: 0, receiveHighWaterMark: HOP_HWM });
     this.relay.subscribe();
   }

@@ -9,13 +9,28 @@ import type { ZmtpMessageLimits } from '@zmq-mq/protocol';
 export type TapItem = Buffer[] | number;
 
 /**
+ * The tap reads into regions of this size (bytes), one after the other, each read taking the
+ * region's free space (so up to this much per system call), and frames are views into them.
+ */
+export const TAP_REGION_BYTES = 1024 * 1024;
+
+/** A read gets at least this much room (bytes); with less left, the next region starts. */
+export const TAP_MIN_READ_BYTES = 64 * 1024;
+
+/**
  * The work path's tap in counted mode: an ordinary SUB peer of the fan-out's XPUB, but spoken
  * as ZMTP bytes over a unix stream socket (`ipc://`) instead of through zeromq.js.
  *
  * Why: zeromq.js receives one message per native call and Promise, about 2.5 µs of the main
- * thread each here; reading the stream in chunks of up to 64 KiB and cutting the frames in
- * JavaScript costs a small fraction of that per message (libs/broker/README.md, "Where the time
- * goes"). Frame bodies are views into the chunk they came in.
+ * thread each here; reading the stream in large reads and cutting the frames in JavaScript
+ * costs a small fraction of that per message (libs/broker/README.md, "Where the time goes").
+ *
+ * Reads land back to back in a region (TAP_REGION_BYTES) that Node reads into directly: a
+ * frame that two reads brought is whole in memory without a copy, and frame bodies are views
+ * into the region. When a region has less than TAP_MIN_READ_BYTES left, the next one starts,
+ * and only the bytes of the frame not yet complete move to it. A region lives as long as a
+ * view into it does: until a zero-copy send to a worker is done, or a queued message was
+ * copied out of it (the work queue copies views).
  *
  * Flow control is the stream's: while a batch is being handled the socket is paused, the
  * kernel buffer and then the XPUB's pipe fill, and the no-drop XPUB holds the ingress proxy.
@@ -29,6 +44,10 @@ export class StreamTap {
   private ended = false;
   private failure: Error | undefined;
   private wake: (() => void) | undefined;
+  private region = Buffer.allocUnsafeSlow(TAP_REGION_BYTES);
+  /** Region offsets: bytes before `parsed` are cut into frames, before `filled` read. */
+  private parsed = 0;
+  private filled = 0;
 
   /**
    * Connects to the unix socket at `path` and starts the handshake. A message past `limits`
@@ -42,20 +61,11 @@ export class StreamTap {
       limits,
       (bytes) => this.messages.push(bytes),
     );
-    this.socket = connect(path);
-    this.socket.write(Buffer.concat([zmtpGreeting(), zmtpReady('SUB')]));
-    this.socket.on('data', (chunk: Buffer) => {
-      try {
-        this.reader.push(chunk);
-      } catch (err) {
-        this.fail(err as Error);
-        return;
-      }
-      if (this.messages.length > 0) {
-        this.socket.pause();
-        this.wake?.();
-      }
+    this.socket = connect({
+      path,
+      onread: { buffer: () => this.readInto(), callback: (n: number) => this.onRead(n) },
     });
+    this.socket.write(Buffer.concat([zmtpGreeting(), zmtpReady('SUB')]));
     this.socket.on('error', (err) => this.fail(err));
     this.socket.on('end', () => this.finish());
     this.socket.on('close', () => this.finish());
@@ -84,6 +94,39 @@ export class StreamTap {
   destroy(): void {
     this.socket.destroy();
     this.finish();
+  }
+
+  /** `n` bytes were read at `filled`: cuts them into messages; false pauses reading. */
+  private onRead(n: number): boolean {
+    this.filled += n;
+    try {
+      this.parsed = this.reader.scan(this.region, this.parsed, this.filled);
+    } catch (err) {
+      this.fail(err as Error);
+      return false;
+    }
+    if (this.messages.length === 0) return true;
+    this.wake?.();
+    return false;
+  }
+
+  /**
+   * Where the next read goes: the rest of the region, or the start of a new one holding the
+   * incomplete frame's bytes so far, sized for all of it (its header tells how long it is).
+   */
+  private readInto(): Buffer {
+    const pending = this.filled - this.parsed;
+    const room = this.region.length - this.filled;
+    const frameEnd = this.parsed + this.reader.needs;
+    if (room < TAP_MIN_READ_BYTES || frameEnd > this.region.length) {
+      const size = Math.max(TAP_REGION_BYTES, this.reader.needs + TAP_MIN_READ_BYTES);
+      const next = Buffer.allocUnsafeSlow(size);
+      this.region.copy(next, 0, this.parsed, this.filled);
+      this.region = next;
+      this.parsed = 0;
+      this.filled = pending;
+    }
+    return this.region.subarray(this.filled);
   }
 
   private fail(err: Error): void {

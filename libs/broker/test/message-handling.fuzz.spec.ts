@@ -65,6 +65,14 @@ class Peer {
     });
   }
 
+  /** Resolves once a message whose frame 0 is `first` has come; rejects after 10 s without one. */
+  async untilFirstFrame(first: Buffer): Promise<void> {
+    for (let n = 0; !this.messages.some((m) => m[0]?.equals(first)); n++) {
+      if (n === 1000) throw new Error(`no message ${first.toString()} in 1,000`);
+      await this.until(this.messages.length + 1);
+    }
+  }
+
   send(messages: readonly Buffer[][]): Promise<void> {
     return this.raw.write(
       Buffer.concat(
@@ -170,7 +178,11 @@ describe('fuzzing the broker with generated messages', () => {
       await producer.send([[Buffer.from(`probe ${n}`)]]);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
-    await worker.until(1);
+    // Probes sent before the first one arrived are still on their way; a last message behind
+    // them (order holds on each path) keeps them out of the first batch and its counters.
+    await producer.send([[Buffer.from('fuzz.ready probes sent')]]);
+    await subscriber.untilFirstFrame(Buffer.from('fuzz.ready probes sent'));
+    await worker.untilFirstFrame(Buffer.from('probes sent'));
     let seen = { sub: subscriber.messages.length, work: worker.messages.length };
     let before: BrokerStatsSnapshot = b.stats();
     let batch = 0;

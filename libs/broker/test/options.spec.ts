@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { MAX_INT32 } from '@zmq-mq/protocol';
 import {
+  DEFAULT_NATIVE_PUSH_SEND_BUFFER_BYTES,
+  DEFAULT_PUSH_SEND_BUFFER_BYTES,
   defaultBrokerOptions,
   formatBytes,
   formatDuration,
@@ -29,6 +31,17 @@ describe('broker options', () => {
     expect(o.publishHwm).toBeGreaterThan(0);
     expect(o.ingressHwm).toBe(1000);
     expect(o.queueMaxMessages).toBeGreaterThan(0);
+  });
+
+  it('gives native mode a larger push send buffer unless one is set', () => {
+    expect(parseBrokerOptions().pushSendBufferBytes).toBe(DEFAULT_PUSH_SEND_BUFFER_BYTES);
+    expect(parseBrokerOptions({ pushFormat: 'full' }).pushSendBufferBytes).toBe(
+      DEFAULT_NATIVE_PUSH_SEND_BUFFER_BYTES,
+    );
+    expect(DEFAULT_NATIVE_PUSH_SEND_BUFFER_BYTES).toBeGreaterThan(DEFAULT_PUSH_SEND_BUFFER_BYTES);
+    expect(
+      parseBrokerOptions({ pushFormat: 'full', pushSendBufferBytes: '64KiB' }).pushSendBufferBytes,
+    ).toBe(64 * 1024);
   });
 
   it('lets every endpoint ask for an ephemeral port, with * or 0', () => {

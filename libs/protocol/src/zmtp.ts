@@ -69,6 +69,11 @@ export class ZmtpFrameScanner {
   private greeted = false;
   /** Commands seen (READY is the first). */
   commands = 0;
+  /**
+   * Bytes the first incomplete frame (or the greeting) needs in all, header included, counted
+   * from the offset the last `scan` returned; 0 while its header is incomplete.
+   */
+  needs = 0;
 
   constructor(
     /** One data frame: `buf[start, end)`; `more` when another frame of its message follows. */
@@ -88,21 +93,32 @@ export class ZmtpFrameScanner {
       this.pending = [];
       this.pendingBytes = 0;
     }
-    let at = 0;
+    const at = this.scan(buf, 0, buf.length);
+    if (at < buf.length) this.keep(buf.subarray(at), this.needs);
+  }
+
+  /**
+   * Cuts every complete frame out of `buf[start, end)` and returns where the first incomplete
+   * one starts (`end` when none is): the caller keeps the bytes from there on and scans them
+   * again, joined in place to what arrives next (a reader that receives into one growing
+   * buffer scans without copying). Frame ranges are valid during the call. Throws
+   * ZmtpProtocolError on a stream that is not ZMTP 3.
+   */
+  scan(buf: Buffer, start: number, end: number): number {
+    let at = start;
+    this.needs = 0;
     if (!this.greeted) {
-      if (buf.length >= 1 && buf[0] !== 0xff) throw new ZmtpProtocolError('not a ZMTP peer');
-      if (buf.length < GREETING_BYTES) {
-        this.keep(buf, GREETING_BYTES);
-        return;
+      if (end > at && buf[at] !== 0xff) throw new ZmtpProtocolError('not a ZMTP peer');
+      if (end - at < GREETING_BYTES) {
+        this.needs = GREETING_BYTES;
+        return at;
       }
-      if (buf[9] !== 0x7f || (buf[10] as number) < 3) {
-        throw new ZmtpProtocolError(`unsupported ZMTP greeting (version ${buf[10]})`);
+      if (buf[at + 9] !== 0x7f || (buf[at + 10] as number) < 3) {
+        throw new ZmtpProtocolError(`unsupported ZMTP greeting (version ${buf[at + 10]})`);
       }
       this.greeted = true;
-      at = GREETING_BYTES;
+      at += GREETING_BYTES;
     }
-    const end = buf.length;
-    let needs = 0;
     while (end - at >= 2) {
       const flags = buf[at] as number;
       let size: number;
@@ -116,18 +132,18 @@ export class ZmtpFrameScanner {
         head = 2;
       }
       if (end - at - head < size) {
-        needs = head + size;
+        this.needs = head + size;
         break;
       }
-      const start = at + head;
-      at = start + size;
+      const bodyStart = at + head;
+      at = bodyStart + size;
       if (flags & FLAG_COMMAND) {
         if (this.commands++ === 0) this.onReady();
         continue;
       }
-      this.onFrame(buf, start, at, (flags & FLAG_MORE) !== 0);
+      this.onFrame(buf, bodyStart, at, (flags & FLAG_MORE) !== 0);
     }
-    if (at < end) this.keep(buf.subarray(at), needs);
+    return at;
   }
 
   private keep(tail: Buffer, needs: number): void {
@@ -203,6 +219,16 @@ export class ZmtpFrameReader {
   /** Feeds one chunk; throws ZmtpProtocolError on a stream that is not ZMTP 3. */
   push(chunk: Buffer): void {
     this.scanner.push(chunk);
+  }
+
+  /** As ZmtpFrameScanner.scan: messages out of `buf[start, end)`, frames as views into `buf`. */
+  scan(buf: Buffer, start: number, end: number): number {
+    return this.scanner.scan(buf, start, end);
+  }
+
+  /** As ZmtpFrameScanner.needs, for the frame where the last `scan` stopped. */
+  get needs(): number {
+    return this.scanner.needs;
   }
 }
 

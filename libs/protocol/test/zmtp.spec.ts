@@ -49,6 +49,41 @@ describe('ZmtpFrameReader', () => {
     }
   });
 
+  it('scans a stream that grows in one buffer, whatever each read brings', () => {
+    for (let cut = 1; cut <= stream.length; cut += cut < 80 ? 1 : 37) {
+      const got: string[][] = [];
+      const reader = new ZmtpFrameReader((f) => got.push(f.map((b) => b.toString())));
+      const buf = Buffer.alloc(stream.length);
+      let parsed = 0;
+      for (let filled = 0; filled < stream.length;) {
+        const n = Math.min(cut, stream.length - filled);
+        stream.copy(buf, filled, filled, filled + n);
+        filled += n;
+        parsed = reader.scan(buf, parsed, filled);
+        expect(parsed).toBeLessThanOrEqual(filled);
+        // What is left is one incomplete frame (or greeting), whose length is known once its
+        // header is: never more than it needs.
+        if (reader.needs > 0) expect(filled - parsed).toBeLessThan(reader.needs);
+      }
+      expect(parsed).toBe(stream.length);
+      expect(got).toEqual(expected);
+    }
+  });
+
+  it('tells how many bytes the frame it stopped in needs, header included', () => {
+    const reader = new ZmtpFrameReader(() => undefined);
+    const head = Buffer.concat([zmtpGreeting(), zmtpReady('PUB')]);
+    const long = encodeZmtpFrame(Buffer.alloc(70_000));
+    const buf = Buffer.concat([head, long.subarray(0, 5)]);
+    expect(reader.scan(buf, 0, 10)).toBe(0);
+    expect(reader.needs).toBe(64); // the greeting
+    expect(reader.scan(buf, 0, head.length + 5)).toBe(head.length);
+    expect(reader.needs).toBe(0); // an 8-byte size not yet read
+    const more = Buffer.concat([head, long.subarray(0, 100)]);
+    expect(reader.scan(more, head.length, more.length)).toBe(head.length);
+    expect(reader.needs).toBe(9 + 70_000);
+  });
+
   it('measures but does not keep a message past its limits, and goes on after it', () => {
     const frames = (sizes: number[]): Buffer[] =>
       sizes.map((n, i) => encodeZmtpFrame(Buffer.alloc(n, 7), i < sizes.length - 1 ? 1 : 0));

@@ -65,7 +65,7 @@ export const USAGE = `usage: npm run bench -- [flags]
   --quick                 saturation only, 100 B, 1 producer, 2 s windows (under a minute)
   --brokers LIST          comma list of ${ALL_BROKER_IDS.join(', ')} (default: all available
                           but ours-curve, our broker with CURVE on every port: it needs --meter zeromq)
-  --payloads LIST         payload bytes (default 100,1024,16384)
+  --payloads LIST         payload bytes (default 100,1024,16384,65536)
   --producers LIST        producer counts (default 1,4)
   --window MS             measured window per run (default 3000)
   --rate N                run the matrix at a fixed total rate N msg/s instead of saturation
@@ -243,7 +243,7 @@ export function parseOptions(
     brokers,
     payloads: list(
       values.payloads,
-      quick ? [100] : reliable ? [100, 1024] : curve ? [100, 16384] : [100, 1024, 16384],
+      quick ? [100] : reliable ? [100, 1024] : curve ? [100, 16384] : [100, 1024, 16384, 65536],
     ),
     producers: list(values.producers, quick || curve ? [1] : [1, 4]),
     windowMs: positive('window', values.window, quick ? 2000 : 3000),

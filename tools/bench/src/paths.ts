@@ -3,7 +3,9 @@ import { join, resolve } from 'node:path';
 
 export const REPO_ROOT = resolve(__dirname, '..', '..', '..');
 export const BENCH_DIST = join(REPO_ROOT, 'dist', 'tools', 'bench');
-export const BROKER_MAIN = join(REPO_ROOT, 'dist', 'apps', 'broker', 'main.js');
+/** Our broker's build; `BENCH_BROKER_MAIN` runs another (to compare two builds run by run). */
+export const BROKER_MAIN =
+  process.env['BENCH_BROKER_MAIN'] ?? join(REPO_ROOT, 'dist', 'apps', 'broker', 'main.js');
 export const BROKER_SOURCE = join(REPO_ROOT, 'apps', 'broker', 'src', 'main.ts');
 export const ORIGINAL_BROKER_PY = join(REPO_ROOT, 'apps', 'e2e', 'fixtures', 'original_broker.py');
 export const LIBZMQ_PROXY_PY = join(REPO_ROOT, 'tools', 'bench', 'python', 'libzmq_proxy.py');

@@ -42,7 +42,7 @@ describe('--reliable options', () => {
   it('leaves the best-effort benchmark as it was without --reliable', () => {
     const o = parseOptions([]);
     expect(o.reliable).toBe(false);
-    expect(o.payloads).toEqual([100, 1024, 16384]);
+    expect(o.payloads).toEqual([100, 1024, 16384, 65536]);
     expect(o.saturation).toBe(true);
     expect(o.name).toBe('full');
     expect(parseOptions(['--quick']).name).toBe('quick');
