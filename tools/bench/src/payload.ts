@@ -51,6 +51,20 @@ export function stampInto(
   writeHeader(buf, offset + PREFIX.length, producer, seq, sentNs);
 }
 
+/**
+ * Stamps a frame that already holds the template at `offset` (only its header changes):
+ * producer, seq and send time.
+ */
+export function stampHeader(
+  buf: Buffer,
+  offset: number,
+  producer: number,
+  seq: number,
+  sentNs: number,
+): void {
+  writeHeader(buf, offset + PREFIX.length, producer, seq, sentNs);
+}
+
 /** Writes the header (magic, producer, seq, send time) at `at`: a payload without the topic. */
 export function writeHeader(
   buf: Buffer,

@@ -147,9 +147,17 @@ export class ZmtpPublisher {
     return this.socket?.writableLength ?? 0;
   }
 
-  /** Writes encoded frames; false when the socket wants the caller to wait for `drained()`. */
-  write(frames: Buffer): boolean {
-    return this.socket?.write(frames) ?? false;
+  /**
+   * Writes encoded frames; false when the socket wants the caller to wait for `drained()`.
+   * `written` runs once the kernel has taken them (or the socket failed): `frames` may be
+   * reused then.
+   */
+  write(frames: Buffer, written?: () => void): boolean {
+    if (this.socket === null) {
+      written?.();
+      return false;
+    }
+    return this.socket.write(frames, written === undefined ? undefined : () => written());
   }
 
   drained(): Promise<void> {

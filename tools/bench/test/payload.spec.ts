@@ -5,6 +5,7 @@ import {
   headerOffset,
   readStamp,
   stampFrame,
+  stampHeader,
 } from '../src/payload';
 
 describe('benchmark payload', () => {
@@ -29,6 +30,15 @@ describe('benchmark payload', () => {
     expect(headerOffset(chunk, stripped, stripped + frame.length - 6)).toBe(stripped);
     expect(headerOffset(chunk, 0, 2)).toBe(-1);
     expect(headerOffset(chunk, stripped, stripped + HEADER_BYTES - 1)).toBe(-1);
+  });
+
+  it('restamps a frame that holds the template already: only its header changes', () => {
+    const t = frameTemplate(4096);
+    const frame = Buffer.from(t);
+    stampHeader(frame, 0, 7, 1, 10);
+    stampHeader(frame, 0, 8, 2, 20);
+    expect(readStamp(frame)).toEqual({ producer: 8, seq: 2, sentNs: 20 });
+    expect(frame.subarray(6 + 17)).toEqual(t.subarray(6 + 17));
   });
 
   it('does not change the template', () => {
