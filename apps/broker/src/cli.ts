@@ -75,7 +75,7 @@ const DESCRIPTIONS: Record<BrokerOptionKey, [string, string]> = {
   ],
   ioThreads: [
     'n',
-    `libzmq I/O threads; on 2 cores 2 moved no more and let the ingress outrun the work path at 100 B (default ${d.ioThreads})`,
+    `libzmq I/O threads; on 2 cores 2 moved more of 1-16 KiB in some runs and less of 100 B in others: measure with your messages (default ${d.ioThreads})`,
   ],
   curveSecretKeyFile: [
     'file',
@@ -98,7 +98,7 @@ const DESCRIPTIONS: Record<BrokerOptionKey, [string, string]> = {
   ],
   pushSendBufferBytes: [
     'size',
-    `kernel send buffer of each worker connection, at least 4KiB; ${formatBytes(DEFAULT_NATIVE_PUSH_SEND_BUFFER_BYTES)} when unset with --push-format full, and faster for messages of 16KiB and more (default ${formatBytes(d.pushSendBufferBytes)})`,
+    `kernel send buffer of each worker connection, at least 4KiB; ${formatBytes(DEFAULT_NATIVE_PUSH_SEND_BUFFER_BYTES)} when unset with --push-format full, where it is faster for messages of 16KiB and more (default ${formatBytes(d.pushSendBufferBytes)})`,
   ],
   handshakeTimeoutMs: [
     'duration',
