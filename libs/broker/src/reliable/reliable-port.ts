@@ -349,7 +349,7 @@ export class ReliablePort {
       session,
       {
         code: 'unknown-tag',
-        message: `${tags.length} tag${tags.length === 1 ? ' is' : 's are'} not held by this session: ${shown}`,
+        message: `${tags.length} tag${tags.length === 1 ? ' is' : 's are'} not held by this client: ${shown}`,
         command,
         tags,
       },
