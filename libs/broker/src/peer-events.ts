@@ -91,7 +91,7 @@ export class PeerEvents {
             case 'bind': {
               w.endpoint = event.address;
               const port = tcpPort(event.address);
-              if (port !== undefined) w.tcp = new TcpPeers(port);
+              if (port !== undefined) w.tcp = new TcpPeers(port, () => w.ledger.open);
               break;
             }
             case 'bind:error':
@@ -99,7 +99,7 @@ export class PeerEvents {
               break;
             case 'accept':
               w.ledger.accepted();
-              w.tcp?.observe(w.ledger.open);
+              w.tcp?.observe();
               break;
             case 'accept:error':
               w.ledger.acceptFailed();
@@ -188,9 +188,7 @@ export class PeerEvents {
     if (!this.log.isLevelEnabled(level)) return;
     const notLogged = this.budget.take(`${w.bound.role}:${kind}`);
     if (notLogged === undefined) return;
-    const open = w.ledger.open;
-    const peers =
-      w.tcp === undefined ? [] : change === 'opened' ? w.tcp.opened(open) : w.tcp.ended(open);
+    const peers = w.tcp === undefined ? [] : change === 'opened' ? w.tcp.opened() : w.tcp.ended();
     this.log[level](
       {
         role: w.label,

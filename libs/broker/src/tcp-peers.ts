@@ -72,9 +72,9 @@ export const MAX_READINGS = 3;
  * line. A connection libzmq resets (refusing a peer closes with the peer's bytes unread, which
  * resets it) leaves the table at once, so its address is known only if a reading caught it
  * open; one closed with a FIN stays listed in TIME-WAIT for about a minute. A reading passes
- * over every connection of the host, hence the interval. Each call takes the number of
- * connections libzmq has open on the port (`expectedOpen`), and reads again, up to
- * MAX_READINGS, while the readings together list fewer.
+ * over every connection of the host, hence the interval. A reading that lists fewer open
+ * connections than libzmq has open on the port (`expectedOpen`) is repeated, MAX_READINGS in
+ * all, the readings unioned.
  */
 export class TcpPeers {
   private last: TcpTableReading = { open: new Set(), closedHere: new Set() };
@@ -84,30 +84,33 @@ export class TcpPeers {
 
   constructor(
     port: number,
+    /** Connections libzmq has open on the port now, as its socket events tell. */
+    private readonly expectedOpen: () => number,
     private readonly source: () => TcpTableReading = () => readTcpTable(port),
     private readonly now: () => number = Date.now,
   ) {}
 
   /** Reads the table unless it was read less than MIN_READING_INTERVAL_MS ago. */
-  observe(expectedOpen = 0): void {
-    if (this.now() - this.lastReadAt >= MIN_READING_INTERVAL_MS) this.read(expectedOpen);
+  observe(): void {
+    if (this.now() - this.lastReadAt >= MIN_READING_INTERVAL_MS) this.read();
   }
 
   /** Peers whose connection opened since the last call (the table read now). */
-  opened(expectedOpen = 0): string[] {
-    this.read(expectedOpen);
+  opened(): string[] {
+    this.read();
     return take(this.openedSince);
   }
 
   /** Peers whose connection ended since the last call (the table read now). */
-  ended(expectedOpen = 0): string[] {
-    this.read(expectedOpen);
+  ended(): string[] {
+    this.read();
     return take(this.endedSince);
   }
 
-  private read(expectedOpen: number): void {
+  private read(): void {
     const now = this.source();
-    for (let i = 1; i < MAX_READINGS && now.open.size < expectedOpen; i++) {
+    const expected = this.expectedOpen();
+    for (let i = 1; i < MAX_READINGS && now.open.size < expected; i++) {
       const again = this.source();
       for (const peer of again.open) now.open.add(peer);
       for (const peer of again.closedHere) now.closedHere.add(peer);

@@ -69,21 +69,23 @@ describe('TcpPeers, readings that pass over a connection', () => {
 
   it('reads again while the readings list fewer open connections than libzmq has open', () => {
     const t = table(['a:1'], ['a:1'], ['b:2'], ['a:1', 'b:2']);
-    const peers = new TcpPeers(5555, t.source);
-    expect(peers.opened(1)).toEqual(['a:1']);
+    let open = 1;
+    const peers = new TcpPeers(5555, () => open, t.source);
+    expect(peers.opened()).toEqual(['a:1']);
     expect(t.reads()).toBe(1);
     // b:2 opened: the next reading passes over it, the one after lists it (and passes over a:1).
-    expect(peers.opened(2)).toEqual(['b:2']);
+    open = 2;
+    expect(peers.opened()).toEqual(['b:2']);
     expect(t.reads()).toBe(3);
     // Both listed in one reading: nothing opened or ended since.
-    expect(peers.ended(2)).toEqual([]);
+    expect(peers.ended()).toEqual([]);
     expect(t.reads()).toBe(4);
   });
 
   it('stops after MAX_READINGS when the connection is gone (events come after the fact)', () => {
     const t = table([]);
-    const peers = new TcpPeers(5555, t.source);
-    expect(peers.opened(1)).toEqual([]);
+    const peers = new TcpPeers(5555, () => 1, t.source);
+    expect(peers.opened()).toEqual([]);
     expect(t.reads()).toBe(MAX_READINGS);
   });
 });
@@ -100,7 +102,7 @@ describe('TcpPeers (this machine, real loopback connections)', () => {
     server = createServer((s) => accepted.push(s));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
-    const peers = new TcpPeers(port);
+    const peers = new TcpPeers(port, () => 0);
     expect(peers.opened()).toEqual([]);
     const client = connect(port, '127.0.0.1');
     client.on('error', () => undefined);

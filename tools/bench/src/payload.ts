@@ -48,7 +48,7 @@ export function stampInto(
   sentNs: number,
 ): void {
   template.copy(buf, offset);
-  writeHeader(buf, offset + PREFIX.length, producer, seq, sentNs);
+  stampHeader(buf, offset, producer, seq, sentNs);
 }
 
 /**

@@ -6,7 +6,7 @@ import { setImmediate as yieldToLoop, setTimeout as sleep } from 'node:timers/pr
 import { Publisher } from 'zeromq';
 import { childConfig, tellParent } from './messages';
 import type { CurveClientKeys, ProducerConfig, ProducerGo, ToProducer } from './messages';
-import { PROBE_SEQ, frameTemplate, nowNs, stampHeader, stampInto } from './payload';
+import { PROBE_SEQ, frameTemplate, nowNs, stampHeader } from './payload';
 import { TokenBucket } from './token-bucket';
 import { writeZmtpFrameHeader, zmtpFrameHeaderBytes } from '@zmq-mq/protocol';
 import { ZmtpPublisher } from './zmtp';
@@ -42,25 +42,17 @@ class Stamper {
 
   /** The next message, stamped now; its sequence number counts once `commit`ted. */
   next(): { frame: Buffer; seq: number } {
-    const frame = Buffer.allocUnsafe(this.template.length);
-    return { frame, seq: this.nextInto(frame, 0) };
+    const frame = Buffer.from(this.template);
+    return { frame, seq: this.headerInto(frame, 0, nowNs()) };
   }
 
   /**
-   * Writes the next message, stamped `t` (now by default), into `buf` at `offset`; returns its
-   * (uncommitted) seq.
+   * Stamps the next message, sent at `t`, into a frame at `offset` of `buf` that holds the
+   * template already; returns its (uncommitted) seq.
    */
-  // Both run the same operations before and after startNs (the choice is a select between
+  // It runs the same operations before and after startNs (the choice is a select between
   // values already computed): an operation first reached when the window opens makes V8
   // deoptimise and recompile this path right then, under full load.
-  nextInto(buf: Buffer, offset: number, t = nowNs()): number {
-    const next = this.seq + 1;
-    const seq = t < this.startNs ? PROBE_SEQ : next;
-    stampInto(buf, offset, this.template, this.producer, seq, t);
-    return seq;
-  }
-
-  /** As `nextInto`, into a frame at `offset` that holds the template already (FramePool). */
   headerInto(buf: Buffer, offset: number, t: number): number {
     const next = this.seq + 1;
     const seq = t < this.startNs ? PROBE_SEQ : next;
@@ -81,7 +73,8 @@ class Stamper {
  */
 class FramePool {
   private readonly free: Buffer[] = [];
-  private readonly headerBytes: number;
+  /** Where a frame's payload starts, from the frame's start. */
+  readonly headerBytes: number;
   readonly frameBytes: number;
 
   constructor(private readonly template: Buffer) {
@@ -155,8 +148,7 @@ function zeromqLink(template: Buffer, onError: () => void, curve?: CurveClientKe
 function zmtpLink(template: Buffer, onError: () => void): Link {
   const pub = new ZmtpPublisher(() => onError());
   const pool = new FramePool(template);
-  const frameBytes = pool.frameBytes;
-  const headerBytes = zmtpFrameHeaderBytes(template.length);
+  const { frameBytes, headerBytes } = pool;
   /**
    * `n` stamped messages as one batch of ZMTP frames, written with one system call right after:
    * one clock read stamps them all (the batch is built in well under 0.1 ms).

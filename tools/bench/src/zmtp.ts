@@ -157,7 +157,7 @@ export class ZmtpPublisher {
       written?.();
       return false;
     }
-    return this.socket.write(frames, written === undefined ? undefined : () => written());
+    return this.socket.write(frames, written);
   }
 
   drained(): Promise<void> {
