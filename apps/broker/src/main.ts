@@ -1,6 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Broker, BindError, createLogger, loadDashboardPage, TokenFileError } from '@zmq-mq/broker';
+import {
+  Broker,
+  BindError,
+  createLogger,
+  hintMallocThresholds,
+  loadDashboardPage,
+  TokenFileError,
+} from '@zmq-mq/broker';
 import {
   handleStopSignals,
   KeyError,
@@ -52,6 +59,9 @@ async function main(): Promise<void> {
       process.exit(1);
     }
   }
+  // Large messages: the work path's read regions stay in malloc's heap (libs/broker:
+  // malloc-thresholds.ts).
+  hintMallocThresholds();
   const log = createLogger(cli.options.logLevel);
   // The dashboard page the build put beside this bundle (web/), read only with a monitor.
   const broker = new Broker(cli.options, {

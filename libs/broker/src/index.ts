@@ -51,6 +51,7 @@ export { CONTROL_FRAME_MAX_BYTES, RELIABLE_MIN_FRAME_BYTES } from './sockets';
 export { refusePreZmtp3, zapDomainOf } from './zap-domain';
 export { HANDSHAKE_FAILURES } from './peer-ledger';
 export { readFileLimits, raiseFileLimit } from './file-limit';
+export { hintMallocThresholds, MALLOC_THRESHOLD_HINT_BYTES } from './malloc-thresholds';
 export { WorkQueue, messageBytes } from './work-queue';
 export { DROP_REASONS, MALFORMED_KINDS } from './stats';
 export {
