@@ -38,7 +38,8 @@ function heapGrowth(hintBytes: number): number {
 // glibc (Linux) behaviour the broker program relies on; see malloc-thresholds.ts.
 describe("glibc's malloc and the tap's read regions", () => {
   it('maps each region on its own in a fresh process: none of them comes from the heap', () => {
-    expect(heapGrowth(0)).toBe(0);
+    // Node's own small allocations may grow the heap by a few pages meanwhile.
+    expect(heapGrowth(0)).toBeLessThan(TAP_REGION_BYTES);
   });
 
   it('serves regions from the heap once the dropped hint block has been freed', () => {
