@@ -65,6 +65,17 @@ export const MIN_READING_INTERVAL_MS = 100;
 export const MAX_READINGS = 3;
 
 /**
+ * Before reading again for an ended connection still listed open (ms): libzmq reports a
+ * disconnect just before its I/O thread closes the socket, so the table can still list it.
+ */
+export const CLOSING_PAUSE_MS = 2;
+
+/** Blocks this thread for `ms` (the readings are synchronous, as the log line that needs them). */
+function pauseSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/**
  * Peers of one bound TCP port, from the kernel's connection table (Linux). libzmq's socket
  * events name the bound endpoint, never the peer, so the broker reads the table when a
  * connection comes (`observe`, at most every MIN_READING_INTERVAL_MS) and when it logs a line
@@ -74,7 +85,9 @@ export const MAX_READINGS = 3;
  * open; one closed with a FIN stays listed in TIME-WAIT for about a minute. A reading passes
  * over every connection of the host, hence the interval. A reading that lists fewer open
  * connections than libzmq has open on the port (`expectedOpen`) is repeated, MAX_READINGS in
- * all, the readings unioned.
+ * all, the readings unioned. For a line about an ended connection, a reading that lists more
+ * (libzmq reported the disconnect but has not closed the socket yet) is repeated after
+ * CLOSING_PAUSE_MS, MAX_READINGS in all, the latest one kept.
  */
 export class TcpPeers {
   private last: TcpTableReading = { open: new Set(), closedHere: new Set() };
@@ -88,6 +101,7 @@ export class TcpPeers {
     private readonly expectedOpen: () => number,
     private readonly source: () => TcpTableReading = () => readTcpTable(port),
     private readonly now: () => number = Date.now,
+    private readonly pause: (ms: number) => void = pauseSync,
   ) {}
 
   /** Reads the table unless it was read less than MIN_READING_INTERVAL_MS ago. */
@@ -103,17 +117,27 @@ export class TcpPeers {
 
   /** Peers whose connection ended since the last call (the table read now). */
   ended(): string[] {
-    this.read();
+    this.read(true);
     return take(this.endedSince);
   }
 
-  private read(): void {
-    const now = this.source();
+  /** `ending`: a connection libzmq let go may still be closing (see the class). */
+  private read(ending = false): void {
     const expected = this.expectedOpen();
-    for (let i = 1; i < MAX_READINGS && now.open.size < expected; i++) {
-      const again = this.source();
-      for (const peer of again.open) now.open.add(peer);
-      for (const peer of again.closedHere) now.closedHere.add(peer);
+    let now = this.source();
+    for (let i = 1; i < MAX_READINGS; i++) {
+      if (now.open.size < expected) {
+        const again = this.source();
+        for (const peer of again.open) now.open.add(peer);
+        for (const peer of again.closedHere) now.closedHere.add(peer);
+      } else if (ending && now.open.size > expected) {
+        this.pause(CLOSING_PAUSE_MS);
+        const again = this.source();
+        for (const peer of now.closedHere) again.closedHere.add(peer);
+        now = again;
+      } else {
+        break;
+      }
     }
     this.lastReadAt = this.now();
     for (const peer of now.open) if (!this.last.open.has(peer)) keep(this.openedSince, peer);

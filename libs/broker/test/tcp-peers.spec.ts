@@ -3,7 +3,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withTimeout } from '@zmq-mq/protocol/testing';
-import { MAX_READINGS, readTcpTable, TcpPeers, tcpPort } from '../src/tcp-peers';
+import { CLOSING_PAUSE_MS, MAX_READINGS, readTcpTable, TcpPeers, tcpPort } from '../src/tcp-peers';
 import type { TcpTableReading } from '../src/tcp-peers';
 
 const HEADER =
@@ -80,6 +80,57 @@ describe('TcpPeers, readings that pass over a connection', () => {
     // Both listed in one reading: nothing opened or ended since.
     expect(peers.ended()).toEqual([]);
     expect(t.reads()).toBe(4);
+  });
+
+  it('reads again, after a pause, while a connection libzmq let go is still listed open', () => {
+    // libzmq reports the disconnect of a:1 before it closes the socket: every reading of the
+    // line still lists it.
+    const t = table(['a:1'], ['a:1'], ['a:1'], ['a:1'], []);
+    let open = 1;
+    const pauses: number[] = [];
+    const peers = new TcpPeers(
+      5555,
+      () => open,
+      t.source,
+      Date.now,
+      (ms) => pauses.push(ms),
+    );
+    expect(peers.opened()).toEqual(['a:1']);
+    open = 0;
+    expect(peers.ended()).toEqual([]);
+    expect(pauses).toEqual([CLOSING_PAUSE_MS, CLOSING_PAUSE_MS]);
+    expect(t.reads()).toBe(1 + MAX_READINGS);
+    // The next line finds it gone; a line about an opened peer never waits for one closing.
+    expect(peers.ended()).toEqual(['a:1']);
+    expect(t.reads()).toBe(2 + MAX_READINGS);
+    open = 0;
+    const more = table(['c:3']);
+    const opening = new TcpPeers(
+      5555,
+      () => open,
+      more.source,
+      Date.now,
+      (ms) => pauses.push(ms),
+    );
+    expect(opening.opened()).toEqual(['c:3']);
+    expect(more.reads()).toBe(1);
+    expect(pauses).toHaveLength(2);
+  });
+
+  it('keeps the reading after the pause that no longer lists the closed connection', () => {
+    const t = table(['a:1', 'b:2'], ['a:1', 'b:2'], ['b:2']);
+    let open = 2;
+    const peers = new TcpPeers(
+      5555,
+      () => open,
+      t.source,
+      Date.now,
+      () => undefined,
+    );
+    expect(peers.opened()).toEqual(['a:1', 'b:2']);
+    open = 1;
+    expect(peers.ended()).toEqual(['a:1']);
+    expect(t.reads()).toBe(3);
   });
 
   it('stops after MAX_READINGS when the connection is gone (events come after the fact)', () => {
