@@ -130,9 +130,6 @@ describe('durable queues: limits', () => {
     // (measured 3.0, 3.6, 3.6 MB and 3.0, 3.3, 3.3 MB).
     expect(disk[3]).toBeLessThan(8 * 1024 * 1024);
     expect(disk[3]).toBeLessThanOrEqual(disk[1]! + 1024 * 1024);
-    console.log(
-      `ring floods: broker RSS ${rss.map((b) => (b / 2 ** 20).toFixed(0)).join(', ')} MB`,
-    );
     expect(rss[3]).toBeLessThan(rss[1]! * 1.25 + 32 * 1024 * 1024);
   }, 120_000);
 });

@@ -67,6 +67,11 @@ describe('TcpPeers, readings that pass over a connection', () => {
     };
   }
 
+  /** TcpPeers on `source`, with libzmq's open count from `open` and pauses recorded, not slept. */
+  function pausing(source: () => TcpTableReading, open: () => number, pauses: number[] = []) {
+    return new TcpPeers(5555, open, source, Date.now, (ms) => pauses.push(ms));
+  }
+
   it('reads again while the readings list fewer open connections than libzmq has open', () => {
     const t = table(['a:1'], ['a:1'], ['b:2'], ['a:1', 'b:2']);
     let open = 1;
@@ -88,13 +93,7 @@ describe('TcpPeers, readings that pass over a connection', () => {
     const t = table(['a:1'], ['a:1'], ['a:1'], ['a:1'], []);
     let open = 1;
     const pauses: number[] = [];
-    const peers = new TcpPeers(
-      5555,
-      () => open,
-      t.source,
-      Date.now,
-      (ms) => pauses.push(ms),
-    );
+    const peers = pausing(t.source, () => open, pauses);
     expect(peers.opened()).toEqual(['a:1']);
     open = 0;
     expect(peers.ended()).toEqual([]);
@@ -105,13 +104,7 @@ describe('TcpPeers, readings that pass over a connection', () => {
     expect(t.reads()).toBe(2 + MAX_READINGS);
     open = 0;
     const more = table(['c:3']);
-    const opening = new TcpPeers(
-      5555,
-      () => open,
-      more.source,
-      Date.now,
-      (ms) => pauses.push(ms),
-    );
+    const opening = pausing(more.source, () => open, pauses);
     expect(opening.opened()).toEqual(['c:3']);
     expect(more.reads()).toBe(1);
     expect(pauses).toHaveLength(2);
@@ -120,13 +113,7 @@ describe('TcpPeers, readings that pass over a connection', () => {
   it('keeps the reading after the pause that no longer lists the closed connection', () => {
     const t = table(['a:1', 'b:2'], ['a:1', 'b:2'], ['b:2']);
     let open = 2;
-    const peers = new TcpPeers(
-      5555,
-      () => open,
-      t.source,
-      Date.now,
-      () => undefined,
-    );
+    const peers = pausing(t.source, () => open);
     expect(peers.opened()).toEqual(['a:1', 'b:2']);
     open = 1;
     expect(peers.ended()).toEqual(['a:1']);

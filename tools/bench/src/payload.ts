@@ -33,22 +33,9 @@ export function stampFrame(
   seq: number,
   sentNs: number,
 ): Buffer {
-  const frame = Buffer.allocUnsafe(template.length);
-  stampInto(frame, 0, template, producer, seq, sentNs);
+  const frame = Buffer.from(template);
+  stampHeader(frame, 0, producer, seq, sentNs);
   return frame;
-}
-
-/** Writes `template` stamped with producer, seq and send time into `buf` at `offset`. */
-export function stampInto(
-  buf: Buffer,
-  offset: number,
-  template: Buffer,
-  producer: number,
-  seq: number,
-  sentNs: number,
-): void {
-  template.copy(buf, offset);
-  stampHeader(buf, offset, producer, seq, sentNs);
 }
 
 /**
