@@ -33,6 +33,8 @@ interface Watched {
   /** The endpoint bound, as socket events name it (the registry's key for the role). */
   endpoint: string;
   tcp: TcpPeers | undefined;
+  /** Its log lines, written in order: one may wait for the table (TcpPeers.ended). */
+  lines: Promise<void>;
 }
 
 /**
@@ -82,6 +84,7 @@ export class PeerEvents {
       maxFrameBytes,
       endpoint: bound.endpoint,
       tcp: undefined,
+      lines: Promise.resolve(),
     };
     const loop = async (): Promise<void> => {
       try {
@@ -144,6 +147,7 @@ export class PeerEvents {
         if (this.running())
           this.log.warn({ err, socket: bound.role }, 'socket event monitor ended');
       }
+      await w.lines;
     };
     this.loops.push(loop());
   }
@@ -175,7 +179,9 @@ export class PeerEvents {
 
   /**
    * Logs one line about a peer of `w` if the budget for its kind allows, with the peers whose
-   * connection `change` (opened or ended) since the last line about this socket.
+   * connection `change` (opened or ended) since the last line about this socket. The line is
+   * written once the lines before it are; one about an ended connection may wait for the table
+   * to let go of it (TcpPeers.ended) while the socket's events go on being counted.
    */
   private line(
     w: Watched,
@@ -188,18 +194,24 @@ export class PeerEvents {
     if (!this.log.isLevelEnabled(level)) return;
     const notLogged = this.budget.take(`${w.bound.role}:${kind}`);
     if (notLogged === undefined) return;
-    const peers = w.tcp === undefined ? [] : change === 'opened' ? w.tcp.opened() : w.tcp.ended();
-    this.log[level](
-      {
-        role: w.label,
-        socket: w.bound.role,
-        address: w.endpoint,
-        ...peerFields(peers),
-        ...fields,
-        ...(notLogged > 0 ? { notLogged } : {}),
-      },
-      msg,
-    );
+    const { tcp, endpoint } = w;
+    const write = async (): Promise<void> => {
+      const peers = tcp === undefined ? [] : change === 'opened' ? tcp.opened() : await tcp.ended();
+      this.log[level](
+        {
+          role: w.label,
+          socket: w.bound.role,
+          address: endpoint,
+          ...peerFields(peers),
+          ...fields,
+          ...(notLogged > 0 ? { notLogged } : {}),
+        },
+        msg,
+      );
+    };
+    w.lines = w.lines.then(write).catch((err: unknown) => {
+      this.log.error({ err, socket: w.bound.role }, 'cannot write a line about a peer');
+    });
   }
 
   /** The reason libzmq gave for `socket`'s failed bind, once its `bind:error` event came. */
@@ -207,7 +219,7 @@ export class PeerEvents {
     return this.bindErrors.get(socket);
   }
 
-  /** Resolves once every loop has ended (each ends when its socket closes). */
+  /** Resolves once every loop has ended and written its lines (each ends when its socket closes). */
   async ended(): Promise<void> {
     await Promise.all(this.loops);
   }

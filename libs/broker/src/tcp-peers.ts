@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { scanProcNetTcp } from './peer-addresses';
 
 /** The kernel's connection tables (Linux); elsewhere they do not exist and nothing is known. */
@@ -65,15 +66,11 @@ export const MIN_READING_INTERVAL_MS = 100;
 export const MAX_READINGS = 3;
 
 /**
- * Before reading again for an ended connection still listed open (ms): libzmq reports a
- * disconnect just before its I/O thread closes the socket, so the table can still list it.
+ * Pauses before reading again for an ended connection still listed open (ms, 126 in all): libzmq
+ * reports a disconnect just before its I/O thread closes the socket, so the table can still list
+ * it, for longer on a loaded machine. The pauses are asynchronous: the broker goes on meanwhile.
  */
-export const CLOSING_PAUSE_MS = 2;
-
-/** Blocks this thread for `ms` (the readings are synchronous, as the log line that needs them). */
-function pauseSync(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
-}
+export const CLOSING_PAUSES_MS: readonly number[] = [2, 4, 8, 16, 32, 64];
 
 /**
  * Peers of one bound TCP port, from the kernel's connection table (Linux). libzmq's socket
@@ -86,8 +83,8 @@ function pauseSync(ms: number): void {
  * over every connection of the host, hence the interval. A reading that lists fewer open
  * connections than libzmq has open on the port (`expectedOpen`) is repeated, MAX_READINGS in
  * all, the readings unioned. For a line about an ended connection, a reading that lists more
- * (libzmq reported the disconnect but has not closed the socket yet) is repeated after
- * CLOSING_PAUSE_MS, MAX_READINGS in all, the latest one kept.
+ * (libzmq reported the disconnect but has not closed the socket yet) is repeated after each of
+ * CLOSING_PAUSES_MS while it still does, the latest one kept.
  */
 export class TcpPeers {
   private last: TcpTableReading = { open: new Set(), closedHere: new Set() };
@@ -101,44 +98,53 @@ export class TcpPeers {
     private readonly expectedOpen: () => number,
     private readonly source: () => TcpTableReading = () => readTcpTable(port),
     private readonly now: () => number = Date.now,
-    private readonly pause: (ms: number) => void = pauseSync,
+    private readonly pause: (ms: number) => Promise<void> = sleep,
   ) {}
 
   /** Reads the table unless it was read less than MIN_READING_INTERVAL_MS ago. */
   observe(): void {
-    if (this.now() - this.lastReadAt >= MIN_READING_INTERVAL_MS) this.read();
+    if (this.now() - this.lastReadAt >= MIN_READING_INTERVAL_MS) this.apply(this.read());
   }
 
   /** Peers whose connection opened since the last call (the table read now). */
   opened(): string[] {
-    this.read();
+    this.apply(this.read());
     return take(this.openedSince);
   }
 
-  /** Peers whose connection ended since the last call (the table read now). */
-  ended(): string[] {
-    this.read(true);
+  /**
+   * Peers whose connection ended since the last call: the table read now, and again after a
+   * pause while it lists more open connections than libzmq has (one it let go may be closing).
+   * Readings in between (`observe`, `opened`) are harmless: what they note is reported by
+   * whichever call takes it first.
+   */
+  async ended(): Promise<string[]> {
+    let now = this.read();
+    for (const ms of CLOSING_PAUSES_MS) {
+      if (now.open.size <= this.expectedOpen()) break;
+      await this.pause(ms);
+      const again = this.read();
+      for (const peer of now.closedHere) again.closedHere.add(peer);
+      now = again;
+    }
+    this.apply(now);
     return take(this.endedSince);
   }
 
-  /** `ending`: a connection libzmq let go may still be closing (see the class). */
-  private read(ending = false): void {
+  /** A reading of the table, repeated while it lists fewer open connections than libzmq has. */
+  private read(): TcpTableReading {
     const expected = this.expectedOpen();
-    let now = this.source();
-    for (let i = 1; i < MAX_READINGS; i++) {
-      if (now.open.size < expected) {
-        const again = this.source();
-        for (const peer of again.open) now.open.add(peer);
-        for (const peer of again.closedHere) now.closedHere.add(peer);
-      } else if (ending && now.open.size > expected) {
-        this.pause(CLOSING_PAUSE_MS);
-        const again = this.source();
-        for (const peer of now.closedHere) again.closedHere.add(peer);
-        now = again;
-      } else {
-        break;
-      }
+    const now = this.source();
+    for (let i = 1; i < MAX_READINGS && now.open.size < expected; i++) {
+      const again = this.source();
+      for (const peer of again.open) now.open.add(peer);
+      for (const peer of again.closedHere) now.closedHere.add(peer);
     }
+    return now;
+  }
+
+  /** Notes what opened and ended between the last reading applied and `now`. */
+  private apply(now: TcpTableReading): void {
     this.lastReadAt = this.now();
     for (const peer of now.open) if (!this.last.open.has(peer)) keep(this.openedSince, peer);
     for (const peer of this.last.open) if (!now.open.has(peer)) keep(this.endedSince, peer);

@@ -3,7 +3,7 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withTimeout } from '@zmq-mq/protocol/testing';
-import { CLOSING_PAUSE_MS, MAX_READINGS, readTcpTable, TcpPeers, tcpPort } from '../src/tcp-peers';
+import { CLOSING_PAUSES_MS, MAX_READINGS, readTcpTable, TcpPeers, tcpPort } from '../src/tcp-peers';
 import type { TcpTableReading } from '../src/tcp-peers';
 
 const HEADER =
@@ -69,10 +69,12 @@ describe('TcpPeers, readings that pass over a connection', () => {
 
   /** TcpPeers on `source`, with libzmq's open count from `open` and pauses recorded, not slept. */
   function pausing(source: () => TcpTableReading, open: () => number, pauses: number[] = []) {
-    return new TcpPeers(5555, open, source, Date.now, (ms) => pauses.push(ms));
+    return new TcpPeers(5555, open, source, Date.now, async (ms) => {
+      pauses.push(ms);
+    });
   }
 
-  it('reads again while the readings list fewer open connections than libzmq has open', () => {
+  it('reads again while the readings list fewer open connections than libzmq has open', async () => {
     const t = table(['a:1'], ['a:1'], ['b:2'], ['a:1', 'b:2']);
     let open = 1;
     const peers = new TcpPeers(5555, () => open, t.source);
@@ -83,40 +85,43 @@ describe('TcpPeers, readings that pass over a connection', () => {
     expect(peers.opened()).toEqual(['b:2']);
     expect(t.reads()).toBe(3);
     // Both listed in one reading: nothing opened or ended since.
-    expect(peers.ended()).toEqual([]);
+    expect(await peers.ended()).toEqual([]);
     expect(t.reads()).toBe(4);
   });
 
-  it('reads again, after a pause, while a connection libzmq let go is still listed open', () => {
+  it('reads again, after growing pauses, while a connection libzmq let go is still listed open', async () => {
     // libzmq reports the disconnect of a:1 before it closes the socket: every reading of the
     // line still lists it.
-    const t = table(['a:1'], ['a:1'], ['a:1'], ['a:1'], []);
+    const readings = CLOSING_PAUSES_MS.length + 1;
+    const t = table(...Array.from({ length: 1 + readings }, () => ['a:1']), []);
     let open = 1;
     const pauses: number[] = [];
     const peers = pausing(t.source, () => open, pauses);
     expect(peers.opened()).toEqual(['a:1']);
     open = 0;
-    expect(peers.ended()).toEqual([]);
-    expect(pauses).toEqual([CLOSING_PAUSE_MS, CLOSING_PAUSE_MS]);
-    expect(t.reads()).toBe(1 + MAX_READINGS);
+    expect(await peers.ended()).toEqual([]);
+    expect(pauses).toEqual(CLOSING_PAUSES_MS);
+    expect(t.reads()).toBe(1 + readings);
     // The next line finds it gone; a line about an opened peer never waits for one closing.
-    expect(peers.ended()).toEqual(['a:1']);
-    expect(t.reads()).toBe(2 + MAX_READINGS);
+    expect(await peers.ended()).toEqual(['a:1']);
+    expect(t.reads()).toBe(2 + readings);
     open = 0;
     const more = table(['c:3']);
     const opening = pausing(more.source, () => open, pauses);
     expect(opening.opened()).toEqual(['c:3']);
     expect(more.reads()).toBe(1);
-    expect(pauses).toHaveLength(2);
+    expect(pauses).toHaveLength(CLOSING_PAUSES_MS.length);
   });
 
-  it('keeps the reading after the pause that no longer lists the closed connection', () => {
+  it('keeps the reading after the pause that no longer lists the closed connection', async () => {
     const t = table(['a:1', 'b:2'], ['a:1', 'b:2'], ['b:2']);
     let open = 2;
-    const peers = pausing(t.source, () => open);
+    const pauses: number[] = [];
+    const peers = pausing(t.source, () => open, pauses);
     expect(peers.opened()).toEqual(['a:1', 'b:2']);
     open = 1;
-    expect(peers.ended()).toEqual(['a:1']);
+    expect(await peers.ended()).toEqual(['a:1']);
+    expect(pauses).toEqual([CLOSING_PAUSES_MS[0]]);
     expect(t.reads()).toBe(3);
   });
 
@@ -140,18 +145,21 @@ describe('TcpPeers (this machine, real loopback connections)', () => {
     server = createServer((s) => accepted.push(s));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const port = (server.address() as { port: number }).port;
-    const peers = new TcpPeers(port, () => 0);
+    let open = 0; // as libzmq would count the server's connections
+    const peers = new TcpPeers(port, () => open);
     expect(peers.opened()).toEqual([]);
     const client = connect(port, '127.0.0.1');
     client.on('error', () => undefined);
     await new Promise((resolve) => server.once('connection', resolve));
+    open = 1;
     const me = `127.0.0.1:${client.localPort}`;
     expect(peers.opened()).toEqual([me]);
-    expect(peers.ended()).toEqual([]);
+    expect(await peers.ended()).toEqual([]);
     const closed = new Promise((resolve) => client.once('close', resolve));
     accepted[0]!.end(); // the server's FIN first: its side waits in TIME-WAIT
+    open = 0;
     await withTimeout(closed, 5000, 'the client to close');
-    expect(peers.ended()).toEqual([me]);
-    expect(peers.ended()).toEqual([]);
+    expect(await peers.ended()).toEqual([me]);
+    expect(await peers.ended()).toEqual([]);
   });
 });
