@@ -270,9 +270,11 @@ describe('Broker with bad input, metrics and shutdown', () => {
       // The event loop is held while 5000 messages of 1 KiB reach the broker: the tap is not read,
       // so its socket buffer fills, then the XPUB's pipe to it (1000 messages), and the first proxy
       // waits. stop() closes the ingress and the XPUB; the XPUB's linger must hand the tap all it
-      // holds before the tap's stream ends. What passed the XPUB (the subscriber sees it) is what
-      // the work path must get; what the ingress held but never passed on was not taken (the
-      // producer's loss, as with any broker that stops).
+      // holds before the tap's stream ends. What passed the XPUB the work path must get, at least
+      // what the subscriber saw; what the ingress held but never passed on was not taken (the
+      // producer's loss, as with any broker that stops). The subscriber may see less: the relay
+      // gets a bounded time to publish what it holds (in full runs of this suite it lost 173 of
+      // 3923 and 1150 of 4923, after the stop waited out the XPUB's linger).
       // A drain timeout of 0 must not shorten that: the tap is read to its end whatever it is
       // (with the XPUB's linger and the tap's read bound set to the drain timeout, 0 lost ~60 %).
       const b = await broker({ drainTimeoutMs });
@@ -301,13 +303,13 @@ describe('Broker with bad input, metrics and shutdown', () => {
       }
       expect(fanned.length).toBeGreaterThan(1000); // more than the tap's socket buffer held
       expect(fanned).toEqual(Array.from({ length: fanned.length }, (_, i) => i));
-      expect(s.received.messages - before).toBe(fanned.length);
+      const taken = s.received.messages - before;
+      expect(taken).toBeGreaterThanOrEqual(fanned.length);
       expect(s.dropped.total).toBe(0);
       expect(report.undelivered).toBe(0);
       const got: number[] = [];
-      while (got.length < fanned.length)
-        got.push(parseInt((await receiveWork(worker))[0]!.toString(), 10));
-      expect(got).toEqual(fanned);
+      while (got.length < taken) got.push(parseInt((await receiveWork(worker))[0]!.toString(), 10));
+      expect(got).toEqual(Array.from({ length: taken }, (_, i) => i));
       expect(s.received.messages).toBe(s.pushed.messages + s.dropped.total);
     },
   );
