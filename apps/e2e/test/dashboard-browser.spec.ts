@@ -3,7 +3,7 @@
 import type { BrokerStatsSnapshot, PeerListing } from '@zmq-mq/broker';
 import { Producer, QueueWorker } from '@zmq-mq/client';
 import type { DeadLettersResponse } from '@zmq-mq/protocol';
-import { freePort, waitFor } from '@zmq-mq/protocol/testing';
+import { waitFor } from '@zmq-mq/protocol/testing';
 import type { Page } from 'playwright-core';
 import { XPublisher } from 'zeromq';
 import { launchChromium, screenshot, type Browser } from '../src/browser';
@@ -56,24 +56,26 @@ describe('the dashboard in a real browser', () => {
   };
 
   it('shows the load and the peers, survives a broker restart, and fits a phone', async () => {
-    // Fixed ports, so that the restarted broker is where the page looks for it.
-    const [ingress, publish, push, monitorPort] = await Promise.all([
-      freePort(),
-      freePort(),
-      freePort(),
-      freePort(),
-    ]);
-    const env = {
-      ZMQMQ_INGRESS: `tcp://127.0.0.1:${ingress}`,
-      ZMQMQ_PUBLISH: `tcp://127.0.0.1:${publish}`,
-      ZMQMQ_PUSH: `tcp://127.0.0.1:${push}`,
-      ZMQMQ_MONITOR: `127.0.0.1:${monitorPort}`,
+    // Ports the kernel picks; the restarted broker binds the same ones, where the page looks.
+    const broker = start(appMain('broker'), [], {
+      ZMQMQ_INGRESS: 'tcp://127.0.0.1:*',
+      ZMQMQ_PUBLISH: 'tcp://127.0.0.1:*',
+      ZMQMQ_PUSH: 'tcp://127.0.0.1:*',
+      ZMQMQ_MONITOR: '127.0.0.1:0',
       // No durable queues: the page leaves their panel out.
       ZMQMQ_RELIABLE: 'off',
+    });
+    const bound = JSON.parse(
+      await broker.waitForLine(/"msg":"broker started"/, 10_000, 'stdout'),
+    ) as { ingress: string; publish: string; push: string; monitor: string };
+    const env = {
+      ZMQMQ_INGRESS: bound.ingress,
+      ZMQMQ_PUBLISH: bound.publish,
+      ZMQMQ_PUSH: bound.push,
+      ZMQMQ_MONITOR: new URL(bound.monitor).host,
+      ZMQMQ_RELIABLE: 'off',
     };
-    const monitor = `http://127.0.0.1:${monitorPort}`;
-    const broker = start(appMain('broker'), [], env);
-    await broker.waitForLine(/"msg":"broker started"/);
+    const monitor = bound.monitor; // a URL
     const page = browser.page;
 
     const requests: string[] = [];
