@@ -272,9 +272,9 @@ describe('Broker with bad input, metrics and shutdown', () => {
       // waits. stop() closes the ingress and the XPUB; the XPUB's linger must hand the tap all it
       // holds before the tap's stream ends. What passed the XPUB the work path must get, at least
       // what the subscriber saw; what the ingress held but never passed on was not taken (the
-      // producer's loss, as with any broker that stops). The subscriber may see less: the relay
-      // gets a bounded time to publish what it holds (in full runs of this suite it lost 173 of
-      // 3923 and 1150 of 4923, after the stop waited out the XPUB's linger).
+      // producer's loss, as with any broker that stops). The subscriber may see less: the
+      // fan-out's flush on stop is bounded (in full runs of this suite it missed 173 of 3923 and
+      // 1150 of 4923).
       // A drain timeout of 0 must not shorten that: the tap is read to its end whatever it is
       // (with the XPUB's linger and the tap's read bound set to the drain timeout, 0 lost ~60 %).
       const b = await broker({ drainTimeoutMs });
