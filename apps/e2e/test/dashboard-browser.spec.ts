@@ -56,14 +56,15 @@ describe('the dashboard in a real browser', () => {
   };
 
   it('shows the load and the peers, survives a broker restart, and fits a phone', async () => {
+    // No durable queues: the page leaves their panel out.
+    const durable = { ZMQMQ_RELIABLE: 'off' };
     // Ports the kernel picks; the restarted broker binds the same ones, where the page looks.
     const broker = start(appMain('broker'), [], {
       ZMQMQ_INGRESS: 'tcp://127.0.0.1:*',
       ZMQMQ_PUBLISH: 'tcp://127.0.0.1:*',
       ZMQMQ_PUSH: 'tcp://127.0.0.1:*',
       ZMQMQ_MONITOR: '127.0.0.1:0',
-      // No durable queues: the page leaves their panel out.
-      ZMQMQ_RELIABLE: 'off',
+      ...durable,
     });
     const bound = JSON.parse(
       await broker.waitForLine(/"msg":"broker started"/, 10_000, 'stdout'),
@@ -73,7 +74,7 @@ describe('the dashboard in a real browser', () => {
       ZMQMQ_PUBLISH: bound.publish,
       ZMQMQ_PUSH: bound.push,
       ZMQMQ_MONITOR: new URL(bound.monitor).host,
-      ZMQMQ_RELIABLE: 'off',
+      ...durable,
     };
     const monitor = bound.monitor; // a URL
     const page = browser.page;

@@ -1,15 +1,6 @@
 import { request } from 'node:http';
-import { Subscriber } from 'zeromq';
 import { Broker, createLogger } from '../src';
-import {
-  brokerFixture,
-  PROBE_TOPIC,
-  receiveWork,
-  sendWaiting,
-  sleep,
-  waitFor,
-  warmUp,
-} from './helpers';
+import { brokerFixture, receiveWork, sendWaiting, sleep, waitFor, warmUp } from './helpers';
 
 function get(url: string): Promise<{ status: number; type: string; body: string }> {
   return new Promise((resolve, reject) => {
@@ -290,11 +281,7 @@ describe('Broker with bad input, metrics and shutdown', () => {
       // it still holds for a subscriber when its 1 s linger runs out (with the default 1000 the
       // socket buffers decided, and the subscriber missed 36 to 1150 messages in about one full
       // run of this suite in ten).
-      const sub = sockets.track(
-        new Subscriber({ linger: 0, receiveTimeout: 5000, receiveHighWaterMark: 10_000 }),
-      );
-      sub.connect(ep.publish);
-      sub.subscribe(PROBE_TOPIC, 't ');
+      const sub = sockets.subscriberHolding(10_000, ep.publish, 't ');
       const pub = sockets.producer(ep.ingress);
       const worker = sockets.worker(ep.push, 10_000);
       await waitFor(() => b.stats().peers.workers === 1, 5000, 'worker connected');

@@ -73,7 +73,22 @@ export class Sockets {
   }
 
   subscriber(publish: string, ...prefixes: string[]): Subscriber {
-    const sub = this.track(new Subscriber({ linger: 0, receiveTimeout: 5000 }));
+    return this.subscriberHolding(undefined, publish, ...prefixes);
+  }
+
+  /** A subscriber whose pipe holds `receiveHighWaterMark` messages (libzmq's default: 1000). */
+  subscriberHolding(
+    receiveHighWaterMark: number | undefined,
+    publish: string,
+    ...prefixes: string[]
+  ): Subscriber {
+    const sub = this.track(
+      new Subscriber({
+        linger: 0,
+        receiveTimeout: 5000,
+        ...(receiveHighWaterMark ? { receiveHighWaterMark } : {}),
+      }),
+    );
     sub.connect(publish);
     sub.subscribe(PROBE_TOPIC, ...prefixes);
     return sub;

@@ -105,7 +105,6 @@ describe('TcpPeers, readings that pass over a connection', () => {
     // The next line finds it gone; a line about an opened peer never waits for one closing.
     expect(await peers.ended()).toEqual(['a:1']);
     expect(t.reads()).toBe(2 + readings);
-    open = 0;
     const more = table(['c:3']);
     const opening = pausing(more.source, () => open, pauses);
     expect(opening.opened()).toEqual(['c:3']);
