@@ -1,8 +1,8 @@
 // `npm test`: the prerequisites from outside npm (prerequisites.mjs: installed with apt-get as
 // root), then typecheck, lint and the apps' builds through Nx, then every project's tests (one
 // project at a time, with no build beside them: e2e's builds are cached by then), then one
-// closing line with the workspace's test counts. Exits non-zero if any step failed or any test
-// was skipped.
+// closing line with the workspace's test counts and, under it, the name and first lines of each
+// failure. Exits non-zero if any step failed or any test was skipped.
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -76,6 +76,7 @@ let passed = 0;
 let failed = 0;
 let skipped = 0;
 let files = [];
+const failures = [];
 try {
   files = readdirSync(resultsDir);
 } catch {
@@ -86,9 +87,13 @@ for (const f of files) {
   passed += s.passed;
   failed += s.failed + s.runtimeErrorSuites;
   skipped += s.skipped;
+  failures.push(...(s.failures ?? []));
 }
 console.log(`\nProjects with tests: ${files.length}`);
 console.log(`Tests: ${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : ''));
+for (const f of failures) {
+  console.log(`\nFailed: ${f.test}\n${f.message.replace(/^/gm, '  ')}`);
+}
 if (skipped > 0) {
   console.error('Skipped tests are not allowed.');
   status = status || 1;
