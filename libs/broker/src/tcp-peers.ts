@@ -55,7 +55,10 @@ export function tcpPort(endpoint: string): number | undefined {
 /** Most addresses kept per kind between two log lines (the oldest go first). */
 const MAX_KEPT = 100;
 
-/** Readings at connection events are this far apart at least (ms), whatever the rate. */
+/**
+ * Readings at connection events are this far apart at least (ms), whatever the rate: a
+ * connection that comes sooner is read once that interval has passed.
+ */
 export const MIN_READING_INTERVAL_MS = 100;
 
 /**
@@ -75,9 +78,10 @@ export const CLOSING_PAUSES_MS: readonly number[] = [2, 4, 8, 16, 32, 64];
 /**
  * Peers of one bound TCP port, from the kernel's connection table (Linux). libzmq's socket
  * events name the bound endpoint, never the peer, so the broker reads the table when a
- * connection comes (`observe`, at most every MIN_READING_INTERVAL_MS) and when it logs a line
- * about a peer (`opened`, `ended`): which connections opened, and which ended, since the last
- * line. A connection libzmq resets (refusing a peer closes with the peer's bytes unread, which
+ * connection comes (`observe`: at most every MIN_READING_INTERVAL_MS, and one that comes sooner
+ * is read once the interval has passed, so its address is known whatever the log level) and when
+ * it logs a line about a peer (`opened`, `ended`): which connections opened, and which ended,
+ * since the last line. A connection libzmq resets (refusing a peer closes with the peer's bytes unread, which
  * resets it) leaves the table at once, so its address is known only if a reading caught it
  * open; one closed with a FIN stays listed in TIME-WAIT for about a minute. A reading passes
  * over every connection of the host, hence the interval. A reading that lists fewer open
@@ -91,6 +95,8 @@ export class TcpPeers {
   private lastReadAt = -Infinity;
   private readonly openedSince = new Set<string>();
   private readonly endedSince = new Set<string>();
+  /** A reading waits for the interval to pass (`observe`). */
+  private deferred = false;
 
   constructor(
     port: number,
@@ -101,9 +107,22 @@ export class TcpPeers {
     private readonly pause: (ms: number) => Promise<void> = sleep,
   ) {}
 
-  /** Reads the table unless it was read less than MIN_READING_INTERVAL_MS ago. */
+  /**
+   * Reads the table, or, if it was read less than MIN_READING_INTERVAL_MS ago, once that
+   * interval has passed (one reading for every connection that came meanwhile).
+   */
   observe(): void {
-    if (this.now() - this.lastReadAt >= MIN_READING_INTERVAL_MS) this.apply(this.read());
+    const wait = MIN_READING_INTERVAL_MS - (this.now() - this.lastReadAt);
+    if (wait <= 0) {
+      this.apply(this.read());
+      return;
+    }
+    if (this.deferred) return;
+    this.deferred = true;
+    void this.pause(wait).then(() => {
+      this.deferred = false;
+      this.apply(this.read());
+    });
   }
 
   /** Peers whose connection opened since the last call (the table read now). */

@@ -3,7 +3,14 @@ import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { withTimeout } from '@zmq-mq/protocol/testing';
-import { CLOSING_PAUSES_MS, MAX_READINGS, readTcpTable, TcpPeers, tcpPort } from '../src/tcp-peers';
+import {
+  CLOSING_PAUSES_MS,
+  MAX_READINGS,
+  MIN_READING_INTERVAL_MS,
+  readTcpTable,
+  TcpPeers,
+  tcpPort,
+} from '../src/tcp-peers';
 import type { TcpTableReading } from '../src/tcp-peers';
 
 const HEADER =
@@ -122,6 +129,39 @@ describe('TcpPeers, readings that pass over a connection', () => {
     expect(await peers.ended()).toEqual(['a:1']);
     expect(pauses).toEqual([CLOSING_PAUSES_MS[0]]);
     expect(t.reads()).toBe(3);
+  });
+
+  it('reads a connection that came within the interval once the interval has passed, once for all', async () => {
+    // b:2 comes 40 ms after a:1 and is reset before any line: only a deferred reading sees it.
+    const t = table(['a:1'], ['a:1', 'b:2'], []);
+    let clock = 1000;
+    let open = 1;
+    const waits: Array<{ ms: number; go: () => void }> = [];
+    const peers = new TcpPeers(
+      5555,
+      () => open,
+      t.source,
+      () => clock,
+      (ms) => new Promise<void>((go) => waits.push({ ms, go })),
+    );
+    peers.observe();
+    expect(t.reads()).toBe(1);
+    clock += 40;
+    open = 2;
+    peers.observe();
+    peers.observe(); // a third connection in the same interval: still one reading to come
+    expect(t.reads()).toBe(1);
+    expect(waits.map((w) => w.ms)).toEqual([MIN_READING_INTERVAL_MS - 40]);
+    clock += MIN_READING_INTERVAL_MS - 40;
+    waits[0]!.go();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(t.reads()).toBe(2);
+    open = 0;
+    expect(await peers.ended()).toEqual(['a:1', 'b:2']);
+    // The interval has passed since that reading: the next connection is read at once.
+    clock += MIN_READING_INTERVAL_MS;
+    peers.observe();
+    expect(waits).toHaveLength(1);
   });
 
   it('stops after MAX_READINGS when the connection is gone (events come after the fact)', () => {
