@@ -21,15 +21,18 @@ class SummaryReporter {
     const failures = [];
     for (const file of results.testResults) {
       const where = path.relative(root, file.testFilePath);
-      if (file.testExecError) {
-        failures.push({ test: where, message: firstLines(file.testExecError.message) });
-      }
-      for (const t of file.testResults) {
-        if (t.status !== 'failed') continue;
+      const failed = file.testResults.filter((t) => t.status === 'failed');
+      for (const t of failed) {
         failures.push({
           test: `${where} › ${t.fullName}`,
           message: firstLines(t.failureMessages.join('\n')),
         });
+      }
+      // A file that could not run, or whose hooks failed outside any test.
+      if (failed.length === 0 && (file.testExecError || file.failureMessage)) {
+        const message =
+          file.failureMessage || file.testExecError?.message || file.testExecError?.stack || '';
+        failures.push({ test: where, message: firstLines(message) });
       }
     }
     const summary = {
@@ -47,13 +50,16 @@ class SummaryReporter {
 
 /** The first lines of a failure message, without colour codes or Jest's own stack frames. */
 function firstLines(text) {
-  return String(text)
-    // eslint-disable-next-line no-control-regex
-    .replace(/\u001b\[[0-9;]*m/g, '')
-    .split('\n')
-    .filter((line) => !/^\s+at .*node_modules/.test(line))
-    .slice(0, FAILURE_LINES)
-    .join('\n');
+  return (
+    String(text)
+      // eslint-disable-next-line no-control-regex
+      .replace(/\u001b\[[0-9;]*m/g, '')
+      .trim()
+      .split('\n')
+      .filter((line) => !/^\s+at .*node_modules/.test(line))
+      .slice(0, FAILURE_LINES)
+      .join('\n')
+  );
 }
 
 module.exports = SummaryReporter;

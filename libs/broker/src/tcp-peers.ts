@@ -81,12 +81,12 @@ export const CLOSING_PAUSES_MS: readonly number[] = [2, 4, 8, 16, 32, 64];
  * connection comes (`observe`: at most every MIN_READING_INTERVAL_MS, and one that comes sooner
  * is read once the interval has passed, so its address is known whatever the log level) and when
  * it logs a line about a peer (`opened`, `ended`): which connections opened, and which ended,
- * since the last line. A connection libzmq resets (refusing a peer closes with the peer's bytes unread, which
- * resets it) leaves the table at once, so its address is known only if a reading caught it
- * open; one closed with a FIN stays listed in TIME-WAIT for about a minute. A reading passes
- * over every connection of the host, hence the interval. A reading that lists fewer open
- * connections than libzmq has open on the port (`expectedOpen`) is repeated, MAX_READINGS in
- * all, the readings unioned. For a line about an ended connection, a reading that lists more
+ * since the last line. A connection libzmq resets (refusing a peer closes with the peer's bytes
+ * unread, which resets it) leaves the table at once, so its address is known only if a reading
+ * caught it open; one closed with a FIN stays listed in TIME-WAIT for about a minute. A reading
+ * passes over every connection of the host, hence the interval. A reading that lists fewer open
+ * connections than libzmq has open on the port (`expectedOpen`) is repeated, MAX_READINGS in all,
+ * the readings unioned. For a line about an ended connection, a reading that lists more
  * (libzmq reported the disconnect but has not closed the socket yet) is repeated after each of
  * CLOSING_PAUSES_MS while it still does, the latest one kept.
  */
